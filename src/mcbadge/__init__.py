@@ -1,0 +1,1 @@
+"""mcbadge: micro-credentials as Open Badges 3.0 verifiable credentials."""

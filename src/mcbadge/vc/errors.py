@@ -1,0 +1,48 @@
+"""Errors raised by the credential library.
+
+Issuing code raises these for input it must not sign; ``verify`` never raises them for a bad
+credential (it reports a failed check instead).
+
+    CredentialError
+    ├── ContextError          a JSON-LD context that is not pinned, or malformed
+    ├── CanonicalizationError the document cannot be canonicalized safely (dropped terms, bad literals)
+    ├── KeyError_             a key or multikey that cannot be decoded or used
+    ├── DidResolutionError    a DID that cannot be resolved
+    ├── ProofError            a proof cannot be created
+    ├── JwtError              a VC-JWT that cannot be created or parsed
+    └── StatusListError       a malformed or oversized status list
+"""
+
+from __future__ import annotations
+
+
+class CredentialError(Exception):
+    """Base class for every error of the credential library."""
+
+
+class ContextError(CredentialError):
+    """A JSON-LD context that is not one of the pinned copies (no network, ever), or is malformed."""
+
+
+class CanonicalizationError(CredentialError):
+    """The document would lose data or be canonicalized ambiguously (safe mode)."""
+
+
+class KeyFormatError(CredentialError):
+    """A key, Multikey or JWK that cannot be decoded or is of the wrong type."""
+
+
+class DidResolutionError(CredentialError):
+    """A DID that cannot be resolved to a DID document."""
+
+
+class ProofError(CredentialError):
+    """A Data Integrity proof that cannot be created."""
+
+
+class JwtError(CredentialError):
+    """A VC-JWT that cannot be created or parsed."""
+
+
+class StatusListError(CredentialError):
+    """A Bitstring Status List that is malformed, too large, or out of range."""

@@ -1,0 +1,206 @@
+"""Keys: Ed25519 key pairs, Multikey encoding, and the Signer interface.
+
+A private key lives inside an ``Ed25519KeyPair`` and never leaves it in clear: its ``repr`` is redacted,
+it refuses pickling and JSON, and the only way out is ``export_private_multibase()`` which the keystore
+calls to write it encrypted to disk. Everything that signs takes a ``Signer``, so a KMS or HSM can stand in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import base58
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .errors import KeyFormatError
+
+# Multicodec prefixes (unsigned varint of the codec code), from the multicodec table.
+ED25519_PUB_PREFIX = b"\xed\x01"
+ED25519_PRIV_PREFIX = b"\x80\x26"
+P256_PUB_PREFIX = b"\x80\x24"
+
+
+def multibase_b58_encode(data: bytes) -> str:
+    """Multibase base58btc: ``z`` followed by Bitcoin-alphabet base58."""
+    return "z" + base58.b58encode(data).decode("ascii")
+
+
+def multibase_b58_decode(value: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise KeyFormatError("expected a multibase base58btc value starting with 'z'")
+    try:
+        return base58.b58decode(value[1:])
+    except ValueError as exc:
+        raise KeyFormatError(f"not valid base58btc: {exc}") from None
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A verification key: its algorithm family and raw public bytes."""
+
+    kind: str  # "Ed25519" or "P-256"
+    raw: bytes
+
+    @property
+    def multibase(self) -> str:
+        prefix = ED25519_PUB_PREFIX if self.kind == "Ed25519" else P256_PUB_PREFIX
+        return multibase_b58_encode(prefix + self.raw)
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        """True when ``signature`` is valid for ``data``; never raises for a bad signature."""
+        try:
+            if self.kind == "Ed25519":
+                Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, data)
+                return True
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+            if len(signature) != 64:
+                return False
+            der = encode_dss_signature(
+                int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            )
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), self.raw)
+            key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+            return True
+        except (InvalidSignature, ValueError):
+            return False
+
+    def to_jwk(self) -> dict[str, str]:
+        """The public key as a JWK (RFC 8037 OKP for Ed25519, EC for P-256)."""
+        from jwcrypto.common import base64url_encode
+
+        if self.kind == "Ed25519":
+            return {"kty": "OKP", "crv": "Ed25519", "x": base64url_encode(self.raw)}
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), self.raw)
+        nums = key.public_numbers()
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": base64url_encode(nums.x.to_bytes(32, "big")),
+            "y": base64url_encode(nums.y.to_bytes(32, "big")),
+        }
+
+
+def decode_multikey(public_key_multibase: str) -> PublicKey:
+    """Decode a Multikey ``publicKeyMultibase`` (``z6Mk…`` Ed25519, ``zDn…`` P-256)."""
+    raw = multibase_b58_decode(public_key_multibase)
+    if raw.startswith(ED25519_PUB_PREFIX) and len(raw) == 34:
+        return PublicKey("Ed25519", raw[2:])
+    if raw.startswith(P256_PUB_PREFIX) and len(raw) == 35:
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
+        except ValueError:
+            raise KeyFormatError("P-256 Multikey is not a point on the curve") from None
+        return PublicKey("P-256", raw[2:])
+    raise KeyFormatError("unsupported Multikey: expected an Ed25519 or P-256 public key")
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """Something that signs with one key: a local key pair, or a KMS/HSM adapter."""
+
+    @property
+    def verification_method(self) -> str:
+        """The DID URL of the key (``did:…#…``) that verifiers resolve."""
+        ...
+
+    @property
+    def algorithm(self) -> str:
+        """The JOSE name of the one algorithm this key signs with (``EdDSA``, ``ES256``)."""
+        ...
+
+    @property
+    def public_key(self) -> PublicKey: ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+
+class Ed25519KeyPair:
+    """An Ed25519 key pair. The private half never appears in ``repr``, pickles or JSON."""
+
+    __slots__ = ("_private", "_public", "_controller", "_key_id")
+
+    def __init__(self, private: Ed25519PrivateKey, controller: str | None = None, key_id: str | None = None):
+        self._private = private
+        self._public = PublicKey(
+            "Ed25519",
+            private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
+        )
+        self._controller = controller
+        self._key_id = key_id
+
+    @classmethod
+    def generate(cls, controller: str | None = None) -> Ed25519KeyPair:
+        return cls(Ed25519PrivateKey.generate(), controller)
+
+    @classmethod
+    def from_seed(cls, seed: bytes, controller: str | None = None) -> Ed25519KeyPair:
+        if len(seed) != 32:
+            raise KeyFormatError("an Ed25519 seed is 32 bytes")
+        return cls(Ed25519PrivateKey.from_private_bytes(seed), controller)
+
+    @classmethod
+    def from_private_multibase(cls, value: str, controller: str | None = None) -> Ed25519KeyPair:
+        """From a Multikey ``secretKeyMultibase``: 0x8026 + 32-byte seed (or seed + public key)."""
+        raw = multibase_b58_decode(value)
+        if not raw.startswith(ED25519_PRIV_PREFIX) or len(raw) not in (34, 66):
+            raise KeyFormatError("not an Ed25519 private Multikey")
+        return cls.from_seed(raw[2:34], controller)
+
+    def bound(self, controller: str, key_id: str | None = None) -> Ed25519KeyPair:
+        """The same key, controlled by ``controller`` (a DID) with fragment ``key_id`` (default: the Multikey)."""
+        return Ed25519KeyPair(self._private, controller, key_id)
+
+    @property
+    def public_key(self) -> PublicKey:
+        return self._public
+
+    @property
+    def public_multibase(self) -> str:
+        return self._public.multibase
+
+    @property
+    def controller(self) -> str | None:
+        return self._controller
+
+    @property
+    def verification_method(self) -> str:
+        if self._controller is None:
+            raise KeyFormatError("the key is not bound to a controller DID")
+        if self._controller.startswith("did:key:"):
+            return f"{self._controller}#{self._controller[len('did:key:'):]}"
+        return f"{self._controller}#{self._key_id or self.public_multibase}"
+
+    @property
+    def algorithm(self) -> str:
+        return "EdDSA"
+
+    def sign(self, data: bytes) -> bytes:
+        return self._private.sign(data)
+
+    def export_private_multibase(self) -> str:
+        """The seed as a private Multikey. Only the keystore calls this, to encrypt it at rest."""
+        seed = self._private.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        return multibase_b58_encode(ED25519_PRIV_PREFIX + seed)
+
+    def private_key_object(self) -> Ed25519PrivateKey:
+        """The `cryptography` key, for JOSE signing inside this library."""
+        return self._private
+
+    def __repr__(self) -> str:
+        return f"Ed25519KeyPair(public={self.public_multibase}, controller={self._controller!r}, private=<redacted>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # noqa: D105 - pickling would write the private key in clear
+        raise TypeError("private keys are not picklable; use the keystore")
+
+    def __getstate__(self):
+        raise TypeError("private keys are not serializable; use the keystore")
