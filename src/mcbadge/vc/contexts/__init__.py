@@ -93,7 +93,8 @@ class PinnedLoader:
             "contentType": "application/ld+json",
             "contextUrl": None,
             "documentUrl": url,
-            "document": self._documents[url],
+            # A fresh copy: JSON-LD processors may annotate what they are given.
+            "document": json.loads(json.dumps(self._documents[url])),
             "tag": "static",
         }
 

@@ -1,0 +1,556 @@
+"""RDF Dataset Canonicalization (RDFC-1.0) of JSON-LD documents, in safe mode, from pinned contexts.
+
+The pipeline is: JSON pre-pass (numbers) -> JSON-LD expansion and RDF conversion with pyld -> our own
+RDFC-1.0 labelling and canonical N-Quads serialization.
+
+Why not pyld end to end:
+
+* **Escaping.** pyld's N-Quads writer escapes only tab, newline, return, quote and backslash. Canonical
+  N-Quads (RDFC-1.0 §4, RDF 1.2 N-Quads "canonical form") escapes U+0008 as ``\\b``, U+000C as ``\\f``,
+  and the other C0 controls and U+007F as ``\\u00XX``. A literal with such a character would hash
+  differently here than in other implementations, so the serializer (and therefore the blank node hashes,
+  which are computed over serialized quads) is ours.
+* **Numbers.** JSON-LD 1.1 (§8.6 Object to RDF) makes a number with no fractional part an ``xsd:integer``;
+  Python's ``json`` reads ``4.0`` as a float and pyld would emit ``"4.0E0"^^xsd:double``. The pre-pass turns
+  integral floats into ints, and refuses integers beyond 2**53, which JavaScript implementations would read
+  as different numbers.
+* **Safe mode.** pyld silently drops properties whose terms are undefined and keeps relative IRIs (then
+  drops them, or resolves them against a made-up base). Every such event is an error here: a credential
+  must never be signed with data that its signature does not cover.
+* **Speed.** Type-scoped contexts (OB 3.0 defines one per class) are re-processed by pyld for every node of
+  every document, because each application starts from a fresh clone of the active context. Active contexts
+  are immutable once processed, so ``_CachingProcessor`` labels each one and memoizes
+  ``(active context, pinned local context, flags) -> processed context``. Only contexts from the pinned
+  documents are memoized (their objects never change); a document's own inline contexts are processed
+  afresh each time. ``tests/test_canon_differential.py`` checks the output is byte-identical to an uncached
+  run over many varied documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from frozendict import frozendict
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
+from pyld.jsonld import JsonLdError, JsonLdProcessor
+
+from .contexts import PINNED_LOADER, PinnedLoader
+from .errors import CanonicalizationError, ContextError
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+MAX_SAFE_INTEGER = 2**53 - 1
+
+# A quad is four serialized N-Quads terms: subject, predicate, object, graph ('' for the default graph).
+Quad = tuple[str, str, str, str]
+
+_ACTIVE_CONTEXT_LABEL = "_mcbadge_label"
+
+# RDFC-1.0 canonical escaping: ECHAR for the five named controls, quote and backslash; UCHAR with
+# upper-case hex for every other C0 control and DEL.
+_ESCAPES = {i: f"\\u{i:04X}" for i in itertools.chain(range(0x20), [0x7F])}
+_ESCAPES.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\"})
+_NEEDS_ESCAPE = frozenset(chr(c) for c in _ESCAPES)
+
+
+def escape_literal(value: str) -> str:
+    """Escape a literal's lexical form for canonical N-Quads."""
+    if _NEEDS_ESCAPE.isdisjoint(value):
+        return value
+    return value.translate(_ESCAPES)
+
+
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def _check_iri(value: str) -> str:
+    # Characters that cannot appear in an IRIREF: N-Quads with them could not be parsed back, and
+    # implementations disagree on escaping them, so refuse rather than sign something ambiguous.
+    if _NOT_IN_IRI.search(value):
+        raise CanonicalizationError(f"IRI {value!r} contains a character not allowed in an IRI")
+    return value
+
+
+class _CachingProcessor(JsonLdProcessor):
+    """pyld's processor with memoized context processing and safe-mode checks during expansion."""
+
+    def __init__(self, shared: _SharedState, allow_vocab: bool) -> None:
+        super().__init__()
+        self._shared = shared
+        self._allow_vocab = allow_vocab
+        self._in_context = 0
+        self.violations: list[str] = []
+
+    def _process_context(
+        self,
+        active_ctx,
+        local_ctx,
+        options,
+        override_protected=False,
+        propagate=True,
+        validate_scoped=True,
+        cycles=None,
+    ):
+        memo_key = None
+        if isinstance(active_ctx, frozendict):
+            # pyld's initial context: one frozen singleton per processing mode.
+            active_label = ("initial", active_ctx["_uuid"])
+        else:
+            active_label = active_ctx.get(_ACTIVE_CONTEXT_LABEL)
+        local_key = self._shared.local_key(local_ctx)
+        if active_label is not None and local_key is not None:
+            memo_key = (active_label, local_key, override_protected, propagate, validate_scoped)
+            hit = self._shared.memo.get(memo_key)
+            if hit is not None:
+                return hit
+        self._in_context += 1
+        try:
+            result = super()._process_context(
+                active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+            )
+        finally:
+            self._in_context -= 1
+        if not isinstance(result, frozendict) and _ACTIVE_CONTEXT_LABEL not in result:
+            result[_ACTIVE_CONTEXT_LABEL] = self._shared.new_label()
+        if memo_key is not None:
+            self._shared.memo[memo_key] = result
+        return result
+
+    # Safe mode: these overrides re-run, on the same active contexts, the expansions pyld is about to
+    # make, and record every key, @id, @type or coerced value that would be dropped, stay relative, or
+    # fall back to @vocab. pyld itself would drop or keep such data silently.
+
+    def _expand_object(
+        self,
+        active_ctx,
+        active_property,
+        expanded_active_property,
+        element,
+        expanded_parent,
+        options,
+        inside_list=False,
+        type_key=None,
+        type_scoped_ctx=None,
+    ):
+        for key, value in element.items():
+            if key == "@context":
+                continue
+            expanded = JsonLdProcessor._expand_iri(self, active_ctx, key, vocab=True)
+            if expanded is None or not (jsonld._is_absolute_iri(expanded) or jsonld._is_keyword(expanded)):
+                self._violation(f"property {key!r} is not defined by the credential's contexts")
+            elif self._is_vocab_fallback(active_ctx, key):
+                self._violation(f"property {key!r} is not defined by the credential's contexts")
+            elif expanded == "@id":
+                for v in JsonLdProcessor.arrayify(value):
+                    if isinstance(v, str):
+                        self._check_reference(JsonLdProcessor._expand_iri(self, active_ctx, v, base=None), v)
+            elif expanded == "@type" and type_scoped_ctx is not None:
+                for v in JsonLdProcessor.arrayify(value):
+                    if isinstance(v, str):
+                        self._check_vocab_value(type_scoped_ctx, v, "type")
+        return super()._expand_object(
+            active_ctx,
+            active_property,
+            expanded_active_property,
+            element,
+            expanded_parent,
+            options,
+            inside_list,
+            type_key,
+            type_scoped_ctx,
+        )
+
+    def _expand_value(self, active_ctx, active_property, value, options):
+        result = super()._expand_value(active_ctx, active_property, value, options)
+        if isinstance(value, str) and isinstance(result, dict) and "@id" in result:
+            coercion = JsonLdProcessor.get_context_value(active_ctx, active_property, "@type")
+            if coercion == "@vocab":
+                self._check_vocab_value(active_ctx, value, f"value of {active_property!r}")
+            else:
+                self._check_reference(result["@id"], value)
+        return result
+
+    def _is_vocab_fallback(self, active_ctx, term: str) -> bool:
+        return not self._allow_vocab and ":" not in term and term not in active_ctx["mappings"]
+
+    def _check_vocab_value(self, active_ctx, value: str, what: str) -> None:
+        expanded = JsonLdProcessor._expand_iri(self, active_ctx, value, vocab=True, base=None)
+        if expanded is None or not (jsonld._is_absolute_iri(expanded) or expanded.startswith("_:")):
+            self._violation(f"{what} {value!r} is not defined by the credential's contexts")
+        elif self._is_vocab_fallback(active_ctx, value):
+            self._violation(f"{what} {value!r} is not defined by the credential's contexts")
+
+    def _check_reference(self, expanded: str | None, value: str) -> None:
+        if expanded is None or not (jsonld._is_absolute_iri(expanded) or expanded.startswith("_:")):
+            self._violation(f"identifier {value!r} is not an absolute IRI")
+
+    def _violation(self, message: str) -> None:
+        if not self._in_context:
+            self.violations.append(message)
+
+
+class _SharedState:
+    """Caches shared by every canonicalization that uses one loader."""
+
+    def __init__(self, loader: PinnedLoader) -> None:
+        self.loader = loader
+        self.resolved: dict[str, Any] = {}
+        self.memo: dict[tuple, dict[str, Any]] = {}
+        self._pinned_objects: dict[int, Any] = {}
+        self._labels = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def new_label(self) -> int:
+        with self._lock:
+            return next(self._labels)
+
+    def load(self, url: str, options: Any = None) -> dict[str, Any]:
+        remote = self.loader(url, options)
+        self._register(remote["document"])
+        return remote
+
+    def _register(self, node: Any) -> None:
+        # Remember every object inside a pinned context (and keep it alive, so its id stays unique):
+        # only these are safe to memoize on, since nothing ever mutates them.
+        if isinstance(node, dict):
+            self._pinned_objects[id(node)] = node
+            for value in node.values():
+                self._register(value)
+        elif isinstance(node, list):
+            for value in node:
+                self._register(value)
+
+    def local_key(self, local_ctx: Any) -> Any:
+        if isinstance(local_ctx, str):
+            return local_ctx
+        if isinstance(local_ctx, dict):
+            return ("obj", id(local_ctx)) if self._pinned_objects.get(id(local_ctx)) is local_ctx else None
+        if isinstance(local_ctx, list):
+            keys = tuple(self.local_key(item) for item in local_ctx)
+            return None if any(k is None for k in keys) else ("list", keys)
+        return None
+
+
+def _prepare_json(value: Any, path: str = "$") -> Any:
+    """Copy the document, normalizing numbers the way JSON-LD 1.1 and JavaScript read them."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise CanonicalizationError(f"{path}: object keys must be strings")
+            out[k] = _prepare_json(v, f"{path}.{k}")
+        return out
+    if isinstance(value, list):
+        return [_prepare_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise CanonicalizationError(
+                f"{path}: integer {value} is beyond 2**53 and would be read differently by other implementations"
+            )
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CanonicalizationError(f"{path}: NaN and infinity are not JSON numbers")
+        if value.is_integer() and abs(value) < 1e21:
+            return int(value)
+        return value
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CanonicalizationError(f"{path}: string contains an unpaired surrogate") from None
+        return value
+    raise CanonicalizationError(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+def _term(node: Mapping[str, Any]) -> str:
+    kind = node["type"]
+    value = node["value"]
+    if kind == "IRI":
+        return "<" + _check_iri(value) + ">"
+    if kind == "blank node":
+        return value
+    literal = '"' + escape_literal(value) + '"'
+    language = node.get("language")
+    datatype = node.get("datatype")
+    if language:
+        return literal + "@" + language
+    if datatype and datatype != XSD_STRING:
+        return literal + "^^<" + _check_iri(datatype) + ">"
+    return literal
+
+
+def _serialize(quad: Quad) -> str:
+    s, p, o, g = quad
+    if g:
+        return f"{s} {p} {o} {g} .\n"
+    return f"{s} {p} {o} .\n"
+
+
+class Canonicalizer:
+    """Canonicalizes JSON-LD documents to RDFC-1.0 N-Quads, using only the loader's pinned contexts.
+
+    ``allow_vocab`` lets a context's ``@vocab`` define terms implicitly; it is off by default (undefined terms
+    are errors) and exists for the W3C test vectors, whose example context is built on ``@vocab``.
+    ``max_work`` bounds the blank-node hashing of RDFC-1.0 so a crafted document cannot take unbounded time.
+    """
+
+    def __init__(self, loader: PinnedLoader = PINNED_LOADER, *, allow_vocab: bool = False, max_work: int = 10_000):
+        self._shared = _SharedState(loader)
+        self._allow_vocab = allow_vocab
+        self._max_work = max_work
+        self._resolver_cache: dict[str, Any] = _UnboundedCache()
+
+    def to_quads(self, document: Mapping[str, Any]) -> list[Quad]:
+        """The RDF dataset of ``document`` as serialized terms, blank nodes as pyld labelled them."""
+        if not isinstance(document, Mapping):
+            raise CanonicalizationError("a JSON-LD document must be a JSON object")
+        prepared = _prepare_json(document)
+        processor = _CachingProcessor(self._shared, self._allow_vocab)
+        options = {
+            "base": None,
+            "documentLoader": self._shared.load,
+            "contextResolver": ContextResolver(self._resolver_cache, self._shared.load),
+            "processingMode": "json-ld-1.1",
+            "extractAllScripts": True,
+            "produceGeneralizedRdf": False,
+        }
+        try:
+            dataset = processor.to_rdf(prepared, options)
+        except JsonLdError as exc:
+            raise CanonicalizationError(_jsonld_message(exc)) from None
+        if processor.violations:
+            unique = list(dict.fromkeys(processor.violations))
+            raise CanonicalizationError("; ".join(unique))
+        quads: list[Quad] = []
+        for graph_name, triples in dataset.items():
+            g = "" if graph_name == "@default" else (graph_name if graph_name.startswith("_:") else f"<{_check_iri(graph_name)}>")
+            for t in triples:
+                quads.append((_term(t["subject"]), _term(t["predicate"]), _term(t["object"]), g))
+        return quads
+
+    def canonicalize(self, document: Mapping[str, Any]) -> str:
+        """RDFC-1.0 canonical N-Quads of a JSON-LD document (raises CanonicalizationError)."""
+        return canonicalize_quads(self.to_quads(document), max_work=self._max_work)
+
+
+class _UnboundedCache(dict):
+    """pyld's resolver expects an LRU; pinned contexts are few and must stay alive, so a dict does."""
+
+
+def _jsonld_message(exc: JsonLdError) -> str:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ContextError):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    parts = []
+    cause = exc
+    while isinstance(cause, JsonLdError):
+        parts.append(str(cause).split("\n")[0].removeprefix("('").split("',")[0])
+        cause = cause.__cause__ or cause.__context__
+    code = getattr(exc, "code", None)
+    return "invalid JSON-LD: " + (parts[-1] if parts else str(exc)) + (f" ({code})" if code else "")
+
+
+# --- RDFC-1.0 -----------------------------------------------------------------------------------------
+
+
+class _IdentifierIssuer:
+    __slots__ = ("prefix", "counter", "issued")
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.counter = 0
+        self.issued: dict[str, str] = {}
+
+    def issue(self, existing: str) -> str:
+        issued = self.issued.get(existing)
+        if issued is None:
+            issued = f"{self.prefix}{self.counter}"
+            self.counter += 1
+            self.issued[existing] = issued
+        return issued
+
+    def copy(self) -> _IdentifierIssuer:
+        clone = _IdentifierIssuer(self.prefix)
+        clone.counter = self.counter
+        clone.issued = dict(self.issued)
+        return clone
+
+
+def _sha256_hex(lines: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    for line in lines:
+        h.update(line.encode("utf-8"))
+    return h.hexdigest()
+
+
+class _Rdfc10:
+    """The RDFC-1.0 algorithm (W3C Recommendation, 2024) over serialized-term quads."""
+
+    def __init__(self, quads: list[Quad], max_work: int) -> None:
+        self.quads = quads
+        self.max_work = max_work
+        self.work = 0
+        self.canonical = _IdentifierIssuer("c14n")
+        self.blank_quads: dict[str, list[Quad]] = {}
+        for quad in quads:
+            for i in (0, 2, 3):
+                term = quad[i]
+                if term.startswith("_:"):
+                    entries = self.blank_quads.setdefault(term, [])
+                    if not entries or entries[-1] is not quad:
+                        entries.append(quad)
+        self.first_degree: dict[str, str] = {}
+
+    def hash_first_degree(self, node: str) -> str:
+        cached = self.first_degree.get(node)
+        if cached is not None:
+            return cached
+        lines = []
+        for s, p, o, g in self.blank_quads[node]:
+            if s.startswith("_:"):
+                s = "_:a" if s == node else "_:z"
+            if o.startswith("_:"):
+                o = "_:a" if o == node else "_:z"
+            if g.startswith("_:"):
+                g = "_:a" if g == node else "_:z"
+            lines.append(_serialize((s, p, o, g)))
+        lines.sort()
+        result = _sha256_hex(lines)
+        self.first_degree[node] = result
+        return result
+
+    def hash_related(self, related: str, quad: Quad, issuer: _IdentifierIssuer, position: str) -> str:
+        if related in self.canonical.issued:
+            ident = "_:" + self.canonical.issued[related]
+        elif related in issuer.issued:
+            ident = "_:" + issuer.issued[related]
+        else:
+            ident = self.hash_first_degree(related)
+        data = position
+        if position != "g":
+            data += quad[1]
+        data += ident
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+    def hash_n_degree(self, node: str, issuer: _IdentifierIssuer) -> tuple[str, _IdentifierIssuer]:
+        self.work += 1
+        if self.work > self.max_work:
+            raise CanonicalizationError(
+                "the document's blank nodes are too interconnected to canonicalize within limits"
+            )
+        hash_to_related: dict[str, list[str]] = {}
+        for quad in self.blank_quads[node]:
+            for term, position in ((quad[0], "s"), (quad[2], "o"), (quad[3], "g")):
+                if term.startswith("_:") and term != node:
+                    h = self.hash_related(term, quad, issuer, position)
+                    hash_to_related.setdefault(h, []).append(term)
+        data = hashlib.sha256()
+        for related_hash in sorted(hash_to_related):
+            data.update(related_hash.encode())
+            chosen_path = ""
+            chosen_issuer: _IdentifierIssuer | None = None
+            for permutation in itertools.permutations(hash_to_related[related_hash]):
+                issuer_copy = issuer.copy()
+                path = ""
+                recursion: list[str] = []
+                skip = False
+                for related in permutation:
+                    if related in self.canonical.issued:
+                        path += "_:" + self.canonical.issued[related]
+                    else:
+                        if related not in issuer_copy.issued:
+                            recursion.append(related)
+                        path += "_:" + issuer_copy.issue(related)
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                for related in recursion:
+                    result_hash, result_issuer = self.hash_n_degree(related, issuer_copy)
+                    path += "_:" + issuer_copy.issue(related)
+                    path += "<" + result_hash + ">"
+                    issuer_copy = result_issuer
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                if not chosen_path or path < chosen_path:
+                    chosen_path = path
+                    chosen_issuer = issuer_copy
+            data.update(chosen_path.encode("utf-8"))
+            assert chosen_issuer is not None
+            issuer = chosen_issuer
+        return data.hexdigest(), issuer
+
+    def run(self) -> str:
+        hash_to_nodes: dict[str, list[str]] = {}
+        for node in self.blank_quads:
+            hash_to_nodes.setdefault(self.hash_first_degree(node), []).append(node)
+        shared: list[str] = []
+        for h in sorted(hash_to_nodes):
+            nodes = hash_to_nodes[h]
+            if len(nodes) == 1:
+                self.canonical.issue(nodes[0])
+            else:
+                shared.append(h)
+        for h in shared:
+            results = []
+            for node in hash_to_nodes[h]:
+                if node in self.canonical.issued:
+                    continue
+                temp = _IdentifierIssuer("b")
+                temp.issue(node)
+                results.append(self.hash_n_degree(node, temp))
+            for _, result_issuer in sorted(results, key=lambda r: r[0]):
+                for existing in result_issuer.issued:
+                    self.canonical.issue(existing)
+        issued = self.canonical.issued
+        lines = []
+        for s, p, o, g in self.quads:
+            if s.startswith("_:"):
+                s = "_:" + issued[s]
+            if o.startswith("_:"):
+                o = "_:" + issued[o]
+            if g.startswith("_:"):
+                g = "_:" + issued[g]
+            lines.append(_serialize((s, p, o, g)))
+        lines.sort()
+        # A dataset is a set: identical quads collapse to one line.
+        return "".join(line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1])
+
+
+def canonicalize_quads(quads: list[Quad], *, max_work: int = 10_000) -> str:
+    """RDFC-1.0 canonical N-Quads of a dataset given as serialized-term quads."""
+    return _Rdfc10(quads, max_work).run()
+
+
+_DEFAULT: Canonicalizer | None = None
+
+
+def default_canonicalizer() -> Canonicalizer:
+    """A process-wide canonicalizer over the pinned contexts (its caches are shared by every caller)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Canonicalizer(PINNED_LOADER)
+    return _DEFAULT
+
+
+def canonicalize(document: Mapping[str, Any], *, loader: PinnedLoader | None = None) -> str:
+    """RDFC-1.0 N-Quads of ``document`` in safe mode (see ``Canonicalizer``)."""
+    if loader is None or loader is PINNED_LOADER:
+        return default_canonicalizer().canonicalize(document)
+    return Canonicalizer(loader).canonicalize(document)
+
