@@ -1,0 +1,1 @@
+"""mcbadge test suite (a package so helpers import as ``tests.<module>``)."""
