@@ -1,0 +1,193 @@
+"""Validation of a credential's JSON against the vendored 1EdTech Open Badges 3.0 JSON Schemas.
+
+The schemas (``schemas/ob-v3p0/`` at the top of the repository, byte-exact, see schemas/PROVENANCE.json) are
+the strict "JSON" variant: ``type`` must be an array almost everywhere, ``proof`` and ``evidence`` must be
+arrays, and ``@context`` must start with the VC 2.0 and an OB 3.0 context. They declare Draft 2019-09
+(``"$schema": "https://json-schema.org/draft/2019-09/schema#"``) and use its array form of ``items`` for
+``@context``, so they are compiled with ``Draft201909Validator`` — a 2020-12 validator would silently ignore
+that positional check.
+
+Formats: JSON Schema 2019-09 treats ``format`` as an annotation only. We assert ``date-time`` and ``date``
+because VC 2.0 requires ``validFrom``/``validUntil`` to be date-time stamps with a time zone, and a
+verifier that accepted "yesterday" would be reporting a credential as valid that no other verifier accepts.
+
+Where the schemas are found: inside the installed wheel at ``mcbadge/vc/schemas/ob-v3p0`` (pyproject
+force-includes them there), otherwise — an editable install or a source checkout — at the repository's
+top-level ``schemas/ob-v3p0``. They are compiled once per process.
+
+For a VC-JWT, validate the credential inside the JWT (the ``vc`` claim or the payload), not the JWT.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft201909Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT201909
+
+ACHIEVEMENT_CREDENTIAL_SCHEMA = "achievementcredential.json"
+ENDORSEMENT_CREDENTIAL_SCHEMA = "endorsementcredential.json"
+PROFILE_SCHEMA = "profile.json"
+
+_MAX_VALUE_CHARS = 80  # how much of an offending value a message quotes: enough to recognise, not a dump
+
+
+@dataclass(frozen=True, order=True)
+class SchemaProblem:
+    """One way a document breaks the schema: where (``credentialSubject.achievement.type``) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def schema_dir() -> Traversable:
+    """The directory holding the vendored OB 3.0 schemas (wheel copy first, then the source checkout)."""
+    packaged = resources.files("mcbadge.vc") / "schemas" / "ob-v3p0"
+    if packaged.is_dir():
+        return packaged
+    import mcbadge.vc
+
+    # src/mcbadge/vc/__init__.py -> parents[3] is the repository root in an editable install.
+    checkout = Path(mcbadge.vc.__file__).resolve().parents[3] / "schemas" / "ob-v3p0"
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError("the vendored OB 3.0 JSON Schemas are neither packaged nor in the source tree")
+
+
+# RFC 3339 date-time: full date, "T" (or t / space is NOT allowed by XML Schema, so only T/t), time,
+# optional fraction, mandatory offset.
+_DATE_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$"
+)
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # format applies to strings only; "type" reports the rest
+    match = _DATE_TIME.match(value)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    if match.group(9) is not None and (int(match.group(9)) > 23 or int(match.group(10)) > 59):
+        return False
+    try:
+        # Leap seconds (":60") are valid RFC 3339; check the rest with second clamped.
+        datetime(year, month, day, hour, minute, min(second, 59))
+    except ValueError:
+        return False
+    return second <= 60
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        return len(value) == 10 and date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())  # only the formats we mean to assert
+    checker.checks("date-time")(_is_date_time)
+    checker.checks("date")(_is_date)
+    return checker
+
+
+@cache
+def _validator(name: str) -> Draft201909Validator:
+    directory = schema_dir()
+    registry: Registry = Registry()
+    # Register every vendored schema under its $id so any cross-file $ref resolves offline, never by HTTP.
+    for entry in directory.iterdir():
+        if entry.name.endswith(".json") and entry.name != "openapi.json":
+            contents = json.loads(entry.read_text("utf-8"))
+            if "$id" in contents:
+                registry = registry.with_resource(contents["$id"], Resource(contents, DRAFT201909))
+    schema = json.loads((directory / name).read_text("utf-8"))
+    Draft201909Validator.check_schema(schema)
+    return Draft201909Validator(schema, registry=registry, format_checker=_format_checker())
+
+
+def _path(error: ValidationError) -> str:
+    parts = ""
+    for item in error.absolute_path:
+        parts += f"[{item}]" if isinstance(item, int) else (f".{item}" if parts else str(item))
+    return parts or "(document)"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
+
+
+def _message(error: ValidationError) -> str:
+    """A sentence for the error; jsonschema's own messages embed the entire offending value."""
+    kind = error.validator
+    if kind == "required" or kind == "additionalProperties":
+        return error.message
+    if kind == "type":
+        return f"must be of type {error.validator_value!r}, got {_short(error.instance)}"
+    if kind == "format":
+        return f"{_short(error.instance)} is not a valid {error.validator_value}"
+    if kind == "contains":
+        wanted = error.validator_value.get("enum") if isinstance(error.validator_value, dict) else None
+        if wanted:
+            return f"must contain {' or '.join(repr(w) for w in wanted)}"
+    if kind == "enum":
+        return f"{_short(error.instance)} is not one of {error.validator_value!r}"
+    if kind == "oneOf" and error.context:
+        # Report the deepest alternative's complaint: "not in the enum" beats "matched no alternative".
+        reasons = sorted({_message(sub) for sub in error.context})
+        return f"{_short(error.instance)} matches no allowed form ({'; '.join(reasons)})"
+    if kind == "minItems":
+        return f"must have at least {error.validator_value} item(s)"
+    if kind == "pattern":
+        return f"{_short(error.instance)} does not match the pattern {error.validator_value!r}"
+    return error.message if len(error.message) <= 200 else error.message[:199] + "…"
+
+
+def _problems(doc: Any, schema_name: str) -> list[SchemaProblem]:
+    seen: set[SchemaProblem] = set()
+    for error in _validator(schema_name).iter_errors(doc):
+        # "allOf" wrappers repeat the same complaint from each branch (e.g. credential ``type``); dedupe.
+        seen.add(SchemaProblem(_path(error), _message(error)))
+    return sorted(seen)
+
+
+def validate_achievement_credential(doc: Any) -> list[SchemaProblem]:
+    """Problems of ``doc`` against the OB 3.0 AchievementCredential schema; an empty list means valid."""
+    return _problems(doc, ACHIEVEMENT_CREDENTIAL_SCHEMA)
+
+
+def validate_endorsement_credential(doc: Any) -> list[SchemaProblem]:
+    """Problems of ``doc`` against the OB 3.0 EndorsementCredential schema; an empty list means valid."""
+    return _problems(doc, ENDORSEMENT_CREDENTIAL_SCHEMA)
+
+
+def validate_profile(doc: Any) -> list[SchemaProblem]:
+    """Problems of ``doc`` against the OB 3.0 Profile schema; an empty list means valid."""
+    return _problems(doc, PROFILE_SCHEMA)
+
+
+__all__ = [
+    "ACHIEVEMENT_CREDENTIAL_SCHEMA",
+    "SchemaProblem",
+    "schema_dir",
+    "validate_achievement_credential",
+    "validate_endorsement_credential",
+    "validate_profile",
+]
