@@ -1,0 +1,69 @@
+"""Settings, read once at the edge (app factory, CLI) from ``MCBADGE_*`` environment variables.
+
+Nothing below ``mcbadge.vc`` reads settings: the credential library gets what it needs as arguments.
+Tests build ``Settings(keys_dir=tmp, ...)`` and pass it to ``create_app``; they never patch the
+environment.
+
+The key passphrase
+------------------
+Private keys under ``keys_dir`` are encrypted at rest with ``key_passphrase``
+(``MCBADGE_KEY_PASSPHRASE``). Production must set it (from a secret store), and keep it somewhere else
+than the keys. When it is unset — a developer's first ``make run`` — the keystore generates a random
+passphrase once, writes it to ``<keys_dir>/.passphrase`` (mode 0600) and logs a warning on every start.
+That keeps ``make run`` a single command, but a passphrase stored beside the keys protects them from
+nothing more than a careless copy of one key file: it is a development convenience, not a protection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field can be set as ``MCBADGE_<FIELD>`` (upper case)."""
+
+    model_config = SettingsConfigDict(env_prefix="MCBADGE_", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    """Interface ``mcbadge serve`` listens on."""
+
+    port: int = Field(default=8000, ge=0, le=65535)
+    """TCP port ``mcbadge serve`` listens on."""
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    """The URL the world reaches this service at; issuer DIDs are derived from it (did:web)."""
+
+    database_url: str = "sqlite:///var/mcbadge.db"
+    """SQLAlchemy URL. Not used yet: the database layer is a later step."""
+
+    keys_dir: Path = Path("keys")
+    """Where issuer keys live: encrypted private keys and their public halves."""
+
+    key_passphrase: SecretStr | None = None
+    """Encrypts private keys at rest. Unset: a development passphrase in ``<keys_dir>/.passphrase``."""
+
+    issuer_slug: str = Field(default="demo-district", pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+    """The issuer this service signs for; its DID is ``did:web`` of ``<public_base_url>/issuers/<slug>``."""
+
+    issuer_name: str = "Demo School District"
+    """The issuer's display name (in credentials it signs)."""
+
+    max_body_bytes: int = Field(default=MIB, gt=0)
+    """Largest request body accepted; larger bodies get 413."""
+
+    allow_loopback_fetch: bool = False
+    """Let outbound fetches reach loopback addresses. Only for tests that run a local server."""
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        # Validate as an http(s) URL but keep the caller's spelling (AnyHttpUrl would add a '/').
+        AnyHttpUrl(value)
+        return value.rstrip("/")
