@@ -1,0 +1,54 @@
+"""The application factory: ``create_app(settings) -> FastAPI``."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from ..config import Settings
+from ..keystore import keystore_from_settings
+from . import issuers, problems, verification
+from .deps import Services
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _version() -> str:
+    try:
+        return version("mcbadge")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API. Creates the configured issuer's signing key on first start (see mcbadge.keystore)."""
+    settings = settings or Settings()
+    keystore = keystore_from_settings(settings)
+    did = issuers.issuer_did(settings.public_base_url, settings.issuer_slug)
+    signing_key = keystore.load_or_create(settings.issuer_slug, did)
+    log.info("issuer %s signs as %s", settings.issuer_slug, signing_key.verification_method)
+
+    app = FastAPI(
+        title="mcbadge",
+        version=_version(),
+        summary="Teachers' micro-credentials as Open Badges 3.0 verifiable credentials",
+    )
+    app.state.services = Services(
+        settings=settings,
+        keystore=keystore,
+        resolver=issuers.local_resolver(keystore, settings.public_base_url),
+    )
+    problems.install(app, max_body_bytes=settings.max_body_bytes)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness: the process is up and answering."""
+        return {"status": "ok"}
+
+    app.include_router(issuers.router)
+    app.include_router(verification.router)
+    return app

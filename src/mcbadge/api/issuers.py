@@ -1,0 +1,91 @@
+"""Issuer identities: the did:web DID of each issuer this service signs for, and its DID document.
+
+An issuer with slug ``s`` is ``did:web`` of ``<public_base_url>/issuers/s``, so its DID document is served
+at ``/issuers/s/did.json`` (the did:web path form). The document lists every key the issuer ever had
+under ``assertionMethod``: a rotated-out key keeps verifying the credentials it signed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from ..keystore import Keystore, KeystoreError
+from ..vc.dids import DidResolver, did_web_document, did_web_from_url, did_web_to_url
+from .deps import ServicesDep
+from .problems import PROBLEM_TYPE_BASE, NotFound
+
+__all__ = ["LocalIssuerDocuments", "did_document", "issuer_did", "local_resolver", "router"]
+
+_ISSUER_PATH = re.compile(r"^/issuers/([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)/did\.json$")
+
+
+class UnknownIssuer(NotFound):
+    """No issuer with this slug has keys on this service."""
+
+    type = PROBLEM_TYPE_BASE + "unknown-issuer"
+
+
+def issuer_did(public_base_url: str, slug: str) -> str:
+    """The did:web DID of issuer ``slug`` on the service at ``public_base_url``."""
+    return did_web_from_url(f"{public_base_url.rstrip('/')}/issuers/{slug}")
+
+
+def did_document(keystore: Keystore, public_base_url: str, slug: str) -> dict[str, Any]:
+    """The DID document of issuer ``slug``: all its keys as Multikeys ``#key-N``. Raises UnknownIssuer."""
+    try:
+        entries = keystore.entries(slug)
+    except KeystoreError:  # an invalid slug is just an unknown issuer
+        entries = []
+    if not entries:
+        raise UnknownIssuer(f"no issuer {slug!r} on this service")
+    return did_web_document(
+        issuer_did(public_base_url, slug),
+        [entry.public_key for entry in entries],
+        key_ids=[entry.key_id for entry in entries],
+    )
+
+
+class LocalIssuerDocuments:
+    """A ``fetch_json`` for :class:`DidResolver` that answers this service's own issuer DIDs from the keystore.
+
+    No network: a did:web URL that is not one of ours raises ``KeyError``, which the resolver reports as
+    "cannot resolve". Resolving other issuers' did:web needs the guarded outbound HTTP client (https only,
+    no private addresses, size and time limits), which is a later step.
+    """
+
+    def __init__(self, keystore: Keystore, public_base_url: str) -> None:
+        self._keystore = keystore
+        self._base = public_base_url.rstrip("/")
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        match = _ISSUER_PATH.match(urlsplit(url).path)
+        if match is not None:
+            slug = match.group(1)
+            # Compare whole URLs: the host and base path must be this service's, not just the path.
+            if did_web_to_url(issuer_did(self._base, slug)) == url:
+                return did_document(self._keystore, self._base, slug)
+        raise KeyError(f"{url} is not served by this service (remote did:web resolution is not enabled yet)")
+
+
+def local_resolver(keystore: Keystore, public_base_url: str) -> DidResolver:
+    """A resolver for did:key and this service's own did:web issuers, without network access."""
+    return DidResolver(fetch_json=LocalIssuerDocuments(keystore, public_base_url))
+
+
+router = APIRouter(tags=["issuers"])
+
+
+@router.get(
+    "/issuers/{slug}/did.json",
+    responses={404: {"description": "Unknown issuer", "content": {"application/problem+json": {}}}},
+)
+def get_did_document(slug: Annotated[str, Path(max_length=64)], services: ServicesDep) -> JSONResponse:
+    """The issuer's DID document (did:web): the keys that sign its credentials, under assertionMethod."""
+    document = did_document(services.keystore, services.settings.public_base_url, slug)
+    # Verifiers may cache it briefly; a rotation becomes visible within five minutes.
+    return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})

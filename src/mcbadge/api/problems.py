@@ -1,0 +1,230 @@
+"""Errors as RFC 9457 problem details, mapped in one place.
+
+Every error response of the API is ``application/problem+json`` with ``type``, ``title``, ``status`` and
+``detail`` (plus extension members where they help, such as ``errors`` for a request that does not
+match its schema). Routes raise :class:`Problem` subclasses; :func:`install` maps those, request
+validation failures, unknown routes and anything unexpected. Bad input is never a 500 and never shows a
+traceback.
+
+    Problem                 base: an error with an HTTP status and a stable type URI
+    ├── BadRequest          400: the request cannot be read (malformed JSON, bad headers)
+    ├── NotFound            404: no such resource
+    ├── PayloadTooLarge     413: the body is larger than MCBADGE_MAX_BODY_BYTES
+    └── Unprocessable       422: well-formed, but its content is not acceptable
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..vc.errors import CredentialError
+
+__all__ = [
+    "PROBLEM_JSON",
+    "BadRequest",
+    "BodySizeLimit",
+    "NotFound",
+    "PayloadTooLarge",
+    "Problem",
+    "Unprocessable",
+    "install",
+    "problem_response",
+]
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+MIB = 1024 * 1024
+PROBLEM_TYPE_BASE = "urn:mcbadge:problem:"
+"""Prefix of mcbadge's problem type URIs; ``about:blank`` when the HTTP status says it all (RFC 9457 §4.2.1)."""
+
+
+class Problem(Exception):
+    """An error the API reports as a problem detail. Subclasses set ``status``, ``title`` and ``type``."""
+
+    status: int = 500
+    title: str = "Internal Server Error"
+    type: str = "about:blank"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class BadRequest(Problem):
+    """The request cannot be read: malformed JSON, an invalid header."""
+
+    status, title = 400, "Bad Request"
+
+
+class NotFound(Problem):
+    """The resource does not exist (an unknown issuer, an unknown path)."""
+
+    status, title = 404, "Not Found"
+
+
+class PayloadTooLarge(Problem):
+    """The request body is larger than ``max_body_bytes``."""
+
+    status, title = 413, "Content Too Large"
+
+
+class Unprocessable(Problem):
+    """The request is well-formed JSON, but its content is not acceptable."""
+
+    status, title = 422, "Unprocessable Content"
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    type_: str = "about:blank",
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """The one shape of every error response (RFC 9457 problem details)."""
+    body = {"type": type_, "title": title, "status": status, "detail": detail, **extensions}
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only location, message and type: pydantic's "input" would echo the (possibly large) body back,
+    # and "ctx" may hold exception objects.
+    return [
+        {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": err.get("type")}
+        for err in exc.errors()
+    ]
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc.status, exc.title, exc.detail, exc.type, **exc.extensions)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc)
+    if any(err["type"] == "json_invalid" for err in errors):
+        where = next(err for err in errors if err["type"] == "json_invalid")
+        return problem_response(400, "Bad Request", f"the body is not valid JSON: {where['msg']}",
+                                PROBLEM_TYPE_BASE + "malformed-json")
+    detail = "; ".join(f"{'.'.join(err['loc'])}: {err['msg']}" for err in errors) or "the request is invalid"
+    return problem_response(422, "Unprocessable Content", detail, PROBLEM_TYPE_BASE + "invalid-request",
+                            errors=errors)
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else f"{request.method} {request.url.path}: {title.lower()}"
+    return problem_response(exc.status_code, title, detail, headers=exc.headers)
+
+
+async def _on_credential_error(request: Request, exc: Exception) -> JSONResponse:
+    # The credential library raises for input it must not sign or cannot read; that is the client's input.
+    return problem_response(422, "Unprocessable Content", str(exc), PROBLEM_TYPE_BASE + "credential-error",
+                            error=type(exc).__name__)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+
+
+def install(app: FastAPI, *, max_body_bytes: int) -> None:
+    """Register the exception handlers and the body-size limit on ``app``."""
+    handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+        Problem: _on_problem,
+        RequestValidationError: _on_validation,
+        StarletteHTTPException: _on_http,
+        CredentialError: _on_credential_error,
+        Exception: _on_unexpected,
+    }
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, handler)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse request bodies larger than ``max_bytes`` with 413, before any route runs.
+
+    A declared ``Content-Length`` is checked up front; a chunked body is counted while it is read. The
+    body is buffered (at most ``max_bytes``) and replayed to the application.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lengths = [v for k, v in scope.get("headers", ()) if k == b"content-length"]
+        if lengths and (len(lengths) > 1 or not lengths[0].isdigit()):
+            await _send(problem_response(400, "Bad Request", "invalid Content-Length header"), scope, receive, send)
+            return
+        if lengths and int(lengths[0]) > self.max_bytes:
+            await self._refuse(scope, receive, send, already=0)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send, already=size, more=message.get("more_body", False))
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, already: int, more: bool = True) -> None:
+        # Read and discard what the client is still sending (up to a bound) before answering: closing a
+        # socket with unread data makes the kernel reset the connection, and the client would see
+        # "connection reset" instead of the 413.
+        drained = already
+        bound = max(8 * MIB, 4 * self.max_bytes)
+        while more and drained <= bound:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        problem = PayloadTooLarge(f"the request body is larger than the limit of {self.max_bytes} bytes")
+        await _send(_from(problem), scope, receive, send)
+
+
+def _from(problem: Problem) -> JSONResponse:
+    return problem_response(problem.status, problem.title, problem.detail, problem.type, **problem.extensions)
+
+
+async def _send(response: JSONResponse, scope: Scope, receive: Receive, send: Send) -> None:
+    # The body was not (fully) read: ask the client to close rather than reuse a connection with unread data.
+    response.headers["connection"] = "close"
+    await response(scope, receive, send)
