@@ -405,13 +405,14 @@ def _jsonld_message(exc: JsonLdError) -> str:
         if isinstance(cause, ContextError):
             return str(cause)
         cause = cause.__cause__ or cause.__context__
-    parts = []
+    innermost = exc
     cause = exc
     while isinstance(cause, JsonLdError):
-        parts.append(str(cause).split("\n")[0].removeprefix("('").split("',")[0])
+        innermost = cause
         cause = cause.__cause__ or cause.__context__
-    code = getattr(exc, "code", None)
-    return "invalid JSON-LD: " + (parts[-1] if parts else str(exc)) + (f" ({code})" if code else "")
+    message = str(innermost).split("\n")[0].removeprefix("('").split("',")[0]
+    code = getattr(innermost, "code", None)
+    return "invalid JSON-LD: " + message + (f" ({code})" if code else "")
 
 
 # --- RDFC-1.0 -----------------------------------------------------------------------------------------

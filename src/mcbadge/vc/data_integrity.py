@@ -55,6 +55,12 @@ def _hash_data(document: Mapping[str, Any], proof_config: Mapping[str, Any], can
     return proof_hash + doc_hash
 
 
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def _unsecured(document: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k != "proof"}
 
@@ -68,9 +74,14 @@ def create_proof(
     expires: datetime | None = None,
     challenge: str | None = None,
     domain: str | None = None,
+    previous_proof: str | None = None,
+    proof_id: str | None = None,
     canonicalizer: Canonicalizer | None = None,
 ) -> dict[str, Any]:
-    """Create an ``eddsa-rdfc-2022`` DataIntegrityProof for ``document`` (without a ``proof``).
+    """Create an ``eddsa-rdfc-2022`` DataIntegrityProof for ``document``.
+
+    The document's existing proofs are not signed (a proof set), except the one named by
+    ``previous_proof`` (its ``id``), which this proof then chains onto.
 
     Raises CanonicalizationError when the document has data the proof would not cover (safe mode),
     ProofError for a signer that is not Ed25519.
@@ -80,7 +91,8 @@ def create_proof(
     if "@context" not in document:
         raise CanonicalizationError("the document has no @context")
     canon = canonicalizer or default_canonicalizer()
-    options: dict[str, Any] = {
+    options: dict[str, Any] = {"id": proof_id} if proof_id else {}
+    options |= {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
         "created": format_datetime(created or datetime.now(timezone.utc)),
@@ -93,8 +105,15 @@ def create_proof(
         options["challenge"] = challenge
     if domain is not None:
         options["domain"] = domain
+    secured = _unsecured(document)
+    if previous_proof is not None:
+        options["previousProof"] = previous_proof
+        earlier = [p for p in _as_list(document.get("proof")) if isinstance(p, Mapping) and p.get("id") == previous_proof]
+        if not earlier:
+            raise ProofError(f"previousProof {previous_proof!r} is not a proof of the document")
+        secured["proof"] = earlier[0]
     config = {"@context": document["@context"], **options}
-    signature = signer.sign(_hash_data(_unsecured(document), config, canon))
+    signature = signer.sign(_hash_data(secured, config, canon))
     return {**options, "proofValue": multibase_b58_encode(signature)}
 
 
