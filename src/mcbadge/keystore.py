@@ -211,6 +211,7 @@ class Keystore:
     def _create(self, issuer_slug: str, first_number: int) -> int:
         """Write a new key with the lowest free number >= ``first_number``; returns its number."""
         directory = self._issuer_dir(issuer_slug)
+        _make_private_dir(self._dir)  # first, so that a new keys_dir is 0700 too, not a default-mode parent
         _make_private_dir(directory)
         private = Ed25519PrivateKey.generate()
         pem = private.private_bytes(

@@ -1,0 +1,127 @@
+"""The ``mcbadge`` command: ``init``, ``serve``, ``verify``.
+
+Settings come from ``MCBADGE_*`` environment variables (see mcbadge.config). Expected failures (an
+unreadable file, a wrong passphrase, input that is not a credential) print one line to stderr and exit 2;
+no command prints a private key or a passphrase.
+
+Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be read as a credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from .config import Settings
+from .keystore import KeystoreError, keystore_from_settings
+
+# Pretty tracebacks are off: with locals shown they would print the settings, passphrase included.
+app = typer.Typer(
+    name="mcbadge",
+    help="Teachers' micro-credentials as Open Badges 3.0 verifiable credentials.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_NOT_VERIFIED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"mcbadge: error: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError; one line, not a traceback
+        _fail(f"invalid MCBADGE_ settings: {' '.join(str(exc).split())}")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def init() -> None:
+    """Create the configured issuer's signing key (once) and print its DID and public key."""
+    from .api.issuers import issuer_did
+
+    _configure_logging()
+    settings = _settings()
+    did = issuer_did(settings.public_base_url, settings.issuer_slug)
+    try:
+        key = keystore_from_settings(settings).load_or_create(settings.issuer_slug, did)
+    except KeystoreError as exc:
+        _fail(str(exc))
+    typer.echo(f"issuer:              {settings.issuer_slug} ({settings.issuer_name})")
+    typer.echo(f"DID:                 {did}")
+    typer.echo(f"verification method: {key.verification_method}")
+    typer.echo(f"public key:          {key.public_multibase}")
+    typer.echo(f"DID document:        {settings.public_base_url}/issuers/{settings.issuer_slug}/did.json")
+    typer.echo(f"keys directory:      {settings.keys_dir}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on [default: MCBADGE_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: MCBADGE_PORT]")] = None,
+) -> None:
+    """Run the HTTP service (creates the issuer's key on first start)."""
+    import uvicorn
+
+    from .api import create_app
+
+    _configure_logging()
+    settings = _settings()
+    try:
+        application = create_app(settings)
+    except KeystoreError as exc:
+        _fail(str(exc))
+    uvicorn.run(application, host=host or settings.host, port=settings.port if port is None else port)
+
+
+@app.command()
+def verify(
+    file: Annotated[str, typer.Argument(help="A credential file (JSON or VC-JWT), or - for standard input.")],
+) -> None:
+    """Verify a credential and print each check. Exit 0 if verified, 1 if not, 2 if unreadable.
+
+    Issuers hosted by this service (keys in MCBADGE_KEYS_DIR) and did:key issuers are resolved offline;
+    other did:web issuers cannot be resolved yet.
+    """
+    from .api.issuers import local_resolver
+    from .vc.verify import Outcome, verify as verify_credential
+
+    settings = _settings()
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    if len(data) > settings.max_body_bytes:
+        _fail(f"{file} is larger than {settings.max_body_bytes} bytes (MCBADGE_MAX_BODY_BYTES)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _fail(f"{file} is not UTF-8 text: expected a JSON credential or a VC-JWT")
+    resolver = local_resolver(keystore_from_settings(settings, need_private=False), settings.public_base_url)
+    report = verify_credential(text, resolver=resolver, now=datetime.now(timezone.utc))
+    parse = report.check("parse")
+    if parse is not None and parse.outcome is Outcome.FAILED:
+        _fail(f"{file}: {parse.message}")
+    marks = {Outcome.PASSED: "ok  ", Outcome.FAILED: "FAIL", Outcome.NOT_CHECKED: "--  "}
+    for check in report.checks:
+        typer.echo(f"{marks[check.outcome]} {check.code:<16} {check.message}")
+    typer.echo(report.summary)
+    raise typer.Exit(0 if report.verified else EXIT_NOT_VERIFIED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

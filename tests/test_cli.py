@@ -1,0 +1,107 @@
+"""The ``mcbadge`` command, run as a real subprocess (the installed console script's entry point)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from mcbadge.api.issuers import issuer_did
+from mcbadge.keystore import Keystore
+from mcbadge.vc.data_integrity import sign_credential
+
+from .conftest import TEST_PASSPHRASE
+from .test_app import _unsigned
+
+SLUG = "cli-district"
+BASE_URL = "http://127.0.0.1:8000"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCBADGE_")}
+    env.update(
+        MCBADGE_KEYS_DIR=str(tmp_path / "keys"),
+        MCBADGE_KEY_PASSPHRASE=TEST_PASSPHRASE,
+        MCBADGE_ISSUER_SLUG=SLUG,
+        MCBADGE_PUBLIC_BASE_URL=BASE_URL,
+        MCBADGE_DATABASE_URL=f"sqlite:///{tmp_path / 'mcbadge.db'}",
+    )
+    return env
+
+
+def mcbadge(tmp_path: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mcbadge.cli", *args],
+        env=_env(tmp_path), cwd=tmp_path, input=stdin.decode() if stdin is not None else None,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.fixture
+def signed_file(tmp_path: Path) -> Path:
+    did = issuer_did(BASE_URL, SLUG)
+    key = Keystore(tmp_path / "keys", TEST_PASSPHRASE).load_or_create(SLUG, did)
+    signed = sign_credential(_unsigned(did), key, created=datetime(2025, 3, 14, 15, 10, tzinfo=timezone.utc))
+    path = tmp_path / "credential.json"
+    path.write_text(json.dumps(signed))
+    return path
+
+
+def test_init_prints_the_did_and_public_key_never_the_private_key(tmp_path: Path) -> None:
+    result = mcbadge(tmp_path, "init")
+    assert result.returncode == 0, result.stderr
+    did = issuer_did(BASE_URL, SLUG)
+    assert did in result.stdout
+    key = Keystore(tmp_path / "keys", TEST_PASSPHRASE).load_or_create(SLUG, did)
+    assert key.public_multibase in result.stdout
+    output = result.stdout + result.stderr
+    assert key.export_private_multibase() not in output
+    assert TEST_PASSPHRASE not in output
+    # Running it again keeps the same key.
+    assert key.public_multibase in mcbadge(tmp_path, "init").stdout
+
+
+def test_verify_a_good_file_exits_0(tmp_path: Path, signed_file: Path) -> None:
+    result = mcbadge(tmp_path, "verify", str(signed_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "proof" in result.stdout
+    assert "Verified" in result.stdout
+
+
+def test_verify_reads_standard_input(tmp_path: Path, signed_file: Path) -> None:
+    result = mcbadge(tmp_path, "verify", "-", stdin=signed_file.read_bytes())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_verify_a_tampered_file_exits_1_and_names_the_failing_check(tmp_path: Path, signed_file: Path) -> None:
+    credential = json.loads(signed_file.read_text())
+    credential["name"] = "Something else"
+    signed_file.write_text(json.dumps(credential))
+    result = mcbadge(tmp_path, "verify", str(signed_file))
+    assert result.returncode == 1
+    assert any(line.startswith("FAIL") and "proof" in line for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    "content", [b"{this is not json", b"\xff\xfe\x00garbage", b"{}", b"[1, 2, 3]", b""], ids=["text", "binary", "empty-object", "array", "empty"]
+)
+def test_verify_garbage_prints_one_line_and_exits_2(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "garbage.json"
+    path.write_bytes(content)
+    result = mcbadge(tmp_path, "verify", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_verify_a_missing_file_exits_2_without_traceback(tmp_path: Path) -> None:
+    result = mcbadge(tmp_path, "verify", str(tmp_path / "nope.json"))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
