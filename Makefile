@@ -1,0 +1,73 @@
+# mcbadge — the two commands a newcomer needs:
+#   make run    install what is missing, then serve on http://127.0.0.1:8000 (MCBADGE_HOST / MCBADGE_PORT)
+#   make test   install what is missing, then run the whole test suite
+# Installs happen only when their inputs changed (stamp files), so repeated runs start at once.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := interop/node_modules/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test bench clean deps deps-python deps-node deps-system
+
+help:
+	@echo "make run     start the service (SQLite under var/, dev keys under keys/, 127.0.0.1:8000)"
+	@echo "make test    run the whole test suite (Python + pinned Node reference in interop/)"
+	@echo "make bench   run the benchmarks in bench/"
+	@echo "make clean   remove the virtualenv, node_modules and caches (never keys/ or var/)"
+
+run: deps-python
+	@mkdir -p var
+	$(VENV)/bin/mcbadge serve
+
+# pytest exits 5 when it collects no test; make fails on any non-zero exit, so an empty run fails too.
+test: deps-python deps-node
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: deps-python deps-node
+	@if [ -f bench/bench_sign_verify.py ]; then \
+		$(PY) bench/bench_sign_verify.py; \
+	else \
+		echo "no benchmarks yet (bench/bench_sign_verify.py)"; \
+	fi
+
+deps: deps-python deps-node
+
+deps-python: $(PY_STAMP)
+
+# The machine's Python 3.11: $(PYTHON) if it is 3.11, else python3.11 if installed.
+$(PY):
+	@py="$(PYTHON)"; \
+	if ! "$$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then \
+		if command -v python3.11 >/dev/null 2>&1; then py=python3.11; \
+		else echo "error: mcbadge needs Python 3.11 (tried '$(PYTHON)' and python3.11); run 'make PYTHON=/path/to/python3.11'" >&2; exit 1; fi; \
+	fi; \
+	echo "creating $(VENV) with $$py"; \
+	"$$py" -m venv $(VENV)
+
+$(PY_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+deps-node: $(NODE_STAMP) | deps-system
+
+$(NODE_STAMP): interop/package-lock.json interop/package.json | deps-system
+	cd interop && npm ci --no-audit --no-fund
+	@touch $@
+
+# ---- system packages ------------------------------------------------------------------------------
+# Tools that come from the OS package manager, not from pip or npm. Each is checked here with a one-line
+# message saying how to get it. Later steps add their own lines (chromium for page tests, postgresql
+# for the PostgreSQL test run), e.g.:
+#   @command -v chromium >/dev/null 2>&1 || { echo "error: ... apt-get install chromium" >&2; exit 1; }
+deps-system:
+	@command -v node >/dev/null 2>&1 || { echo "error: Node.js >= 20 is needed for the interop tests (interop/): install it, e.g. 'apt-get install nodejs npm'" >&2; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed to install the Node reference (interop/): install it, e.g. 'apt-get install npm'" >&2; exit 1; }
+
+clean:
+	rm -rf $(VENV) interop/node_modules .pytest_cache build dist test-artifacts
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+	find . -name '*.egg-info' -type d -prune -not -path './.git/*' -exec rm -rf {} +
