@@ -258,3 +258,27 @@ def test_added_undefined_property_fails_context_and_proof(world):
 def test_unsigned_credential_fails(world):
     report = world.verify(rich_credential(issuer_id=ISSUER, base_url=BASE))
     assert report.check("proof").outcome is Outcome.FAILED and "not signed" in report.check("proof").message
+
+
+def test_vc_jwt_signed_by_a_key_the_issuer_does_not_list_fails_issuer_key(world):
+    mallory = Ed25519KeyPair.generate().bound(ISSUER)
+    token = encode_vc_jwt(rich_credential(issuer_id=ISSUER, base_url=BASE), mallory, now=NOW)
+    report = world.verify(token)
+    assert report.check("issuer_key").outcome is Outcome.FAILED and not report.verified
+
+
+def test_vc_1_1_credential_as_standard_suites_send_it(world):
+    v1 = {
+        "@context": ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/security/data-integrity/v2"],
+        "id": "urn:uuid:9d6a3f80-2f8e-4c57-8c0c-0c0c0c0c0c0c",
+        "type": ["VerifiableCredential"],
+        "issuer": ISSUER,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:teacher"},
+    }
+    report = world.verify(sign_credential(v1, world.key))
+    assert report.verified, report.summary
+    assert report.check("validity").outcome is Outcome.PASSED
+    undefined = {**v1, "credentialSubject": {"id": "did:example:teacher", "undefinedTerm": 1}}
+    with pytest.raises(Exception, match="undefinedTerm"):
+        sign_credential(undefined, world.key)

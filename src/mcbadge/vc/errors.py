@@ -10,6 +10,7 @@ credential (it reports a failed check instead).
     ├── DidResolutionError    a DID that cannot be resolved
     ├── ProofError            a proof cannot be created
     ├── JwtError              a VC-JWT that cannot be created or parsed
+    │   └── JwtKeyError       its key is not the issuer's (or cannot be resolved)
     └── StatusListError       a malformed or oversized status list
 """
 
@@ -42,6 +43,10 @@ class ProofError(CredentialError):
 
 class JwtError(CredentialError):
     """A VC-JWT that cannot be created or parsed."""
+
+
+class JwtKeyError(JwtError):
+    """A VC-JWT whose key cannot be resolved, or is not the issuer's assertionMethod key."""
 
 
 class StatusListError(CredentialError):

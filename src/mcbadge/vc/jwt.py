@@ -41,7 +41,7 @@ from jwcrypto import jws as jose_jws
 from jwcrypto.common import JWException, base64url_decode, base64url_encode
 
 from .dids import DidResolver, split_did_url
-from .errors import DidResolutionError, JwtError, KeyFormatError
+from .errors import DidResolutionError, JwtError, JwtKeyError, KeyFormatError
 from .keys import Signer
 
 __all__ = [
@@ -376,26 +376,26 @@ def decode_vc_jwt(token: str, resolver: DidResolver, *, now: datetime, leeway_s:
     credential, payload_format = _extract_credential(claims)
     issuer_id = _issuer_id(credential)
     if not issuer_id.startswith("did:"):
-        raise JwtError(f"the issuer {issuer_id!r} is not a DID; VC-JWT keys are resolved from the issuer's DID")
+        raise JwtKeyError(f"the issuer {issuer_id!r} is not a DID; VC-JWT keys are resolved from the issuer's DID")
 
     kid: str = header["kid"]
     kid_url = issuer_id + kid if kid.startswith("#") else kid
     try:
         kid_did, fragment = split_did_url(kid_url)
     except DidResolutionError as exc:
-        raise JwtError(f"kid {kid!r} is not a DID URL: {exc}") from None
+        raise JwtKeyError(f"kid {kid!r} is not a DID URL: {exc}") from None
     if kid_did != issuer_id:
-        raise JwtError(f"kid {kid!r} is a key of {kid_did!r}, not of the issuer {issuer_id!r}")
+        raise JwtKeyError(f"kid {kid!r} is a key of {kid_did!r}, not of the issuer {issuer_id!r}")
     if fragment is None and not kid_did.startswith("did:key:"):
-        raise JwtError(f"kid {kid!r} does not name a key (no fragment)")
+        raise JwtKeyError(f"kid {kid!r} does not name a key (no fragment)")
     try:
         method = resolver.resolve_verification_method(kid_url)
     except DidResolutionError as exc:
-        raise JwtError(f"cannot resolve kid {kid!r}: {exc}") from None
+        raise JwtKeyError(f"cannot resolve kid {kid!r}: {exc}") from None
     if method.controller != issuer_id:
-        raise JwtError(f"key {method.id!r} is controlled by {method.controller!r}, not by the issuer")
+        raise JwtKeyError(f"key {method.id!r} is controlled by {method.controller!r}, not by the issuer")
     if "assertionMethod" not in method.relationships:
-        raise JwtError(
+        raise JwtKeyError(
             f"key {method.id!r} is not listed under the issuer's assertionMethod; it may not sign credentials"
         )
 
