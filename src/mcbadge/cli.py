@@ -38,9 +38,9 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def _settings() -> Settings:
+def _settings(**overrides: object) -> Settings:
     try:
-        return Settings()
+        return Settings(**overrides)  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError; one line, not a traceback
         _fail(f"invalid MCBADGE_ settings: {' '.join(str(exc).split())}")
 
@@ -80,12 +80,13 @@ def serve(
     from .api import create_app
 
     _configure_logging()
-    settings = _settings()
+    given = {"host": host, "port": port}
+    settings = _settings(**{name: value for name, value in given.items() if value is not None})
     try:
         application = create_app(settings)
     except KeystoreError as exc:
         _fail(str(exc))
-    uvicorn.run(application, host=host or settings.host, port=settings.port if port is None else port)
+    uvicorn.run(application, host=settings.host, port=settings.port)
 
 
 @app.command()

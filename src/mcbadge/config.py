@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from typing import Any
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -38,7 +40,8 @@ class Settings(BaseSettings):
     """TCP port ``mcbadge serve`` listens on."""
 
     public_base_url: str = "http://127.0.0.1:8000"
-    """The URL the world reaches this service at; issuer DIDs are derived from it (did:web)."""
+    """The URL the world reaches this service at; issuer DIDs are derived from it (did:web).
+    Unset: ``http://127.0.0.1:<port>``, so a local run's DIDs name the port it really listens on."""
 
     database_url: str = "sqlite:///var/mcbadge.db"
     """SQLAlchemy URL. Not used yet: the database layer is a later step."""
@@ -60,6 +63,13 @@ class Settings(BaseSettings):
 
     allow_loopback_fetch: bool = False
     """Let outbound fetches reach loopback addresses. Only for tests that run a local server."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_base_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("public_base_url") is None and data.get("port") is not None:
+            data = {**data, "public_base_url": f"http://127.0.0.1:{int(data['port'])}"}
+        return data
 
     @field_validator("public_base_url")
     @classmethod

@@ -1,0 +1,43 @@
+# mcbadge service image.
+#   docker build -t mcbadge .
+#   docker run -p 8000:8000 \
+#     -e MCBADGE_PUBLIC_BASE_URL=https://badges.example.org \
+#     -e MCBADGE_KEY_PASSPHRASE=... \
+#     -v mcbadge-keys:/srv/mcbadge/keys -v mcbadge-var:/srv/mcbadge/var mcbadge
+# Set MCBADGE_KEY_PASSPHRASE from a secret store: without it the service generates a development
+# passphrase inside the keys volume, beside the keys it is meant to protect (and logs a warning).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Build from a copy of the sources; only what the package needs (see .dockerignore).
+WORKDIR /build
+COPY pyproject.toml README.md ./
+COPY src ./src
+COPY schemas ./schemas
+RUN pip install . && rm -rf /build
+
+# An unprivileged user owns the two writable places: keys/ (0700) and var/ (the SQLite database).
+RUN groupadd --system --gid 10001 mcbadge \
+ && useradd --system --uid 10001 --gid mcbadge --home-dir /srv/mcbadge --shell /usr/sbin/nologin mcbadge \
+ && mkdir -p /srv/mcbadge/keys /srv/mcbadge/var \
+ && chown -R mcbadge:mcbadge /srv/mcbadge \
+ && chmod 0700 /srv/mcbadge/keys
+WORKDIR /srv/mcbadge
+
+ENV MCBADGE_HOST=0.0.0.0 \
+    MCBADGE_PORT=8000 \
+    MCBADGE_KEYS_DIR=/srv/mcbadge/keys \
+    MCBADGE_DATABASE_URL=sqlite:////srv/mcbadge/var/mcbadge.db
+
+VOLUME ["/srv/mcbadge/keys", "/srv/mcbadge/var"]
+USER mcbadge:mcbadge
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('MCBADGE_PORT', '8000'), timeout=4)"]
+
+CMD ["mcbadge", "serve", "--host", "0.0.0.0"]
