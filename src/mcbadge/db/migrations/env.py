@@ -1,0 +1,19 @@
+"""Alembic environment: the engine comes from mcbadge (``config.attributes['engine']``), never from an ini."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from mcbadge.db.models import Base
+
+engine = context.config.attributes["engine"]
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,387 @@
+"""The database schema, in one place, in the order of the flow.
+
+    Issuer ── ApiKey, Person (educators, assessors, admins), AssessorTraining
+      └── MicroCredential (versioned; a published version is immutable)
+            └── Submission (one per attempt) ── EvidenceItem ──> Blob (content-addressed, by SHA-256)
+                  ├── Assignment (which assessor scores it)
+                  ├── Assessment (scores per rubric criterion, feedback)
+                  └── Credential (the award: one per passing submission) ──> StatusList (index, unique)
+      AuditEvent, IdempotencyRecord
+
+Private keys are never here: they live encrypted under keys/ (mcbadge.keystore).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Constraint names fixed by convention so Alembic migrations name them the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonData = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Timestamp(TypeDecorator[datetime]):
+    """A timezone-aware timestamp on both engines (SQLite stores it naive, read back as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[override]
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value
+
+    def process_result_value(self, value, dialect):  # type: ignore[override]
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: Timestamp, dict[str, Any]: JsonData, list[Any]: JsonData}
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"            # issuer admin: defines micro-credentials, approves awards, revokes
+    ASSESSOR = "assessor"      # scores the submissions assigned to them
+    EDUCATOR = "educator"      # the earner: submits evidence, sees their own submissions
+    INTEGRATOR = "integrator"  # read-only integrations (an LMS, a state system)
+
+
+class MicroCredentialStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class SubmissionStatus(str, enum.Enum):
+    DRAFT = "draft"            # evidence being gathered
+    SUBMITTED = "submitted"    # waiting for (all) assessors
+    NOT_YET = "not_yet"        # scored below the rubric; feedback given; the educator may start a new attempt
+    PASSED = "passed"          # scored at or above every required level; waiting for approval
+    AWARDED = "awarded"        # a credential was issued
+    WITHDRAWN = "withdrawn"
+
+
+class StatusPurpose(str, enum.Enum):
+    REVOCATION = "revocation"
+    SUSPENSION = "suspension"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (no database enum types), so adding a value needs no migration on PostgreSQL.
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Issuer(Base):
+    """A tenant: a district, a state agency or a provider that issues micro-credentials."""
+
+    __tablename__ = "issuers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(320))
+    image_url: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Award a passing submission without an admin's approval."""
+    second_scoring: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Two assessors must agree (or a lead assessor decides) before an outcome stands."""
+    validity_days: Mapped[int | None] = mapped_column(Integer)
+    """When set, credentials carry validUntil = validFrom + this many days."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Person(Base):
+    """Someone with a role at an issuer: an educator (earner), an assessor, an admin or an integrator."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("issuer_id", "email"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    license_number: Mapped[str | None] = mapped_column(String(64))
+    """A state teaching license number, for educators who want it on record (never in the credential)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key: scoped to one issuer and one person (and so one role). Only a hash is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    """The public part of the key (``mcb_<prefix>_<secret>``), to find the row without scanning hashes."""
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class AssessorTraining(Base):
+    """An assessor is trained (calibrated) for a micro-credential, across its versions."""
+
+    __tablename__ = "assessor_trainings"
+    __table_args__ = (UniqueConstraint("assessor_id", "microcredential_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    assessor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    microcredential_key: Mapped[str] = mapped_column(String(100))
+    lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A lead assessor settles disagreements when the issuer requires second scoring."""
+    trained_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MicroCredential(Base):
+    """One version of a micro-credential: competency, key method, evidence requirements and rubric.
+
+    ``key`` is stable across versions; ``(issuer, key, version)`` is unique. A published version never
+    changes: editing it publishes a new version, and credentials name the version they were earned on.
+    """
+
+    __tablename__ = "microcredentials"
+    __table_args__ = (UniqueConstraint("issuer_id", "key", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[MicroCredentialStatus] = mapped_column(_enum(MicroCredentialStatus))
+    title: Mapped[str] = mapped_column(String(200))
+    competency: Mapped[str] = mapped_column(Text)
+    key_method: Mapped[str] = mapped_column(Text)
+    research: Mapped[str | None] = mapped_column(Text)
+    resources: Mapped[list[Any]] = mapped_column(default=list)
+    requirements: Mapped[list[Any]] = mapped_column(default=list)
+    """Evidence requirements: [{key, title, description, kind: file|url|reflection, min_words?, max_words?}]."""
+    rubric: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """{levels: [{key, name, description?}] lowest first, criteria: [{key, name, description?, required_level}]}."""
+    alignments: Mapped[list[Any]] = mapped_column(default=list)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    image_url: Mapped[str | None] = mapped_column(String(500))
+    pd_hours: Mapped[float | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column()
+
+
+class Blob(Base):
+    """Uploaded evidence bytes, stored once per SHA-256 (content-addressed, deduplicated)."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    """An educator's attempt at a micro-credential version. Every attempt is kept."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("educator_id", "microcredential_id", "attempt"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    microcredential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("microcredentials.id"), index=True)
+    educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+    evidence: Mapped[list[EvidenceItem]] = relationship(
+        back_populates="submission", order_by="EvidenceItem.position", cascade="all, delete-orphan"
+    )
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="submission", order_by="Assessment.created_at"
+    )
+
+
+class EvidenceItem(Base):
+    """One piece of evidence for one requirement: a file (by digest), a URL, or a written reflection."""
+
+    __tablename__ = "evidence_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    requirement_key: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16))  # file | url | reflection
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="evidence")
+    blob: Mapped[Blob | None] = relationship(lazy="joined")
+
+
+class Assignment(Base):
+    """An assessor assigned to score a submission (an assessor sees only what is assigned to them)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("submission_id", "assessor_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    assessor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assessment(Base):
+    """An assessor's scoring of a submission: a level per rubric criterion, and feedback per criterion."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("submission_id", "assessor_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    assessor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    scores: Mapped[dict[str, Any]] = mapped_column()
+    """{criterion_key: level_key}."""
+    feedback: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """{criterion_key: text}."""
+    passed: Mapped[bool] = mapped_column(Boolean)
+    lead_decision: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="assessments")
+
+
+class StatusList(Base):
+    """One Bitstring Status List of an issuer for one purpose. A full list is followed by the next ``seq``."""
+
+    __tablename__ = "status_lists"
+    __table_args__ = (UniqueConstraint("issuer_id", "purpose", "seq"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[StatusPurpose] = mapped_column(_enum(StatusPurpose))
+    seq: Mapped[int] = mapped_column(Integer)
+    length: Mapped[int] = mapped_column(Integer)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped on every bit change; the signed credential is re-made only when it is behind."""
+    signed: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    signed_revision: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Credential(Base):
+    """An awarded micro-credential: exactly one per passing submission, with its status-list positions.
+
+    The row and both status indexes are written before the signature is made, in the same transaction.
+    """
+
+    __tablename__ = "credentials"
+    __table_args__ = (
+        UniqueConstraint("revocation_list_id", "revocation_index"),
+        UniqueConstraint("suspension_list_id", "suspension_index"),
+        Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    microcredential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("microcredentials.id"), index=True)
+    educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    revocation_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_lists.id"))
+    revocation_index: Mapped[int] = mapped_column(Integer)
+    suspension_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_lists.id"))
+    suspension_index: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(16), default="ldp")  # ldp (Data Integrity) | jwt
+    document: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    """The signed credential as issued (JSON-LD with its proof; for VC-JWT, the unsigned credential)."""
+    jwt: Mapped[str | None] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_until: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    """The earner lets the public badge page show the credential."""
+    show_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Evidence links are hidden on the public page unless the earner allows them (videos of minors)."""
+
+
+class AuditEvent(Base):
+    """Who did what, when: awards, revocations (with the reason), suspensions, key rotations."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """A response remembered under a client's ``Idempotency-Key``: same key and body, same answer."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    """None while the first request is still being processed (a concurrent duplicate gets 409)."""
+    response: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

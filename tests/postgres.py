@@ -1,0 +1,108 @@
+"""A throw-away PostgreSQL cluster for the tests: initdb into a temporary directory, a free loopback port.
+
+Uses the PostgreSQL binaries of the machine (``/usr/lib/postgresql/*/bin`` or PATH). When run as root,
+the server runs as the ``postgres`` system user, since PostgreSQL refuses to run as root. Under ``CI=true``
+a cluster that cannot be started fails the run; elsewhere the PostgreSQL tests skip, saying why.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PostgresUnavailable(RuntimeError):
+    pass
+
+
+def _bin_dir() -> Path:
+    if shutil.which("initdb") and shutil.which("pg_ctl"):
+        return Path(shutil.which("initdb")).parent  # type: ignore[arg-type]
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
+    for candidate in candidates:
+        if (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    raise PostgresUnavailable("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    directory: Path
+    port: int
+    bin_dir: Path
+    run_as: str | None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def database_url(self, name: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if self.run_as:
+            command = ["runuser", "-u", self.run_as, "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.database_url(name)
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", "immediate", "stop", check=False)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start_cluster() -> Cluster:
+    bin_dir = _bin_dir()
+    run_as = None
+    directory = Path(tempfile.mkdtemp(prefix="mcbadge-pg-"))
+    if os.geteuid() == 0:
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            raise PostgresUnavailable("running as root and there is no 'postgres' user to run the server") from None
+        run_as = "postgres"
+        os.chown(directory, user.pw_uid, user.pw_gid)
+    cluster = Cluster(directory, _free_port(), bin_dir, run_as)
+    data = directory / "data"
+    try:
+        cluster._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={cluster.port} -c unix_socket_directories={directory} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        cluster._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "-t", "60", "start")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        log = (directory / "log").read_text() if (directory / "log").exists() else ""
+        detail = getattr(exc, "stderr", "") or ""
+        cluster.stop()
+        raise PostgresUnavailable(f"could not start PostgreSQL: {exc}; {detail.strip()[-500:]} {log[-500:]}") from None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", cluster.port), timeout=1).close()
+            return cluster
+        except OSError:
+            time.sleep(0.1)
+    cluster.stop()
+    raise PostgresUnavailable("PostgreSQL did not accept connections within 30 s")
