@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +23,14 @@ from mcbadge.api import create_app
 from mcbadge.config import Settings
 from mcbadge.keystore import Keystore, keystore_from_settings
 
+from .factories import rich_credential
+
 TEST_PASSPHRASE = "test-passphrase-not-secret"
+
+
+def unsigned_credential(issuer_id: str) -> dict[str, Any]:
+    """An unsigned, schema-valid OB 3.0 credential from ``issuer_id`` (the shared rich test credential)."""
+    return rich_credential(issuer_id=issuer_id)
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

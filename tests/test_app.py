@@ -15,38 +15,10 @@ from mcbadge.vc.dids import did_web_from_url, did_web_to_url, find_verification_
 from mcbadge.vc.jwt import encode_vc_jwt
 from mcbadge.vc.keys import Ed25519KeyPair
 
-from .conftest import LiveServer
-
-try:
-    from .factories import rich_credential
-except ImportError:  # pragma: no cover - the factory is written alongside; keep a minimal fallback
-    rich_credential = None  # type: ignore[assignment]
+from .conftest import LiveServer, unsigned_credential as _unsigned
 
 PROBLEM_JSON = "application/problem+json"
 SIGNED_AT = datetime(2025, 3, 14, 15, 10, tzinfo=timezone.utc)
-
-
-def _unsigned(issuer: str) -> dict[str, Any]:
-    if rich_credential is not None:
-        return rich_credential(issuer_id=issuer)
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": "urn:uuid:0d3e3b4c-5b7f-4a38-9a55-1c0f1f8c2d11",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": issuer, "type": ["Profile"], "name": "Test District"},
-        "validFrom": "2025-03-14T15:09:26Z",
-        "name": "Checking for Understanding",
-        "credentialSubject": {
-            "type": ["AchievementSubject"],
-            "achievement": {
-                "id": "https://example.org/achievements/cfu",
-                "type": ["Achievement"],
-                "name": "Checking for Understanding",
-                "description": "Uses formative assessment in daily teaching.",
-                "criteria": {"narrative": "Evidence scored proficient on the rubric."},
-            },
-        },
-    }
 
 
 def _signing_key(server: LiveServer) -> Ed25519KeyPair:
@@ -192,3 +164,26 @@ def test_oversized_body_is_a_413_problem(server: LiveServer, client: httpx.Clien
 def test_unknown_route_and_method_are_problems(client: httpx.Client) -> None:
     _assert_problem(client.get("/no/such/thing"), 404)
     _assert_problem(client.put("/credentials/verify", json={}), 405)
+
+
+def test_a_credential_signed_before_a_key_rotation_still_verifies(server: LiveServer, client: httpx.Client) -> None:
+    signed_with_old_key = _signed(server)
+    server.keystore.rotate(server.settings.issuer_slug)
+    response = client.post("/credentials/verify", json={"verifiableCredential": signed_with_old_key})
+    assert response.status_code == 200, response.text
+
+
+def test_a_key_the_issuer_does_not_list_fails_issuer_key(server: LiveServer, client: httpx.Client) -> None:
+    did = _signing_key(server).controller or ""
+    impostor = Ed25519KeyPair.generate().bound(did, "key-1")  # same DID URL, different key
+    signed = sign_credential(_unsigned(did), impostor, created=SIGNED_AT)
+    body = _assert_problem(client.post("/credentials/verify", json={"verifiableCredential": signed}), 422)
+    failed = {check["code"] for check in body["checks"] if check["outcome"] == "failed"}
+    assert failed & {"proof", "issuer_key"}
+
+
+def test_public_base_url_defaults_to_the_configured_port() -> None:
+    from mcbadge.config import Settings
+
+    assert Settings(port=9123).public_base_url == "http://127.0.0.1:9123"
+    assert Settings(port=9123, public_base_url="https://badges.example.org/").public_base_url == "https://badges.example.org"
