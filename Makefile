@@ -60,10 +60,19 @@ $(NODE_STAMP): interop/package-lock.json interop/package.json | deps-system
 
 # ---- system packages ------------------------------------------------------------------------------
 # Tools that come from the OS package manager, not from pip or npm. Each is checked here with a one-line
-# message saying how to get it. Later steps add their own lines (chromium for page tests, postgresql
-# for the PostgreSQL test run), e.g.:
-#   @command -v chromium >/dev/null 2>&1 || { echo "error: ... apt-get install chromium" >&2; exit 1; }
+# message saying how to get it; PostgreSQL is installed with apt-get when we are root (as on CI).
+# Later steps add their own lines here (e.g. chromium for page tests).
 deps-system:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing PostgreSQL (apt-get install postgresql) for the PostgreSQL tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+		elif [ "$${CI:-}" = true ]; then \
+			echo "error: PostgreSQL server binaries (initdb, pg_ctl) are needed for the tests: install them, e.g. 'apt-get install postgresql'" >&2; exit 1; \
+		else \
+			echo "note: no PostgreSQL server binaries (initdb, pg_ctl): the PostgreSQL tests will skip ('apt-get install postgresql')"; \
+		fi; \
+	fi
 	@command -v node >/dev/null 2>&1 || { echo "error: Node.js >= 20 is needed for the interop tests (interop/): install it, e.g. 'apt-get install nodejs npm'" >&2; exit 1; }
 	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed to install the Node reference (interop/): install it, e.g. 'apt-get install npm'" >&2; exit 1; }
 

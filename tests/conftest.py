@@ -6,6 +6,7 @@ it. Requests go through a real socket, HTTP parsing and the ASGI stack, as in pr
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -108,3 +109,24 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
 def keystore(settings: Settings) -> Keystore:
     """The keystore of ``settings`` (temporary directory, test passphrase)."""
     return keystore_from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():  # -> tests.postgres.Cluster
+    """A throw-away PostgreSQL cluster for the session (see tests/postgres.py).
+
+    Without PostgreSQL binaries the tests that use it skip, saying why; under ``CI=true`` they fail instead,
+    so CI cannot go green without having run them.
+    """
+    from .postgres import PostgresUnavailable, start_cluster
+
+    try:
+        cluster = start_cluster()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
