@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     Unset: ``http://127.0.0.1:<port>``, so a local run's DIDs name the port it really listens on."""
 
     database_url: str = "sqlite:///var/mcbadge.db"
-    """SQLAlchemy URL. Not used yet: the database layer is a later step."""
+    """SQLAlchemy URL (SQLite, or ``postgresql+psycopg://`` for scale). The API does not use it yet."""
 
     keys_dir: Path = Path("keys")
     """Where issuer keys live: encrypted private keys and their public halves."""
