@@ -39,6 +39,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "keys_dir": tmp_path / "keys",
         "database_url": f"sqlite:///{tmp_path / 'mcbadge.db'}",
+        "blob_dir": tmp_path / "blobs",
         "key_passphrase": TEST_PASSPHRASE,
         "issuer_slug": "test-district",
         "issuer_name": "Test District",

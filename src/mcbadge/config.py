@@ -44,7 +44,13 @@ class Settings(BaseSettings):
     Unset: ``http://127.0.0.1:<port>``, so a local run's DIDs name the port it really listens on."""
 
     database_url: str = "sqlite:///var/mcbadge.db"
-    """SQLAlchemy URL (SQLite, or ``postgresql+psycopg://`` for scale). The API does not use it yet."""
+    """SQLAlchemy URL: SQLite (default, one process) or ``postgresql+psycopg://…`` (several processes)."""
+
+    blob_dir: Path = Path("var/blobs")
+    """Where uploaded evidence files are kept, named by their SHA-256 (shared storage when scaled out)."""
+
+    max_upload_bytes: int = Field(default=200 * MIB, gt=0)
+    """Largest evidence file accepted (a classroom video); larger uploads get 413."""
 
     keys_dir: Path = Path("keys")
     """Where issuer keys live: encrypted private keys and their public halves."""

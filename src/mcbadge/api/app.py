@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from ..config import Settings
+from ..db import make_engine, make_sessionmaker, upgrade_to_head
 from ..keystore import keystore_from_settings
 from . import issuers, problems, verification
 from .deps import Services
@@ -37,10 +38,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=_version(),
         summary="Teachers' micro-credentials as Open Badges 3.0 verifiable credentials",
     )
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)  # the same migrations on SQLite and PostgreSQL; a no-op when up to date
+    app.state.engine = engine
     app.state.services = Services(
         settings=settings,
         keystore=keystore,
         resolver=issuers.local_resolver(keystore, settings.public_base_url),
+        sessions=make_sessionmaker(engine),
+        blob_dir=settings.blob_dir,
     )
     problems.install(app, max_body_bytes=settings.max_body_bytes)
 

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import errors as domain
 from ..vc.errors import CredentialError
 
 __all__ = [
@@ -132,6 +133,31 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, title, detail, headers=exc.headers)
 
 
+_DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.Unauthenticated: 401,
+    domain.Forbidden: 403,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.Invalid: 422,
+}
+
+
+def domain_status(exc: domain.DomainError) -> int:
+    """The HTTP status of a domain error: its nearest category in ``_DOMAIN_STATUS`` (500 if none)."""
+    for cls in type(exc).__mro__:
+        if cls in _DOMAIN_STATUS:
+            return _DOMAIN_STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, domain.DomainError)
+    status = domain_status(exc)
+    headers = {"WWW-Authenticate": 'Bearer realm="mcbadge"'} if status == 401 else None
+    return problem_response(status, HTTPStatus(status).phrase, exc.detail, PROBLEM_TYPE_BASE + exc.code,
+                            headers=headers, **exc.extensions)
+
+
 async def _on_credential_error(request: Request, exc: Exception) -> JSONResponse:
     # The credential library raises for input it must not sign or cannot read; that is the client's input.
     return problem_response(422, "Unprocessable Content", str(exc), PROBLEM_TYPE_BASE + "credential-error",
@@ -147,6 +173,7 @@ def install(app: FastAPI, *, max_body_bytes: int) -> None:
     """Register the exception handlers and the body-size limit on ``app``."""
     handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
         Problem: _on_problem,
+        domain.DomainError: _on_domain_error,
         RequestValidationError: _on_validation,
         StarletteHTTPException: _on_http,
         CredentialError: _on_credential_error,

@@ -1,0 +1,94 @@
+"""Who is calling: API keys, scoped to one issuer and one person (and so one role).
+
+A key reads ``mcb_<prefix>_<secret>`` and is sent as ``Authorization: Bearer <key>`` (or ``X-API-Key``).
+The database keeps the prefix (to find the row) and SHA-256 of the secret. A plain hash is enough
+here because the secret is 256 random bits, not a password a person chose: nothing to brute-force,
+so a slow password hash would only slow every request down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import ApiKey, Issuer, Role
+from ..errors import Forbidden, Unauthenticated
+from .deps import SessionDep
+
+__all__ = ["CurrentPrincipal", "Principal", "issue_api_key", "require"]
+
+KEY_PREFIX = "mcb_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a person of one issuer, with one role."""
+
+    person_id: uuid.UUID
+    issuer_id: uuid.UUID
+    issuer_slug: str
+    role: Role
+    api_key_id: uuid.UUID
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_api_key(session: Session, *, issuer_id: uuid.UUID, person_id: uuid.UUID, name: str | None = None) -> str:
+    """Create an API key for a person and return it; it is shown once and cannot be recovered later."""
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    session.add(ApiKey(issuer_id=issuer_id, person_id=person_id, prefix=prefix, secret_hash=_hash(secret), name=name))
+    return f"{KEY_PREFIX}{prefix}_{secret}"
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("x-api-key")
+
+
+def authenticate(session: Session, token: str | None) -> Principal:
+    """The principal behind ``token``; raises Unauthenticated for a missing, unknown or revoked key."""
+    if not token or not token.startswith(KEY_PREFIX) or token.count("_") < 2:
+        raise Unauthenticated("an API key is required: send 'Authorization: Bearer mcb_…'")
+    prefix, _, secret = token[len(KEY_PREFIX):].partition("_")
+    row = session.execute(
+        select(ApiKey, Issuer.slug).join(Issuer, Issuer.id == ApiKey.issuer_id).where(ApiKey.prefix == prefix)
+    ).first()
+    # Compare in constant time, and give the same answer for unknown and wrong keys.
+    if row is None or not hmac.compare_digest(row.ApiKey.secret_hash, _hash(secret)) or row.ApiKey.revoked_at:
+        raise Unauthenticated("the API key is not valid")
+    key = row.ApiKey
+    return Principal(key.person_id, key.issuer_id, row.slug, key.person.role, key.id)
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    return authenticate(session, _presented_key(request))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only ``roles`` through (403 for other roles of the same issuer)."""
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"this needs one of the roles: {allowed} (you are {principal.role.value})")
+        return principal
+
+    return dependency

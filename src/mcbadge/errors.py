@@ -1,0 +1,58 @@
+"""Domain errors: what a service function raises when the caller asked for something it cannot have.
+
+They say nothing about HTTP; ``mcbadge.api.problems`` maps each category to a status in one place, and
+the ``code`` of each class becomes its stable problem ``type`` (``urn:mcbadge:problem:<code>``). A feature
+declares its own small classes next to its service, e.g. ``class AlreadyPublished(Conflict)``.
+
+    DomainError
+    ├── Unauthenticated   401  no valid API key or token
+    ├── Forbidden         403  authenticated, but the role may not do this
+    ├── NotFound          404  no such object, or it belongs to another tenant (never say which)
+    ├── Conflict          409  the object's state does not allow it (published, already awarded, ...)
+    └── Invalid           422  the request is well-formed but its content breaks a rule
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class. ``detail`` is a sentence for the caller; ``extensions`` are extra problem members."""
+
+    code = "domain-error"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials were presented."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The caller is known but their role does not allow this."""
+
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    """The object does not exist for this caller (another tenant's objects are reported the same way)."""
+
+    code = "not-found"
+
+
+class Conflict(DomainError):
+    """The object's current state does not allow the operation."""
+
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    """The content of the request breaks a rule of the domain."""
+
+    code = "invalid"
