@@ -21,7 +21,7 @@ help:
 
 run: deps-python
 	@mkdir -p var
-	$(VENV)/bin/mcbadge serve
+	$(VENV)/bin/mcbadge serve --demo
 
 # pytest exits 5 when it collects no test; make fails on any non-zero exit, so an empty run fails too.
 test: deps-python deps-node

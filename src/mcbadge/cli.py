@@ -73,6 +73,7 @@ def init() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on [default: MCBADGE_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: MCBADGE_PORT]")] = None,
+    demo: Annotated[bool, typer.Option(help="Seed the demo catalogue into an empty database first")] = False,
 ) -> None:
     """Run the HTTP service (creates the issuer's key on first start)."""
     import uvicorn
@@ -86,7 +87,23 @@ def serve(
         application = create_app(settings)
     except KeystoreError as exc:
         _fail(str(exc))
+    if demo:
+        _seed_demo(application.state.services.sessions, settings)
     uvicorn.run(application, host=settings.host, port=settings.port)
+
+
+def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
+    from .demo import seed_demo
+
+    keys = seed_demo(sessions, slug=settings.issuer_slug, name=settings.issuer_name, base_url=settings.public_base_url)
+    if keys is None:
+        typer.echo(f"demo: issuer {settings.issuer_slug!r} already exists; its API keys were printed when it was seeded")
+        return
+    typer.echo("demo: seeded a school district with two micro-credentials. API keys (shown only now):")
+    typer.echo(f"  admin     {keys.admin}")
+    typer.echo(f"  assessor  {keys.assessor}")
+    typer.echo(f"  educator  {keys.educator}")
+    typer.echo(f"  try: curl -H 'Authorization: Bearer {keys.educator}' {settings.public_base_url}/api/v1/microcredentials")
 
 
 @app.command()
