@@ -361,12 +361,25 @@ class Canonicalizer:
         self._allow_vocab = allow_vocab
         self._max_work = max_work
         self._resolver_cache: dict[str, Any] = _UnboundedCache()
+        from ._fast_rdf import FastRdf  # noqa: PLC0415 - it imports this module
+
+        self._fast = FastRdf(self)
 
     def to_quads(self, document: Mapping[str, Any]) -> list[Quad]:
-        """The RDF dataset of ``document`` as serialized terms, blank nodes as pyld labelled them."""
+        """The RDF dataset of ``document`` as serialized terms (blank node labels are arbitrary).
+
+        Credential-shaped JSON-LD takes a direct path (``_fast_rdf``); anything else, and every document
+        the direct path has doubts about, goes through pyld, which also reports safe-mode errors.
+        """
         if not isinstance(document, Mapping):
             raise CanonicalizationError("a JSON-LD document must be a JSON object")
-        prepared = _prepare_json(document)
+        quads = self._fast.quads(document)
+        if quads is not None:
+            return quads
+        return self._pyld_quads(_prepare_json(document))
+
+    def _pyld_quads(self, prepared: Any) -> list[Quad]:
+        """The dataset of a ``_prepare_json``-ed document through pyld, blank nodes as pyld labelled them."""
         processor = _CachingProcessor(self._shared, self._allow_vocab)
         options = {
             "base": None,
