@@ -180,3 +180,23 @@ def test_poison_dataset_is_cut_off():
 
 def test_w3c_vectors_are_present():
     assert (VECTORS / "eddsa-rdfc-2022" / "unsigned.json").exists()
+
+
+def test_bare_keywords_are_not_undefined_terms():
+    doc = rich_credential()
+    doc["@id"] = doc.pop("id")
+    doc["@type"] = doc.pop("type")
+    assert canonicalize(doc) == canonicalize(rich_credential())
+
+
+def test_blank_node_predicate_is_refused():
+    doc = rich_credential()
+    doc["@context"] = [*doc["@context"]]
+    doc["_:secret"] = "x"
+    with pytest.raises(CanonicalizationError):
+        canonicalize(doc)
+
+
+def test_duplicate_quads_collapse_before_hashing():
+    quads = [("_:x", "<http://ex/p>", '"1"', ""), ("_:x", "<http://ex/p>", '"1"', ""), ("<http://ex/s>", "<http://ex/q>", "_:x", "")]
+    assert canonicalize_quads(quads) == canonicalize_quads(quads[1:])

@@ -322,8 +322,8 @@ class FastRdf:
         except _Unsupported:
             return (_BAD, None)
         expanded, used_vocab = _raw_expand_vocab(ctx, key)
-        if not self._allow_vocab and ":" not in key and key != "@context" and key not in ctx["mappings"]:
-            # Safe mode's "undefined term" test, exactly (it also refuses bare keywords such as "@id").
+        if not self._allow_vocab and ":" not in key and not _is_keyword(key) and key not in ctx["mappings"]:
+            # Safe mode's "undefined term" test, exactly.
             return (_BAD, expanded)
         if expanded == "@id":
             return (_ID, expanded)
