@@ -48,7 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions=make_sessionmaker(engine),
         blob_dir=settings.blob_dir,
     )
-    problems.install(app, max_body_bytes=settings.max_body_bytes)
+    from ..submissions.routes import UPLOAD_PATHS
+
+    problems.install(app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes,
+                     upload_paths=UPLOAD_PATHS)
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:
@@ -57,4 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(issuers.router)
     app.include_router(verification.router)
+    from ..assessments.routes import router as assessments_router
+    from ..catalog.routes import router as catalog_router
+    from ..people.routes import router as people_router
+    from ..submissions.routes import router as submissions_router
+
+    app.include_router(catalog_router)
+    app.include_router(people_router)
+    app.include_router(submissions_router)
+    app.include_router(assessments_router)
     return app

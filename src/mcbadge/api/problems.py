@@ -16,6 +16,7 @@ traceback.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -169,8 +170,13 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
 
 
-def install(app: FastAPI, *, max_body_bytes: int) -> None:
-    """Register the exception handlers and the body-size limit on ``app``."""
+def install(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int | None = None,
+            upload_paths: str | None = None) -> None:
+    """Register the exception handlers and the body-size limit on ``app``.
+
+    Requests whose path matches the regular expression ``upload_paths`` (evidence uploads) are limited to
+    ``max_upload_bytes`` instead, and streamed to the route rather than buffered.
+    """
     handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
         Problem: _on_problem,
         domain.DomainError: _on_domain_error,
@@ -181,7 +187,8 @@ def install(app: FastAPI, *, max_body_bytes: int) -> None:
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, upload_max_bytes=max_upload_bytes,
+                       upload_paths=upload_paths)
 
 
 class BodySizeLimit:
@@ -189,11 +196,18 @@ class BodySizeLimit:
 
     A declared ``Content-Length`` is checked up front; a chunked body is counted while it is read. The
     body is buffered (at most ``max_bytes``) and replayed to the application.
+
+    Upload routes (a ``POST`` whose path matches ``upload_paths``) get ``upload_max_bytes`` instead, checked
+    against ``Content-Length`` here; their body is passed through unbuffered, and the route counts what it
+    streams (``mcbadge.blobs``), which also covers uploads sent without a length.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None,
+                 upload_paths: str | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
+        self.upload_paths = re.compile(upload_paths) if upload_paths else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -202,6 +216,13 @@ class BodySizeLimit:
         lengths = [v for k, v in scope.get("headers", ()) if k == b"content-length"]
         if lengths and (len(lengths) > 1 or not lengths[0].isdigit()):
             await _send(problem_response(400, "Bad Request", "invalid Content-Length header"), scope, receive, send)
+            return
+        if (self.upload_paths is not None and scope.get("method") == "POST"
+                and self.upload_paths.fullmatch(scope.get("path", ""))):
+            if lengths and int(lengths[0]) > self.upload_max_bytes:
+                await self._refuse(scope, receive, send, already=0, limit=self.upload_max_bytes)
+                return
+            await self.app(scope, receive, send)
             return
         if lengths and int(lengths[0]) > self.max_bytes:
             await self._refuse(scope, receive, send, already=0)
@@ -231,19 +252,21 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, already: int, more: bool = True) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, already: int, more: bool = True,
+                      limit: int | None = None) -> None:
         # Read and discard what the client is still sending (up to a bound) before answering: closing a
         # socket with unread data makes the kernel reset the connection, and the client would see
         # "connection reset" instead of the 413.
+        limit = limit or self.max_bytes
         drained = already
-        bound = max(8 * MIB, 4 * self.max_bytes)
+        bound = min(max(8 * MIB, 4 * limit), 64 * MIB)
         while more and drained <= bound:
             message = await receive()
             if message["type"] != "http.request":
                 return
             drained += len(message.get("body", b""))
             more = message.get("more_body", False)
-        problem = PayloadTooLarge(f"the request body is larger than the limit of {self.max_bytes} bytes")
+        problem = PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
         await _send(_from(problem), scope, receive, send)
 
 

@@ -1,0 +1,1 @@
+"""Assess: assigning trained assessors to submissions, and their rubric scores and feedback."""

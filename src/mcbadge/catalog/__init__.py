@@ -1,0 +1,1 @@
+"""Define: micro-credentials, their evidence requirements and rubrics, in immutable published versions."""

@@ -1,0 +1,87 @@
+"""Request and response bodies of submissions and their evidence."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..catalog.schemas import Key
+from ..db.models import SubmissionStatus
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubmissionCreate(_Strict):
+    """Start an attempt at a micro-credential: the id of its newest published version."""
+
+    microcredential_id: uuid.UUID
+
+
+class EvidenceCreate(_Strict):
+    """A URL or a written reflection for one requirement (files are uploaded to ``.../evidence/files``)."""
+
+    requirement: Key = Field(description="The key of the requirement this evidence answers.")
+    kind: Literal["url", "reflection"]
+    url: Annotated[str, Field(min_length=1, max_length=2000)] | None = Field(
+        default=None, description="For kind 'url': an http(s) URL.")
+    text: Annotated[str, Field(min_length=1, max_length=100_000)] | None = Field(
+        default=None, description="For kind 'reflection': the text (its words are counted).")
+
+    @model_validator(mode="after")
+    def _one_value(self) -> EvidenceCreate:
+        if self.kind == "url" and (self.url is None or self.text is not None):
+            raise ValueError("kind 'url' takes a url and no text")
+        if self.kind == "reflection" and (self.text is None or self.url is not None):
+            raise ValueError("kind 'reflection' takes a text and no url")
+        return self
+
+
+class EvidenceRead(_Strict):
+    id: uuid.UUID
+    requirement: str
+    kind: Literal["file", "url", "reflection"]
+    filename: str | None = None
+    media_type: str | None = None
+    size: int | None = None
+    sha256: str | None = Field(default=None, description="SHA-256 (hex) of the file's bytes.")
+    content_url: str | None = Field(default=None, description="Where the file's bytes can be read.")
+    url: str | None = None
+    text: str | None = None
+    created_at: datetime
+
+
+class AssessmentView(_Strict):
+    """An assessment of the attempt. Educators see scores and feedback, not who assessed."""
+
+    id: uuid.UUID
+    assessor_id: uuid.UUID | None
+    scores: dict[str, Any]
+    feedback: dict[str, Any]
+    passed: bool
+    lead_decision: bool
+    created_at: datetime
+
+
+class SubmissionSummary(_Strict):
+    id: uuid.UUID
+    microcredential_id: uuid.UUID
+    microcredential_key: str
+    microcredential_version: int
+    educator_id: uuid.UUID
+    attempt: int = Field(description="1 for the first attempt at this micro-credential key, then 2, 3, ...")
+    status: SubmissionStatus
+    created_at: datetime
+    submitted_at: datetime | None
+    decided_at: datetime | None
+
+
+class SubmissionRead(SubmissionSummary):
+    """An attempt with its evidence, and the assessments the caller may see."""
+
+    evidence: list[EvidenceRead]
+    assessments: list[AssessmentView]

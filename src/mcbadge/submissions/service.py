@@ -1,0 +1,410 @@
+"""Submissions: an educator's attempts and their evidence.
+
+Who sees what: an educator sees their own attempts (all of them, previous ones too); an assessor sees the
+attempts assigned to them; admins and integrators see every attempt of their issuer (integrators read
+only). An attempt the caller may not see answers 404, like another tenant's: its existence is not told.
+
+Attempts are numbered per educator and micro-credential *key* (across versions). A new attempt starts only
+on the newest published version of the key, and only when the previous attempt ended ``not_yet`` or was
+withdrawn: a draft, submitted, passed or awarded attempt blocks it (409).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from .. import blobs
+from ..api.auth import Principal
+from ..api.deps import Services
+from ..catalog.service import latest_published_version
+from ..db.models import (
+    Assessment,
+    Assignment,
+    AssessorTraining,
+    EvidenceItem,
+    MicroCredential,
+    MicroCredentialStatus,
+    Person,
+    Role,
+    Submission,
+    SubmissionStatus,
+    utcnow,
+)
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..features import Page, PageParams, audit, paginate, transaction
+from .schemas import (
+    AssessmentView,
+    EvidenceCreate,
+    EvidenceRead,
+    SubmissionCreate,
+    SubmissionRead,
+    SubmissionSummary,
+)
+
+OPEN_STATUSES = {SubmissionStatus.DRAFT, SubmissionStatus.SUBMITTED, SubmissionStatus.PASSED,
+                 SubmissionStatus.AWARDED}
+"""A previous attempt in one of these blocks a new one."""
+DECIDED = {SubmissionStatus.NOT_YET, SubmissionStatus.PASSED, SubmissionStatus.AWARDED}
+
+
+class UnknownSubmission(NotFound):
+    """No submission with this id is visible to the caller."""
+
+    code = "unknown-submission"
+
+
+class UnknownEvidence(NotFound):
+    """The submission has no evidence item with this id."""
+
+    code = "unknown-evidence"
+
+
+class UnknownMicroCredentialForSubmission(Invalid):
+    """The micro-credential named in the body does not exist at the caller's issuer, or is not published."""
+
+    code = "unknown-microcredential"
+
+
+class NotLatestVersion(Conflict):
+    """New attempts start on the newest published version of a micro-credential; ``latest_id`` names it."""
+
+    code = "superseded-version"
+
+
+class AttemptOpen(Conflict):
+    """The educator's previous attempt at this micro-credential is still open, passed or awarded."""
+
+    code = "attempt-open"
+
+
+class NotDraft(Conflict):
+    """The submission is no longer a draft: its evidence cannot change and it cannot be submitted again."""
+
+    code = "submission-not-draft"
+
+
+class UnknownRequirement(Invalid):
+    """The micro-credential version has no requirement with this key."""
+
+    code = "unknown-requirement"
+
+
+class WrongEvidenceKind(Invalid):
+    """The evidence is not of the kind the requirement asks for (file, url or reflection)."""
+
+    code = "wrong-evidence-kind"
+
+
+class BadUrl(Invalid):
+    """Evidence URLs must be absolute http(s) URLs."""
+
+    code = "bad-url"
+
+
+class WordCount(Invalid):
+    """The reflection has fewer or more words than the requirement allows."""
+
+    code = "word-count"
+
+
+class MissingEvidence(Invalid):
+    """A required requirement has no evidence yet; ``missing`` lists their keys."""
+
+    code = "missing-evidence"
+
+
+class ContentForbidden(Forbidden):
+    """Evidence files are readable by the educator, the assigned assessors and admins (not integrators)."""
+
+    code = "forbidden"
+
+
+# --- loading, with the visibility rules ---------------------------------------------------------------
+
+
+def load_visible(session: Session, principal: Principal, submission_id: uuid.UUID) -> Submission:
+    """The submission if the caller may see it (module docstring); UnknownSubmission otherwise."""
+    sub = session.get(Submission, submission_id)
+    visible = sub is not None and sub.issuer_id == principal.issuer_id
+    if visible and principal.role is Role.EDUCATOR:
+        visible = sub.educator_id == principal.person_id  # type: ignore[union-attr]
+    elif visible and principal.role is Role.ASSESSOR:
+        visible = is_assigned(session, submission_id, principal.person_id)
+    if not visible:
+        raise UnknownSubmission(f"no submission {submission_id}")
+    assert sub is not None
+    return sub
+
+
+def is_assigned(session: Session, submission_id: uuid.UUID, assessor_id: uuid.UUID) -> bool:
+    return session.scalar(select(Assignment.id).where(
+        Assignment.submission_id == submission_id, Assignment.assessor_id == assessor_id)) is not None
+
+
+def _own_draft(session: Session, principal: Principal, submission_id: uuid.UUID) -> Submission:
+    sub = load_visible(session, principal, submission_id)
+    if sub.educator_id != principal.person_id:
+        raise UnknownSubmission(f"no submission {submission_id}")
+    if sub.status is not SubmissionStatus.DRAFT:
+        raise NotDraft(f"the submission is {sub.status.value}; its evidence can no longer change")
+    return sub
+
+
+def _requirement(mc: MicroCredential, key: str, kind: str) -> dict[str, Any]:
+    for requirement in mc.requirements:
+        if requirement["key"] == key:
+            if requirement["kind"] != kind:
+                raise WrongEvidenceKind(f"requirement {key!r} asks for a {requirement['kind']}, not a {kind}")
+            return requirement
+    raise UnknownRequirement(f"{mc.key!r} version {mc.version} has no requirement {key!r}",
+                             requirements=[r["key"] for r in mc.requirements])
+
+
+# --- views --------------------------------------------------------------------------------------------
+
+
+def _summary_fields(sub: Submission, mc: MicroCredential) -> dict[str, Any]:
+    return {
+        "id": sub.id, "microcredential_id": mc.id, "microcredential_key": mc.key,
+        "microcredential_version": mc.version, "educator_id": sub.educator_id, "attempt": sub.attempt,
+        "status": sub.status, "created_at": sub.created_at, "submitted_at": sub.submitted_at,
+        "decided_at": sub.decided_at,
+    }
+
+
+def evidence_view(item: EvidenceItem) -> EvidenceRead:
+    fields: dict[str, Any] = {"id": item.id, "requirement": item.requirement_key, "kind": item.kind,
+                              "created_at": item.created_at}
+    if item.kind == "file" and item.blob is not None:
+        fields |= {"filename": item.filename, "media_type": item.blob.media_type, "size": item.blob.size,
+                   "sha256": item.blob_sha256,
+                   "content_url": f"/api/v1/submissions/{item.submission_id}/evidence/{item.id}/content"}
+    elif item.kind == "url":
+        fields["url"] = item.url
+    else:
+        fields["text"] = item.text
+    return EvidenceRead(**fields)
+
+
+def _visible_assessments(session: Session, principal: Principal, sub: Submission,
+                         mc: MicroCredential) -> list[AssessmentView]:
+    def view(a: Assessment, *, named: bool) -> AssessmentView:
+        return AssessmentView(id=a.id, assessor_id=a.assessor_id if named else None, scores=a.scores,
+                              feedback=a.feedback, passed=a.passed, lead_decision=a.lead_decision,
+                              created_at=a.created_at)
+
+    if principal.role is Role.EDUCATOR:
+        # Feedback reaches the educator once the outcome stands (under second scoring, not in between).
+        return [view(a, named=False) for a in sub.assessments] if sub.status in DECIDED else []
+    if principal.role is Role.ASSESSOR:
+        lead = session.scalar(select(AssessorTraining.lead).where(
+            AssessorTraining.assessor_id == principal.person_id, AssessorTraining.microcredential_key == mc.key))
+        # Scorers score independently; a lead assessor sees every score to settle a disagreement.
+        return [view(a, named=True) for a in sub.assessments if lead or a.assessor_id == principal.person_id]
+    return [view(a, named=True) for a in sub.assessments]
+
+
+def _read(session: Session, principal: Principal, sub: Submission) -> SubmissionRead:
+    mc = session.get(MicroCredential, sub.microcredential_id)
+    assert mc is not None
+    return SubmissionRead(**_summary_fields(sub, mc), evidence=[evidence_view(e) for e in sub.evidence],
+                          assessments=_visible_assessments(session, principal, sub, mc))
+
+
+# --- service functions --------------------------------------------------------------------------------
+
+
+def create_submission(session: Session, principal: Principal, body: SubmissionCreate) -> SubmissionRead:
+    """Start attempt n+1 at a micro-credential for the calling educator (a draft)."""
+    with transaction(session):
+        # Serialize one educator's new attempts on PostgreSQL (SQLite's BEGIN IMMEDIATE already does).
+        session.get(Person, principal.person_id, with_for_update=True)
+        mc = session.get(MicroCredential, body.microcredential_id)
+        if mc is None or mc.issuer_id != principal.issuer_id or mc.status is not MicroCredentialStatus.PUBLISHED:
+            raise UnknownMicroCredentialForSubmission(
+                f"no published micro-credential {body.microcredential_id} at this issuer")
+        latest = latest_published_version(session, mc.issuer_id, mc.key)
+        if latest != mc.version:
+            latest_id = session.scalar(select(MicroCredential.id).where(
+                MicroCredential.issuer_id == mc.issuer_id, MicroCredential.key == mc.key,
+                MicroCredential.version == latest))
+            raise NotLatestVersion(f"version {mc.version} of {mc.key!r} was replaced by version {latest}; "
+                                   f"start the attempt on {latest_id}", latest_id=str(latest_id))
+        previous = session.execute(
+            select(Submission.attempt, Submission.status, Submission.id)
+            .join(MicroCredential, MicroCredential.id == Submission.microcredential_id)
+            .where(Submission.educator_id == principal.person_id, MicroCredential.key == mc.key)
+            .order_by(Submission.attempt.desc()).limit(1)
+        ).first()
+        if previous is not None and previous.status in OPEN_STATUSES:
+            raise AttemptOpen(f"attempt {previous.attempt} at {mc.key!r} is {previous.status.value}; a new attempt "
+                              "is possible only after a 'not yet' outcome", submission_id=str(previous.id))
+        sub = Submission(issuer_id=principal.issuer_id, microcredential_id=mc.id, educator_id=principal.person_id,
+                         attempt=(previous.attempt if previous else 0) + 1, status=SubmissionStatus.DRAFT)
+        session.add(sub)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise AttemptOpen(f"another attempt at {mc.key!r} was started at the same time") from None
+        audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="submission.create",
+              target=f"submission:{sub.id}", microcredential=str(mc.id), attempt=sub.attempt)
+        return _read(session, principal, sub)
+
+
+def list_submissions(session: Session, principal: Principal, page: PageParams, *,
+                     status: SubmissionStatus | None = None,
+                     microcredential_key: str | None = None) -> Page[SubmissionSummary]:
+    """The submissions the caller may see, newest first."""
+    with transaction(session):
+        query = (select(Submission, MicroCredential)
+                 .join(MicroCredential, MicroCredential.id == Submission.microcredential_id)
+                 .where(Submission.issuer_id == principal.issuer_id))
+        if principal.role is Role.EDUCATOR:
+            query = query.where(Submission.educator_id == principal.person_id)
+        elif principal.role is Role.ASSESSOR:
+            query = query.where(Submission.id.in_(
+                select(Assignment.submission_id).where(Assignment.assessor_id == principal.person_id)))
+        if status is not None:
+            query = query.where(Submission.status == status)
+        if microcredential_key is not None:
+            query = query.where(MicroCredential.key == microcredential_key)
+        query = query.order_by(Submission.created_at.desc(), Submission.id)
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        rows = session.execute(query.limit(page.limit).offset(page.offset)).all()
+        items = [SubmissionSummary(**_summary_fields(sub, mc)) for sub, mc in rows]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+def get_submission(session: Session, principal: Principal, submission_id: uuid.UUID) -> SubmissionRead:
+    """One submission with its evidence and the assessments the caller may see."""
+    with transaction(session):
+        return _read(session, principal, load_visible(session, principal, submission_id))
+
+
+def _count_words(text: str) -> int:
+    return len(text.split())
+
+
+def add_evidence(session: Session, principal: Principal, submission_id: uuid.UUID,
+                 body: EvidenceCreate) -> EvidenceRead:
+    """Add a URL or a reflection to a draft submission."""
+    with transaction(session):
+        sub = _own_draft(session, principal, submission_id)
+        mc = session.get(MicroCredential, sub.microcredential_id)
+        assert mc is not None
+        requirement = _requirement(mc, body.requirement, body.kind)
+        item = EvidenceItem(submission_id=sub.id, requirement_key=body.requirement, kind=body.kind,
+                            position=len(sub.evidence))
+        if body.kind == "url":
+            assert body.url is not None
+            parts = urlsplit(body.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in body.url):
+                raise BadUrl(f"{body.url[:200]!r} is not an absolute http(s) URL")
+            item.url = body.url
+        else:
+            assert body.text is not None
+            words = _count_words(body.text)
+            low, high = requirement.get("min_words"), requirement.get("max_words")
+            if (low is not None and words < low) or (high is not None and words > high):
+                bounds = f"{low if low is not None else 0}–{high if high is not None else '∞'}"
+                raise WordCount(f"the reflection has {words} words; {body.requirement!r} asks for {bounds}",
+                                words=words, min_words=low, max_words=high)
+            item.text = body.text
+        sub.evidence.append(item)
+        session.flush()
+        return evidence_view(item)
+
+
+def _check_can_upload(session: Session, principal: Principal, submission_id: uuid.UUID, requirement: str) -> None:
+    with transaction(session):
+        sub = _own_draft(session, principal, submission_id)
+        mc = session.get(MicroCredential, sub.microcredential_id)
+        assert mc is not None
+        _requirement(mc, requirement, "file")
+
+
+def _record_file(session: Session, principal: Principal, submission_id: uuid.UUID, requirement: str,
+                 stored: blobs.StoredFile, filename: str | None) -> EvidenceRead:
+    with transaction(session):
+        sub = _own_draft(session, principal, submission_id)  # checked again: the upload took time
+        blob = blobs.record_blob(session, stored)
+        item = EvidenceItem(submission_id=sub.id, requirement_key=requirement, kind="file",
+                            blob_sha256=blob.sha256, filename=filename, position=len(sub.evidence))
+        sub.evidence.append(item)
+        session.flush()
+        return evidence_view(item)
+
+
+async def upload_file_evidence(session: Session, principal: Principal, services: Services,
+                               submission_id: uuid.UUID, requirement: str, chunks: AsyncIterator[bytes],
+                               content_type: str | None, filename: str | None) -> EvidenceRead:
+    """Stream a file into the blob store and add it as evidence for ``requirement`` of a draft submission.
+
+    Permissions and the requirement are checked before any byte is stored.
+    """
+    media_type = blobs.media_type_of(content_type)
+    await run_in_threadpool(_check_can_upload, session, principal, submission_id, requirement)
+    stored = await blobs.store_stream(services.blob_dir, chunks, media_type=media_type,
+                                      max_bytes=services.settings.max_upload_bytes)
+    return await run_in_threadpool(_record_file, session, principal, submission_id, requirement, stored,
+                                   blobs.clean_filename(filename))
+
+
+def delete_evidence(session: Session, principal: Principal, submission_id: uuid.UUID, evidence_id: uuid.UUID) -> None:
+    """Remove an evidence item from a draft submission (the stored file stays: other items may share it)."""
+    with transaction(session):
+        sub = _own_draft(session, principal, submission_id)
+        item = next((e for e in sub.evidence if e.id == evidence_id), None)
+        if item is None:
+            raise UnknownEvidence(f"no evidence {evidence_id} in this submission")
+        sub.evidence.remove(item)
+
+
+@dataclass(frozen=True)
+class EvidenceContent:
+    path: Path
+    media_type: str
+    filename: str | None
+    sha256: str
+
+
+def evidence_content(session: Session, principal: Principal, services: Services, submission_id: uuid.UUID,
+                     evidence_id: uuid.UUID) -> EvidenceContent:
+    """The stored bytes of a file evidence item (for the educator, assigned assessors and admins)."""
+    with transaction(session):
+        sub = load_visible(session, principal, submission_id)
+        if principal.role is Role.INTEGRATOR:
+            raise ContentForbidden("integrators read submissions but not the evidence files themselves")
+        item = next((e for e in sub.evidence if e.id == evidence_id and e.kind == "file"), None)
+        if item is None or item.blob is None:
+            raise UnknownEvidence(f"no file evidence {evidence_id} in this submission")
+        path = blobs.existing_blob_path(services.blob_dir, item.blob.sha256)
+        return EvidenceContent(path=path, media_type=item.blob.media_type, filename=item.filename,
+                               sha256=item.blob.sha256)
+
+
+def submit(session: Session, principal: Principal, submission_id: uuid.UUID) -> SubmissionRead:
+    """Hand a draft in for assessment once every required requirement has evidence."""
+    with transaction(session):
+        sub = _own_draft(session, principal, submission_id)
+        mc = session.get(MicroCredential, sub.microcredential_id)
+        assert mc is not None
+        answered = {e.requirement_key for e in sub.evidence}
+        missing = [r["key"] for r in mc.requirements if r.get("required", True) and r["key"] not in answered]
+        if missing:
+            raise MissingEvidence(f"evidence is still missing for: {', '.join(missing)}", missing=missing)
+        sub.status = SubmissionStatus.SUBMITTED
+        sub.submitted_at = utcnow()
+        audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="submission.submit",
+              target=f"submission:{sub.id}", attempt=sub.attempt, evidence=len(sub.evidence))
+        return _read(session, principal, sub)
