@@ -141,5 +141,17 @@ def verify(
     raise typer.Exit(0 if report.verified else EXIT_NOT_VERIFIED)
 
 
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the OpenAPI document")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the service's OpenAPI document (tests fail when the committed one drifts from the app)."""
+    from .api.openapi_doc import openapi_document
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(openapi_document(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
