@@ -69,4 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(submissions_router)
     app.include_router(assessments_router)
+    from ..credentials import routes as credential_routes  # feature routers import api modules: import late
+    from ..status import routes as status_routes
+
+    app.include_router(credential_routes.router)
+    app.include_router(credential_routes.public_router)
+    app.include_router(status_routes.router)
     return app

@@ -1,0 +1,257 @@
+"""Turn database rows into an unsigned Open Badges 3.0 ``AchievementCredential`` (through ``mcbadge.vc.models``).
+
+What goes where, and why:
+
+- ``achievement`` is the micro-credential *version* the educator earned (``.../microcredentials/{key}/v{n}``):
+  description = the competency, criteria = the key method and the evidence requirements, the rubric as one
+  ``RubricCriterionLevel`` ResultDescription per criterion (levels lowest first, ``points`` = position),
+  ``creditsAvailable`` = PD hours (a term of OB context 3.0.3).
+- ``result``: one per criterion, ``achievedLevel`` = the level the deciding assessment gave.
+- The subject is the educator's salted, hashed e-mail address: never the address, never a license number.
+- Evidence, privacy first. Every item's ``id`` is this service's URL
+  ``/credentials/{id}/evidence/{evidence_id}`` — for URLs too — so what the public can open stays under the
+  earner's ``show_evidence`` switch after issuance (a signed credential cannot be edited later; a classroom
+  video link inside it could never be withdrawn). Files and written reflections carry, in
+  ``relatedResource``, the digest of the exact bytes the assessor saw (a file's SHA-256 is already known, so
+  the multihash is built from it without re-reading the file; a reflection is digested as UTF-8). The
+  reflection's text is never embedded: it often speaks about students.
+- The assessor: OB 3.0 has no assessor property on Result or Evidence, and a person's name does not belong
+  in a credential the earner shares with the world. An ``Evidence`` item of genre "Assessment" says in its
+  narrative that a trained assessor of the issuer scored the work against the rubric (and whether a second
+  scorer or a lead assessor decided), with an opaque reference the issuer can resolve in its audit log.
+- ``credentialStatus`` is the *revocation* entry only: OB 3.0 gives ``credentialStatus`` a cardinality of
+  0..1 and the 1EdTech JSON Schema requires an object, so an array of two entries fails schema validation
+  (here and in 1EdTech's validator). The suspension index is still allocated and published; passing
+  ``suspension`` adds its entry as a VC 2.0 array for deployments that do not need OB schema conformance.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from ..vc.evidence import digest_multibase
+from ..db.models import Assessment, Credential, EvidenceItem, Issuer, MicroCredential, Person
+from ..vc.models import (
+    Achievement,
+    AchievementCredential,
+    AchievementSubject,
+    Alignment,
+    Criteria,
+    Evidence,
+    Image,
+    Profile,
+    RelatedResource,
+    Result,
+    ResultDescription,
+    RubricCriterionLevel,
+    identity_object,
+)
+
+__all__ = ["AwardContext", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex"]
+
+_SHA2_256_MULTIHASH = bytes([0x12, 0x20])  # multicodec sha2-256, 32-byte digest
+
+
+@dataclass(frozen=True)
+class AwardContext:
+    """Everything the credential says, read from the database by the award service."""
+
+    credential: Credential
+    issuer: Issuer
+    issuer_did: str
+    microcredential: MicroCredential
+    educator: Person
+    evidence: Sequence[EvidenceItem]
+    assessment: Assessment
+    assessor_count: int
+    revocation_entry: Mapping[str, Any]
+    suspension_entry: Mapping[str, Any] | None = None
+    """Emitted only when given (see the module docstring)."""
+
+
+def credential_url(public_base_url: str, credential_id: uuid.UUID) -> str:
+    """The stable public URL of a credential: its ``id``, and where its JSON (and badge page) is served."""
+    return f"{public_base_url.rstrip('/')}/credentials/{credential_id}"
+
+
+def achievement_id(public_base_url: str, slug: str, key: str, version: int) -> str:
+    """The id of a micro-credential version (an achievement)."""
+    return f"{public_base_url.rstrip('/')}/issuers/{slug}/microcredentials/{quote(key, safe='')}/v{version}"
+
+
+def digest_multibase_from_hex(sha256_hex: str) -> str:
+    """The ``digestMultibase`` (base64url multihash) of bytes whose SHA-256 is ``sha256_hex``."""
+    digest = bytes.fromhex(sha256_hex)
+    if len(digest) != 32:
+        raise ValueError("a SHA-256 digest is 32 bytes")
+    return "u" + base64.urlsafe_b64encode(_SHA2_256_MULTIHASH + digest).rstrip(b"=").decode("ascii")
+
+
+def _image(url: str | None, caption: str | None = None) -> Image | None:
+    return Image(id=url, caption=caption) if url else None
+
+
+def _alignment(raw: Mapping[str, Any]) -> Alignment:
+    return Alignment(
+        targetName=raw["target_name"],
+        targetUrl=raw["target_url"],
+        targetDescription=raw.get("target_description"),
+        targetCode=raw.get("target_code"),
+        targetFramework=raw.get("target_framework"),
+        targetType=raw.get("target_type"),
+    )
+
+
+def _level_id(rd_id: str, level_key: str) -> str:
+    return f"{rd_id}-{quote(str(level_key), safe='')}"
+
+
+def _rubric(ach_id: str, rubric: Mapping[str, Any]) -> tuple[list[ResultDescription], dict[str, str]]:
+    """ResultDescriptions, and criterion key -> ResultDescription id."""
+    levels = rubric.get("levels", [])
+    descriptions: list[ResultDescription] = []
+    ids: dict[str, str] = {}
+    for criterion in rubric.get("criteria", []):
+        rd_id = f"{ach_id}#{quote(str(criterion['key']), safe='')}"
+        ids[criterion["key"]] = rd_id
+        descriptions.append(
+            ResultDescription(
+                id=rd_id,
+                name=criterion["name"],
+                resultType="RubricCriterionLevel",
+                requiredLevel=_level_id(rd_id, criterion["required_level"]),
+                rubricCriterionLevel=[
+                    RubricCriterionLevel(
+                        id=_level_id(rd_id, level["key"]),
+                        name=level["name"],
+                        description=level.get("description") or None,
+                        points=str(position),
+                    )
+                    for position, level in enumerate(levels)
+                ],
+            )
+        )
+    return descriptions, ids
+
+
+def _criteria_narrative(mc: MicroCredential) -> str:
+    lines = [mc.key_method.strip(), "", "Evidence required:"]
+    for requirement in mc.requirements:
+        text = requirement.get("title") or requirement.get("key")
+        if requirement.get("description"):
+            text = f"{text}: {requirement['description']}"
+        lines.append(f"- {text}")
+    levels = {level["key"]: level["name"] for level in mc.rubric.get("levels", [])}
+    required = [
+        f"{criterion['name']} (at least {levels.get(criterion['required_level'], criterion['required_level'])})"
+        for criterion in mc.rubric.get("criteria", [])
+    ]
+    if required:
+        lines += ["", "Scored against the rubric; every criterion must reach its required level: " + "; ".join(required) + "."]
+    return "\n".join(lines)
+
+
+def _evidence(
+    ctx: AwardContext, base: str, requirement_titles: Mapping[str, str]
+) -> tuple[list[Evidence], list[RelatedResource]]:
+    evidence: list[Evidence] = []
+    related: list[RelatedResource] = []
+    cred_url = credential_url(base, ctx.credential.id)
+    for item in ctx.evidence:
+        item_id = f"{cred_url}/evidence/{item.id}"
+        title = requirement_titles.get(item.requirement_key, item.requirement_key)
+        if item.kind == "file":
+            if not item.blob_sha256:
+                raise ValueError(f"evidence item {item.id} is a file without a blob")
+            evidence.append(Evidence(id=item_id, name=item.filename or title, description=title, genre="File"))
+            media_type = item.blob.media_type if item.blob is not None else None
+            related.append(RelatedResource(id=item_id, digestMultibase=digest_multibase_from_hex(item.blob_sha256),
+                                           mediaType=media_type))
+        elif item.kind == "reflection":
+            evidence.append(Evidence(id=item_id, name=title, description="A written reflection (text not published)",
+                                     genre="Reflection"))
+            if item.text:
+                related.append(RelatedResource(id=item_id, digestMultibase=digest_multibase(item.text.encode("utf-8")),
+                                               mediaType="text/plain; charset=utf-8"))
+        else:  # url
+            evidence.append(Evidence(id=item_id, name=title, description="A link submitted as evidence", genre="Link"))
+    how = "scored by two trained assessors" if ctx.assessor_count > 1 else "scored by a trained assessor"
+    if ctx.assessment.lead_decision:
+        how += "; a lead assessor decided"
+    evidence.append(
+        Evidence(
+            name="Rubric assessment",
+            genre="Assessment",
+            narrative=(
+                f"The evidence was {how} of {ctx.issuer.name}, against the rubric of this micro-credential "
+                f"(assessment reference urn:uuid:{ctx.assessment.id})."
+            ),
+        )
+    )
+    return evidence, related
+
+
+def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: datetime) -> dict[str, Any]:
+    """The unsigned credential JSON for ``ctx``, built and checked by the OB 3.0 models.
+
+    validUntil = validFrom + the issuer's ``validity_days`` when set.
+    """
+    base = public_base_url.rstrip("/")
+    issuer, mc = ctx.issuer, ctx.microcredential
+    ach_id = achievement_id(base, issuer.slug, mc.key, mc.version)
+    descriptions, rd_ids = _rubric(ach_id, mc.rubric)
+    results = [
+        Result(resultDescription=rd_ids[key], achievedLevel=_level_id(rd_ids[key], level))
+        for key, level in ctx.assessment.scores.items()
+        if key in rd_ids
+    ]
+    titles = {r["key"]: r.get("title") or r["key"] for r in mc.requirements}
+    evidence, related = _evidence(ctx, base, titles)
+    valid_until = valid_from + timedelta(days=issuer.validity_days) if issuer.validity_days else None
+    status: Any = ctx.revocation_entry if ctx.suspension_entry is None else None
+    credential = AchievementCredential(
+        id=credential_url(base, ctx.credential.id),
+        name=mc.title,
+        description=f"{issuer.name} awarded the micro-credential \u201c{mc.title}\u201d (version {mc.version}).",
+        image=_image(mc.image_url, mc.title),
+        issuer=Profile(
+            id=ctx.issuer_did,
+            name=issuer.name,
+            url=issuer.url or None,
+            email=issuer.email or None,
+            image=_image(issuer.image_url, issuer.name),
+        ),
+        validFrom=valid_from,
+        validUntil=valid_until,
+        credentialSubject=AchievementSubject(
+            identifier=[identity_object(ctx.educator.email)],
+            achievement=Achievement(
+                id=ach_id,
+                name=mc.title,
+                description=mc.competency,
+                criteria=Criteria(narrative=_criteria_narrative(mc)),
+                achievementType="MicroCredential",
+                image=_image(mc.image_url, mc.title),
+                alignment=[_alignment(a) for a in mc.alignments] or None,
+                resultDescription=descriptions or None,
+                tag=[str(t) for t in mc.tags] or None,
+                version=str(mc.version),
+                creditsAvailable=mc.pd_hours,
+            ),
+            result=results or None,
+        ),
+        evidence=evidence,
+        relatedResource=related or None,
+        credentialStatus=status,
+    )
+    document = credential.to_json_ld()
+    if ctx.suspension_entry is not None:
+        # VC 2.0 allows several status entries; the OB 3.0 schema does not (see the module docstring).
+        document["credentialStatus"] = [dict(ctx.revocation_entry), dict(ctx.suspension_entry)]
+    return document

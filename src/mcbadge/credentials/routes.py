@@ -1,0 +1,208 @@
+"""Credentials over HTTP: award (approve), read, revoke, suspend, reinstate, visibility, and the public JSON.
+
+Tenant from the API key: another issuer's objects are 404; a role that may not act is 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..api.auth import Principal, current_principal, require
+from ..api.deps import Services, ServicesDep, SessionDep
+from ..api.idempotency import IdempotencyKey, run_idempotent
+from ..db.models import Credential, Role, StatusList
+from ..errors import NotFound
+from ..features import Page, PageDep
+from ..vc.status_list import VC_V2_CONTEXT
+from . import service
+from .schemas import AwardRequest, CredentialRead, RevokeRequest, SuspendRequest, VisibilityUpdate
+
+__all__ = ["public_router", "router"]
+
+_PROBLEM = {"content": {"application/problem+json": {}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid API key", **_PROBLEM},
+    403: {"description": "The caller's role may not do this", **_PROBLEM},
+    404: {"description": "No such object at the caller's issuer", **_PROBLEM},
+    422: {"description": "The request is invalid", **_PROBLEM},
+}
+
+
+
+def _release(session: Session) -> None:
+    # End the session's transaction (reads included): on SQLite it holds the write lock.
+    if session.in_transaction():
+        session.commit()
+
+
+def _caller(*roles: Role) -> Callable[[Request, Session], Principal]:
+    """``require(*roles)``, ending the API-key lookup's transaction in the same thread.
+
+    On SQLite every transaction starts with ``BEGIN IMMEDIATE``, so the lookup's read holds the write lock
+    until it ends. Left open across FastAPI's hop to the endpoint's worker thread, it deadlocks as soon as
+    every worker thread is waiting for that lock (50 concurrent requests are enough).
+    """
+    allowed = require(*roles)
+
+    def dependency(request: Request, session: SessionDep) -> Principal:
+        try:
+            principal = current_principal(request, session)
+        finally:
+            _release(session)
+        return allowed(principal)
+
+    return dependency
+
+
+Admin = Annotated[Principal, Depends(_caller(Role.ADMIN))]
+Reader = Annotated[Principal, Depends(_caller(Role.ADMIN, Role.INTEGRATOR, Role.EDUCATOR))]
+Educator = Annotated[Principal, Depends(_caller(Role.EDUCATOR))]
+
+router = APIRouter(prefix="/api/v1", tags=["credentials"])
+public_router = APIRouter(tags=["credentials"])
+
+
+def _read(session: Session, services: Services, principal: Principal, credentials: list[Credential]) -> list[CredentialRead]:
+    seqs: dict[uuid.UUID, int] = {
+        row.id: row.seq
+        for row in session.execute(select(StatusList.id, StatusList.seq).where(StatusList.issuer_id == principal.issuer_id))
+    }
+    _release(session)
+    base = services.settings.public_base_url
+    return [
+        CredentialRead.of(c, public_base_url=base, slug=principal.issuer_slug,
+                          revocation_seq=seqs[c.revocation_list_id], suspension_seq=seqs[c.suspension_list_id])
+        for c in credentials
+    ]
+
+
+@router.post(
+    "/submissions/{submission_id}/award",
+    status_code=201,
+    response_model=CredentialRead,
+    responses={200: {"description": "Already awarded: the existing credential", "model": CredentialRead},
+               409: {"description": "Not passed, or a duplicate request in flight", **_PROBLEM}, **_ERRORS},
+)
+def award_submission(
+    submission_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    principal: Admin,
+    idempotency_key: IdempotencyKey = None,
+    body: AwardRequest | None = None,
+) -> JSONResponse:
+    """Approve a passing submission: the signed credential (201), or the one already issued for it (200).
+
+    Safe to retry: one credential per submission whatever happens. An ``Idempotency-Key`` replays the first
+    response to the same request, refuses (422) its reuse for another body, and answers 409 while the first
+    request is still running.
+    """
+    body = body or AwardRequest()
+
+    def handler() -> tuple[int, Any]:
+        outcome = service.award(session, services, submission_id, approved_by=principal.person_id,
+                                format=body.format, issuer_id=principal.issuer_id)
+        [read] = _read(session, services, principal, [outcome.credential])
+        return (201 if outcome.created else 200), read
+
+    return run_idempotent(services, principal, request, idempotency_key, body.model_dump(), handler)
+
+
+@router.get("/credentials", response_model=Page[CredentialRead], responses=_ERRORS)
+def list_credentials(session: SessionDep, services: ServicesDep, principal: Reader, page: PageDep) -> Page[CredentialRead]:
+    """The issuer's credentials, newest first (an educator sees only their own)."""
+    try:
+        rows, total = service.list_credentials(session, principal, page)
+    finally:
+        _release(session)
+    return Page(items=_read(session, services, principal, list(rows)), total=total, limit=page.limit,
+                offset=page.offset)
+
+
+@router.get("/credentials/{credential_id}", response_model=CredentialRead, responses=_ERRORS)
+def get_credential(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep,
+                   principal: Reader) -> CredentialRead:
+    """One credential (an educator may read only their own)."""
+    try:
+        credential = service.get_credential(session, principal, credential_id)
+    finally:
+        _release(session)
+    return _read(session, services, principal, [credential])[0]
+
+
+@router.post("/credentials/{credential_id}/revoke", response_model=CredentialRead,
+             responses={409: {"description": "Already revoked", **_PROBLEM}, **_ERRORS})
+def revoke(credential_id: uuid.UUID, body: RevokeRequest, session: SessionDep, services: ServicesDep,
+           principal: Admin) -> CredentialRead:
+    """Revoke for good. The revocation list is re-signed at once: the next fetch of it says revoked."""
+    credential = service.revoke(session, services, issuer_id=principal.issuer_id, actor_id=principal.person_id,
+                                credential_id=credential_id, reason=body.reason)
+    return _read(session, services, principal, [credential])[0]
+
+
+@router.post("/credentials/{credential_id}/suspend", response_model=CredentialRead,
+             responses={409: {"description": "Revoked", **_PROBLEM}, **_ERRORS})
+def suspend(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep, principal: Admin,
+            body: SuspendRequest | None = None) -> CredentialRead:
+    """Suspend (reversible). Suspending a suspended credential changes nothing."""
+    credential = service.suspend(session, services, issuer_id=principal.issuer_id, actor_id=principal.person_id,
+                                 credential_id=credential_id, reason=body.reason if body else None)
+    return _read(session, services, principal, [credential])[0]
+
+
+@router.post("/credentials/{credential_id}/reinstate", response_model=CredentialRead,
+             responses={409: {"description": "Revoked: cannot be reinstated", **_PROBLEM}, **_ERRORS})
+def reinstate(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep, principal: Admin,
+              body: SuspendRequest | None = None) -> CredentialRead:
+    """Lift a suspension. A revoked credential stays revoked (409)."""
+    credential = service.reinstate(session, services, issuer_id=principal.issuer_id, actor_id=principal.person_id,
+                                   credential_id=credential_id, reason=body.reason if body else None)
+    return _read(session, services, principal, [credential])[0]
+
+
+@router.patch("/credentials/{credential_id}/visibility", response_model=CredentialRead, responses=_ERRORS)
+def set_visibility(credential_id: uuid.UUID, body: VisibilityUpdate, session: SessionDep, services: ServicesDep,
+                   principal: Educator) -> CredentialRead:
+    """The earner chooses: is the credential public, and are its evidence links shown on its page?"""
+    credential = service.set_visibility(session, issuer_id=principal.issuer_id, educator_id=principal.person_id,
+                                        credential_id=credential_id, public=body.public,
+                                        show_evidence=body.show_evidence)
+    return _read(session, services, principal, [credential])[0]
+
+
+@public_router.get(
+    "/credentials/{credential_id}",
+    responses={200: {"content": {"application/ld+json": {}}},
+               404: {"description": "Unknown or private", **_PROBLEM}},
+)
+def public_credential(credential_id: str, session: SessionDep) -> JSONResponse:
+    """The credential as issued, for anyone holding its URL, unless its earner made it private.
+
+    A VC-JWT credential is served as an ``EnvelopedVerifiableCredential`` (VC 2.0 §4.13).
+    """
+    try:
+        parsed = uuid.UUID(credential_id)
+    except ValueError:
+        raise NotFound(f"no credential {credential_id!r}") from None
+    try:
+        credential = service.public_credential(session, parsed)
+    finally:
+        _release(session)
+    if credential.jwt:
+        document: dict[str, Any] = {
+            "@context": [VC_V2_CONTEXT],
+            "id": f"data:application/vc+jwt,{credential.jwt}",
+            "type": "EnvelopedVerifiableCredential",
+        }
+    else:
+        document = credential.document or {}
+    return JSONResponse(document, media_type="application/ld+json",
+                        headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,411 @@
+"""Award, sign, revoke, suspend: the credentials of an issuer.
+
+:func:`award_submission` is THE award function (the approval route and the assessments' auto-approve both
+call it). In one transaction it locks the submission, returns the existing credential if there is one,
+reserves a random index in the issuer's revocation and suspension lists, inserts the credential row, builds
+and signs the credential, marks the submission awarded and writes an audit event. The row and its indexes
+exist before the signature is made, and nothing signed leaves the process before the commit, so a crash
+never leaves a signed credential without a row.
+
+One credential per passing submission, whatever retries happen: the submission row is locked (``FOR
+UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serializes writers anyway) and ``credentials.
+submission_id`` is unique, so a concurrent duplicate that still gets as far as the insert fails there and
+returns the credential the winner committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ..api.deps import Services
+from ..db.models import (
+    Assessment,
+    Credential,
+    Issuer,
+    MicroCredential,
+    Person,
+    Role,
+    StatusList,
+    StatusPurpose,
+    Submission,
+    SubmissionStatus,
+)
+from ..errors import Conflict, Forbidden, NotFound
+from ..features import PageParams, audit, paginate, transaction
+from ..status import service as status
+from ..vc.data_integrity import sign_credential
+from ..vc.jwt import encode_vc_jwt
+from .build import AwardContext, build_credential
+
+__all__ = [
+    "AlreadyRevoked",
+    "Award",
+    "CredentialNotFound",
+    "CredentialRevoked",
+    "NotPassed",
+    "SubmissionNotFound",
+    "award",
+    "award_submission",
+    "get_credential",
+    "list_credentials",
+    "public_credential",
+    "reinstate",
+    "revoke",
+    "set_visibility",
+    "suspend",
+]
+
+Format = Literal["ldp", "jwt"]
+
+# Index collisions need two concurrent awards drawing the same random index out of 131,072: a retry or two
+# at most; the bound only turns a bug into an error instead of a loop.
+_MAX_ALLOCATION_ATTEMPTS = 10
+
+
+class SubmissionNotFound(NotFound):
+    """No such submission at the caller's issuer."""
+
+    code = "submission-not-found"
+
+
+class NotPassed(Conflict):
+    """The submission has not passed its assessment (or has no passing assessment to award on)."""
+
+    code = "not-passed"
+
+
+class CredentialNotFound(NotFound):
+    """No such credential for this caller (another issuer's, another educator's, or a private one)."""
+
+    code = "credential-not-found"
+
+
+class AlreadyRevoked(Conflict):
+    """The credential is already revoked; revocation is permanent and happens once."""
+
+    code = "already-revoked"
+
+
+class CredentialRevoked(Conflict):
+    """The credential is revoked: it cannot be suspended or reinstated any more."""
+
+    code = "credential-revoked"
+
+
+@dataclass(frozen=True)
+class Award:
+    """The credential of a submission, and whether this call created it (False: it existed already)."""
+
+    credential: Credential
+    created: bool
+
+
+def _issuer_did(services: Services, slug: str) -> str:
+    from ..api.issuers import issuer_did  # lazily: the api package imports this module's router
+
+    return issuer_did(services.settings.public_base_url, slug)
+
+
+def _deciding_assessment(submission: Submission, second_scoring: bool) -> Assessment | None:
+    """The assessment whose scores the credential reports: the lead's decision under second scoring,
+    otherwise the latest passing one."""
+    passing = [a for a in submission.assessments if a.passed]
+    if second_scoring:
+        lead = [a for a in passing if a.lead_decision]
+        if lead:
+            return lead[-1]
+    return passing[-1] if passing else None
+
+
+def _existing(session: Session, submission_id: uuid.UUID) -> Credential | None:
+    return session.scalars(select(Credential).where(Credential.submission_id == submission_id)).first()
+
+
+def award(
+    session: Session,
+    services: Services,
+    submission_id: uuid.UUID,
+    *,
+    approved_by: uuid.UUID | None,
+    format: Format = "ldp",
+    issuer_id: uuid.UUID | None = None,
+    list_length: int = status.DEFAULT_LIST_LENGTH,
+    suspension_entry: bool = False,
+) -> Award:
+    """Award a passing submission (see the module docstring); idempotent.
+
+    ``issuer_id`` restricts the lookup to one tenant (the API passes the caller's). ``list_length`` is the
+    length of a status list opened by this award. ``suspension_entry`` also puts the suspension entry in
+    ``credentialStatus`` (a VC 2.0 array, which the OB 3.0 schema refuses; see ``credentials.build``).
+    Commits what the session had pending first, then runs in its own transaction.
+    """
+    try:
+        with transaction(session):
+            return _award(session, services, submission_id, approved_by=approved_by, format=format,
+                          issuer_id=issuer_id, list_length=list_length, suspension_entry=suspension_entry)
+    except IntegrityError:
+        # A concurrent award of the same submission committed first (PostgreSQL, READ COMMITTED).
+        existing = _existing(session, submission_id)
+        session.commit()  # ends the read; unlike a rollback, keeps ``existing`` loaded
+        if existing is None:
+            raise
+        return Award(existing, created=False)
+
+
+def award_submission(
+    session: Session,
+    services: Services,
+    submission_id: uuid.UUID,
+    *,
+    approved_by: uuid.UUID | None,
+    format: Format = "ldp",
+) -> Credential:
+    """THE award function: the credential of a passing submission, created on the first call.
+
+    Raises :class:`SubmissionNotFound` and :class:`NotPassed`. See :func:`award` for the details.
+    """
+    return award(session, services, submission_id, approved_by=approved_by, format=format).credential
+
+
+def _award(
+    session: Session,
+    services: Services,
+    submission_id: uuid.UUID,
+    *,
+    approved_by: uuid.UUID | None,
+    format: Format,
+    issuer_id: uuid.UUID | None,
+    list_length: int,
+    suspension_entry: bool,
+) -> Award:
+    query = (
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .options(selectinload(Submission.evidence), selectinload(Submission.assessments))
+        .with_for_update(of=Submission)
+    )
+    if issuer_id is not None:
+        query = query.where(Submission.issuer_id == issuer_id)
+    submission = session.scalars(query).first()
+    if submission is None:
+        raise SubmissionNotFound(f"no submission {submission_id}")
+    existing = _existing(session, submission.id)
+    if existing is not None:
+        return Award(existing, created=False)
+    if submission.status is not SubmissionStatus.PASSED:
+        raise NotPassed(f"the submission is {submission.status.value}, not passed: only a passing submission is awarded")
+    issuer = session.get_one(Issuer, submission.issuer_id)
+    assessment = _deciding_assessment(submission, issuer.second_scoring)
+    if assessment is None:
+        raise NotPassed("the submission has no passing assessment to award on")
+    microcredential = session.get_one(MicroCredential, submission.microcredential_id)
+    educator = session.get_one(Person, submission.educator_id)
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    credential = _insert_with_indexes(session, submission, approved_by, format, now, list_length)
+    base = services.settings.public_base_url
+    did = _issuer_did(services, issuer.slug)
+    revocation_list = session.get_one(StatusList, credential.revocation_list_id)
+    suspension_list = session.get_one(StatusList, credential.suspension_list_id)
+    ctx = AwardContext(
+        credential=credential,
+        issuer=issuer,
+        issuer_did=did,
+        microcredential=microcredential,
+        educator=educator,
+        evidence=submission.evidence,
+        assessment=assessment,
+        assessor_count=len({a.assessor_id for a in submission.assessments}),
+        revocation_entry=status.entry_for(base, issuer.slug, revocation_list, credential.revocation_index),
+        suspension_entry=(
+            status.entry_for(base, issuer.slug, suspension_list, credential.suspension_index)
+            if suspension_entry else None
+        ),
+    )
+    document = build_credential(ctx, public_base_url=base, valid_from=now)
+    signer = services.keystore.load_or_create(issuer.slug, did)
+    if format == "jwt":
+        credential.jwt = encode_vc_jwt(document, signer, now=now)
+        credential.document = document
+    else:
+        signed = sign_credential(document, signer, created=now)
+        # The strict 1EdTech JSON Schema wants ``proof`` as an array; in JSON-LD one proof or a
+        # one-element list mean the same, and the signature does not cover the proof itself.
+        signed["proof"] = [signed["proof"]]
+        credential.document = signed
+    if issuer.validity_days:
+        credential.valid_until = now + timedelta(days=issuer.validity_days)
+    submission.status = SubmissionStatus.AWARDED
+    audit(session, issuer_id=issuer.id, actor_id=approved_by, action="credential.awarded",
+          target=f"credential:{credential.id}", submission_id=str(submission.id), format=format,
+          microcredential=f"{microcredential.key}/v{microcredential.version}",
+          auto_approved=approved_by is None)
+    return Award(credential, created=True)
+
+
+def _insert_with_indexes(
+    session: Session,
+    submission: Submission,
+    approved_by: uuid.UUID | None,
+    format: Format,
+    now: datetime,
+    list_length: int,
+) -> Credential:
+    """Reserve both status indexes and insert the credential row, retrying on an index collision."""
+    for _ in range(_MAX_ALLOCATION_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                revocation = status.allocate(session, submission.issuer_id, StatusPurpose.REVOCATION,
+                                             length=list_length)
+                suspension = status.allocate(session, submission.issuer_id, StatusPurpose.SUSPENSION,
+                                             length=list_length)
+                credential = Credential(
+                    id=uuid.uuid4(),
+                    issuer_id=submission.issuer_id,
+                    submission_id=submission.id,
+                    microcredential_id=submission.microcredential_id,
+                    educator_id=submission.educator_id,
+                    approved_by=approved_by,
+                    revocation_list_id=revocation.status_list.id,
+                    revocation_index=revocation.index,
+                    suspension_list_id=suspension.status_list.id,
+                    suspension_index=suspension.index,
+                    format=format,
+                    issued_at=now,
+                )
+                session.add(credential)
+                session.flush()
+            return credential
+        except IntegrityError:
+            if _existing(session, submission.id) is not None:
+                raise  # the submission was awarded concurrently: award() returns that credential
+            # Someone else took one of the indexes (or opened the same new list): draw again.
+    raise Conflict("could not reserve a status-list index; try again")
+
+
+# -- reading -------------------------------------------------------------------------------------------
+
+
+def _visible(principal: Any) -> Select[tuple[Credential]]:
+    query = select(Credential).where(Credential.issuer_id == principal.issuer_id)
+    if principal.role is Role.EDUCATOR:
+        query = query.where(Credential.educator_id == principal.person_id)
+    elif principal.role not in (Role.ADMIN, Role.INTEGRATOR):
+        raise Forbidden(f"credentials are not visible to the {principal.role.value} role")
+    return query
+
+
+def list_credentials(session: Session, principal: Any, page: PageParams) -> tuple[Sequence[Credential], int]:
+    """The credentials the caller may see (admins and integrators: the issuer's; educators: their own)."""
+    query = _visible(principal).order_by(Credential.issued_at.desc(), Credential.id)
+    return paginate(session, query, page)
+
+
+def get_credential(session: Session, principal: Any, credential_id: uuid.UUID) -> Credential:
+    """One credential the caller may see; :class:`CredentialNotFound` otherwise."""
+    credential = session.scalars(_visible(principal).where(Credential.id == credential_id)).first()
+    if credential is None:
+        raise CredentialNotFound(f"no credential {credential_id}")
+    return credential
+
+
+def public_credential(session: Session, credential_id: uuid.UUID) -> Credential:
+    """A credential its earner lets the public see; :class:`CredentialNotFound` for private or unknown ones."""
+    credential = session.get(Credential, credential_id)
+    if credential is None or not credential.public or credential.document is None:
+        raise CredentialNotFound(f"no public credential {credential_id}")
+    return credential
+
+
+# -- status changes ------------------------------------------------------------------------------------
+
+
+def _locked(session: Session, issuer_id: uuid.UUID, credential_id: uuid.UUID) -> tuple[Credential, Issuer]:
+    credential = session.scalars(
+        select(Credential)
+        .where(Credential.id == credential_id, Credential.issuer_id == issuer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if credential is None:
+        raise CredentialNotFound(f"no credential {credential_id}")
+    return credential, session.get_one(Issuer, issuer_id)
+
+
+def revoke(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
+           credential_id: uuid.UUID, reason: str) -> Credential:
+    """Revoke a credential for good: set its bit in the revocation list (re-signed at once), keep the reason."""
+    with transaction(session):
+        credential, issuer = _locked(session, issuer_id, credential_id)
+        if credential.revoked_at is not None:
+            raise AlreadyRevoked(f"credential {credential_id} was revoked on {credential.revoked_at:%Y-%m-%d}")
+        status.set_bit(session, issuer=issuer, list_id=credential.revocation_list_id,
+                       index=credential.revocation_index, value=True, keystore=services.keystore,
+                       public_base_url=services.settings.public_base_url)
+        credential.revoked_at = datetime.now(timezone.utc)
+        credential.revocation_reason = reason
+        audit(session, issuer_id=issuer_id, actor_id=actor_id, action="credential.revoked",
+              target=f"credential:{credential.id}", reason=reason)
+    return credential
+
+
+def _suspension(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
+                credential_id: uuid.UUID, suspended: bool, reason: str | None) -> Credential:
+    with transaction(session):
+        credential, issuer = _locked(session, issuer_id, credential_id)
+        if credential.revoked_at is not None:
+            verb = "suspended" if suspended else "reinstated"
+            raise CredentialRevoked(f"credential {credential_id} is revoked; it cannot be {verb}")
+        changed = status.set_bit(session, issuer=issuer, list_id=credential.suspension_list_id,
+                                 index=credential.suspension_index, value=suspended,
+                                 keystore=services.keystore, public_base_url=services.settings.public_base_url)
+        if changed or credential.suspended != suspended:
+            credential.suspended = suspended
+            detail = {"reason": reason} if reason else {}
+            audit(session, issuer_id=issuer_id, actor_id=actor_id,
+                  action="credential.suspended" if suspended else "credential.reinstated",
+                  target=f"credential:{credential.id}", **detail)
+    return credential
+
+
+def suspend(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
+            credential_id: uuid.UUID, reason: str | None = None) -> Credential:
+    """Suspend a credential (reversible); suspending a suspended one changes nothing."""
+    return _suspension(session, services, issuer_id=issuer_id, actor_id=actor_id, credential_id=credential_id,
+                       suspended=True, reason=reason)
+
+
+def reinstate(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
+              credential_id: uuid.UUID, reason: str | None = None) -> Credential:
+    """Lift a suspension. A revoked credential cannot be reinstated (:class:`CredentialRevoked`)."""
+    return _suspension(session, services, issuer_id=issuer_id, actor_id=actor_id, credential_id=credential_id,
+                       suspended=False, reason=reason)
+
+
+def set_visibility(session: Session, *, issuer_id: uuid.UUID, educator_id: uuid.UUID, credential_id: uuid.UUID,
+                   public: bool | None, show_evidence: bool | None) -> Credential:
+    """The earner decides whether the credential is public, and whether its evidence links are shown."""
+    with transaction(session):
+        credential = session.scalars(
+            select(Credential).where(Credential.id == credential_id, Credential.issuer_id == issuer_id,
+                                     Credential.educator_id == educator_id)
+        ).first()
+        if credential is None:
+            raise CredentialNotFound(f"no credential {credential_id}")
+        changes: dict[str, bool] = {}
+        if public is not None and public != credential.public:
+            credential.public = changes["public"] = public
+        if show_evidence is not None and show_evidence != credential.show_evidence:
+            credential.show_evidence = changes["show_evidence"] = show_evidence
+        if changes:
+            audit(session, issuer_id=issuer_id, actor_id=educator_id, action="credential.visibility",
+                  target=f"credential:{credential.id}", **changes)
+    return credential

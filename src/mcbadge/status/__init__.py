@@ -1,0 +1,1 @@
+"""Publish status: each issuer's Bitstring Status Lists (revocation, suspension), allocated and signed."""

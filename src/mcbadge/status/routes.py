@@ -1,0 +1,64 @@
+"""``GET /issuers/{slug}/status/{purpose}/{seq}``: an issuer's signed Bitstring Status List credential.
+
+Public, cacheable by any HTTP cache or CDN: ``Cache-Control: public, max-age=300`` and a strong ``ETag``
+(SHA-256 of the exact bytes served); ``If-None-Match`` gets 304. The server keeps no cache of its own:
+every request reads the database, so a revocation is in the very next response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from ..api.deps import ServicesDep, SessionDep
+from . import service
+
+__all__ = ["CACHE_MAX_AGE_SECONDS", "router"]
+
+CACHE_MAX_AGE_SECONDS = 300
+"""How long HTTP caches may reuse a list: a revocation reaches cached copies within this time."""
+
+router = APIRouter(tags=["status"])
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    # RFC 9110 §13.1.2: If-None-Match uses the weak comparison, so W/"x" matches "x".
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+
+
+@router.get(
+    "/issuers/{slug}/status/{purpose}/{seq}",
+    responses={
+        200: {"description": "The signed BitstringStatusListCredential", "content": {"application/ld+json": {}}},
+        304: {"description": "Not modified since the ETag given in If-None-Match"},
+        404: {"description": "No such issuer, purpose or list", "content": {"application/problem+json": {}}},
+    },
+)
+def get_status_list(
+    slug: Annotated[str, Path(max_length=64)],
+    purpose: Annotated[str, Path(max_length=32)],
+    seq: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+) -> Response:
+    """A signed status list of the issuer (``revocation`` or ``suspension``), re-signed only when it changed."""
+    signed = service.signed_list(session, slug=slug, purpose=purpose, seq=seq, keystore=services.keystore,
+                                 public_base_url=services.settings.public_base_url)
+    body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    etag = _etag(body)
+    headers = {"Cache-Control": f"public, max-age={CACHE_MAX_AGE_SECONDS}", "ETag": etag}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/ld+json", headers=headers)
