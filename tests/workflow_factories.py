@@ -7,21 +7,33 @@ in one transaction and returns their API keys. Objects stay usable after commit 
 from __future__ import annotations
 
 import copy
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import uvicorn
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+
+from mcbadge.api import create_app
+from mcbadge.config import Settings
 
 from mcbadge.api.auth import issue_api_key
 from mcbadge.db.models import (
+    Assignment,
     AssessorTraining,
     Issuer,
     MicroCredential,
     MicroCredentialStatus,
     Person,
     Role,
+    Submission,
+    SubmissionStatus,
     utcnow,
 )
 
@@ -101,6 +113,35 @@ def published_microcredential(session: Session, issuer: Issuer, *, version: int 
     session.add(mc)
     session.flush()
     return mc
+
+
+def draft_microcredential(session: Session, issuer: Issuer, **overrides: Any) -> MicroCredential:
+    """A draft version 1 with a fresh key."""
+    overrides.setdefault("key", f"draft-{uuid.uuid4().hex[:10]}")
+    mc = MicroCredential(issuer_id=issuer.id, version=1, status=MicroCredentialStatus.DRAFT,
+                         **microcredential_body(**overrides))
+    session.add(mc)
+    session.flush()
+    return mc
+
+
+def make_submission(session: Session, educator: Person, mc: MicroCredential, *,
+                    status: SubmissionStatus = SubmissionStatus.SUBMITTED, attempt: int | None = None,
+                    assessors: tuple[Person, ...] = ()) -> Submission:
+    """An attempt straight in the database (no evidence), assigned to ``assessors``; it skips the API's
+    one-open-attempt rule, so tests can make as many as they need (numbered after the last one)."""
+    if attempt is None:
+        last = session.scalar(select(func.max(Submission.attempt)).where(
+            Submission.educator_id == educator.id, Submission.microcredential_id == mc.id))
+        attempt = (last or 0) + 1
+    sub = Submission(issuer_id=mc.issuer_id, microcredential_id=mc.id, educator_id=educator.id, attempt=attempt,
+                     status=status, submitted_at=None if status is SubmissionStatus.DRAFT else utcnow())
+    session.add(sub)
+    session.flush()
+    for assessor in assessors:
+        session.add(Assignment(submission_id=sub.id, assessor_id=assessor.id))
+    session.flush()
+    return sub
 
 
 def train(session: Session, assessor: Person, key: str, *, lead: bool = False) -> AssessorTraining:
@@ -215,3 +256,32 @@ def assess(client: httpx.Client, world: World, submission_id: str, who: str, sco
            feedback: dict[str, str] | None = None) -> httpx.Response:
     return client.post(f"/api/v1/submissions/{submission_id}/assessments",
                        json={"scores": scores, "feedback": feedback or {}}, headers=world.headers(who))
+
+
+@contextmanager
+def live_server(settings: Settings) -> Iterator[tuple[Any, str]]:
+    """``create_app(settings)`` served by uvicorn on ``settings.port`` (loopback); yields its base URL.
+
+    For tests that need settings the shared ``server`` fixture does not take (small upload limits) or a
+    server shared by a whole module (the access matrix).
+    """
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    app = create_app(settings)
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield app, f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
