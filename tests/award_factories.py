@@ -175,6 +175,6 @@ def passing_submissions(sessions: sessionmaker[Session], tenant: Tenant, blob_di
     with sessions() as session, session.begin():
         mc = make_microcredential(session, tenant.issuer, key=f"mc-{uuid.uuid4().hex[:8]}")
         for n in range(count):
-            educator = tenant.educator if n == 0 else make_person(session, tenant.issuer, Role.EDUCATOR, f"Teacher {n}")
+            educator = tenant.educator if n == 0 else make_person(session, tenant.issuer, Role.EDUCATOR, f"Teacher {n} {mc.key}")
             ids.append(make_submission(session, tenant, mc, blob_dir, educator=educator, **options).id)  # type: ignore[arg-type]
     return ids

@@ -35,8 +35,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ..vc.evidence import digest_multibase
 from ..db.models import Assessment, Credential, EvidenceItem, Issuer, MicroCredential, Person
+from ..vc.evidence import digest_multibase
 from ..vc.models import (
     Achievement,
     AchievementCredential,

@@ -19,12 +19,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from ..api.auth import Principal
 from ..api.deps import Services
 from ..db.models import (
     Assessment,
@@ -294,7 +295,7 @@ def _insert_with_indexes(
 # -- reading -------------------------------------------------------------------------------------------
 
 
-def _visible(principal: Any) -> Select[tuple[Credential]]:
+def _visible(principal: Principal) -> Select[tuple[Credential]]:
     query = select(Credential).where(Credential.issuer_id == principal.issuer_id)
     if principal.role is Role.EDUCATOR:
         query = query.where(Credential.educator_id == principal.person_id)
@@ -303,13 +304,13 @@ def _visible(principal: Any) -> Select[tuple[Credential]]:
     return query
 
 
-def list_credentials(session: Session, principal: Any, page: PageParams) -> tuple[Sequence[Credential], int]:
+def list_credentials(session: Session, principal: Principal, page: PageParams) -> tuple[Sequence[Credential], int]:
     """The credentials the caller may see (admins and integrators: the issuer's; educators: their own)."""
     query = _visible(principal).order_by(Credential.issued_at.desc(), Credential.id)
     return paginate(session, query, page)
 
 
-def get_credential(session: Session, principal: Any, credential_id: uuid.UUID) -> Credential:
+def get_credential(session: Session, principal: Principal, credential_id: uuid.UUID) -> Credential:
     """One credential the caller may see; :class:`CredentialNotFound` otherwise."""
     credential = session.scalars(_visible(principal).where(Credential.id == credential_id)).first()
     if credential is None:
