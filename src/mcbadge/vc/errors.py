@@ -11,7 +11,8 @@ credential (it reports a failed check instead).
     ├── ProofError            a proof cannot be created
     ├── JwtError              a VC-JWT that cannot be created or parsed
     │   └── JwtKeyError       its key is not the issuer's (or cannot be resolved)
-    └── StatusListError       a malformed or oversized status list
+    ├── StatusListError       a malformed or oversized status list
+    └── BakingError           an image that cannot be baked or unbaked (not PNG/SVG, malformed, too large)
 """
 
 from __future__ import annotations
@@ -51,3 +52,17 @@ class JwtKeyError(JwtError):
 
 class StatusListError(CredentialError):
     """A Bitstring Status List that is malformed, too large, or out of range."""
+
+
+class BakingError(CredentialError):
+    """An image that cannot carry or give back a credential (Open Badges 3.0 baking).
+
+    Not a PNG or SVG, malformed (bad CRC, truncated, no IEND, an XML bomb or DTD), too large, without a
+    baked credential, or with more than one. ``reason`` is a stable code for callers that map it to a
+    response: ``unsupported``, ``too_large``, ``malformed``, ``no_credential``, ``multiple_credentials``,
+    ``bad_credential``.
+    """
+
+    def __init__(self, message: str, *, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason
