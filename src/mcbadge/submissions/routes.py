@@ -15,7 +15,7 @@ from ..api.auth import CurrentPrincipal, Principal, require
 from ..api.deps import ServicesDep, SessionDep
 from ..catalog.schemas import Key
 from ..db.models import Role, SubmissionStatus
-from ..errors import Forbidden, Invalid
+from ..errors import Forbidden
 from ..features import Page, PageDep, responses
 from . import service
 from .schemas import EvidenceCreate, EvidenceRead, SubmissionCreate, SubmissionRead, SubmissionSummary

@@ -41,7 +41,7 @@ from ..db.models import (
     utcnow,
 )
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..features import Page, PageParams, audit, paginate, transaction
+from ..features import Page, PageParams, audit, transaction
 from .schemas import (
     AssessmentView,
     EvidenceCreate,
