@@ -282,3 +282,14 @@ def test_vc_1_1_credential_as_standard_suites_send_it(world):
     undefined = {**v1, "credentialSubject": {"id": "did:example:teacher", "undefinedTerm": 1}}
     with pytest.raises(Exception, match="undefinedTerm"):
         sign_credential(undefined, world.key)
+
+
+def test_each_of_several_status_entries_is_checked_against_the_schema(world):
+    unsigned = rich_credential(issuer_id=ISSUER, base_url=BASE)
+    entry = unsigned["credentialStatus"]
+    unsigned["credentialStatus"] = [entry, {**entry, "id": entry["id"] + "0", "statusPurpose": "suspension"}]
+    world.documents[STATUS_URL]  # the revocation list exists; the suspension entry points at the same URL
+    assert world.verify(sign_credential(unsigned, world.key)).check("schema").outcome is Outcome.PASSED
+    unsigned["credentialStatus"] = [entry, {"type": "BitstringStatusListEntry"}]
+    report = world.verify(sign_credential(unsigned, world.key))
+    assert report.check("schema").outcome is Outcome.FAILED

@@ -76,7 +76,14 @@ def authenticate(session: Session, token: str | None) -> Principal:
 
 
 def current_principal(request: Request, session: SessionDep) -> Principal:
-    return authenticate(session, _presented_key(request))
+    try:
+        return authenticate(session, _presented_key(request))
+    finally:
+        # End the lookup's transaction here, in this thread. On SQLite every transaction starts with
+        # BEGIN IMMEDIATE (see db/session.py), so an open read would hold the write lock while FastAPI hands
+        # the request to another worker thread; with every worker waiting for that lock, requests deadlock.
+        if session.in_transaction():
+            session.commit()
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

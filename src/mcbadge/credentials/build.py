@@ -19,10 +19,11 @@ What goes where, and why:
   in a credential the earner shares with the world. An ``Evidence`` item of genre "Assessment" says in its
   narrative that a trained assessor of the issuer scored the work against the rubric (and whether a second
   scorer or a lead assessor decided), with an opaque reference the issuer can resolve in its audit log.
-- ``credentialStatus`` is the *revocation* entry only: OB 3.0 gives ``credentialStatus`` a cardinality of
-  0..1 and the 1EdTech JSON Schema requires an object, so an array of two entries fails schema validation
-  (here and in 1EdTech's validator). The suspension index is still allocated and published; passing
-  ``suspension`` adds its entry as a VC 2.0 array for deployments that do not need OB schema conformance.
+- ``credentialStatus`` holds two entries, revocation and suspension, as a VC 2.0 array: a suspension no
+  verifier can see would protect no one. OB 3.0 (written on VC 1.1) gives ``credentialStatus`` a
+  cardinality of 0..1 and the 1EdTech JSON Schema requires an object, so 1EdTech's validator flags the
+  array; mcbadge's verifier checks each entry in that place instead. ``award(..., suspension_entry=False)``
+  issues the revocation entry alone for deployments that need strict OB schema conformance.
 """
 
 from __future__ import annotations

@@ -6,21 +6,21 @@ Tenant from the API key: another issuer's objects are 404; a role that may not a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..api.auth import Principal, current_principal, require
+from ..api.auth import Principal, require
 from ..api.deps import Services, ServicesDep, SessionDep
 from ..api.idempotency import IdempotencyKey, run_idempotent
 from ..db.models import Credential, Role, StatusList
 from ..errors import NotFound
 from ..features import Page, PageDep
 from ..vc.status_list import VC_V2_CONTEXT
+from .. import web
 from . import service
 from .schemas import AwardRequest, CredentialRead, RevokeRequest, SuspendRequest, VisibilityUpdate
 
@@ -37,33 +37,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _release(session: Session) -> None:
-    # End the session's transaction (reads included): on SQLite it holds the write lock.
+    # End a read's transaction as soon as it is done: on SQLite it holds the write lock (BEGIN IMMEDIATE).
     if session.in_transaction():
         session.commit()
 
 
-def _caller(*roles: Role) -> Callable[[Request, Session], Principal]:
-    """``require(*roles)``, ending the API-key lookup's transaction in the same thread.
-
-    On SQLite every transaction starts with ``BEGIN IMMEDIATE``, so the lookup's read holds the write lock
-    until it ends. Left open across FastAPI's hop to the endpoint's worker thread, it deadlocks as soon as
-    every worker thread is waiting for that lock (50 concurrent requests are enough).
-    """
-    allowed = require(*roles)
-
-    def dependency(request: Request, session: SessionDep) -> Principal:
-        try:
-            principal = current_principal(request, session)
-        finally:
-            _release(session)
-        return allowed(principal)
-
-    return dependency
-
-
-Admin = Annotated[Principal, Depends(_caller(Role.ADMIN))]
-Reader = Annotated[Principal, Depends(_caller(Role.ADMIN, Role.INTEGRATOR, Role.EDUCATOR))]
-Educator = Annotated[Principal, Depends(_caller(Role.EDUCATOR))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.INTEGRATOR, Role.EDUCATOR))]
+Educator = Annotated[Principal, Depends(require(Role.EDUCATOR))]
 
 router = APIRouter(prefix="/api/v1", tags=["credentials"])
 public_router = APIRouter(tags=["credentials"])
@@ -180,14 +161,17 @@ def set_visibility(credential_id: uuid.UUID, body: VisibilityUpdate, session: Se
 
 @public_router.get(
     "/credentials/{credential_id}",
-    responses={200: {"content": {"application/ld+json": {}}},
+    responses={200: {"content": {"application/ld+json": {}, "text/html": {}}},
                404: {"description": "Unknown or private", **_PROBLEM}},
 )
-def public_credential(credential_id: str, session: SessionDep) -> JSONResponse:
+def public_credential(credential_id: str, session: SessionDep, request: Request) -> Response:
     """The credential as issued, for anyone holding its URL, unless its earner made it private.
 
-    A VC-JWT credential is served as an ``EnvelopedVerifiableCredential`` (VC 2.0 §4.13).
+    A VC-JWT credential is served as an ``EnvelopedVerifiableCredential`` (VC 2.0 §4.13). A browser
+    (``Accept: text/html``) gets the public badge page instead (``mcbadge.web``); ``?format=json`` forces JSON.
     """
+    if web.wants_html(request):
+        return web.badge_page(request, credential_id)
     try:
         parsed = uuid.UUID(credential_id)
     except ValueError:
@@ -205,4 +189,4 @@ def public_credential(credential_id: str, session: SessionDep) -> JSONResponse:
     else:
         document = credential.document or {}
     return JSONResponse(document, media_type="application/ld+json",
-                        headers={"Cache-Control": "no-cache"})
+                        headers={"Cache-Control": "no-cache", "Vary": "Accept"})

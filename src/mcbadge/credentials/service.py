@@ -139,13 +139,14 @@ def award(
     format: Format = "ldp",
     issuer_id: uuid.UUID | None = None,
     list_length: int = status.DEFAULT_LIST_LENGTH,
-    suspension_entry: bool = False,
+    suspension_entry: bool = True,
 ) -> Award:
     """Award a passing submission (see the module docstring); idempotent.
 
     ``issuer_id`` restricts the lookup to one tenant (the API passes the caller's). ``list_length`` is the
-    length of a status list opened by this award. ``suspension_entry`` also puts the suspension entry in
-    ``credentialStatus`` (a VC 2.0 array, which the OB 3.0 schema refuses; see ``credentials.build``).
+    length of a status list opened by this award. ``suspension_entry`` (the default) puts the suspension entry
+    beside the revocation one in ``credentialStatus`` (a VC 2.0 array; see ``credentials.build``), so that
+    verifiers can see a suspension; False leaves only the revocation entry.
     Commits what the session had pending first, then runs in its own transaction.
     """
     try:

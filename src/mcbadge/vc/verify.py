@@ -37,8 +37,10 @@ from .dids import DidResolver
 from .errors import CanonicalizationError, CredentialError, DidResolutionError, JwtKeyError
 from .keys import PublicKey
 
-StatusFetcher = Callable[[str], Mapping[str, Any]]
-"""``fetch(status_list_credential_url) -> status list credential``; raises when it cannot be fetched."""
+StatusFetcher = Callable[[str], Any]
+"""``fetch(status_list_credential_url)`` -> the status list credential (a mapping), or an object with
+``.credential`` (that mapping) and ``.age_seconds`` (how old the information is; the status check then
+reports it in its message and as ``details["age_seconds"]``). Raises when the list cannot be fetched."""
 
 
 class Outcome(str, Enum):
@@ -239,7 +241,17 @@ class _Verifier:
             # One proof or a one-element array mean the same in JSON-LD, and the reference implementation
             # emits the former; the vendored schema is the strict JSON variant that wants the array.
             document["proof"] = [document["proof"]]
-        problems = schema.validate_achievement_credential(document)
+        statuses = document.get("credentialStatus")
+        if isinstance(statuses, list) and statuses:
+            # VC 2.0 allows several status entries (mcbadge issues one for revocation and one for
+            # suspension); the OB 3.0 schema, written for VC 1.1, has room for one. Each entry is checked
+            # in that one place, so every entry still has to be a valid CredentialStatus.
+            found: set[schema.SchemaProblem] = set()
+            for entry in statuses:
+                found.update(schema.validate_achievement_credential({**document, "credentialStatus": entry}))
+            problems = sorted(found)
+        else:
+            problems = schema.validate_achievement_credential(document)
         if problems:
             shown = "; ".join(str(p) for p in problems[:5])
             more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -331,6 +343,7 @@ class _Verifier:
         issuer = _issuer_id(credential)
         messages: list[str] = []
         unchecked: list[str] = []
+        ages: list[float] = []
         for entry in entries:
             if not isinstance(entry, Mapping) or entry.get("type") != status_list.ENTRY_TYPE:
                 kind = entry.get("type") if isinstance(entry, Mapping) else type(entry).__name__
@@ -342,10 +355,19 @@ class _Verifier:
                 unchecked.append(f"{purpose} status could not be checked: no status fetcher configured")
                 continue
             try:
-                list_credential = self.status_fetcher(str(url))
+                fetched = self.status_fetcher(str(url))
             except Exception as exc:  # noqa: BLE001 - any fetch failure means "could not be checked"
                 unchecked.append(f"{purpose} status could not be checked: {exc}")
                 continue
+            # A fetcher may return the list itself, or an object with ``.credential`` and ``.age_seconds``
+            # (how old the information is: a cached list is as old as its last confirmation by the issuer).
+            list_credential, age = fetched, None
+            if not isinstance(fetched, Mapping) and hasattr(fetched, "credential"):
+                list_credential, age = fetched.credential, getattr(fetched, "age_seconds", None)
+                if isinstance(age, (int, float)) and not isinstance(age, bool):
+                    ages.append(float(age))
+                else:
+                    age = None
             problem = self._verify_status_list(list_credential, issuer)
             if problem:
                 self.add("status", Outcome.FAILED, f"the {purpose} status list is not trustworthy: {problem}")
@@ -357,11 +379,21 @@ class _Verifier:
                 return
             if result.invalidates:
                 word = "revoked" if result.purpose == "revocation" else "suspended"
-                self.add("status", Outcome.FAILED, f"the issuer has {word} this credential", purpose=result.purpose)
+                extra = {"age_seconds": round(age, 3)} if age is not None else {}
+                self.add("status", Outcome.FAILED, f"the issuer has {word} this credential", purpose=result.purpose,
+                         **extra)
                 return
             messages.append(f"not {'revoked' if result.purpose == 'revocation' else result.purpose + ' set'}")
         if unchecked:
             self.add("status", Outcome.NOT_CHECKED, "; ".join(unchecked))
+        elif ages:
+            age = max(ages)  # the oldest of the lists consulted
+            whole = int(age)
+            when = ("just now" if whole < 1 else f"{whole} second{'s' if whole != 1 else ''} ago" if whole < 120
+                    else f"{whole // 60} minutes ago")
+            self.add("status", Outcome.PASSED,
+                     "the issuer's status list says: " + ", ".join(messages) + f" (status checked {when})",
+                     age_seconds=round(age, 3))
         else:
             self.add("status", Outcome.PASSED, "the issuer's status list says: " + ", ".join(messages))
 
