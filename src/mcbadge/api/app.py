@@ -6,6 +6,7 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
 from ..db import make_engine, make_sessionmaker, upgrade_to_head
@@ -75,4 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(credential_routes.router)
     app.include_router(credential_routes.public_router)
     app.include_router(status_routes.router)
+    from .. import web
+
+    app.include_router(web.router)
+    app.mount("/assets", StaticFiles(directory=web.STATIC_DIR), name="assets")
     return app

@@ -1,0 +1,240 @@
+"""The pages' logic: read what a visitor gave, verify it with the credential library, load a public badge.
+
+Nothing here speaks HTML. Bad input raises :class:`PageInputError` (a message for the visitor and a 4xx
+status); a credential that fails verification is not an error, it is a report.
+
+Fetching. Credentials, status lists and DID documents of *this* service are read from the database and the
+keystore directly (no HTTP round trip to ourselves). Anything elsewhere goes through the application's
+guarded outbound fetcher when ``Services`` has one (``fetch_json``); without it, a foreign URL is refused
+with a clear message and a foreign status list is reported as "could not be checked".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from ..api.deps import Services
+from ..db.models import Credential, Issuer, Person
+from ..status import service as status_service
+from ..vc import baking
+from ..vc.errors import CredentialError
+from ..vc.verify import Outcome, StatusFetcher, VerificationReport, verify
+
+__all__ = [
+    "Badge",
+    "CredentialInput",
+    "PageInputError",
+    "load_public_badge",
+    "read_credential_file",
+    "read_credential_url",
+    "status_fetcher",
+    "verify_input",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE_FILES = 10
+
+
+class PageInputError(Exception):
+    """What the visitor gave cannot be verified (nothing, two things, unreadable...): say so, with a 4xx."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CredentialInput:
+    """A credential to verify, as the library takes it (a dict, JSON text or a JWT), and where it came from."""
+
+    value: Any
+    source: str  # "pasted text", "the file x.json", "the badge image x.png", "the URL ..."
+
+
+# -- fetching ----------------------------------------------------------------------------------------------
+
+
+def _remote_fetch_json(services: Services) -> Callable[[str], Any] | None:
+    """The guarded outbound fetcher, when the application provides one (see the module docstring)."""
+    fetch = getattr(services, "fetch_json", None)
+    return fetch if callable(fetch) else None
+
+
+def _status_path(services: Services) -> re.Pattern[str]:
+    base = re.escape(services.settings.public_base_url)
+    return re.compile(base + r"/issuers/(?P<slug>[a-z0-9-]{1,64})/status/(?P<purpose>[a-z]{1,32})/(?P<seq>[0-9]{1,9})")
+
+
+def status_fetcher(services: Services) -> StatusFetcher:
+    """Status lists of this service from the database (so a revocation shows at once); others through the
+    guarded fetcher, or an error the report files under "could not be checked"."""
+    pattern = _status_path(services)
+    remote = getattr(services, "status_fetcher", None) or _remote_fetch_json(services)
+
+    def fetch(url: str) -> Mapping[str, Any]:
+        match = pattern.fullmatch(url)
+        if match:
+            with services.sessions() as session:
+                return status_service.signed_list(
+                    session, slug=match["slug"], purpose=match["purpose"], seq=int(match["seq"]),
+                    keystore=services.keystore, public_base_url=services.settings.public_base_url)
+        if remote is None:
+            raise LookupError(f"this service does not fetch status lists from other sites yet ({url})")
+        return remote(url)
+
+    return fetch
+
+
+def _own_credential_id(services: Services, url: str) -> uuid.UUID | None:
+    base = services.settings.public_base_url + "/credentials/"
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    if not path.startswith(base):
+        return None
+    rest = path[len(base):].removesuffix("/")
+    try:
+        return uuid.UUID(rest)
+    except ValueError:
+        return None
+
+
+def _public_json(credential: Credential) -> Any:
+    return credential.jwt or credential.document
+
+
+def read_credential_url(services: Services, url: str) -> CredentialInput:
+    """The credential at ``url``: this service's own from the database, another site's through the guard."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PageInputError("The address must be a web address starting with https://.", 400)
+    own = _own_credential_id(services, url)
+    if own is not None:
+        with services.sessions() as session, session.begin():
+            credential = session.get(Credential, own)
+            if credential is None or not credential.public or credential.document is None:
+                raise PageInputError("There is no public credential at that address on this service.", 404)
+            return CredentialInput(_public_json(credential), f"the address {url}")
+    remote = _remote_fetch_json(services)
+    if remote is None:
+        raise PageInputError("This service cannot fetch credentials from other sites yet: download the "
+                             "credential and upload the file instead.", 422)
+    try:
+        value = remote(url)
+    except Exception as exc:  # noqa: BLE001 - the guard refuses or the site fails: both are the visitor's news
+        raise PageInputError(f"The credential could not be fetched from {url}: {exc}", 422) from None
+    return CredentialInput(value, f"the address {url}")
+
+
+# -- reading what was given ----------------------------------------------------------------------------
+
+
+def _unbake(data: bytes, filename: str) -> Any:
+    try:
+        return baking.unbake(data)
+    except CredentialError as exc:  # BakingError: not a badge, malformed, too large, no or two credentials
+        raise PageInputError(f"{filename} is not a readable badge image: {exc}.", 422) from None
+
+
+def read_credential_file(filename: str, data: bytes) -> CredentialInput:
+    """An uploaded credential: JSON, a VC-JWT, or a baked PNG or SVG badge."""
+    name = filename or "the file"
+    if not data:
+        raise PageInputError(f"{name} is empty.", 400)
+    if baking.image_kind(data) is not None:
+        return CredentialInput(_unbake(data, name), f"the badge image {name}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PageInputError(f"{name} is neither a credential (JSON or a VC-JWT) nor a badge image (PNG or SVG).",
+                             415) from None
+    return _text_input(text, f"the file {name}")
+
+
+def _text_input(text: str, source: str) -> CredentialInput:
+    stripped = text.strip()
+    if stripped.startswith(("{", "[")):
+        try:
+            value = json.loads(stripped)
+        except ValueError as exc:
+            raise PageInputError(f"The JSON in {source} cannot be read: {exc}.", 400) from None
+        if not isinstance(value, dict):
+            raise PageInputError(f"{source.capitalize()} is JSON but not a credential (a JSON object).", 422)
+        return CredentialInput(value, source)
+    return CredentialInput(stripped, source)
+
+
+def pasted_input(text: str) -> CredentialInput:
+    return _text_input(text, "the pasted text")
+
+
+# -- verifying ----------------------------------------------------------------------------------------------
+
+
+def verify_input(services: Services, given: CredentialInput, evidence_files: list[bytes],
+                 now: datetime | None = None) -> VerificationReport:
+    """Verify with the application's resolver and this service's status lists; a non-credential is an input
+    error (the visitor gave something else), anything else is a report."""
+    report = verify(given.value, resolver=services.resolver, status_fetcher=status_fetcher(services),
+                    now=now or datetime.now(timezone.utc), evidence_files=evidence_files)
+    parse = report.check("parse")
+    if parse is not None and parse.outcome is Outcome.FAILED:
+        raise PageInputError(f"{given.source.capitalize()} is not a credential: {parse.message}.", 422)
+    return report
+
+
+# -- the public badge ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A public credential with what its page shows beside the credential itself (read from the database)."""
+
+    id: uuid.UUID
+    value: Any  # what is verified: the signed document, or the VC-JWT
+    document: Mapping[str, Any]
+    format: str
+    earner_name: str
+    issuer_name: str
+    issuer_image: str | None
+    achievement_image: str | None
+    show_evidence: bool
+
+
+def load_public_badge(session: Session, credential_id: str) -> Badge | None:
+    """The credential if it exists and its earner lets the public see it; None otherwise (a 404 either way)."""
+    from ..db.models import MicroCredential
+
+    try:
+        parsed = uuid.UUID(credential_id)
+    except ValueError:
+        return None
+    with session.begin():
+        credential = session.get(Credential, parsed)
+        if credential is None or not credential.public or credential.document is None:
+            return None
+        earner = session.get(Person, credential.educator_id)
+        issuer = session.get(Issuer, credential.issuer_id)
+        mc = session.get(MicroCredential, credential.microcredential_id)
+        return Badge(
+            id=credential.id,
+            value=_public_json(credential),
+            document=credential.document,
+            format="jwt" if credential.jwt else "json",
+            earner_name=earner.name if earner is not None else "",
+            issuer_name=issuer.name if issuer is not None else "",
+            issuer_image=issuer.image_url if issuer is not None else None,
+            achievement_image=mc.image_url if mc is not None else None,
+            show_evidence=credential.show_evidence,
+        )
