@@ -1,25 +1,91 @@
-"""``POST /credentials/verify``: verify a credential and return the report (W3C VC API shape).
+"""Verification over HTTP: ``POST /verify`` (any input) and ``POST /credentials/verify`` (W3C VC API shape).
 
-The request is ``{"verifiableCredential": <credential object, or a VC-JWT string>, "options": {...}}``.
-A verified credential answers 200 with the report; one that is not verified answers 422 with a problem
-detail carrying the same report, so a client that only looks at the status code cannot mistake a failed
-verification for a success.
+``POST /credentials/verify``
+    The W3C VC API request ``{"verifiableCredential": <credential object, or a VC-JWT string>, "options":
+    {...}}``. A verified credential answers 200 with the report; one that is not verified answers 422 with a
+    problem detail carrying the same report, so a client that only looks at the status code cannot mistake
+    a failed verification for a success (unchanged VC API behaviour).
+
+``POST /verify``
+    mcbadge's own endpoint, for people and integrators: whatever they hold, one request.
+
+    ====================================  ===============================================================
+    ``Content-Type``                      body
+    ====================================  ===============================================================
+    ``application/json`` (``ld+json``…)   the credential itself (JSON-LD, or an
+                                          ``EnvelopedVerifiableCredential``), a JSON string holding a
+                                          VC-JWT, ``{"verifiableCredential": ...}``, or ``{"url": "https://..."}``
+    ``application/jwt``, ``vc+jwt``,      a compact VC-JWT (``text/plain`` may also hold JSON text)
+    ``text/plain``
+    ``image/png``, ``image/svg+xml``      a baked badge image (Open Badges 3.0 baking, ``mcbadge.vc.baking``)
+    ``multipart/form-data``               a ``credential`` field (a file: JSON, JWT, PNG or SVG, told apart by
+                                          content; or pasted text), or a ``url`` field; and any number of
+                                          ``evidence`` files
+    ====================================  ===============================================================
+
+    A verification that ran is a successful request: **200 whether or not the credential is verified**; the
+    verdict is ``verified`` and each check says what passed, failed or could not be checked. (A person
+    pasting a revoked badge asked a question and got an answer; an error status would tell their browser or
+    script that the question itself was wrong.) Only input that is not a credential at all gets a 4xx
+    problem detail: 400 unreadable (malformed JSON, malformed PNG/SVG, a bad form), 413 too large, 415 an
+    unsupported content type or image format, 422 readable but not a credential (no baked credential in the
+    image, a JSON object that is not a credential, a URL the outbound guard refuses); 502 when a URL's site
+    fails to answer.
+
+    Evidence files are hashed and compared with the digests the signed credential records for its evidence;
+    each file gets its own line ("lesson.mp4 is the evidence the assessor scored: ...", or "... does not
+    match"), and a file that matches nothing makes the ``evidence_digest`` check fail.
+
+    Body size: ``/verify`` is under the service's ``max_body_bytes`` (1 MiB by default), like every route
+    outside the evidence-upload paths; the route also counts what it reads, so it stays bounded (by
+    ``max_upload_bytes``) if ``/verify`` is ever added to the upload paths for large evidence files.
+
+``GET /credentials/{id}/badge.png`` and ``badge.svg``
+    The credential baked into the service's badge image (``api/static/badge.png``, or the SVG template with
+    the achievement's name): a download for the public badge page. Private and unknown credentials are 404.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from string import Template
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
+from ..outbound import FetchFailed, FetchRefused
+from ..vc import baking, evidence
+from ..vc.errors import BakingError
+from ..vc.models import rubric_outcome
 from ..vc.verify import Check, Outcome, VerificationReport, verify
-from .deps import ServicesDep
-from .problems import PROBLEM_TYPE_BASE, problem_response
+from .deps import Services, ServicesDep, SessionDep
+from .problems import PROBLEM_TYPE_BASE, BadRequest, PayloadTooLarge, Problem, Unprocessable, problem_response
 
-__all__ = ["VerifyCredentialRequest", "problem_details", "router"]
+__all__ = [
+    "EvidenceFile",
+    "GivenCredential",
+    "VerifyCredentialRequest",
+    "baked_badge",
+    "credential_summary",
+    "evidence_file_results",
+    "problem_details",
+    "router",
+    "verification_result",
+]
 
 # VC Data Model 2.0 §7.1 (Verification) problem types; checks without a counterpart get an mcbadge type.
 _VCDM = "https://www.w3.org/TR/vc-data-model#"
@@ -30,6 +96,392 @@ _PROBLEM_TYPES = {
     "issuer_key": _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR",
     "proof": _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR",
 }
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_EVIDENCE_FILES = 20
+URL_MAX_BYTES = 4 * 1024 * 1024
+"""Largest credential or badge image fetched from a URL."""
+_JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json", "application/vc")
+_TEXT_TYPES = ("application/jwt", "application/vc+jwt", "application/vc-ld+jwt", "text/plain")
+_IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg"}
+_URL_ACCEPT = ("application/ld+json, application/json;q=0.9, application/vc+jwt, application/jwt, "
+               "image/png, image/svg+xml, text/plain;q=0.5")
+
+
+# -- problems ------------------------------------------------------------------------------------------
+
+
+class UnsupportedMediaType(Problem):
+    """The body's Content-Type (or an uploaded file's content) is not one ``/verify`` reads."""
+
+    status, title, type = 415, "Unsupported Media Type", PROBLEM_TYPE_BASE + "unsupported-media-type"
+
+
+class NotACredential(Unprocessable):
+    """The input was read, but it is not a credential: an image without a baked credential, a JSON object
+    that is not a verifiable credential, a URL the outbound guard refuses."""
+
+    type = PROBLEM_TYPE_BASE + "not-a-credential"
+
+
+class UrlRefused(NotACredential):
+    """The outbound guard refused the URL (not https, a private or loopback address...): nothing was sent."""
+
+    type = PROBLEM_TYPE_BASE + "url-refused"
+
+
+class MalformedJson(BadRequest):
+    """The body, or a credential given as text, is not valid JSON."""
+
+    type = PROBLEM_TYPE_BASE + "malformed-json"
+
+
+class MalformedImage(BadRequest):
+    """A PNG or SVG that cannot be read: bad CRC, truncated, no IEND, malformed XML, a DTD or entities."""
+
+    type = PROBLEM_TYPE_BASE + "malformed-image"
+
+
+class MalformedForm(BadRequest):
+    """A multipart/form-data body that cannot be parsed."""
+
+    type = PROBLEM_TYPE_BASE + "malformed-form"
+
+
+class UrlFetchFailed(Problem):
+    """The site at the given URL did not answer with a credential (unreachable, timeout, HTTP error)."""
+
+    status, title, type = 502, "Bad Gateway", PROBLEM_TYPE_BASE + "url-fetch-failed"
+
+
+_BAKING_PROBLEMS: dict[str, type[Problem]] = {
+    "too_large": PayloadTooLarge,
+    "unsupported": UnsupportedMediaType,
+    "malformed": MalformedImage,
+}
+
+
+def _baking_problem(exc: BakingError, what: str) -> Problem:
+    return _BAKING_PROBLEMS.get(exc.reason, NotACredential)(f"{what}: {exc}", reason=exc.reason)
+
+
+def _problem(check: Check) -> dict[str, Any]:
+    return {
+        "type": _PROBLEM_TYPES.get(check.code, f"{PROBLEM_TYPE_BASE}check:{check.code}"),
+        "code": check.code,
+        "title": f"{check.code} check failed" if check.outcome is Outcome.FAILED else f"{check.code} not checked",
+        "detail": check.message,
+    }
+
+
+def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(errors, warnings) of a report as problem details: failed checks, and checks that could not be made."""
+    errors = [_problem(c) for c in report.checks if c.outcome is Outcome.FAILED]
+    warnings = [_problem(c) for c in report.checks if c.outcome is Outcome.NOT_CHECKED]
+    return errors, warnings
+
+
+# -- what was given ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GivenCredential:
+    """A credential as the library takes it (a dict, or JSON/JWT text) and where it came from.
+
+    ``source`` is ``json``, ``jwt``, ``text``, ``png``, ``svg`` or ``url``; ``url`` is set for a URL input.
+    """
+
+    value: Any
+    source: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file the verifier holds and wants compared with the credential's evidence digests."""
+
+    name: str
+    data: bytes
+
+
+def _from_text(text: str, source: str) -> GivenCredential:
+    stripped = text.strip()
+    if not stripped:
+        raise BadRequest(f"the {source} is empty")
+    if stripped.startswith(("{", "[", '"')):
+        try:
+            value = json.loads(stripped)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedJson(f"the {source} is not valid JSON: {exc}") from None
+        return _from_json(value)
+    return GivenCredential(stripped, "jwt")
+
+
+def _from_json(value: Any) -> GivenCredential:
+    """A JSON body: the credential, a JWT string, ``{"verifiableCredential": ...}`` or ``{"url": ...}``."""
+    if isinstance(value, str):
+        return GivenCredential(value, "jwt")
+    if not isinstance(value, dict):
+        raise NotACredential("the JSON body is not a credential: expected an object, or a string holding a VC-JWT")
+    if set(value) == {"url"}:
+        if not isinstance(value["url"], str):
+            raise Unprocessable("url must be a string")
+        return GivenCredential(None, "url", url=value["url"])
+    if "verifiableCredential" in value and set(value) <= {"verifiableCredential", "options"}:
+        inner = value["verifiableCredential"]
+        if not isinstance(inner, (dict, str)):
+            raise NotACredential("verifiableCredential must be a credential (a JSON object) or a VC-JWT (a string)")
+        return GivenCredential(inner, "jwt" if isinstance(inner, str) else "json")
+    return GivenCredential(value, "json")
+
+
+def _from_image(data: bytes, kind: str | None, what: str) -> GivenCredential:
+    """The credential baked into a PNG or SVG (``kind`` None: told apart by content)."""
+    kind = kind or baking.image_kind(data)
+    unbake = {"png": baking.unbake_png, "svg": baking.unbake_svg}.get(kind or "", baking.unbake)
+    try:
+        value = unbake(data)
+    except BakingError as exc:
+        raise _baking_problem(exc, what) from None
+    return GivenCredential(value, kind or "image")
+
+
+def _from_file(data: bytes, name: str) -> GivenCredential:
+    """An uploaded credential file: a baked PNG or SVG, or JSON / a VC-JWT, told apart by content."""
+    if not data:
+        raise BadRequest(f"{name} is empty")
+    if baking.image_kind(data) is not None:
+        return _from_image(data, None, name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnsupportedMediaType(f"{name} is neither a credential (JSON or a VC-JWT) nor a badge image "
+                                   "(PNG or SVG)") from None
+    return _from_text(text, name)
+
+
+def _from_url(services: Services, url: str) -> GivenCredential:
+    """The credential at ``url``: this service's own from the database, any other through the guarded client."""
+    own = _own_credential(services, url)
+    if own is not None:
+        return GivenCredential(own, "url", url=url)
+    outbound = services.outbound
+    if outbound is None:  # pragma: no cover - Services always builds one
+        raise Problem("URL verification needs the guarded client")
+    try:
+        fetched = outbound.get(url, max_bytes=URL_MAX_BYTES, accept=_URL_ACCEPT)
+    except FetchRefused as exc:
+        raise UrlRefused(f"the URL was not fetched: {exc}") from None
+    except FetchFailed as exc:
+        raise UrlFetchFailed(f"the credential could not be fetched from the URL: {exc}") from None
+    if fetched.status_code != 200:
+        raise UrlFetchFailed(f"the URL answered HTTP {fetched.status_code}, not a credential")
+    given = _from_file(fetched.content, "the document at the URL")
+    return GivenCredential(given.value, "url", url=url)
+
+
+def _own_credential(services: Services, url: str) -> Any:
+    """A credential of this service named by its public URL, read from the database (never fetched from
+    ourselves); None when the URL is not one of ours. Private and unknown ones are refused like a 404."""
+    from ..credentials import service as credentials  # the credentials package imports api modules
+
+    base = services.settings.public_base_url.rstrip("/") + "/credentials/"
+    path = url.split("#", 1)[0].split("?", 1)[0]
+    if not path.startswith(base):
+        return None
+    try:
+        credential_id = uuid.UUID(path[len(base):].removesuffix("/"))
+    except ValueError:
+        return None
+    with services.sessions() as session, session.begin():
+        try:
+            credential = credentials.public_credential(session, credential_id)
+        except LookupError:  # pragma: no cover - the service raises its own NotFound, below
+            raise NotACredential("there is no public credential at that URL on this service") from None
+        return credential.jwt or dict(credential.document or {})
+
+
+async def _limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body, counted: a request without a Content-Length cannot grow past ``limit`` either."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
+        yield chunk
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    return b"".join([chunk async for chunk in _limited_stream(request, limit)])
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, list[EvidenceFile]]:
+    parser = MultiPartParser(request.headers, _limited_stream(request, limit),
+                             max_files=MAX_EVIDENCE_FILES + 1, max_fields=8, max_part_size=limit)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise MalformedForm(f"the form cannot be read: {exc.message}") from None
+    try:
+        unknown = sorted(set(form.keys()) - {"credential", "url", "evidence"})
+        if unknown:
+            raise Unprocessable(f"unknown form field(s): {', '.join(unknown)}; expected credential, url, evidence")
+        credentials = [v for v in form.getlist("credential") if not (isinstance(v, str) and not v.strip())]
+        credentials = [v for v in credentials if not (isinstance(v, UploadFile) and not v.filename and not v.size)]
+        urls = [v for v in form.getlist("url") if isinstance(v, str) and v.strip()]
+        if len(credentials) + len(urls) != 1:
+            raise Unprocessable("give exactly one credential: a 'credential' field (a file or pasted text) "
+                                "or a 'url' field")
+        if urls:
+            given = GivenCredential(None, "url", url=urls[0].strip())
+        elif isinstance(credentials[0], UploadFile):
+            upload = credentials[0]
+            given = _from_file(await upload.read(), upload.filename or "the credential file")
+        else:
+            given = _from_text(credentials[0], "credential field")
+        files: list[EvidenceFile] = []
+        for index, item in enumerate(form.getlist("evidence"), start=1):
+            if isinstance(item, UploadFile):
+                if not item.filename and not item.size:
+                    continue  # an empty file input of a browser form
+                files.append(EvidenceFile(item.filename or f"evidence file {index}", await item.read()))
+            else:
+                raise Unprocessable("evidence must be uploaded as files")
+        if len(files) > MAX_EVIDENCE_FILES:
+            raise Unprocessable(f"at most {MAX_EVIDENCE_FILES} evidence files")
+        return given, files
+    finally:
+        await form.close()
+
+
+# -- the answer ----------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def credential_summary(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the credential says, for a person: issuer, achievement, earner, dates, rubric results, evidence.
+
+    Read from the credential as given, whether or not it verified (the report says whether to trust it).
+    """
+    if not isinstance(document, Mapping):
+        return None
+    issuer = document.get("issuer")
+    subject = _first(document.get("credentialSubject"))
+    subject = subject if isinstance(subject, Mapping) else {}
+    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), Mapping) else {}
+    criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), Mapping) else {}
+    identifiers = [i for i in subject.get("identifier", []) if isinstance(i, Mapping)] \
+        if isinstance(subject.get("identifier"), list) else []
+    outcome = rubric_outcome(document)
+    items = document.get("evidence")
+    items = items if isinstance(items, list) else [items] if isinstance(items, Mapping) else []
+    return {
+        "name": _text(document.get("name")),
+        "issuer": {
+            "id": issuer if isinstance(issuer, str) else _text(issuer.get("id")) if isinstance(issuer, Mapping) else None,
+            "name": _text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
+        },
+        "achievement": {
+            "id": _text(achievement.get("id")),
+            "name": _text(achievement.get("name")),
+            "type": _text(achievement.get("achievementType")),
+            "criteria": _text(criteria.get("narrative")),
+        },
+        "earner": {
+            "id": _text(subject.get("id")),
+            "name": _text(subject.get("name")),
+            "identifiers": [
+                {"type": _text(i.get("identityType")), "hashed": i.get("hashed") is True} for i in identifiers
+            ],
+        },
+        "validFrom": _text(document.get("validFrom")) or _text(document.get("issuanceDate")),
+        "validUntil": _text(document.get("validUntil")) or _text(document.get("expirationDate")),
+        "awardedDate": _text(document.get("awardedDate")),
+        "results": [
+            {"criterion": c.name, "achieved": c.achieved_level, "required": c.required_level, "met": c.met}
+            for c in outcome.criteria
+        ],
+        "evidence": [
+            {"id": _text(e.get("id")), "name": _text(e.get("name")), "description": _text(e.get("description"))}
+            for e in items if isinstance(e, Mapping)
+        ],
+    }
+
+
+def evidence_file_results(
+    document: Mapping[str, Any] | None, files: list[EvidenceFile], *, credential_verified: bool
+) -> list[dict[str, Any]]:
+    """One line per evidence file: is it the file the assessor scored (by the signed digest), or not?"""
+    results: list[dict[str, Any]] = []
+    for file in files:
+        hits = evidence.match_file(document, file.data) if isinstance(document, Mapping) else []
+        names = [h.evidence_name or h.evidence_id for h in hits]
+        if not hits:
+            message = (f"{file.name} does not match: it is not the evidence the assessor scored "
+                       "(its digest matches none recorded in the credential)")
+        elif credential_verified:
+            message = (f"{file.name} is the evidence the assessor scored: it matches the signed digest of "
+                       + ", ".join(f"\u201c{n}\u201d" for n in names))
+        else:
+            message = (f"{file.name} matches the digest recorded for " + ", ".join(f"\u201c{n}\u201d" for n in names)
+                       + ", but the credential is not verified, so the match proves nothing")
+        results.append({
+            "name": file.name,
+            "size": len(file.data),
+            "sha256": hashlib.sha256(file.data).hexdigest(),
+            "matched": bool(hits),
+            "evidence": [{"id": h.evidence_id, "name": h.evidence_name} for h in hits],
+            "message": message,
+        })
+    return results
+
+
+def verification_result(
+    services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
+    *, now: datetime | None = None,
+) -> tuple[VerificationReport, dict[str, Any]]:
+    """Verify what was given (fetching a URL through the guarded client first) and build the answer.
+
+    Returns the library's report and the JSON answer: ``report.to_dict()``, ``source``, the readable
+    ``credential`` summary, per-file ``evidenceFiles`` lines, the checks as ``problemDetails`` / ``warnings``,
+    and ``document`` (the credential as read) when it came from an image or a URL. Raises a
+    :class:`~mcbadge.api.problems.Problem` for input that is not a credential. Blocking: call it from a
+    worker thread.
+    """
+    if given.source == "url":
+        assert given.url is not None
+        given = _from_url(services, given.url.strip())
+    report = verify(given.value, resolver=services.resolver, status_fetcher=services.status_fetcher,
+                    now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files])
+    errors, warnings = problem_details(report)
+    result: dict[str, Any] = {
+        **report.to_dict(),
+        "source": given.source,
+        "credential": credential_summary(report.credential),
+        "evidenceFiles": evidence_file_results(report.credential, list(evidence_files),
+                                               credential_verified=report.verified),
+        "problemDetails": errors,
+        "warnings": warnings,
+    }
+    if given.url is not None:
+        result["url"] = given.url
+    if given.source in ("png", "svg", "url"):
+        result["document"] = report.credential
+    return report, result
+
+
+# -- routes --------------------------------------------------------------------------------------------
 
 
 class VerifyCredentialRequest(BaseModel):
@@ -53,46 +505,179 @@ class VerifyCredentialRequest(BaseModel):
         return value
 
 
-def _problem(check: Check) -> dict[str, Any]:
-    return {
-        "type": _PROBLEM_TYPES.get(check.code, f"{PROBLEM_TYPE_BASE}check:{check.code}"),
-        "code": check.code,
-        "title": f"{check.code} check failed" if check.outcome is Outcome.FAILED else f"{check.code} not checked",
-        "detail": check.message,
-    }
-
-
-def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(errors, warnings) of a report as problem details: failed checks, and checks that could not be made."""
-    errors = [_problem(c) for c in report.checks if c.outcome is Outcome.FAILED]
-    warnings = [_problem(c) for c in report.checks if c.outcome is Outcome.NOT_CHECKED]
-    return errors, warnings
-
-
 router = APIRouter(tags=["verification"])
+
+_PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 @router.post(
     "/credentials/verify",
     responses={
         200: {"description": "Verified: every check passed or could not apply"},
-        400: {"description": "The body is not JSON", "content": {"application/problem+json": {}}},
-        413: {"description": "The body is too large", "content": {"application/problem+json": {}}},
-        422: {"description": "Not verified (the report says why), or the request is invalid",
-              "content": {"application/problem+json": {}}},
+        400: {"description": "The body is not JSON", **_PROBLEM},
+        413: {"description": "The body is too large", **_PROBLEM},
+        422: {"description": "Not verified (the report says why), or the request is invalid", **_PROBLEM},
     },
 )
 def verify_credential(body: VerifyCredentialRequest, services: ServicesDep) -> JSONResponse:
     """Verify a credential: proof, issuer key, context, schema, validity period, status, evidence, rubric.
 
-    Issuers on this service are resolved locally; did:key offline. The verdict is in ``verified`` and each
+    Issuers on this service are resolved locally, did:key offline, other did:web issuers and status lists
+    through the guarded outbound client (https only, public addresses only, size and time limits); the
+    status check says how old the status information is. The verdict is in ``verified`` and each
     check is listed with a readable message.
     """
     # A plain (sync) route: canonicalization is CPU work, so FastAPI runs it in its thread pool.
-    report = verify(body.verifiableCredential, resolver=services.resolver, now=datetime.now(timezone.utc))
-    errors, warnings = problem_details(report)
-    result = {**report.to_dict(), "problemDetails": errors, "warnings": warnings}
+    given = GivenCredential(body.verifiableCredential, "jwt" if isinstance(body.verifiableCredential, str) else "json")
+    report, result = verification_result(services, given)
     if report.verified:
         return JSONResponse(result)
     return problem_response(422, "Credential not verified", report.summary,
                             PROBLEM_TYPE_BASE + "credential-not-verified", **result)
+
+
+_VERIFY_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"oneOf": [
+            {"type": "object", "description": "A credential (JSON-LD, or an EnvelopedVerifiableCredential)"},
+            {"type": "string", "description": "A compact VC-JWT"},
+            {"type": "object", "properties": {"url": {"type": "string", "format": "uri"}}, "required": ["url"]},
+        ]}},
+        "application/jwt": {"schema": {"type": "string"}},
+        "text/plain": {"schema": {"type": "string"}},
+        "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "image/svg+xml": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "credential": {"type": "string", "format": "binary",
+                           "description": "A credential file (JSON, JWT, baked PNG or SVG) or pasted text"},
+            "url": {"type": "string", "format": "uri"},
+            "evidence": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        }}},
+    },
+}
+
+
+@router.post(
+    "/verify",
+    openapi_extra={"requestBody": _VERIFY_BODY},
+    responses={
+        200: {"description": "The verification ran: the verdict is in `verified`, each check in `checks`"},
+        400: {"description": "Unreadable: malformed JSON, PNG, SVG or form", **_PROBLEM},
+        413: {"description": "The body or the image is too large", **_PROBLEM},
+        415: {"description": "Not a content type or image format /verify reads", **_PROBLEM},
+        422: {"description": "Not a credential (e.g. an image with no baked credential), or a refused URL",
+              **_PROBLEM},
+        502: {"description": "The site at the URL did not answer with a credential", **_PROBLEM},
+    },
+)
+async def verify_anything(request: Request, services: ServicesDep) -> JSONResponse:
+    """Verify a credential given as JSON, a VC-JWT, a baked PNG or SVG badge, or a URL; optionally compare
+    evidence files with the digests the credential records.
+
+    Answers 200 with the report whether or not the credential is verified: ``verified``, ``summary``, every
+    check with a readable message, the credential's content in plain fields (issuer, achievement, earner,
+    dates, per-criterion rubric results) and one line per evidence file. Only input that is not a
+    credential is an error (4xx problem details).
+    """
+    limit = services.settings.max_upload_bytes
+    media = _media_type(request)
+    files: list[EvidenceFile] = []
+    if media == "multipart/form-data":
+        given, files = await _read_form(request, limit)
+    elif media in _IMAGE_TYPES:
+        given = _from_image(await _read_body(request, limit), _IMAGE_TYPES[media], "the body")
+    elif media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json")):
+        body = await _read_body(request, limit)
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedJson(f"the body is not valid JSON: {exc}") from None
+        given = _from_json(value)
+    elif media in _TEXT_TYPES:
+        body = await _read_body(request, limit)
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BadRequest("the body is not UTF-8 text") from None
+        given = _from_text(text, "body")
+    else:
+        raise UnsupportedMediaType(
+            f"cannot verify a body of type {media or '(none)'!r}: send application/json, application/jwt, "
+            "text/plain, image/png, image/svg+xml or multipart/form-data")
+    report, result = await run_in_threadpool(verification_result, services, given, files)
+    parse = report.check("parse")
+    if parse is not None and parse.outcome is Outcome.FAILED:
+        raise NotACredential(f"not a credential: {parse.message}", **result)
+    return JSONResponse(result)
+
+
+# -- baked downloads -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _badge_png() -> bytes:
+    return (STATIC_DIR / "badge.png").read_bytes()
+
+
+@lru_cache(maxsize=1)
+def _badge_svg_template() -> Template:
+    return Template((STATIC_DIR / "badge.svg").read_text(encoding="utf-8"))
+
+
+def _shorten(text: str, limit: int = 32) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"
+
+
+def baked_badge(credential: Mapping[str, Any] | str, document: Mapping[str, Any], kind: str) -> bytes:
+    """The service's badge image with ``credential`` (the signed JSON, or the VC-JWT) baked in.
+
+    PNG: the committed 256×256 ``static/badge.png``. SVG: ``static/badge.svg`` with the achievement's name.
+    """
+    if kind == "png":
+        return baking.bake_png(_badge_png(), credential)
+    summary = credential_summary(document) or {}
+    name = summary.get("achievement", {}).get("name") or summary.get("name") or "Open Badge"
+    svg = _badge_svg_template().substitute(
+        name=xml_escape(_shorten(name)), label=xml_escape(name, {'"': "&quot;"}))
+    return baking.bake_svg(svg, credential)
+
+
+def _public_credential(session: Session, credential_id: str) -> tuple[uuid.UUID, str | None, dict[str, Any]]:
+    """(id, VC-JWT or None, document) of a public credential, read in one short transaction."""
+    from ..credentials import service as credentials  # the credentials package imports api modules
+    from ..errors import NotFound
+
+    try:
+        parsed = uuid.UUID(credential_id)
+    except ValueError:
+        raise NotFound(f"no credential {credential_id!r}") from None
+    with session.begin():
+        credential = credentials.public_credential(session, parsed)
+        return credential.id, credential.jwt, dict(credential.document or {})
+
+
+def _baked_response(session: Session, credential_id: str, kind: str) -> Response:
+    ident, token, document = _public_credential(session, credential_id)
+    data = baked_badge(token or document, document, kind)
+    media = "image/png" if kind == "png" else "image/svg+xml"
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="badge-{ident}.{kind}"',
+        "Cache-Control": "no-cache",
+    })
+
+
+@router.get("/credentials/{credential_id}/badge.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}, 404: {"description": "Unknown or private", **_PROBLEM}})
+def baked_png(credential_id: str, session: SessionDep) -> Response:
+    """The credential baked into the badge image (PNG, Open Badges 3.0 baking), for anyone holding its URL,
+    unless its earner made it private."""
+    return _baked_response(session, credential_id, "png")
+
+
+@router.get("/credentials/{credential_id}/badge.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}},
+                       404: {"description": "Unknown or private", **_PROBLEM}})
+def baked_svg(credential_id: str, session: SessionDep) -> Response:
+    """The credential baked into an SVG badge with the achievement's name (Open Badges 3.0 baking)."""
+    return _baked_response(session, credential_id, "svg")
