@@ -527,7 +527,11 @@ class OutboundClient:
             if watchdog.expired:
                 raise FetchFailed(f"the fetch took longer than {self.policy.total_timeout:g} s") from None
             raise FetchFailed(f"{target.host} stopped answering") from None
-        except httpx.ConnectError:
+        except httpx.ConnectError as exc:
+            if _caused_by(exc, ssl.SSLCertVerificationError):
+                raise FetchFailed(f"the TLS certificate of {target.host} is not valid for it") from None
+            if _caused_by(exc, ssl.SSLError):
+                raise FetchFailed(f"the TLS handshake with {target.host} failed") from None
             raise FetchFailed(f"cannot connect to {target.host}") from None
         except (httpx.HTTPError, OSError, ssl.SSLError, zlib.error):
             if watchdog.expired:
@@ -535,6 +539,17 @@ class OutboundClient:
             raise FetchFailed(f"the connection to {target.host} failed") from None
         finally:
             watchdog.cancel()
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
