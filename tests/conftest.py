@@ -7,6 +7,7 @@ it. Requests go through a real socket, HTTP parsing and the ASGI stack, as in pr
 from __future__ import annotations
 
 import os
+import itertools
 import socket
 import threading
 import time
@@ -75,12 +76,25 @@ def _free_socket() -> socket.socket:
     return sock
 
 
+_DATABASE_NAMES = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that uses the service runs twice: on SQLite (the default) and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mcbadge.db'}"
+    cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database(f"test_{os.getpid()}_{next(_DATABASE_NAMES)}")
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
+def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     """The app on a free 127.0.0.1 port; ``public_base_url`` is that address, so the DIDs name this server."""
     sock = _free_socket()
     port = sock.getsockname()[1]
-    live_settings = make_settings(tmp_path, public_base_url=f"http://127.0.0.1:{port}", port=port)
+    live_settings = make_settings(tmp_path, public_base_url=f"http://127.0.0.1:{port}", port=port,
+                                  database_url=database_url)
     app = create_app(live_settings)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     uv = uvicorn.Server(config)
@@ -97,6 +111,7 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         uv.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        app.state.engine.dispose()
 
 
 @pytest.fixture

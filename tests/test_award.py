@@ -66,7 +66,8 @@ def assert_all_passed(report: VerificationReport) -> None:
     outcomes = {c.code: (c.outcome, c.message) for c in report.checks}
     assert set(outcomes) == {"parse", "context", "schema", "issuer_key", "proof", "validity", "status",
                              "evidence_digest", "rubric"}
-    assert all(outcome is Outcome.PASSED for outcome, _ in outcomes.values()), outcomes
+    failing = {code: message for code, (outcome, message) in outcomes.items() if outcome is not Outcome.PASSED}
+    assert not failing, failing
     assert report.verified
 
 

@@ -434,6 +434,10 @@ def test_check_status_validity_period() -> None:
         check_status(entry(42), cred, now=datetime(2025, 6, 2, 0, 0, 1, tzinfo=timezone.utc))
     with pytest.raises(StatusListError, match="not valid until"):
         check_status(entry(42), cred, now=datetime(2025, 5, 31, tzinfo=timezone.utc))
+    # A list signed a moment ago on a clock a little ahead of ours is accepted (five minutes of skew).
+    assert check_status(entry(42), cred, now=datetime(2025, 5, 31, 23, 56, tzinfo=timezone.utc)).set
+    with pytest.raises(StatusListError, match="not valid until"):
+        check_status(entry(42), cred, now=datetime(2025, 5, 31, 23, 54, tzinfo=timezone.utc))
     with pytest.raises(ValueError):
         check_status(entry(42), cred, now=datetime(2025, 6, 1, 12))  # naive
     cred["validUntil"] = "tomorrow"

@@ -207,10 +207,12 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
     issuer, mc = ctx.issuer, ctx.microcredential
     ach_id = achievement_id(base, issuer.slug, mc.key, mc.version)
     descriptions, rd_ids = _rubric(ach_id, mc.rubric)
+    # In the rubric's order: PostgreSQL's JSONB does not keep the order of the stored scores.
+    scores = ctx.assessment.scores
     results = [
-        Result(resultDescription=rd_ids[key], achievedLevel=_level_id(rd_ids[key], level))
-        for key, level in ctx.assessment.scores.items()
-        if key in rd_ids
+        Result(resultDescription=rd_ids[c["key"]], achievedLevel=_level_id(rd_ids[c["key"]], scores[c["key"]]))
+        for c in mc.rubric.get("criteria", [])
+        if c["key"] in rd_ids and c["key"] in scores
     ]
     titles = {r["key"]: r.get("title") or r["key"] for r in mc.requirements}
     evidence, related = _evidence(ctx, base, titles)

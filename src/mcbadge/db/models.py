@@ -48,6 +48,9 @@ NAMING = {
 }
 
 JsonData = JSON().with_variant(JSONB(), "postgresql")
+ExactJson = JSON()
+"""Signed documents and replayed responses: PostgreSQL's ``json`` keeps the text as written (key order
+included), where ``jsonb`` would reorder keys — a credential must come back exactly as it was issued."""
 
 
 def utcnow() -> datetime:
@@ -312,7 +315,7 @@ class StatusList(Base):
     bits: Mapped[bytes] = mapped_column(LargeBinary)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     """Bumped on every bit change; the signed credential is re-made only when it is behind."""
-    signed: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    signed: Mapped[dict[str, Any] | None] = mapped_column(ExactJson)
     signed_revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -341,7 +344,7 @@ class Credential(Base):
     suspension_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_lists.id"))
     suspension_index: Mapped[int] = mapped_column(Integer)
     format: Mapped[str] = mapped_column(String(16), default="ldp")  # ldp (Data Integrity) | jwt
-    document: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    document: Mapped[dict[str, Any] | None] = mapped_column(ExactJson)
     """The signed credential as issued (JSON-LD with its proof; for VC-JWT, the unsigned credential)."""
     jwt: Mapped[str | None] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -383,5 +386,5 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     """None while the first request is still being processed (a concurrent duplicate gets 409)."""
-    response: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    response: Mapped[dict[str, Any] | None] = mapped_column(ExactJson)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

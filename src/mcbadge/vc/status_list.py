@@ -33,7 +33,7 @@ import secrets
 import zlib
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .errors import StatusListError
@@ -71,6 +71,9 @@ _DECOMPRESS_STEP = 1024 * 1024
 # The multibase 'u' alphabet: base64url, no '=' padding.
 _BASE64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
 # statusListIndex: base-10 digits, ASCII only (str.isdigit would accept '²' and Arabic digits).
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of the verifier's clock a status list's validFrom may be (issuer and verifier clocks differ)."""
+
 _INDEX_RE = re.compile(r"[0-9]+")
 
 
@@ -475,7 +478,8 @@ def check_status(
             f" statusListCredential {list_url!r}"
         )
     valid_from = list_credential.get("validFrom")
-    if "validFrom" in list_credential and now < _parse_datetime(valid_from, "validFrom"):
+    # Lists are (re)signed on the issuer's clock the moment they change; allow for clocks that differ.
+    if "validFrom" in list_credential and now + CLOCK_SKEW < _parse_datetime(valid_from, "validFrom"):
         raise StatusListError(f"status list credential is not valid until {valid_from}")
     valid_until = list_credential.get("validUntil")
     if "validUntil" in list_credential and now > _parse_datetime(valid_until, "validUntil"):
