@@ -61,7 +61,7 @@ $(NODE_STAMP): interop/package-lock.json interop/package.json | deps-system
 # ---- system packages ------------------------------------------------------------------------------
 # Tools that come from the OS package manager, not from pip or npm. Each is checked here with a one-line
 # message saying how to get it; PostgreSQL is installed with apt-get when we are root (as on CI).
-# Later steps add their own lines here (e.g. chromium for page tests).
+# Chromium (Debian's, driven by Playwright for the page tests) the same way: Playwright never downloads one.
 deps-system:
 	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -72,6 +72,19 @@ deps-system:
 		else \
 			echo "note: no PostgreSQL server binaries (initdb, pg_ctl): the PostgreSQL tests will skip ('apt-get install postgresql')"; \
 		fi; \
+	fi
+	@if ! [ -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Chromium (apt-get install chromium) for the page tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		elif [ "$${CI:-}" = true ]; then \
+			echo "error: Debian's chromium (/usr/bin/chromium) is needed for the page tests: install it, e.g. 'apt-get install chromium'" >&2; exit 1; \
+		else \
+			echo "note: no /usr/bin/chromium: the page tests (tests/test_web_pages.py) will skip ('apt-get install chromium')"; \
+		fi; \
+	fi
+	@if [ "$${CI:-}" = true ] && ! [ -x /usr/bin/chromium ]; then \
+		echo "error: /usr/bin/chromium is still missing after installing it: the page tests cannot run" >&2; exit 1; \
 	fi
 	@command -v node >/dev/null 2>&1 || { echo "error: Node.js >= 20 is needed for the interop tests (interop/): install it, e.g. 'apt-get install nodejs npm'" >&2; exit 1; }
 	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed to install the Node reference (interop/): install it, e.g. 'apt-get install npm'" >&2; exit 1; }

@@ -3,10 +3,10 @@
 Nothing here speaks HTML. Bad input raises :class:`PageInputError` (a message for the visitor and a 4xx
 status); a credential that fails verification is not an error, it is a report.
 
-Fetching. Credentials, status lists and DID documents of *this* service are read from the database and the
-keystore directly (no HTTP round trip to ourselves). Anything elsewhere goes through the application's
-guarded outbound fetcher when ``Services`` has one (``fetch_json``); without it, a foreign URL is refused
-with a clear message and a foreign status list is reported as "could not be checked".
+Fetching. Credentials of *this* service are read from the database (no HTTP round trip to ourselves);
+DID documents and status lists come from the application's resolver and status fetcher, which do the same
+for this service's own and use the guarded outbound client (``Services.outbound``) for anything else. A
+credential URL elsewhere is fetched through that client too; without one, it is refused with a message.
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ class CredentialInput:
 
 
 def _remote_fetch_json(services: Services) -> Callable[[str], Any] | None:
-    """The guarded outbound fetcher, when the application provides one (see the module docstring)."""
-    fetch = getattr(services, "fetch_json", None)
+    """The guarded outbound client's ``fetch_json``, when the application has one (``Services.outbound``)."""
+    outbound = getattr(services, "outbound", None)
+    fetch = getattr(outbound, "fetch_json", None)
     return fetch if callable(fetch) else None
 
 
@@ -78,21 +79,22 @@ def _status_path(services: Services) -> re.Pattern[str]:
 
 
 def status_fetcher(services: Services) -> StatusFetcher:
-    """Status lists of this service from the database (so a revocation shows at once); others through the
-    guarded fetcher, or an error the report files under "could not be checked"."""
+    """The application's status fetcher (``Services.status_fetcher``: own lists from the database, others
+    through the guarded client, cached); without one, this service's own lists from the database and
+    anything else "could not be checked"."""
+    configured = getattr(services, "status_fetcher", None)
+    if configured is not None:
+        return configured  # type: ignore[no-any-return]
     pattern = _status_path(services)
-    remote = getattr(services, "status_fetcher", None) or _remote_fetch_json(services)
 
     def fetch(url: str) -> Mapping[str, Any]:
         match = pattern.fullmatch(url)
-        if match:
-            with services.sessions() as session:
-                return status_service.signed_list(
-                    session, slug=match["slug"], purpose=match["purpose"], seq=int(match["seq"]),
-                    keystore=services.keystore, public_base_url=services.settings.public_base_url)
-        if remote is None:
-            raise LookupError(f"this service does not fetch status lists from other sites yet ({url})")
-        return remote(url)
+        if match is None:
+            raise LookupError(f"this service does not fetch status lists from other sites ({url})")
+        with services.sessions() as session:
+            return status_service.signed_list(
+                session, slug=match["slug"], purpose=match["purpose"], seq=int(match["seq"]),
+                keystore=services.keystore, public_base_url=services.settings.public_base_url)
 
     return fetch
 
@@ -132,8 +134,8 @@ def read_credential_url(services: Services, url: str) -> CredentialInput:
                              "credential and upload the file instead.", 422)
     try:
         value = remote(url)
-    except Exception as exc:  # noqa: BLE001 - the guard refuses or the site fails: both are the visitor's news
-        raise PageInputError(f"The credential could not be fetched from {url}: {exc}", 422) from None
+    except Exception as exc:  # noqa: BLE001 - refused by the guard or failed: both are the visitor's news
+        raise PageInputError(f"The credential could not be fetched from {url}: {exc}.", 422) from None
     return CredentialInput(value, f"the address {url}")
 
 

@@ -131,12 +131,16 @@ def report_view(report: VerificationReport, now: datetime) -> ReportView:
             f"Every check that could be made passed; {len(unchecked)} could not be checked: "
             + ", ".join(r.name for r in unchecked) + ".")
     else:
-        revoked = report.check("status")
-        if revoked is not None and revoked.outcome is Outcome.FAILED and revoked.details.get("purpose"):
-            headline = "Revoked" if revoked.details.get("purpose") == "revocation" else "Suspended"
+        status = report.check("status")
+        others = [r.name for r in failed if r.code != "status"]
+        if status is not None and status.outcome is Outcome.FAILED and status.details.get("purpose"):
+            headline = "Revoked" if status.details.get("purpose") == "revocation" else "Suspended"
+            summary = status.message[:1].upper() + status.message[1:] + "."
+            if others:
+                summary += " Also failed: " + ", ".join(others) + "."
         else:
             headline = "Not verified"
-        summary = "Failed: " + ", ".join(r.name for r in failed) + "." if failed else "The signature was not checked."
+            summary = ("Failed: " + ", ".join(r.name for r in failed) + ".") if failed else "The signature was not checked."
     now_text = now.astimezone(timezone.utc)
     return ReportView(
         verified=report.verified,
