@@ -312,10 +312,11 @@ class StatusList(Base):
     seq: Mapped[int] = mapped_column(Integer)
     length: Mapped[int] = mapped_column(Integer)
     allocated: Mapped[int] = mapped_column(Integer, default=0)
-    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    # The two large columns load only when read (allocating an index needs neither).
+    bits: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     """Bumped on every bit change; the signed credential is re-made only when it is behind."""
-    signed: Mapped[dict[str, Any] | None] = mapped_column(ExactJson)
+    signed: Mapped[dict[str, Any] | None] = mapped_column(ExactJson, deferred=True)
     signed_revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
