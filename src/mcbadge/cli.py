@@ -141,6 +141,22 @@ def verify(
     raise typer.Exit(0 if report.verified else EXIT_NOT_VERIFIED)
 
 
+@app.command("rotate-key")
+def rotate_key(
+    issuer: Annotated[str | None, typer.Option(help="Issuer slug [default: MCBADGE_ISSUER_SLUG]")] = None,
+) -> None:
+    """Make a new signing key for an issuer. Old keys stay in its DID document, so what they signed still
+    verifies; new credentials and status lists are signed with the new key."""
+    _configure_logging()
+    settings = _settings()
+    slug = issuer or settings.issuer_slug
+    try:
+        entry = keystore_from_settings(settings).rotate(slug)
+    except KeystoreError as exc:
+        _fail(str(exc))
+    typer.echo(f"issuer {slug}: new signing key {entry.key_id} ({entry.public_key.multibase})")
+
+
 @app.command()
 def openapi(
     output: Annotated[Path, typer.Option(help="Where to write the OpenAPI document")] = Path("openapi/openapi.json"),
