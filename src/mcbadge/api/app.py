@@ -63,9 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(verification.router)
     from ..assessments.routes import router as assessments_router
     from ..catalog.routes import router as catalog_router
+    from ..issuer.routes import router as issuer_router
     from ..people.routes import router as people_router
     from ..submissions.routes import router as submissions_router
 
+    app.include_router(issuer_router)
     app.include_router(catalog_router)
     app.include_router(people_router)
     app.include_router(submissions_router)

@@ -1,0 +1,44 @@
+"""Request and response shapes of ``/api/v1/issuer``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class IssuerRead(BaseModel):
+    """The issuer as credentials show it, its DID, and the rules it awards by."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    id: uuid.UUID
+    slug: str
+    did: str
+    name: str
+    url: str | None
+    email: str | None
+    image_url: str | None
+    description: str | None
+    auto_approve: bool = Field(description="Award a passing submission without an admin's approval.")
+    second_scoring: bool = Field(description="Two assessors must agree, or a lead assessor decides.")
+    validity_days: int | None = Field(description="Credentials expire this many days after award (none: never).")
+
+
+class IssuerUpdate(BaseModel):
+    """Changes to the issuer; fields left out stay as they are. New credentials show the new profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    url: HttpUrl | None = None
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)] | None = None
+    image_url: HttpUrl | None = None
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    auto_approve: bool | None = None
+    second_scoring: bool | None = None
+    validity_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    no_expiry: bool = Field(default=False, description="Set true to remove validity_days (credentials never expire).")
