@@ -20,7 +20,8 @@
     ``image/png``, ``image/svg+xml``      a baked badge image (Open Badges 3.0 baking, ``mcbadge.vc.baking``)
     ``multipart/form-data``               a ``credential`` field (a file: JSON, JWT, PNG or SVG, told apart by
                                           content; or pasted text), or a ``url`` field; and any number of
-                                          ``evidence`` files
+                                          ``evidence`` files (a form without files may also be sent as
+                                          ``application/x-www-form-urlencoded``)
     ====================================  ===============================================================
 
     A verification that ran is a successful request: **200 whether or not the credential is verified**; the
@@ -65,7 +66,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
 from ..outbound import FetchFailed, FetchRefused
 from ..vc import baking, evidence
@@ -146,6 +147,12 @@ class MalformedForm(BadRequest):
     """A multipart/form-data body that cannot be parsed."""
 
     type = PROBLEM_TYPE_BASE + "malformed-form"
+
+
+class InvalidForm(Unprocessable):
+    """A form without exactly one credential (a file, pasted text or a URL), or with fields /verify does not know."""
+
+    type = PROBLEM_TYPE_BASE + "invalid-form"
 
 
 class UrlFetchFailed(Problem):
@@ -320,8 +327,14 @@ def _media_type(request: Request) -> str:
 
 
 async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, list[EvidenceFile]]:
-    parser = MultiPartParser(request.headers, _limited_stream(request, limit),
-                             max_files=MAX_EVIDENCE_FILES + 1, max_fields=8, max_part_size=limit)
+    """A ``multipart/form-data`` (files) or ``application/x-www-form-urlencoded`` (pasted text, a URL) form."""
+    stream = _limited_stream(request, limit)
+    parser: MultiPartParser | FormParser
+    if _media_type(request) == "multipart/form-data":
+        parser = MultiPartParser(request.headers, stream, max_files=MAX_EVIDENCE_FILES + 1, max_fields=8,
+                                 max_part_size=limit)
+    else:
+        parser = FormParser(request.headers, stream, max_fields=8, max_part_size=limit)
     try:
         form = await parser.parse()
     except MultiPartException as exc:
@@ -329,13 +342,13 @@ async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, lis
     try:
         unknown = sorted(set(form.keys()) - {"credential", "url", "evidence"})
         if unknown:
-            raise Unprocessable(f"unknown form field(s): {', '.join(unknown)}; expected credential, url, evidence")
+            raise InvalidForm(f"unknown form field(s): {', '.join(unknown)}; expected credential, url, evidence")
         credentials = [v for v in form.getlist("credential") if not (isinstance(v, str) and not v.strip())]
         credentials = [v for v in credentials if not (isinstance(v, UploadFile) and not v.filename and not v.size)]
         urls = [v for v in form.getlist("url") if isinstance(v, str) and v.strip()]
         if len(credentials) + len(urls) != 1:
-            raise Unprocessable("give exactly one credential: a 'credential' field (a file or pasted text) "
-                                "or a 'url' field")
+            raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
+                              "or a 'url' field")
         if urls:
             given = GivenCredential(None, "url", url=urls[0].strip())
         elif isinstance(credentials[0], UploadFile):
@@ -350,9 +363,9 @@ async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, lis
                     continue  # an empty file input of a browser form
                 files.append(EvidenceFile(item.filename or f"evidence file {index}", await item.read()))
             else:
-                raise Unprocessable("evidence must be uploaded as files")
+                raise InvalidForm("evidence must be uploaded as files")
         if len(files) > MAX_EVIDENCE_FILES:
-            raise Unprocessable(f"at most {MAX_EVIDENCE_FILES} evidence files")
+            raise InvalidForm(f"at most {MAX_EVIDENCE_FILES} evidence files")
         return given, files
     finally:
         await form.close()
@@ -583,7 +596,7 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
     limit = services.settings.max_upload_bytes
     media = _media_type(request)
     files: list[EvidenceFile] = []
-    if media == "multipart/form-data":
+    if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         given, files = await _read_form(request, limit)
     elif media in _IMAGE_TYPES:
         given = _from_image(await _read_body(request, limit), _IMAGE_TYPES[media], "the body")
