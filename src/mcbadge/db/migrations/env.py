@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from mcbadge.db.models import Base
+import mcbadge.db.oauth_models  # noqa: F401  (registers the OAuth and OB API tables on Base)
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
