@@ -386,6 +386,17 @@ def test_badge_page_shows_the_credential_and_its_live_verification(server: LiveS
     href = page.get_by_role("link", name="The credential (JSON)").get_attribute("href")
     download = api.get(href)
     assert download.json() == issued["credential"]
+    # The baked PNG, where the service bakes on download.
+    png_link = page.locator(".downloads a[type='image/png']")
+    if any(getattr(r, "path", "") == "/credentials/{credential_id}/badge.png" for r in server.app.routes):
+        from mcbadge.vc import baking
+
+        png = api.get(png_link.get_attribute("href"))
+        assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+        assert baking.unbake(png.content) == issued["credential"]
+        assert _og(page, "og:image") == png_link.get_attribute("href")
+    else:
+        assert png_link.count() == 0
     screenshot(page, "badge-page")
 
     # The earner shows the evidence: now the items link to it.

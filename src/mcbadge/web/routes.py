@@ -55,11 +55,19 @@ def _services(request: Request) -> Services:
 def _page(request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None,
           **context: Any) -> HTMLResponse:
     root = request.scope.get("root_path", "")
-    response = templates.TemplateResponse(
-        request, template, {"static": f"{root}/assets", "root": root, **context}, status_code=status,
-        headers={**_SECURITY_HEADERS, **(headers or {})},
+    form_limit = _size_text(_services(request).settings.max_body_bytes)
+    return templates.TemplateResponse(
+        request, template, {"static": f"{root}/assets", "root": root, "form_limit": form_limit, **context},
+        status_code=status, headers={**_SECURITY_HEADERS, **(headers or {})},
     )
-    return response
+
+
+def _size_text(size: int) -> str:
+    # The whole form (credential and evidence files) is one request body, capped by max_body_bytes.
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
 
 
 @router.get("/verify", response_class=HTMLResponse)
