@@ -176,7 +176,12 @@ def test_own_credential_url(server: LiveServer, client: httpx.Client, tenant: Te
     assert body["source"] == "url" and body["url"] == issued["url"] and body["document"] == issued["credential"]
     body = ok(client.post("/verify", files={"url": (None, issued["url"])}))
     assert body["verified"] is True
+    body = ok(client.post("/verify", json={"url": f"{issued['url']}/badge.png"}))
+    assert body["verified"] is True
     problem(client.post("/verify", json={"url": f"{server.base_url}/credentials/{uuid.uuid4()}"}), 404)
+    body = problem(client.post("/verify", json={"url": f"{server.base_url}/issuers/{tenant.issuer.slug}/did.json"}),
+                   422)
+    assert "not a credential" in body["detail"]
 
 
 def test_evidence_files_match_and_mismatch(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:

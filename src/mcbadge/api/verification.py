@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -287,24 +288,29 @@ def _from_url(services: Services, url: str) -> GivenCredential:
     return GivenCredential(given.value, "url", url=url)
 
 
+_OWN_CREDENTIAL_PATH = re.compile(r"/credentials/(?P<id>[0-9a-fA-F-]{32,36})(?:/badge\.(?:png|svg))?/?")
+
+
 def _own_credential(services: Services, url: str) -> Any:
-    """A credential of this service named by its public URL, read from the database (never fetched from
-    ourselves); None when the URL is not one of ours. Private and unknown ones are refused like a 404."""
+    """A credential of this service named by its URL (its id, or its baked badge download), read from the
+    database: the service never fetches from itself. None when the URL is on another site. Any other URL
+    of this service is not a credential (422); private and unknown credentials are a 404."""
     from ..credentials import service as credentials  # the credentials package imports api modules
 
-    base = services.settings.public_base_url.rstrip("/") + "/credentials/"
+    base = services.settings.public_base_url.rstrip("/")
     path = url.split("#", 1)[0].split("?", 1)[0]
-    if not path.startswith(base):
+    if not path.startswith(base + "/"):
         return None
+    match = _OWN_CREDENTIAL_PATH.fullmatch(path[len(base):])
     try:
-        credential_id = uuid.UUID(path[len(base):].removesuffix("/"))
+        credential_id = uuid.UUID(match["id"]) if match else None
     except ValueError:
-        return None
+        credential_id = None
+    if credential_id is None:
+        raise NotACredential(f"{url} is a page of this service, not a credential: give a credential's URL "
+                             f"({base}/credentials/...)")
     with services.sessions() as session, session.begin():
-        try:
-            credential = credentials.public_credential(session, credential_id)
-        except LookupError:  # pragma: no cover - the service raises its own NotFound, below
-            raise NotACredential("there is no public credential at that URL on this service") from None
+        credential = credentials.public_credential(session, credential_id)  # NotFound: a 404 problem
         return credential.jwt or dict(credential.document or {})
 
 
