@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     allow_loopback_fetch: bool = False
     """Let outbound fetches reach loopback addresses. Only for tests that run a local server."""
 
+    oauth_access_token_ttl: int = Field(default=900, gt=0, le=86_400)
+    """Lifetime of an OAuth 2.0 access token, in seconds (15 minutes; refresh tokens get new ones)."""
+
+    oauth_refresh_token_ttl: int = Field(default=30 * 86_400, gt=0)
+    """Lifetime of an OAuth 2.0 refresh token, in seconds; each use rotates it (the old one is revoked)."""
+
     @model_validator(mode="before")
     @classmethod
     def _default_base_url(cls, data: Any) -> Any:

@@ -78,6 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(credential_routes.router)
     app.include_router(credential_routes.public_router)
     app.include_router(status_routes.router)
+    from ..oauth import routes as oauth_routes
+    from ..obapi import router as ob_router
+
+    app.include_router(oauth_routes.router)
+    app.include_router(oauth_routes.admin_router)
+    app.include_router(ob_router)
     from .. import web
 
     app.include_router(web.router)

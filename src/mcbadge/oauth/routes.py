@@ -1,0 +1,257 @@
+"""The OAuth 2.0 endpoints, and ``/api/v1/oauth-clients`` for admins.
+
+=====================================================  ==========================================================
+``GET /.well-known/oauth-authorization-server``        RFC 8414 metadata
+``POST /oauth/register``                               dynamic client registration (RFC 7591, OB 3.0 profile)
+``GET /oauth/authorize``                               the consent page: the educator signs in with an API key
+``POST /oauth/authorize``                              approve (302 with a code) or deny (302 access_denied)
+``POST /oauth/token``                                  authorization_code (PKCE S256), refresh_token, client_credentials
+``POST /oauth/revoke``                                 token revocation (RFC 7009)
+``POST/GET /api/v1/oauth-clients``, ``DELETE …/{id}``  client-credentials clients (issuer admins)
+=====================================================  ==========================================================
+
+The protocol is Authlib's (``mcbadge.oauth.server``); these routes read the request in full, then run
+Authlib and the database work in one worker thread and one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749.util import scope_to_list
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ..api.auth import Principal, authenticate, require
+from ..api.deps import Services, ServicesDep, SessionDep
+from ..db.models import Person, Role
+from ..errors import Forbidden, Invalid, Unauthenticated
+from ..features import responses
+from . import clients
+from .registration import register, server_metadata
+from .scopes import SCOPES
+from .server import CLIENT_AUTH_METHODS, McbadgeAuthorizationServer, json_request, make_server, oauth_request
+
+__all__ = ["AUTHORIZE_PARAMS", "admin_router", "metadata", "router"]
+
+router = APIRouter(tags=["oauth"])
+admin_router = APIRouter(prefix="/api/v1/oauth-clients", tags=["oauth"])
+
+AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
+                    "code_challenge_method")
+"""The authorization request's parameters, carried through the consent form as hidden fields."""
+
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                         autoescape=select_autoescape(["html"]))
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",  # no clickjacking of the approve button
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def metadata(base_url: str) -> dict[str, Any]:
+    """RFC 8414 authorization server metadata."""
+    base = base_url.rstrip("/")
+    return {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "registration_endpoint": f"{base}/oauth/register",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "service_documentation": f"{base}/ims/ob/v3p0/discovery",
+    }
+
+
+def _uri(services: Services, request: Request) -> str:
+    # The public URL, not the socket's: behind a TLS terminator the app sees http.
+    query = request.url.query
+    return services.settings.public_base_url + request.url.path + (f"?{query}" if query else "")
+
+
+async def _form(request: Request) -> list[tuple[str, str]]:
+    if request.method != "POST":
+        return []
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
+def _run(services: Services, work: Callable[[McbadgeAuthorizationServer], Response]) -> Response:
+    """``work`` with a server on a fresh session, in one transaction (committed even when Authlib answers
+    with an error: a refresh-token reuse revokes the family *and* refuses the request)."""
+    with services.sessions() as session, session.begin():
+        return work(make_server(session, services.settings))
+
+
+def _oauth_error(error: OAuth2Error) -> JSONResponse:
+    status, body, headers = error()
+    return JSONResponse(dict(body), status_code=status, headers=dict(headers))
+
+
+@router.get("/.well-known/oauth-authorization-server", include_in_schema=True)
+def authorization_server_metadata(services: ServicesDep) -> dict[str, Any]:
+    """OAuth 2.0 authorization server metadata (RFC 8414)."""
+    return metadata(services.settings.public_base_url)
+
+
+@router.post("/oauth/register", status_code=201)
+async def register_client(request: Request, services: ServicesDep) -> Response:
+    """Register a client (RFC 7591, as OB 3.0 profiles it): 201 with ``client_id`` and ``client_secret``
+    (shown once), or 400 ``invalid_client_metadata``."""
+    body = await request.body()
+    req = json_request("POST", _uri(services, request), request.headers, body)
+    return await run_in_threadpool(_run, services, lambda server: register(server, req))
+
+
+@router.post("/oauth/token")
+async def token(request: Request, services: ServicesDep) -> Response:
+    """The token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE verifier), refresh_token
+    (rotating), client_credentials."""
+    try:
+        req = oauth_request("POST", _uri(services, request), request.headers, [], await _form(request))
+    except OAuth2Error as error:
+        return _oauth_error(error)
+    return await run_in_threadpool(_run, services, lambda server: server.create_token_response(req))
+
+
+@router.post("/oauth/revoke")
+async def revoke(request: Request, services: ServicesDep) -> Response:
+    """Revoke an access or refresh token (RFC 7009); revoking a refresh token ends its whole grant."""
+    try:
+        req = oauth_request("POST", _uri(services, request), request.headers, [], await _form(request))
+    except OAuth2Error as error:
+        return _oauth_error(error)
+    return await run_in_threadpool(
+        _run, services, lambda server: server.create_endpoint_response("revocation", req))
+
+
+# --------------------------------------------------------------------------------------------------
+# The consent page
+# --------------------------------------------------------------------------------------------------
+
+
+def _page(status: int = 200, **context: Any) -> HTMLResponse:
+    html = _templates.get_template("consent.html").render(**context)
+    return HTMLResponse(html, status_code=status, headers=_PAGE_HEADERS)
+
+
+def _error_page(services: Services, error: OAuth2Error) -> HTMLResponse:
+    return _page(400, root=services.settings.public_base_url, error_title="This authorization request is not valid",
+                 error_detail=f"{error.error}: {error.get_error_description() or error.description or ''}".strip(": "))
+
+
+def _consent(services: Services, server: McbadgeAuthorizationServer, grant: Any, status: int = 200,
+             error: str | None = None) -> HTMLResponse:
+    req = grant.request
+    client = req.client.row
+    meta = client.client_metadata or {}
+    params = [(name, req.payload.data[name]) for name in AUTHORIZE_PARAMS if req.payload.data.get(name)]
+    redirect = req.payload.data.get("redirect_uri") or req.client.get_default_redirect_uri() or ""
+    return _page(status, root=services.settings.public_base_url, client_name=client.client_name,
+                 client_uri=meta.get("client_uri"), policy_uri=meta.get("policy_uri"), tos_uri=meta.get("tos_uri"),
+                 scopes=[{"scope": s, "text": SCOPES.get(s, s)} for s in scope_to_list(req.scope) or []],
+                 params=params, redirect_host=urlsplit(redirect).netloc,
+                 ttl_minutes=max(1, services.settings.oauth_access_token_ttl // 60), error=error)
+
+
+def _authorize_failure(services: Services, server: McbadgeAuthorizationServer, req: Any, error: OAuth2Error) -> Response:
+    # With a validated redirect URI the client hears of the error there (RFC 6749 §4.1.2.1); without one
+    # (unknown client, unregistered redirect URI) the person sees it and is never sent anywhere.
+    if error.redirect_uri:
+        return server.handle_error_response(req, error)
+    return _error_page(services, error)
+
+
+@router.get("/oauth/authorize", response_class=HTMLResponse)
+async def authorize_page(request: Request, services: ServicesDep) -> Response:
+    """The consent page. The educator signs in with their API key (mcbadge has no passwords) and approves
+    the scopes the client asked for. PKCE with ``code_challenge_method=S256`` is required."""
+    try:
+        req = oauth_request("GET", _uri(services, request), request.headers, list(request.query_params.multi_items()), [])
+    except OAuth2Error as error:
+        return _error_page(services, error)
+
+    def work(server: McbadgeAuthorizationServer) -> Response:
+        try:
+            grant = server.get_consent_grant(req)
+        except OAuth2Error as error:
+            return _authorize_failure(services, server, req, error)
+        return _consent(services, server, grant)
+
+    return await run_in_threadpool(_run, services, work)
+
+
+@router.post("/oauth/authorize", response_class=HTMLResponse)
+async def authorize(request: Request, services: ServicesDep) -> Response:
+    """The consent form's answer: ``decision=approve`` with the educator's ``api_key`` redirects to the
+    client with a code; ``decision=deny`` redirects with ``error=access_denied``."""
+    form = await _form(request)
+    fields = dict(form)
+    params = [(k, v) for k, v in form if k in AUTHORIZE_PARAMS]  # the API key never reaches Authlib
+    try:
+        req = oauth_request("POST", _uri(services, request), request.headers, [], params)
+    except OAuth2Error as error:
+        return _error_page(services, error)
+    approve = fields.get("decision") == "approve"
+
+    def work(server: McbadgeAuthorizationServer) -> Response:
+        person: Person | None = None
+        error: str | None = None
+        if approve:
+            try:
+                principal = authenticate(server.session, fields.get("api_key", "").strip())
+                person = server.session.get(Person, principal.person_id)
+            except Unauthenticated:
+                error = "That API key is not valid. Paste the whole key, starting with mcb_."
+        try:
+            grant = server.get_consent_grant(req, end_user=person)
+        except OAuth2Error as exc:
+            return _authorize_failure(services, server, req, exc)
+        if error is not None:
+            return _consent(services, server, grant, status=400, error=error)
+        return server.create_authorization_response(req, grant_user=person, grant=grant)
+
+    return await run_in_threadpool(_run, services, work)
+
+
+# --------------------------------------------------------------------------------------------------
+# Client-credentials clients (issuer admins)
+# --------------------------------------------------------------------------------------------------
+
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+@admin_router.post("", status_code=201, response_model=clients.ClientIssued, responses=responses(Forbidden, Invalid))
+def create_client(body: clients.ClientCreate, session: SessionDep, admin: Admin) -> clients.ClientIssued:
+    """Make a confidential client-credentials client acting as one of the issuer's integrators or admins,
+    limited to ``scope`` (admins). ``client_secret`` is in this response only."""
+    return clients.create(session, admin, body)
+
+
+@admin_router.get("", response_model=list[clients.ClientRead], responses=responses(Forbidden))
+def list_clients(session: SessionDep, admin: Admin) -> list[clients.ClientRead]:
+    """The issuer's client-credentials clients (admins)."""
+    return clients.list_clients(session, admin)
+
+
+@admin_router.delete("/{client_id}", status_code=204, responses=responses(Forbidden, clients.UnknownClient))
+def delete_client(client_id: str, session: SessionDep, admin: Admin) -> Response:
+    """Delete a client: it and every token it holds stop working at once (admins)."""
+    clients.delete(session, admin, client_id)
+    return Response(status_code=204)
+
+
+__all__ += ["server_metadata"]
