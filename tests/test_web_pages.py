@@ -388,7 +388,7 @@ def test_badge_page_shows_the_credential_and_its_live_verification(server: LiveS
     assert download.json() == issued["credential"]
     # The baked PNG, where the service bakes on download.
     png_link = page.locator(".downloads a[type='image/png']")
-    if any(getattr(r, "path", "") == "/credentials/{credential_id}/badge.png" for r in server.app.routes):
+    if api.get(f"/credentials/{issued['id']}/badge.png").status_code == 200:
         from mcbadge.vc import baking
 
         png = api.get(png_link.get_attribute("href"))
@@ -407,6 +407,12 @@ def test_badge_page_shows_the_credential_and_its_live_verification(server: LiveS
     links = page.locator(".evidence a")
     assert links.count() >= 1
     assert links.first.get_attribute("href").startswith(issued["url"] + "/evidence/")
+
+    # On a 320 px phone nothing overflows sideways.
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(issued["url"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "badge-page-320px")
 
 
 def tenant_role(name: str) -> Any:

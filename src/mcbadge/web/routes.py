@@ -10,7 +10,6 @@ meets the API and an API client never gets a page, whatever it sends as ``Accept
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..api.deps import Services
 from ..vc.verify import verify
@@ -141,11 +141,10 @@ async def verify_report(request: Request) -> HTMLResponse:
 
 # -- the public badge page -----------------------------------------------------------------------------------
 
-_BADGE_PNG = re.compile(r"/credentials/\{[^/}]+\}/badge\.png")
-
-
-def _has_baked_png(request: Request) -> bool:
-    return any(_BADGE_PNG.fullmatch(getattr(route, "path", "")) for route in request.app.routes)
+def _serves(request: Request, path: str) -> bool:
+    """Whether the app has a GET route for ``path`` (the baked PNG belongs to the verification feature)."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "path_params": {}, "headers": []}
+    return any(route.matches(dict(scope))[0] is Match.FULL for route in request.app.routes)
 
 
 def _absolute_http(url: str | None) -> str | None:
@@ -167,7 +166,7 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
                               earner_name=badge.earner_name or None)
     base = services.settings.public_base_url
     page_url = f"{base}/credentials/{badge.id}"
-    png_url = f"{page_url}/badge.png" if _has_baked_png(request) else None
+    png_url = f"{page_url}/badge.png" if _serves(request, f"/credentials/{badge.id}/badge.png") else None
     image = png_url or _absolute_http(badge.achievement_image) or _absolute_http(badge.issuer_image)
     og = {
         "title": f"{content.achievement_name} \u2014 earned by {badge.earner_name}" if badge.earner_name
