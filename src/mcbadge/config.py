@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     allow_loopback_fetch: bool = False
     """Let outbound fetches reach loopback addresses. Only for tests that run a local server."""
 
+    extra_contexts: str = ""
+    """Comma-separated names of extra JSON-LD contexts the W3C VC API accepts beside the pinned ones (off by
+    default). ``credentials-examples-v2`` (the W3C examples context, for the W3C test suites) is the only one
+    shipped; see ``mcbadge.vcapi.contexts``."""
+
     oauth_access_token_ttl: int = Field(default=900, gt=0, le=86_400)
     """Lifetime of an OAuth 2.0 access token, in seconds (15 minutes; refresh tokens get new ones)."""
 

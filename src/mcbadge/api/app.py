@@ -61,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(issuers.router)
     app.include_router(verification.router)
+    from ..vcapi.routes import router as vcapi_router  # the W3C VC API (feature routers import api modules)
+
+    app.include_router(vcapi_router)
     from ..assessments.routes import router as assessments_router
     from ..catalog.routes import router as catalog_router
     from ..issuer.routes import router as issuer_router

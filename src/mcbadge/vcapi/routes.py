@@ -1,0 +1,150 @@
+"""The W3C VC API (VCALM) routes: issue, status, status lists, presentation verification.
+
+``POST /credentials/verify`` is ``mcbadge.api.verification``'s. Access: an API key of an issuer's admin or
+integrator today (:data:`VcApiCaller`); the OAuth 2.0 client-credentials token of the same issuer is the
+other way in once ``mcbadge.oauth`` provides ``require_scopes`` — :func:`_caller` is the one place to change.
+``GET /status-lists/{id}`` is public: verifiers fetch it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..api.auth import Principal, require
+from ..api.deps import ServicesDep, SessionDep
+from ..api.problems import PROBLEM_TYPE_BASE, problem_response
+from ..db.models import Role
+from ..features import responses
+from . import service
+from .schemas import CreateStatusListRequest, IssueRequest, UpdateStatusRequest, VerifyPresentationRequest
+
+__all__ = ["router"]
+
+CACHE_MAX_AGE_SECONDS = 300
+
+router = APIRouter(tags=["vc-api"])
+
+# The OAuth scopes of mcbadge.oauth.scopes (VC_ISSUE, VC_STATUS, VC_VERIFY), spelled out until that module is in.
+VC_ISSUE, VC_STATUS, VC_VERIFY = "mcbadge:vc.issue", "mcbadge:vc.status", "mcbadge:vc.verify"
+
+
+def _caller(scope: str) -> Callable[..., service.Caller]:
+    """The dependency admitting a caller allowed ``scope`` (an ``mcbadge:vc.*`` OAuth scope).
+
+    Today: an API key of an admin or integrator of the issuer. With ``mcbadge.oauth.require_scopes``, this
+    becomes "API key, or an OAuth 2.0 client-credentials token carrying ``scope``", mapped to the same
+    :class:`~mcbadge.vcapi.service.Caller`; the routes do not change.
+    """
+    api_key = require(Role.ADMIN, Role.INTEGRATOR)
+
+    # A default, not an annotation: annotations are strings here and cannot name this local.
+    def dependency(principal: Principal = Depends(api_key)) -> service.Caller:  # noqa: B008
+        return service.Caller(principal.issuer_id, principal.issuer_slug, principal.person_id)
+
+    dependency.__name__ = f"vc_api_caller_{scope.rsplit('.', 1)[-1]}"
+    return dependency
+
+
+Issuing = Annotated[service.Caller, Depends(_caller(VC_ISSUE))]
+StatusManager = Annotated[service.Caller, Depends(_caller(VC_STATUS))]
+Verifying = Annotated[service.Caller, Depends(_caller(VC_VERIFY))]
+
+_PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+@router.post("/credentials/issue", status_code=201,
+             responses={**responses(service.InvalidCredential, service.DuplicateCredentialId,
+                                    service.VcApiStatusListNotFound),
+                        400: {"description": "The body is not JSON", **_PROBLEM}})
+def issue_credential(body: IssueRequest, session: SessionDep, services: ServicesDep, caller: Issuing) -> JSONResponse:
+    """Sign a credential as the caller's issuer (Data Integrity ``eddsa-rdfc-2022``, or a VC-JWT with
+    ``options.format: "vc-jwt"``), adding ``options.credentialStatus`` entries from its status lists.
+
+    The credential's ``issuer`` must be the issuer's DID. VC 2.0 and VC 1.1 (``issuanceDate``) are accepted;
+    every term and type must be defined by the credential's contexts (pinned ones; the W3C examples context
+    only when the operator enables it).
+    """
+    return JSONResponse(service.issue(session, services, caller, body), status_code=201)
+
+
+@router.post("/credentials/status",
+             responses=responses(service.CredentialStatusNotFound, service.RevocationIsPermanent))
+def update_credential_status(body: UpdateStatusRequest, session: SessionDep, services: ServicesDep,
+                             caller: StatusManager) -> dict[str, Any]:
+    """Revoke, suspend or reinstate a credential issued here: ``status: true`` (the default) sets its bit for
+    ``credentialStatus.statusPurpose``, ``false`` clears it. A revocation cannot be cleared. The list is
+    re-signed at once: the next fetch of it shows the change."""
+    return service.update_status(session, services, caller, body)
+
+
+@router.post("/status-lists", status_code=201,
+             responses={**responses(), 201: {"description": "Created", "headers": {"Location": {
+                 "description": "The URL of the status list credential", "schema": {"type": "string"}}}}})
+def create_status_list(body: CreateStatusListRequest, session: SessionDep, services: ServicesDep,
+                       caller: StatusManager) -> JSONResponse:
+    """Create an empty Bitstring Status List for one purpose; credentials may then name it in
+    ``options.credentialStatus.statusListCredential``."""
+    url, signed = service.create_status_list(session, services, caller, body)
+    return JSONResponse({"id": url, "verifiableCredential": signed}, status_code=201, headers={"Location": url})
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+@router.get("/status-lists/{list_id}", responses={
+    200: {"description": "The signed BitstringStatusListCredential", "content": {"application/ld+json": {}}},
+    304: {"description": "Not modified since the ETag given in If-None-Match"},
+    404: {"description": "No such status list", **_PROBLEM}})
+def get_status_list(list_id: Annotated[str, Path(max_length=64)], request: Request, session: SessionDep,
+                    services: ServicesDep) -> Response:
+    """A status list (public, cacheable for five minutes; a change is in the very next response)."""
+    signed = service.signed_status_list(session, services, list_id)
+    body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    etag = _etag(body)
+    headers = {"Cache-Control": f"public, max-age={CACHE_MAX_AGE_SECONDS}", "ETag": etag}
+    given = request.headers.get("if-none-match") or ""
+    if given.strip() == "*" or any(t.strip().removeprefix("W/") == etag for t in given.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/ld+json", headers=headers)
+
+
+@router.post("/status-lists/{list_id}/publish", status_code=204, responses=responses(service.VcApiStatusListNotFound))
+def publish_status_list(list_id: Annotated[str, Path(max_length=64)], session: SessionDep, services: ServicesDep,
+                        caller: StatusManager) -> Response:
+    """Publish the list now. Lists are re-signed with every change, so this only makes sure it is signed
+    (the W3C Bitstring Status List suite calls it after each change)."""
+    service.signed_status_list(session, services, list_id)
+    return Response(status_code=204)
+
+
+@router.post("/presentations/verify", responses={
+    200: {"description": "Verified: the presentation and every credential in it"},
+    400: {"description": "The body is not JSON", **_PROBLEM},
+    422: {"description": "Not verified (the result says why), or not a presentation", **_PROBLEM},
+    **responses()})
+async def verify_presentation(body: VerifyPresentationRequest, services: ServicesDep,
+                              caller: Verifying) -> JSONResponse:
+    """Verify a presentation: its proof (``eddsa-rdfc-2022``, purpose ``authentication``, by a key the holder's
+    DID lists for authentication; ``options.challenge`` and ``options.domain`` must match) and each credential
+    in it (proof, issuer key, context, validity, status). An unsigned presentation has its credentials verified
+    and a warning that its holder is not.
+
+    Like ``POST /credentials/verify``: 200 with the result when verified, 422 with the same result as a problem
+    detail when not, so a client that only reads the status cannot take a failure for a success.
+    """
+    result = await run_in_threadpool(service.verify_presentation, services, body)
+    if result["verified"]:
+        return JSONResponse(result)
+    reasons = [p["detail"] for p in result["problemDetails"]] + [
+        f"credential {i + 1}: {p['detail']}" for i, r in enumerate(result["results"]["credentials"])
+        for p in r["problemDetails"]]
+    return problem_response(422, "Presentation not verified", "; ".join(reasons) or "not verified",
+                            PROBLEM_TYPE_BASE + "presentation-not-verified", **result)
