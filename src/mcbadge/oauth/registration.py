@@ -18,14 +18,14 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from authlib.oauth2.rfc7591 import ClientMetadataClaims, ClientRegistrationEndpoint, InvalidClientMetadataError
+from authlib.oauth2.rfc7591 import ClientMetadataClaims, ClientRegistrationEndpoint
 from joserfc.errors import InvalidClaimError, MissingClaimError
 
 from ..db.oauth_models import OAuthClient
 from .scopes import OB_SCOPES
 from .server import CLIENT_AUTH_METHODS, McbadgeAuthorizationServer, digest, new_secret
 
-__all__ = ["OB_REQUIRED_METADATA", "RegistrationEndpoint", "server_metadata"]
+__all__ = ["OB_REQUIRED_METADATA", "RegistrationEndpoint", "register", "server_metadata"]
 
 OB_REQUIRED_METADATA = ("client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "software_id",
                         "software_version", "redirect_uris")
@@ -138,5 +138,3 @@ def register(server: McbadgeAuthorizationServer, request: Any) -> Any:
     server.register_endpoint(endpoint)
     return server.create_endpoint_response(RegistrationEndpoint.ENDPOINT_NAME, request)
 
-
-__all__ += ["InvalidClientMetadataError", "register"]

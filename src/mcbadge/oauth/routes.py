@@ -34,7 +34,7 @@ from ..db.models import Person, Role
 from ..errors import Forbidden, Invalid, Unauthenticated
 from ..features import responses
 from . import clients
-from .registration import register, server_metadata
+from .registration import register
 from .scopes import SCOPES
 from .server import CLIENT_AUTH_METHODS, McbadgeAuthorizationServer, json_request, make_server, oauth_request
 
@@ -253,5 +253,3 @@ def delete_client(client_id: str, session: SessionDep, admin: Admin) -> Response
     clients.delete(session, admin, client_id)
     return Response(status_code=204)
 
-
-__all__ += ["server_metadata"]
