@@ -8,7 +8,6 @@ cannot hide a connection that was made and then thrown away. Only 127.0.0.1 is e
 from __future__ import annotations
 
 import copy
-import dataclasses
 import ipaddress
 import json
 import socket
@@ -22,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mcbadge.api.deps import Services
+from mcbadge.api.deps import Services, build_services
 from mcbadge.outbound import FetchFailed, FetchPolicy, FetchRefused, OutboundClient, address_problem
 from mcbadge.resolution import service_resolver
 from mcbadge.vc.data_integrity import sign_credential
@@ -493,11 +492,10 @@ class RemoteIssuer:
 
 
 def _with_test_ca(live: LiveServer, ca: TestCA) -> None:
-    """Rebuild the app's guarded stack with a client that trusts the test CA (Settings has no CA option)."""
+    """Rebuild the app's guarded stack with a client that trusts the test CA (MCBADGE_OUTBOUND_CA_FILE)."""
     services: Services = live.app.state.services
-    outbound = OutboundClient(FetchPolicy.for_tests(ca_file=str(ca.ca_file)))
-    bare = dataclasses.replace(services, outbound=outbound, status_fetcher=None)
-    live.app.state.services = dataclasses.replace(bare, resolver=bare.guarded_resolver(outbound))
+    settings = services.settings.model_copy(update={"outbound_ca_file": ca.ca_file})
+    live.app.state.services = build_services(settings, services.keystore, services.sessions)
 
 
 def test_the_api_verifies_a_did_web_issuer_served_elsewhere(server: LiveServer, client: httpx.Client,

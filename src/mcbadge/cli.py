@@ -115,7 +115,8 @@ def verify(
     Issuers hosted by this service (keys in MCBADGE_KEYS_DIR) and did:key issuers are resolved offline;
     other did:web issuers cannot be resolved yet.
     """
-    from .api.issuers import local_resolver
+    from .api.deps import build_services
+    from .db import make_engine, make_sessionmaker
     from .vc.verify import Outcome, verify as verify_credential
 
     settings = _settings()
@@ -129,8 +130,12 @@ def verify(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         _fail(f"{file} is not UTF-8 text: expected a JSON credential or a VC-JWT")
-    resolver = local_resolver(keystore_from_settings(settings, need_private=False), settings.public_base_url)
-    report = verify_credential(text, resolver=resolver, now=datetime.now(timezone.utc))
+    # The service's collaborators: own issuers and status lists locally, others through the guarded client.
+    engine = make_engine(settings.database_url)
+    services = build_services(settings, keystore_from_settings(settings, need_private=False), make_sessionmaker(engine))
+    report = verify_credential(text, resolver=services.resolver, status_fetcher=services.status_fetcher,
+                               now=datetime.now(timezone.utc))
+    engine.dispose()
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
         _fail(f"{file}: {parse.message}")

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=MIB, gt=0)
     """Largest request body accepted; larger bodies get 413."""
 
+    outbound_ca_file: Path | None = None
+    """Trust anchors (PEM) for outbound https — a private CA or a TLS-inspecting proxy. Unset: the public CAs."""
+
     allow_loopback_fetch: bool = False
     """Let outbound fetches reach loopback addresses. Only for tests that run a local server."""
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
 from ..db import make_engine, make_sessionmaker, upgrade_to_head
 from ..keystore import keystore_from_settings
 from . import issuers, problems, verification
-from .deps import Services
+from .deps import build_services
 
 __all__ = ["create_app"]
 
@@ -42,13 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
     upgrade_to_head(engine)  # the same migrations on SQLite and PostgreSQL; a no-op when up to date
     app.state.engine = engine
-    app.state.services = Services(
-        settings=settings,
-        keystore=keystore,
-        resolver=issuers.local_resolver(keystore, settings.public_base_url),
-        sessions=make_sessionmaker(engine),
-        blob_dir=settings.blob_dir,
-    )
+    app.state.services = build_services(settings, keystore, make_sessionmaker(engine))
     from ..submissions.routes import UPLOAD_PATHS
 
     problems.install(app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes,
@@ -59,36 +53,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness: the process is up and answering."""
         return {"status": "ok"}
 
-    app.include_router(issuers.router)
-    app.include_router(verification.router)
-    from ..vcapi.routes import router as vcapi_router  # the W3C VC API (feature routers import api modules)
-
-    app.include_router(vcapi_router)
-    from ..assessments.routes import router as assessments_router
-    from ..catalog.routes import router as catalog_router
-    from ..issuer.routes import router as issuer_router
-    from ..people.routes import router as people_router
-    from ..submissions.routes import router as submissions_router
-
-    app.include_router(issuer_router)
-    app.include_router(catalog_router)
-    app.include_router(people_router)
-    app.include_router(submissions_router)
-    app.include_router(assessments_router)
-    from ..credentials import routes as credential_routes  # feature routers import api modules: import late
-    from ..status import routes as status_routes
-
-    app.include_router(credential_routes.router)
-    app.include_router(credential_routes.public_router)
-    app.include_router(status_routes.router)
-    from ..oauth import routes as oauth_routes
-    from ..obapi import router as ob_router
-
-    app.include_router(oauth_routes.router)
-    app.include_router(oauth_routes.admin_router)
-    app.include_router(ob_router)
+    for router in _routers():
+        app.include_router(router)
     from .. import web
 
-    app.include_router(web.router)
     app.mount("/assets", StaticFiles(directory=web.STATIC_DIR), name="assets")
     return app
+
+
+def _routers() -> list[APIRouter]:
+    """Every router, in the order of the flow. Imported here: feature packages import the api modules."""
+    from .. import web
+    from ..assessments.routes import router as assessments
+    from ..catalog.routes import router as catalog
+    from ..credentials import routes as credentials
+    from ..issuer.routes import router as issuer
+    from ..oauth import routes as oauth
+    from ..obapi import router as ob_api
+    from ..people.routes import router as people
+    from ..status import routes as status
+    from ..submissions.routes import router as submissions
+    from ..vcapi.routes import router as vc_api
+
+    return [
+        issuers.router,                                    # DID documents
+        issuer, people, catalog,                           # define
+        submissions,                                       # submit
+        assessments,                                       # assess
+        credentials.router, credentials.public_router,     # award, sign, public credentials
+        status.router,                                     # publish status
+        verification.router, web.router,                   # verify (API and pages)
+        oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
+    ]
