@@ -16,14 +16,17 @@ in, so a script or another service can use it on its own::
 Modules, in the order a credential meets them: ``contexts`` (pinned JSON-LD contexts), ``models`` and
 ``schema`` (OB 3.0 shapes and JSON Schema), ``evidence`` (digests of what the assessor saw), ``canon``
 (RDFC-1.0), ``keys`` and ``dids`` (Ed25519, Multikey, did:key, did:web), ``data_integrity`` and ``jwt``
-(proofs), ``status_list`` (Bitstring Status List), ``verify`` (the report).
+(proofs), ``status_list`` (Bitstring Status List), ``baking`` (credentials inside PNG/SVG badge images),
+``verify`` (the report).
 """
 
+from .baking import bake, bake_png, bake_svg, unbake, unbake_png, unbake_svg
 from .canon import Canonicalizer, canonicalize
 from .contexts import PINNED_LOADER, PinnedLoader
 from .data_integrity import create_proof, sign_credential, verify_proofs
 from .dids import DidResolver, did_key_document, did_key_from_public, did_web_document, did_web_from_url
 from .errors import (
+    BakingError,
     CanonicalizationError,
     ContextError,
     CredentialError,
@@ -40,6 +43,7 @@ from .verify import Check, Outcome, VerificationReport, verify
 
 __all__ = [
     "PINNED_LOADER",
+    "BakingError",
     "BitstringStatusList",
     "CanonicalizationError",
     "Canonicalizer",
@@ -58,6 +62,9 @@ __all__ = [
     "Signer",
     "StatusListError",
     "VerificationReport",
+    "bake",
+    "bake_png",
+    "bake_svg",
     "canonicalize",
     "check_status",
     "create_proof",
@@ -71,6 +78,9 @@ __all__ = [
     "sign_credential",
     "status_entry",
     "status_list_credential",
+    "unbake",
+    "unbake_png",
+    "unbake_svg",
     "verify",
     "verify_proofs",
 ]
