@@ -373,11 +373,11 @@ def test_form_needs_exactly_one_credential(client: httpx.Client) -> None:
 
 
 def test_too_large_is_413(client: httpx.Client, server: LiveServer) -> None:
-    big = png_without_credential() + b"\x00" * (server.settings.max_body_bytes + 1)
+    big = png_without_credential() + b"\x00" * (server.settings.max_verify_bytes + 1)
     problem(client.post("/verify", content=big, headers={"content-type": "image/png"}), 413)
 
     def chunked() -> Iterator[bytes]:
-        for _ in range(server.settings.max_body_bytes // 65536 + 2):
+        for _ in range(server.settings.max_verify_bytes // 65536 + 2):
             yield b"\x00" * 65536
 
     problem(client.post("/verify", content=chunked(), headers={"content-type": "image/png"}), 413)

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=MIB, gt=0)
     """Largest request body accepted; larger bodies get 413."""
 
+    max_verify_bytes: int = Field(default=32 * MIB, gt=0)
+    """Largest verification request (a credential or baked image plus evidence files to compare)."""
+
     outbound_ca_file: Path | None = None
     """Trust anchors (PEM) for outbound https — a private CA or a TLS-inspecting proxy. Unset: the public CAs."""
 

@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from ..submissions.routes import UPLOAD_PATHS
 
     problems.install(app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes,
-                     upload_paths=UPLOAD_PATHS)
+                     upload_paths=UPLOAD_PATHS, path_limits=[(r"/verify(?:/report)?", settings.max_verify_bytes)])
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:

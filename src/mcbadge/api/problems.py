@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -171,11 +171,12 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int | None = None,
-            upload_paths: str | None = None) -> None:
+            upload_paths: str | None = None, path_limits: Sequence[tuple[str, int]] = ()) -> None:
     """Register the exception handlers and the body-size limit on ``app``.
 
     Requests whose path matches the regular expression ``upload_paths`` (evidence uploads) are limited to
-    ``max_upload_bytes`` instead, and streamed to the route rather than buffered.
+    ``max_upload_bytes`` instead, and streamed to the route rather than buffered. ``path_limits`` gives other
+    POST paths (regular expressions) a limit of their own, still buffered (verification with evidence files).
     """
     handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
         Problem: _on_problem,
@@ -188,7 +189,7 @@ def install(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int | None =
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, upload_max_bytes=max_upload_bytes,
-                       upload_paths=upload_paths)
+                       upload_paths=upload_paths, path_limits=path_limits)
 
 
 class BodySizeLimit:
@@ -203,9 +204,10 @@ class BodySizeLimit:
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None,
-                 upload_paths: str | None = None) -> None:
+                 upload_paths: str | None = None, path_limits: Sequence[tuple[str, int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = [(re.compile(pattern), limit) for pattern, limit in path_limits]
         self.upload_max_bytes = upload_max_bytes or max_bytes
         self.upload_paths = re.compile(upload_paths) if upload_paths else None
 
@@ -224,8 +226,11 @@ class BodySizeLimit:
                 return
             await self.app(scope, receive, send)
             return
-        if lengths and int(lengths[0]) > self.max_bytes:
-            await self._refuse(scope, receive, send, already=0)
+        limit = self.max_bytes
+        if scope.get("method") == "POST":
+            limit = next((n for pattern, n in self.path_limits if pattern.fullmatch(scope.get("path", ""))), limit)
+        if lengths and int(lengths[0]) > limit:
+            await self._refuse(scope, receive, send, already=0, limit=limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -235,8 +240,9 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send, already=size, more=message.get("more_body", False))
+            if size > limit:
+                await self._refuse(scope, receive, send, already=size, more=message.get("more_body", False),
+                                   limit=limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -55,7 +55,7 @@ def _services(request: Request) -> Services:
 def _page(request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None,
           **context: Any) -> HTMLResponse:
     root = request.scope.get("root_path", "")
-    form_limit = _size_text(_services(request).settings.max_body_bytes)
+    form_limit = _size_text(_services(request).settings.max_verify_bytes)
     return templates.TemplateResponse(
         request, template, {"static": f"{root}/assets", "root": root, "form_limit": form_limit, **context},
         status_code=status, headers={**_SECURITY_HEADERS, **(headers or {})},
@@ -63,7 +63,7 @@ def _page(request: Request, template: str, status: int = 200, headers: dict[str,
 
 
 def _size_text(size: int) -> str:
-    # The whole form (credential and evidence files) is one request body, capped by max_body_bytes.
+    # The whole form (credential and evidence files) is one request body, capped by max_verify_bytes.
     for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
         if size >= factor:
             return f"{size / factor:.3g} {unit}"
