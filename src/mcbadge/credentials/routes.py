@@ -5,11 +5,13 @@ Tenant from the API key: another issuer's objects are 404; a role that may not a
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,7 @@ from ..errors import NotFound
 from ..features import Page, PageDep
 from ..vc.status_list import VC_V2_CONTEXT
 from .. import web
+from ..blobs import existing_blob_path
 from . import service
 from .schemas import AwardRequest, CredentialRead, RevokeRequest, SuspendRequest, VisibilityUpdate
 
@@ -190,3 +193,38 @@ def public_credential(credential_id: str, session: SessionDep, request: Request)
         document = credential.document or {}
     return JSONResponse(document, media_type="application/ld+json",
                         headers={"Cache-Control": "no-cache", "Vary": "Accept"})
+
+
+@public_router.get(
+    "/credentials/{credential_id}/evidence/{evidence_id}",
+    responses={200: {"description": "The evidence file or reflection"}, 302: {"description": "An evidence link"},
+               404: {"description": "Private, hidden or unknown", **_PROBLEM}},
+)
+def public_evidence(credential_id: uuid.UUID, evidence_id: uuid.UUID, session: SessionDep,
+                    services: ServicesDep) -> Response:
+    """One piece of the evidence a credential cites, only if its earner made the evidence public.
+
+    A file comes back as a download (its SHA-256 in ``Repr-Digest``, the digest the credential signs), a
+    link as a redirect, a reflection as text.
+    """
+    try:
+        item = service.public_evidence(session, credential_id, evidence_id)
+        blob = item.blob
+    finally:
+        _release(session)
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=300"}
+    if item.kind == "url" and item.url and item.url.lower().startswith(("https://", "http://")):
+        return RedirectResponse(item.url, status_code=302, headers=headers)
+    if item.kind == "reflection" and item.text is not None:
+        return PlainTextResponse(item.text, headers=headers)
+    if item.kind == "file" and blob is not None:
+        name = item.filename or blob.sha256
+        return FileResponse(
+            existing_blob_path(services.blob_dir, blob.sha256), media_type=blob.media_type,
+            headers={**headers,
+                     # A download in a sandbox: an uploaded HTML or SVG file must not run in this origin.
+                     "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                     "Content-Security-Policy": "sandbox; default-src 'none'",
+                     "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(blob.sha256)).decode()}:"},
+        )
+    raise service.EvidenceNotPublic(f"evidence {evidence_id} cannot be shown")

@@ -30,6 +30,7 @@ from ..api.deps import Services
 from ..db.models import (
     Assessment,
     Credential,
+    EvidenceItem,
     Issuer,
     MicroCredential,
     Person,
@@ -411,3 +412,23 @@ def set_visibility(session: Session, *, issuer_id: uuid.UUID, educator_id: uuid.
             audit(session, issuer_id=issuer_id, actor_id=educator_id, action="credential.visibility",
                   target=f"credential:{credential.id}", **changes)
     return credential
+
+
+class EvidenceNotPublic(NotFound):
+    """The credential is private or unknown, its earner has not made its evidence public, or no such item."""
+
+    code = "evidence-not-public"
+
+
+def public_evidence(session: Session, credential_id: uuid.UUID, evidence_id: uuid.UUID) -> EvidenceItem:
+    """An evidence item of a public credential whose earner chose to show evidence (else EvidenceNotPublic).
+
+    Classroom videos often show minors, so evidence is private unless the earner switches it on; the
+    credential names every item by this service's URL so the switch keeps working after issuance.
+    """
+    credential = session.get(Credential, credential_id)
+    item = session.get(EvidenceItem, evidence_id)
+    if (credential is None or not credential.public or not credential.show_evidence or item is None
+            or item.submission_id != credential.submission_id):
+        raise EvidenceNotPublic(f"no public evidence {evidence_id} for credential {credential_id}")
+    return item
