@@ -282,7 +282,8 @@ def _insert_with_indexes(
                     suspension_list_id=suspension.status_list.id,
                     suspension_index=suspension.index,
                     format=format,
-                    issued_at=now,
+                    # Full precision: lists are ordered by it (validFrom in the credential keeps whole seconds).
+                    issued_at=datetime.now(timezone.utc),
                 )
                 session.add(credential)
                 session.flush()
