@@ -633,3 +633,46 @@ def test_examples_context_is_not_pinned_for_production():
     assert EXAMPLES_V2 not in PINNED_LOADER.urls
     assert context_policy(()).canonicalizer_for({"@context": [CREDENTIALS_V2, EXAMPLES_V2]}) is \
         context_policy(()).strict
+
+
+def test_oauth_client_credentials_token_with_the_scope(server, client, tenant, did):
+    from mcbadge.oauth.scopes import VC_ISSUE, VC_STATUS
+
+    made = client.post("/api/v1/oauth-clients", headers=tenant.headers(), json={
+        "client_name": "District SIS", "person_id": str(tenant.integrator.id), "scope": [VC_ISSUE]})
+    assert made.status_code == 201, made.text
+    reg = made.json()
+    token = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                        auth=httpx.BasicAuth(reg["client_id"], reg["client_secret"])).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    response = client.post("/credentials/issue", headers=bearer, json={"credential": vc2(did)})
+    assert response.status_code == 201, response.text
+    # A well-authenticated bad body is still 422, not 401.
+    assert_problem(client.post("/credentials/issue", headers=bearer, json={"credential": {}}), 422)
+    # The token has no mcbadge:vc.status scope.
+    assert VC_STATUS not in reg["scope"]
+    response = client.post("/status-lists", headers=bearer, json={"statusPurpose": "revocation"})
+    assert response.status_code == 403, response.text
+    assert_problem(client.post("/credentials/issue", headers={"Authorization": "Bearer not-a-token"},
+                               json={"credential": vc2(did)}), 401)
+
+
+def test_credentials_verify_sees_vc_api_status_changes(client, tenant, did):
+    issued = issue(client, tenant, vc2(did), credentialStatus={"type": "BitstringStatusListEntry",
+                                                               "statusPurpose": "revocation"})
+    response = client.post("/credentials/verify", json={"verifiableCredential": issued, "options": {}})
+    assert response.status_code == 200, response.text
+    assert response.json()["verified"] is True
+    assert client.post("/credentials/status", headers=tenant.headers(),
+                       json=_status_body(issued["id"], "revocation")).status_code == 200
+    body = assert_problem(client.post("/credentials/verify", json={"verifiableCredential": issued}), 422)
+    assert "revoked" in body["detail"]
+
+
+def test_credentials_verify_reads_the_examples_context_when_enabled(examples_server):
+    app, base, tenant = examples_server
+    did = issuer_did(app.state.services.settings.public_base_url, "vc-district")
+    with httpx.Client(base_url=base, trust_env=False, timeout=30) as http:
+        issued = issue(http, tenant, alumni(did))
+        response = http.post("/credentials/verify", json={"verifiableCredential": issued, "options": {}})
+        assert response.status_code == 200, response.text

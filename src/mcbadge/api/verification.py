@@ -481,8 +481,11 @@ def verification_result(
     if given.source == "url":
         assert given.url is not None
         given = _from_url(services, given.url.strip())
-    report = verify(given.value, resolver=services.resolver, status_fetcher=services.status_fetcher,
-                    now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files])
+    from ..vcapi import service as vcapi  # VC API status lists and MCBADGE_EXTRA_CONTEXTS (imports api modules)
+
+    report = verify(given.value, resolver=services.resolver, status_fetcher=vcapi.status_fetcher(services),
+                    now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
+                    canonicalizer=vcapi.policy(services).canonicalizer_for(given.value))
     errors, warnings = problem_details(report)
     result: dict[str, Any] = {
         **report.to_dict(),

@@ -1,9 +1,8 @@
 """The W3C VC API (VCALM) routes: issue, status, status lists, presentation verification.
 
-``POST /credentials/verify`` is ``mcbadge.api.verification``'s. Access: an API key of an issuer's admin or
-integrator today (:data:`VcApiCaller`); the OAuth 2.0 client-credentials token of the same issuer is the
-other way in once ``mcbadge.oauth`` provides ``require_scopes`` — :func:`_caller` is the one place to change.
-``GET /status-lists/{id}`` is public: verifiers fetch it.
+``POST /credentials/verify`` is ``mcbadge.api.verification``'s. Access (:func:`_caller`): an OAuth 2.0 access
+token with the route's ``mcbadge:vc.*`` scope (a client-credentials client an issuer admin created), or an API
+key of the issuer's admin or integrator. ``GET /status-lists/{id}`` is public: verifiers fetch it.
 """
 
 from __future__ import annotations
@@ -17,11 +16,12 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from ..api.auth import Principal, require
 from ..api.deps import ServicesDep, SessionDep
 from ..api.problems import PROBLEM_TYPE_BASE, problem_response
 from ..db.models import Role
 from ..features import responses
+from ..oauth import TokenPrincipal, require_scopes
+from ..oauth.scopes import VC_ISSUE, VC_STATUS, VC_VERIFY
 from . import service
 from .schemas import CreateStatusListRequest, IssueRequest, UpdateStatusRequest, VerifyPresentationRequest
 
@@ -31,21 +31,14 @@ CACHE_MAX_AGE_SECONDS = 300
 
 router = APIRouter(tags=["vc-api"])
 
-# The OAuth scopes of mcbadge.oauth.scopes (VC_ISSUE, VC_STATUS, VC_VERIFY), spelled out until that module is in.
-VC_ISSUE, VC_STATUS, VC_VERIFY = "mcbadge:vc.issue", "mcbadge:vc.status", "mcbadge:vc.verify"
-
 
 def _caller(scope: str) -> Callable[..., service.Caller]:
-    """The dependency admitting a caller allowed ``scope`` (an ``mcbadge:vc.*`` OAuth scope).
-
-    Today: an API key of an admin or integrator of the issuer. With ``mcbadge.oauth.require_scopes``, this
-    becomes "API key, or an OAuth 2.0 client-credentials token carrying ``scope``", mapped to the same
-    :class:`~mcbadge.vcapi.service.Caller`; the routes do not change.
-    """
-    api_key = require(Role.ADMIN, Role.INTEGRATOR)
+    """The dependency admitting an OAuth 2.0 access token with ``scope`` (client credentials, for servers), or
+    an API key of an admin or integrator of the issuer; either way the caller issues as that issuer."""
+    guard = require_scopes(scope, api_key_roles=(Role.ADMIN, Role.INTEGRATOR))
 
     # A default, not an annotation: annotations are strings here and cannot name this local.
-    def dependency(principal: Principal = Depends(api_key)) -> service.Caller:  # noqa: B008
+    def dependency(principal: TokenPrincipal = Depends(guard)) -> service.Caller:  # noqa: B008
         return service.Caller(principal.issuer_id, principal.issuer_slug, principal.person_id)
 
     dependency.__name__ = f"vc_api_caller_{scope.rsplit('.', 1)[-1]}"
