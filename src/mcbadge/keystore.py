@@ -169,6 +169,13 @@ class Keystore:
             out.append(KeyEntry(f"key-{number}", number, self._public(issuer_slug, number)))
         return out
 
+    def key_ids(self, issuer_slug: str) -> tuple[str, ...]:
+        """The issuer's key ids (``key-1``, …), oldest first, from the directory listing alone (cheap)."""
+        try:
+            return tuple(f"key-{n}" for n in self._numbers(issuer_slug))
+        except KeystoreError:
+            return ()
+
     def public_keys(self, issuer_slug: str) -> list[PublicKey]:
         """The issuer's public keys, oldest first (the last is the signing key); [] when it has none."""
         return [entry.public_key for entry in self.entries(issuer_slug)]

@@ -53,8 +53,12 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
     outbound = OutboundClient(fetch_policy(settings))
     resolver = service_resolver(outbound, local=LocalIssuerDocuments(keystore, base), own_base_url=base)
 
+    signed_lists: dict[str, tuple[int, dict[str, Any]]] = {}
+
     def own_status_list(url: str) -> dict[str, Any]:
-        # This service's own lists come from its database: no request to itself.
+        # This service's own lists come from its database: no request to itself. The signed list (~20 KB
+        # of JSON) is re-read only when its revision moved, so a revocation shows at once and an unchanged
+        # list costs one small query.
         from ..status import service as status_service  # the status package imports this module
 
         match = _OWN_STATUS_PATH.match(urlsplit(url).path)
@@ -62,8 +66,15 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
             raise LookupError("no such status list on this service")
         slug, purpose, seq = match.group(1), match.group(2), int(match.group(3))
         with sessions() as session:
-            return status_service.signed_list(session, slug=slug, purpose=purpose, seq=seq,
-                                              keystore=keystore, public_base_url=base.rstrip("/"))
+            revision = status_service.list_revision(session, slug=slug, purpose=purpose, seq=seq)
+            cached = signed_lists.get(url)
+            if revision is not None and cached is not None and cached[0] == revision:
+                return cached[1]
+            signed = status_service.signed_list(session, slug=slug, purpose=purpose, seq=seq,
+                                                keystore=keystore, public_base_url=base.rstrip("/"))
+            if revision is not None:
+                signed_lists[url] = (revision, signed)
+            return signed
 
     status_fetcher = StatusListFetcher(outbound, local=own_status_list, own_base_url=base)
     return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,

@@ -7,6 +7,7 @@ under ``assertionMethod``: a rotated-out key keeps verifying the credentials it 
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -61,6 +62,7 @@ class LocalIssuerDocuments:
     def __init__(self, keystore: Keystore, public_base_url: str) -> None:
         self._keystore = keystore
         self._base = public_base_url.rstrip("/")
+        self._documents: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}
 
     def __call__(self, url: str) -> dict[str, Any]:
         match = _ISSUER_PATH.match(urlsplit(url).path)
@@ -68,7 +70,14 @@ class LocalIssuerDocuments:
             slug = match.group(1)
             # Compare whole URLs: the host and base path must be this service's, not just the path.
             if did_web_to_url(issuer_did(self._base, slug)) == url:
-                return did_document(self._keystore, self._base, slug)
+                # Every verification resolves the issuer: rebuild the document only when the issuer's key
+                # files change (a rotation), not by reading and decoding every key file each time.
+                keys = self._keystore.key_ids(slug)
+                cached = self._documents.get(slug)
+                if cached is None or cached[0] != keys:
+                    cached = (keys, did_document(self._keystore, self._base, slug))
+                    self._documents[slug] = cached
+                return copy.deepcopy(cached[1])
         raise KeyError(f"{url} is not served by this service (remote did:web resolution is not enabled yet)")
 
 

@@ -203,6 +203,24 @@ def set_bit(
     return True
 
 
+def list_revision(session: Session, *, slug: str, purpose: str, seq: int) -> int | None:
+    """The revision of a list that is signed and up to date (None when it is unknown or must be re-signed)."""
+    try:
+        status_purpose = StatusPurpose(purpose)
+    except ValueError:
+        return None
+    row = session.execute(
+        select(StatusList.revision, StatusList.signed_revision)
+        .join(Issuer, Issuer.id == StatusList.issuer_id)
+        .where(Issuer.slug == slug, StatusList.purpose == status_purpose, StatusList.seq == seq)
+    ).first()
+    if session.in_transaction():
+        session.commit()  # end the read at once (SQLite: BEGIN IMMEDIATE holds the write lock)
+    if row is None or row.signed_revision != row.revision:
+        return None
+    return row.revision
+
+
 def signed_list(
     session: Session,
     *,
