@@ -506,6 +506,9 @@ def verification_result(
 # -- routes --------------------------------------------------------------------------------------------
 
 
+_COMPACT_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
 class VerifyCredentialRequest(BaseModel):
     """A credential to verify: a JSON-LD credential, an EnvelopedVerifiableCredential, or a compact VC-JWT."""
 
@@ -524,6 +527,10 @@ class VerifyCredentialRequest(BaseModel):
         # One readable message instead of one error per member of the union.
         if not isinstance(value, (dict, str)):
             raise ValueError("must be a credential (a JSON object) or a VC-JWT (a string)")
+        # Data Integrity: a secured document that is not a map is an error (PARSING_ERROR), so a credential
+        # sent as JSON text inside a string is refused rather than parsed.
+        if isinstance(value, str) and not _COMPACT_JWT.match(value.strip()):
+            raise ValueError("a string must be a compact VC-JWT; send a JSON-LD credential as an object, not as text")
         return value
 
 

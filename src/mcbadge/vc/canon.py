@@ -396,6 +396,13 @@ class Canonicalizer:
             dataset = processor.to_rdf(prepared, options)
         except JsonLdError as exc:
             raise CanonicalizationError(_jsonld_message(exc)) from None
+        except KeyError as exc:
+            # pyld deletes the vocabulary mapping for "@vocab": null without checking that there is one (a
+            # KeyError, not a JsonLdError). Refused as unreadable input rather than crashing the caller.
+            if exc.args != ("@vocab",):
+                raise
+            raise CanonicalizationError('"@vocab": null where no vocabulary mapping is active cannot be '
+                                        "processed") from None
         if processor.violations:
             unique = list(dict.fromkeys(processor.violations))
             raise CanonicalizationError("; ".join(unique))

@@ -145,7 +145,9 @@ def _parse(value: Any) -> tuple[Mapping[str, Any] | None, str | None, str]:
     if isinstance(value, Mapping):
         if "EnvelopedVerifiableCredential" in _as_list(value.get("type")):
             ident = value.get("id")
-            if isinstance(ident, str):
+            # VC 2.0 §4.13: an envelope is a VC 2.0 document, whose @context starts with the credentials
+            # context; without it the envelope is not a conforming document (its token is not read).
+            if _as_list(value.get("@context"))[:1] == [CREDENTIALS_V2] and isinstance(ident, str):
                 for prefix in _ENVELOPE_PREFIXES:
                     if ident.startswith(prefix) and _JWT_RE.match(ident[len(prefix):]):
                         return None, ident[len(prefix):], "jwt"
@@ -499,6 +501,11 @@ def verify(
     v = _Verifier(resolver, status_fetcher, now, canonicalizer or default_canonicalizer(),
                   evidence_files, expected_purpose)
     doc, token, fmt = _parse(credential)
+    if doc is None and token is None and fmt == "enveloped":
+        v.add("parse", Outcome.FAILED,
+              f"not a conforming EnvelopedVerifiableCredential: its @context must start with {CREDENTIALS_V2} and "
+              "its id must be a data: URL holding a compact VC-JWT")
+        return VerificationReport(tuple(v.checks), None, fmt)
     if doc is None and token is None:
         v.add("parse", Outcome.FAILED,
               "not a credential: expected a JSON object, a compact VC-JWT, or an EnvelopedVerifiableCredential")

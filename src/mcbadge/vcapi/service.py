@@ -162,6 +162,49 @@ def _non_empty_str(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+# A URL as the VC data model uses the word: a scheme, then no whitespace (``did:…``, ``urn:…``, ``https://…``).
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
+
+# VC 2.0 §4.5 Types: the objects of these properties MUST have a type (credentialStatus is refused outright).
+_TYPED_MEMBERS = ("credentialSchema", "evidence", "refreshService", "termsOfUse")
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and bool(_URL_RE.match(value))
+
+
+def _has_type(item: Mapping[str, Any]) -> bool:
+    kinds = item.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return bool(kinds) and all(_non_empty_str(k) for k in kinds)
+
+
+def _check_members(credential: Mapping[str, Any]) -> None:
+    """VC 2.0 §4.5 (typed objects), §4.11 (a data schema's id is a URL) and §5.3 (related resources): an
+    issuer must not sign what a verifier has to refuse."""
+    for name in _TYPED_MEMBERS:
+        if name not in credential:
+            continue
+        value = credential[name]
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(isinstance(i, dict) and _has_type(i) for i in items):
+            raise InvalidCredential(f"each {name} must be an object with a type")
+        if name == "credentialSchema" and not all(_is_url(i.get("id")) for i in items):
+            raise InvalidCredential("each credentialSchema must have an id that is a URL")
+    if "relatedResource" in credential:
+        value = credential["relatedResource"]
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(isinstance(i, dict) for i in items):
+            raise InvalidCredential("relatedResource must be one or more objects")
+        ids = [i.get("id") for i in items]
+        if not all(_is_url(i) for i in ids):
+            raise InvalidCredential("each relatedResource must have an id that is a URL")
+        if len(set(ids)) != len(ids):
+            raise InvalidCredential("each relatedResource id must be unique")
+        if not all(_non_empty_str(i.get("digestSRI")) or _non_empty_str(i.get("digestMultibase")) for i in items):
+            raise InvalidCredential("each relatedResource must have a digestSRI or a digestMultibase")
+
+
 def check_credential(credential: Mapping[str, Any], issuer_did: str) -> int:
     """Check the members every credential must have, before anything is reserved or signed; returns the
     data model version (1 or 2). Raises :class:`InvalidCredential` naming the first problem.
@@ -217,6 +260,7 @@ def check_credential(credential: Mapping[str, Any], issuer_did: str) -> int:
         raise InvalidCredential("the credential already has a proof: send it unsigned")
     if "credentialStatus" in credential:
         raise InvalidCredential("send no credentialStatus: ask for one with options.credentialStatus")
+    _check_members(credential)
 
     start, end = ("validFrom", "validUntil") if version == 2 else ("issuanceDate", "expirationDate")
     parsed: dict[str, datetime] = {}
