@@ -37,9 +37,9 @@
     each file gets its own line ("lesson.mp4 is the evidence the assessor scored: ...", or "... does not
     match"), and a file that matches nothing makes the ``evidence_digest`` check fail.
 
-    Body size: ``/verify`` is under the service's ``max_body_bytes`` (1 MiB by default), like every route
-    outside the evidence-upload paths; the route also counts what it reads, so it stays bounded (by
-    ``max_upload_bytes``) if ``/verify`` is ever added to the upload paths for large evidence files.
+    Body size: ``/verify`` (and the page's ``/verify/report``) may carry evidence files, so they get
+    ``max_verify_bytes`` (32 MiB by default) instead of ``max_body_bytes``; the route also counts what it
+    reads. Larger evidence (a long classroom video) is checked with ``mcbadge verify`` or the library.
 
 ``GET /credentials/{id}/badge.png`` and ``badge.svg``
     The credential baked into the service's badge image (``api/static/badge.png``, or the SVG template with
@@ -609,7 +609,7 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
     dates, per-criterion rubric results) and one line per evidence file. Only input that is not a
     credential is an error (4xx problem details).
     """
-    limit = services.settings.max_upload_bytes
+    limit = services.settings.max_verify_bytes
     media = _media_type(request)
     files: list[EvidenceFile] = []
     if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
