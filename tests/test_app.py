@@ -144,9 +144,12 @@ def test_wrong_content_is_a_422_problem(client: httpx.Client, body: Any) -> None
 
 
 def test_garbage_credential_is_not_verified_not_an_error(client: httpx.Client) -> None:
+    # A string must be a compact VC-JWT (Data Integrity: a secured document that is not a map is refused).
     body = _assert_problem(client.post("/credentials/verify", json={"verifiableCredential": "garbage"}), 422)
-    assert body["checks"][0]["code"] == "parse"
-    assert body["checks"][0]["outcome"] == "failed"
+    assert "compact VC-JWT" in body["detail"]
+    # Something JWT-shaped that is not a credential is verified, and fails the parse check.
+    body = _assert_problem(client.post("/credentials/verify", json={"verifiableCredential": "e30.e30.e30"}), 422)
+    assert body["checks"][0]["code"] == "parse" and body["checks"][0]["outcome"] == "failed"
 
 
 def test_oversized_body_is_a_413_problem(server: LiveServer, client: httpx.Client) -> None:
