@@ -24,7 +24,11 @@ from .node_reference import node_reference  # noqa: F401 - the session fixture
 
 pytestmark = pytest.mark.node
 
-NOW = datetime.now(timezone.utc)
+
+
+def now() -> datetime:
+    # The clock at the moment of use: the whole suite runs for minutes, and signatures are made "now".
+    return datetime.now(timezone.utc)
 AWKWARD_TEXT = "Ünïcode — 数学 — \U0001f34e; controls: \u0001\u0008\u000b\u000c\u001f\u007f; tab\tquote\"back\\slash"
 
 
@@ -84,11 +88,11 @@ def test_mcbadge_verifies_what_node_signs(node_reference, make):
     key = did_key_signer()
     unsigned = make(key.controller) if make is awkward_credential else make(issuer_id=key.controller)
     signed = node_signs(node_reference, unsigned, key)
-    report = verify(signed, resolver=DidResolver(), now=NOW)
+    report = verify(signed, resolver=DidResolver(), now=now())
     assert report.check("proof").outcome is Outcome.PASSED, report.summary
     assert report.check("issuer_key").outcome is Outcome.PASSED
     assert report.verified, report.summary
-    bad = verify(tamper(signed), resolver=DidResolver(), now=NOW)
+    bad = verify(tamper(signed), resolver=DidResolver(), now=now())
     assert bad.check("proof").outcome is Outcome.FAILED and not bad.verified
 
 
@@ -96,4 +100,4 @@ def test_node_rejects_a_foreign_key_under_the_issuer(node_reference):
     victim, mallory = did_key_signer(), did_key_signer()
     forged = sign_credential(rich_credential(issuer_id=victim.controller), mallory)
     assert node_reference.verify(forged)["verified"] is False
-    assert verify(forged, resolver=DidResolver(), now=NOW).check("issuer_key").outcome is Outcome.FAILED
+    assert verify(forged, resolver=DidResolver(), now=now()).check("issuer_key").outcome is Outcome.FAILED

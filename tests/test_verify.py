@@ -21,7 +21,11 @@ from .factories import EVIDENCE_FILES, rich_credential
 ISSUER = "did:web:district.example"
 BASE = "https://district.example"
 STATUS_URL = f"{BASE}/status/1"
-NOW = datetime.now(timezone.utc)
+
+
+def now() -> datetime:
+    # The clock at the moment of use: the whole suite runs for minutes, and signatures are made "now".
+    return datetime.now(timezone.utc)
 
 
 class World:
@@ -49,7 +53,7 @@ class World:
             raise ConnectionError(f"cannot reach {url}") from None
 
     def verify(self, credential: Any, **kwargs: Any):
-        kwargs.setdefault("now", NOW)
+        kwargs.setdefault("now", now())
         return verify(credential, resolver=DidResolver(fetch_json=self.fetch), status_fetcher=self.fetch, **kwargs)
 
 
@@ -121,7 +125,7 @@ def test_expired_and_not_yet_valid(world):
     expired["validUntil"] = "2025-06-01T00:00:00Z"
     report = world.verify(sign_credential(expired, world.key))
     assert report.check("validity").outcome is Outcome.FAILED and "expired" in report.check("validity").message
-    future = world.credential(valid_from=NOW + timedelta(days=3))
+    future = world.credential(valid_from=now() + timedelta(days=3))
     assert world.verify(future).check("validity").outcome is Outcome.FAILED
 
 
@@ -139,7 +143,7 @@ def test_rubric_below_required_level_fails(world):
 
 def test_vc_jwt_is_verified_too(world):
     unsigned = rich_credential(issuer_id=ISSUER, base_url=BASE)
-    token = encode_vc_jwt(unsigned, world.key, now=NOW)
+    token = encode_vc_jwt(unsigned, world.key, now=now())
     report = world.verify(token)
     assert report.format == "jwt" and report.verified, report.summary
     envelope = {"@context": [CREDENTIALS_V2], "type": "EnvelopedVerifiableCredential",
@@ -262,7 +266,7 @@ def test_unsigned_credential_fails(world):
 
 def test_vc_jwt_signed_by_a_key_the_issuer_does_not_list_fails_issuer_key(world):
     mallory = Ed25519KeyPair.generate().bound(ISSUER)
-    token = encode_vc_jwt(rich_credential(issuer_id=ISSUER, base_url=BASE), mallory, now=NOW)
+    token = encode_vc_jwt(rich_credential(issuer_id=ISSUER, base_url=BASE), mallory, now=now())
     report = world.verify(token)
     assert report.check("issuer_key").outcome is Outcome.FAILED and not report.verified
 
