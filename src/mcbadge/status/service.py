@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..db.session import read_only
 from ..db.models import Credential, Issuer, StatusList, StatusPurpose, utcnow
 from ..errors import NotFound
 from ..keystore import Keystore
@@ -209,13 +210,12 @@ def list_revision(session: Session, *, slug: str, purpose: str, seq: int) -> int
         status_purpose = StatusPurpose(purpose)
     except ValueError:
         return None
-    row = session.execute(
-        select(StatusList.revision, StatusList.signed_revision)
-        .join(Issuer, Issuer.id == StatusList.issuer_id)
-        .where(Issuer.slug == slug, StatusList.purpose == status_purpose, StatusList.seq == seq)
-    ).first()
-    if session.in_transaction():
-        session.commit()  # end the read at once (SQLite: BEGIN IMMEDIATE holds the write lock)
+    with read_only(session):
+        row = session.execute(
+            select(StatusList.revision, StatusList.signed_revision)
+            .join(Issuer, Issuer.id == StatusList.issuer_id)
+            .where(Issuer.slug == slug, StatusList.purpose == status_purpose, StatusList.seq == seq)
+        ).first()
     if row is None or row.signed_revision != row.revision:
         return None
     return row.revision
