@@ -297,3 +297,24 @@ def test_each_of_several_status_entries_is_checked_against_the_schema(world):
     unsigned["credentialStatus"] = [entry, {"type": "BitstringStatusListEntry"}]
     report = world.verify(sign_credential(unsigned, world.key))
     assert report.check("schema").outcome is Outcome.FAILED
+
+
+def test_status_list_signatures_are_checked_once_but_their_keys_every_time(world):
+    cache: dict[bytes, bool] = {}
+    credential = world.credential()
+    assert world.verify(credential, status_list_cache=cache).verified and len(cache) == 1
+    assert world.verify(credential, status_list_cache=cache).verified and len(cache) == 1
+    # A list re-signed by a key the issuer does not list fails, cache or not.
+    world.publish_status(signer=Ed25519KeyPair.generate().bound(ISSUER))
+    assert world.verify(credential, status_list_cache=cache).check("status").outcome is Outcome.FAILED
+    # The issuer drops its key from the DID document: the cached signature no longer helps.
+    world.publish_status()
+    other = Ed25519KeyPair.generate()
+    world.documents[did_web_to_url(ISSUER)] = did_web_document(ISSUER, [other.public_key])
+    report = world.verify(credential, status_list_cache=cache)
+    assert report.check("status").outcome is Outcome.FAILED and report.check("issuer_key").outcome is Outcome.FAILED
+    # A changed list (revocation) is a different document: checked afresh, and its bit is read.
+    world.documents[did_web_to_url(ISSUER)] = did_web_document(ISSUER, [world.key.public_key])
+    world.status.set(int(credential["credentialStatus"]["statusListIndex"]), True)
+    world.publish_status()
+    assert "revoked" in world.verify(credential, status_list_cache=cache).check("status").message

@@ -133,7 +133,7 @@ def verify(
     # The service's collaborators: own issuers and status lists locally, others through the guarded client.
     engine = make_engine(settings.database_url)
     services = build_services(settings, keystore_from_settings(settings, need_private=False), make_sessionmaker(engine))
-    report = verify_credential(text, resolver=services.resolver, status_fetcher=services.status_fetcher,
+    report = verify_credential(text, resolver=services.resolver, status_fetcher=services.status_fetcher, status_list_cache=services.status_list_cache,
                                now=datetime.now(timezone.utc))
     engine.dispose()
     parse = report.check("parse")

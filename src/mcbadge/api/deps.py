@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from cachetools import LRUCache
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +44,8 @@ class Services:
     """did:key offline, this service's own did:web issuers from the keystore, other did:web through ``outbound``."""
     status_fetcher: StatusListFetcher
     """Status lists with an HTTP cache; this service's own lists are read from the database."""
+    status_list_cache: MutableMapping[bytes, bool]
+    """Signatures of status lists already checked (``vc.verify``'s ``status_list_cache``), bounded."""
 
 
 def build_services(settings: Settings, keystore: Keystore, sessions: sessionmaker[Session]) -> Services:
@@ -78,7 +81,8 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
 
     status_fetcher = StatusListFetcher(outbound, local=own_status_list, own_base_url=base)
     return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,
-                    outbound=outbound, resolver=resolver, status_fetcher=status_fetcher)
+                    outbound=outbound, resolver=resolver, status_fetcher=status_fetcher,
+                    status_list_cache=LRUCache(maxsize=1024))
 
 
 def get_services(request: Request) -> Services:

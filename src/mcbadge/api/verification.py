@@ -484,6 +484,7 @@ def verification_result(
     from ..vcapi import service as vcapi  # VC API status lists and MCBADGE_EXTRA_CONTEXTS (imports api modules)
 
     report = verify(given.value, resolver=services.resolver, status_fetcher=vcapi.status_fetcher(services),
+                    status_list_cache=services.status_list_cache,
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
                     canonicalizer=vcapi.policy(services).canonicalizer_for(given.value))
     errors, warnings = problem_details(report)

@@ -109,7 +109,8 @@ def upsert_credential(session: Session, services: Services, person_id: uuid.UUID
     credential ``id``): the same id again replaces the stored one.
     """
     now = _utcnow()
-    report = verify(value, resolver=services.resolver, now=now, status_fetcher=services.status_fetcher)
+    report = verify(value, resolver=services.resolver, now=now, status_fetcher=services.status_fetcher,
+                    status_list_cache=services.status_list_cache)
     document = report.credential
     if not report.verified or document is None:
         raise ImsxError(400, "invalid_data", _reason(report))

@@ -12,8 +12,9 @@ a ``resolve_key`` function, so this module does no I/O.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -165,8 +166,15 @@ def verify_proofs(
     expected_challenge: str | None = None,
     expected_domain: str | None = None,
     canonicalizer: Canonicalizer | None = None,
+    signature_cache: MutableMapping[bytes, bool] | None = None,
 ) -> list[ProofCheck]:
-    """Verify every proof on ``document``; an empty list means it has no proof. Never raises for bad input."""
+    """Verify every proof on ``document``; an empty list means it has no proof. Never raises for bad input.
+
+    ``signature_cache`` (optional) remembers whether a signature is valid for exactly these bytes and this
+    public key, so a document verified again and again (an issuer's status list, fetched for every one of
+    its credentials) skips canonicalization and the signature check. Everything else — the key's
+    resolution and binding, the proof's purpose and dates — is checked every time.
+    """
     canon = canonicalizer or default_canonicalizer()
     raw = document.get("proof")
     if raw is None:
@@ -175,7 +183,7 @@ def verify_proofs(
     by_id = {p.get("id"): p for p in proofs if isinstance(p, Mapping) and p.get("id")}
     return [
         _verify_one(document, proof, by_id, resolve_key, now, expected_purpose, expected_challenge,
-                    expected_domain, canon)
+                    expected_domain, canon, signature_cache)
         for proof in proofs
     ]
 
@@ -190,6 +198,7 @@ def _verify_one(
     expected_challenge: str | None,
     expected_domain: str | None,
     canon: Canonicalizer,
+    signature_cache: MutableMapping[bytes, bool] | None = None,
 ) -> ProofCheck:
     def fail(reason: str, code: str = "proof") -> ProofCheck:
         vm = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
@@ -260,6 +269,13 @@ def _verify_one(
             return fail("previousProof names a proof that is not in the document")
         if len(secured["proof"]) == 1:
             secured["proof"] = secured["proof"][0]
+    cache_key = None
+    if signature_cache is not None:
+        # Exactly these bytes (document, proof options, signature) and this key: the answer cannot change.
+        text = json.dumps([secured, config, value], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        cache_key = hashlib.sha256(text.encode("utf-8") + b"\x00" + key.raw).digest()
+        if signature_cache.get(cache_key) is True:
+            return ProofCheck(True, vm, "the signature is valid", proof)
     try:
         data = _hash_data(secured, config, canon)
     except CanonicalizationError as exc:
@@ -268,4 +284,6 @@ def _verify_one(
         return fail(str(exc))
     if not key.verify(signature, data):
         return fail("the signature does not match the credential: it was altered or signed by another key")
+    if cache_key is not None and signature_cache is not None:
+        signature_cache[cache_key] = True
     return ProofCheck(True, vm, "the signature is valid", proof)

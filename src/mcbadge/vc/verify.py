@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -182,7 +182,9 @@ class _Verifier:
         canonicalizer: Canonicalizer,
         evidence_files: Iterable[bytes],
         expected_purpose: str,
+        status_list_cache: MutableMapping[bytes, bool] | None = None,
     ) -> None:
+        self.status_list_cache = status_list_cache
         self.resolver = resolver
         self.status_fetcher = status_fetcher
         self.now = now
@@ -406,7 +408,8 @@ class _Verifier:
         if list_issuer != issuer:
             return f"it was issued by {list_issuer}, not by the credential's issuer {issuer}"
         results = data_integrity.verify_proofs(
-            list_credential, self.key_resolver(issuer), now=self.now, canonicalizer=self.canon
+            list_credential, self.key_resolver(issuer), now=self.now, canonicalizer=self.canon,
+            signature_cache=self.status_list_cache,
         )
         if not results:
             return "it is not signed"
@@ -491,15 +494,18 @@ def verify(
     evidence_files: Iterable[bytes] = (),
     expected_purpose: str = "assertionMethod",
     check_schema: bool = True,
+    status_list_cache: MutableMapping[bytes, bool] | None = None,
 ) -> VerificationReport:
     """Verify a credential (a dict, JSON text, a compact VC-JWT, or an EnvelopedVerifiableCredential).
 
     Never raises for a bad credential: the report says what failed. ``now`` must be timezone-aware.
+    ``status_list_cache`` (a bounded mapping the caller keeps across calls) lets the signatures of status
+    lists, which every credential of an issuer shares, be checked once (see ``verify_proofs``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     v = _Verifier(resolver, status_fetcher, now, canonicalizer or default_canonicalizer(),
-                  evidence_files, expected_purpose)
+                  evidence_files, expected_purpose, status_list_cache)
     doc, token, fmt = _parse(credential)
     if doc is None and token is None and fmt == "enveloped":
         v.add("parse", Outcome.FAILED,

@@ -701,7 +701,8 @@ def verify_presentation(services: Services, body: VerifyPresentationRequest,
     for credential in _as_list(presentation.get("verifiableCredential")) if presentation.get(
             "verifiableCredential") is not None else []:
         report = verify(credential, resolver=services.resolver, status_fetcher=fetch_status, now=now,
-                        canonicalizer=contexts.canonicalizer_for(credential))
+                        canonicalizer=contexts.canonicalizer_for(credential),
+                        status_list_cache=services.status_list_cache)
         credential_results.append(_credential_result(report, credential))
     verified = not problems and all(r["verified"] for r in credential_results)
     result: dict[str, Any] = {

@@ -161,7 +161,8 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
     if badge is None:
         return _page(request, "not_found.html", status=404, headers=headers)
     now = datetime.now(timezone.utc)
-    report = verify(badge.value, resolver=services.resolver, status_fetcher=service.status_fetcher(services), now=now)
+    report = verify(badge.value, resolver=services.resolver, status_fetcher=service.status_fetcher(services), now=now,
+                    status_list_cache=services.status_list_cache)
     content = credential_view(badge.document, show_evidence_links=badge.show_evidence, format=badge.format,
                               earner_name=badge.earner_name or None)
     base = services.settings.public_base_url

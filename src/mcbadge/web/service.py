@@ -189,6 +189,7 @@ def verify_input(services: Services, given: CredentialInput, evidence_files: lis
     """Verify with the application's resolver and this service's status lists; a non-credential is an input
     error (the visitor gave something else), anything else is a report."""
     report = verify(given.value, resolver=services.resolver, status_fetcher=status_fetcher(services),
+                    status_list_cache=services.status_list_cache,
                     now=now or datetime.now(timezone.utc), evidence_files=evidence_files)
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
