@@ -36,7 +36,6 @@ from ..db.vcapi_models import IssuedCredential, VcApiStatusEntry, VcApiStatusLis
 from ..errors import Conflict, Invalid, NotFound
 from ..features import audit, transaction
 from ..vc import data_integrity
-from ..vc.canon import Canonicalizer
 from ..vc.contexts import CREDENTIALS_V1, CREDENTIALS_V2, DATA_INTEGRITY_V2
 from ..vc.data_integrity import parse_datetime, sign_credential
 from ..vc.dids import DidResolver

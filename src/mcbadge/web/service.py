@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -25,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from ..api.deps import Services
 from ..db.models import Credential, Issuer, Person
-from ..status import service as status_service
 from ..vc import baking
 from ..vc.errors import CredentialError
 from ..vc.verify import Outcome, StatusFetcher, VerificationReport, verify
@@ -66,37 +64,12 @@ class CredentialInput:
 # -- fetching ----------------------------------------------------------------------------------------------
 
 
-def _remote_fetch_json(services: Services) -> Callable[[str], Any] | None:
-    """The guarded outbound client's ``fetch_json``, when the application has one (``Services.outbound``)."""
-    outbound = getattr(services, "outbound", None)
-    fetch = getattr(outbound, "fetch_json", None)
-    return fetch if callable(fetch) else None
-
-
-def _status_path(services: Services) -> re.Pattern[str]:
-    base = re.escape(services.settings.public_base_url)
-    return re.compile(base + r"/issuers/(?P<slug>[a-z0-9-]{1,64})/status/(?P<purpose>[a-z]{1,32})/(?P<seq>[0-9]{1,9})")
-
-
 def status_fetcher(services: Services) -> StatusFetcher:
-    """The application's status fetcher (``Services.status_fetcher``: own lists from the database, others
-    through the guarded client, cached); without one, this service's own lists from the database and
-    anything else "could not be checked"."""
-    configured = getattr(services, "status_fetcher", None)
-    if configured is not None:
-        return configured  # type: ignore[no-any-return]
-    pattern = _status_path(services)
+    """The same status fetcher as the verification API: VC API lists and this service's lists from the
+    database, other sites' lists through the guarded client (cached)."""
+    from ..vcapi import service as vcapi  # the VC API package imports api modules
 
-    def fetch(url: str) -> Mapping[str, Any]:
-        match = pattern.fullmatch(url)
-        if match is None:
-            raise LookupError(f"this service does not fetch status lists from other sites ({url})")
-        with services.sessions() as session:
-            return status_service.signed_list(
-                session, slug=match["slug"], purpose=match["purpose"], seq=int(match["seq"]),
-                keystore=services.keystore, public_base_url=services.settings.public_base_url)
-
-    return fetch
+    return vcapi.status_fetcher(services)
 
 
 def _own_credential_id(services: Services, url: str) -> uuid.UUID | None:
@@ -128,12 +101,8 @@ def read_credential_url(services: Services, url: str) -> CredentialInput:
             if credential is None or not credential.public or credential.document is None:
                 raise PageInputError("There is no public credential at that address on this service.", 404)
             return CredentialInput(_public_json(credential), f"the address {url}")
-    remote = _remote_fetch_json(services)
-    if remote is None:
-        raise PageInputError("This service cannot fetch credentials from other sites yet: download the "
-                             "credential and upload the file instead.", 422)
     try:
-        value = remote(url)
+        value = services.outbound.fetch_json(url)
     except Exception as exc:  # noqa: BLE001 - refused by the guard or failed: both are the visitor's news
         raise PageInputError(f"The credential could not be fetched from {url}: {exc}.", 422) from None
     return CredentialInput(value, f"the address {url}")
