@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,28 @@ def _free_socket() -> socket.socket:
     return sock
 
 
+@contextmanager
+def serve(app: FastAPI, sock: socket.socket) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on the bound loopback ``sock`` in a thread; yields the base URL.
+
+    On exit the server stops, the socket closes and the app's database engine is disposed."""
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        app.state.engine.dispose()
+
+
 _DATABASE_NAMES = itertools.count(1)
 
 
@@ -96,22 +119,8 @@ def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     live_settings = make_settings(tmp_path, public_base_url=f"http://127.0.0.1:{port}", port=port,
                                   database_url=database_url)
     app = create_app(live_settings)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield LiveServer(app, live_settings, f"http://127.0.0.1:{port}")
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        app.state.engine.dispose()
+    with serve(app, sock) as base_url:
+        yield LiveServer(app, live_settings, base_url)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ in one transaction and returns their API keys. Objects stay usable after commit 
 from __future__ import annotations
 
 import copy
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -260,28 +257,13 @@ def assess(client: httpx.Client, world: World, submission_id: str, who: str, sco
 
 @contextmanager
 def live_server(settings: Settings) -> Iterator[tuple[Any, str]]:
-    """``create_app(settings)`` served by uvicorn on ``settings.port`` (loopback); yields its base URL.
+    """``create_app(settings)`` served by uvicorn on a free loopback port; yields the app and its base URL.
 
     For tests that need settings the shared ``server`` fixture does not take (small upload limits) or a
     server shared by a whole module (the access matrix).
     """
-    import socket
+    from .conftest import _free_socket, serve
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
     app = create_app(settings)
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield app, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve(app, _free_socket()) as base_url:
+        yield app, base_url
