@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,29 @@ def test_rotation_makes_a_new_signing_key_and_keeps_the_old_ones_listed(tmp_path
         method = find_verification_method(document, pair.verification_method)
         assert method.public_key == pair.public_key
         assert "assertionMethod" in method.relationships
+
+
+def test_key_ids_see_a_rotation_made_by_another_process(tmp_path: Path) -> None:
+    # The service remembers each issuer's key listing (verification asks for it every time); a rotation
+    # made elsewhere (``mcbadge rotate-key`` is another process, with its own Keystore) must still show.
+    service = Keystore(tmp_path, None)
+    Keystore(tmp_path, b"correct horse").load_or_create(SLUG, DID)
+    issuer_dir = tmp_path / SLUG
+    settled = time.time_ns() - 10_000_000_000
+    os.utime(issuer_dir, ns=(settled, settled))  # as if created long ago: the listing is remembered
+    assert service.key_ids(SLUG) == ("key-1",)
+    assert service.key_ids(SLUG) == ("key-1",)
+    Keystore(tmp_path, b"correct horse").rotate(SLUG)
+    assert service.key_ids(SLUG) == ("key-1", "key-2")
+    # A change in the same coarse timestamp tick as the remembered listing is not missed either: a
+    # listing made less than a second after the directory changed is not remembered.
+    os.utime(issuer_dir, ns=(time.time_ns(), time.time_ns()))
+    stamp = issuer_dir.stat().st_mtime_ns
+    assert service.key_ids(SLUG) == ("key-1", "key-2")
+    Keystore(tmp_path, b"correct horse").rotate(SLUG)
+    os.utime(issuer_dir, ns=(stamp, stamp))  # the third key appeared without moving the timestamp
+    assert service.key_ids(SLUG) == ("key-1", "key-2", "key-3")
+    assert service.key_ids("no-such-issuer") == ()
 
 
 def test_issuers_are_kept_apart_and_slugs_cannot_escape_the_directory(tmp_path: Path) -> None:

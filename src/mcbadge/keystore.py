@@ -31,6 +31,7 @@ import re
 import secrets
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 PASSPHRASE_FILE = ".passphrase"
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _KEY_FILE_RE = re.compile(r"^key-([1-9][0-9]{0,5})\.pem$")
+_SETTLED_NS = 1_000_000_000
 
 
 class KeystoreError(Exception):
@@ -146,6 +148,7 @@ class Keystore:
         self._passphrase: bytes | None = passphrase if isinstance(passphrase, bytes) else None
         self._cache: dict[tuple[str, int], Ed25519PrivateKey] = {}
         self._lock = threading.Lock()
+        self._listings: dict[str, tuple[int, tuple[str, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"Keystore({str(self._dir)!r}, passphrase=<redacted>)"
@@ -170,11 +173,27 @@ class Keystore:
         return out
 
     def key_ids(self, issuer_slug: str) -> tuple[str, ...]:
-        """The issuer's key ids (``key-1``, …), oldest first, from the directory listing alone (cheap)."""
+        """The issuer's key ids (``key-1``, …), oldest first, from the directory listing alone (cheap).
+
+        Every verification asks for them (is the issuer's DID document still current?), so the listing is
+        remembered with the directory's modification time and redone only when that moves: one ``stat``
+        instead of a listing. A rotation, in this process or another (``mcbadge rotate-key``), links a new
+        file into the directory, which updates its modification time. Timestamps are coarse (a few ms), so
+        a listing made within a second of the last change is not trusted to be the final one (as git does
+        with "racily clean" files): it is redone until the directory has been still for a second.
+        """
         try:
-            return tuple(f"key-{n}" for n in self._numbers(issuer_slug))
-        except KeystoreError:
+            directory = self._issuer_dir(issuer_slug)
+            stamp = directory.stat().st_mtime_ns
+        except (KeystoreError, OSError):
             return ()
+        cached = self._listings.get(issuer_slug)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        ids = tuple(f"key-{n}" for n in self._numbers(issuer_slug))
+        if time.time_ns() - stamp > _SETTLED_NS:
+            self._listings[issuer_slug] = (stamp, ids)
+        return ids
 
     def public_keys(self, issuer_slug: str) -> list[PublicKey]:
         """The issuer's public keys, oldest first (the last is the signing key); [] when it has none."""

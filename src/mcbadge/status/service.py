@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..db.session import read_only
@@ -204,6 +204,14 @@ def set_bit(
     return True
 
 
+_REVISION_QUERY = (
+    select(StatusList.revision, StatusList.signed_revision)
+    .join(Issuer, Issuer.id == StatusList.issuer_id)
+    .where(Issuer.slug == bindparam("slug"), StatusList.purpose == bindparam("purpose"),
+           StatusList.seq == bindparam("seq"))
+)
+
+
 def list_revision(session: Session, *, slug: str, purpose: str, seq: int) -> int | None:
     """The revision of a list that is signed and up to date (None when it is unknown or must be re-signed)."""
     try:
@@ -211,10 +219,10 @@ def list_revision(session: Session, *, slug: str, purpose: str, seq: int) -> int
     except ValueError:
         return None
     with read_only(session):
-        row = session.execute(
-            select(StatusList.revision, StatusList.signed_revision)
-            .join(Issuer, Issuer.id == StatusList.issuer_id)
-            .where(Issuer.slug == slug, StatusList.purpose == status_purpose, StatusList.seq == seq)
+        # Core, on the session's connection, with a statement built once: every verification of one of
+        # this service's credentials asks this for each of its status entries.
+        row = session.connection().execute(
+            _REVISION_QUERY, {"slug": slug, "purpose": status_purpose, "seq": seq}
         ).first()
     if row is None or row.signed_revision != row.revision:
         return None

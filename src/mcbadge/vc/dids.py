@@ -622,8 +622,8 @@ class DidResolver:
         # put a file at that URL could make this DID stand for another identity.
         if document.get("id") != did:
             raise DidResolutionError(f"DID document at {url} has id {document.get('id')!r}, expected {did!r}")
-        document = copy.deepcopy(document)
         if self._cache is not None:
+            document = copy.deepcopy(document)  # the fetcher's object stays the fetcher's
             self._cache.put(did, document)
         return document
 
@@ -638,4 +638,7 @@ class DidResolver:
         did, fragment = split_did_url(did_url)
         if fragment is None and did.startswith("did:key:"):
             did_url = f"{did}#{did[len('did:key:'):]}"
+        if did.startswith("did:web:"):
+            # Read-only use of the document: no defensive copy (``resolve`` gives callers their own).
+            return find_verification_method(self._resolve_web(did), did_url)
         return find_verification_method(self.resolve(did), did_url)

@@ -33,7 +33,7 @@ from typing import Any
 from . import data_integrity, evidence, jwt, models, schema, status_list
 from .canon import Canonicalizer, default_canonicalizer
 from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
-from .dids import DidResolver
+from .dids import DidResolver, VerificationMethod
 from .errors import CanonicalizationError, CredentialError, DidResolutionError, JwtKeyError
 from .keys import PublicKey
 
@@ -192,15 +192,30 @@ class _Verifier:
         self.evidence_files = list(evidence_files)
         self.expected_purpose = expected_purpose
         self.checks: list[Check] = []
+        # One verification names the issuer's key up to four times (the proof, its attribution, each
+        # status list's proof): resolve it once. A new verification resolves afresh.
+        self._methods: dict[str, VerificationMethod | CredentialError] = {}
 
     def add(self, code: str, outcome: Outcome, message: str, **details: Any) -> None:
         self.checks.append(Check(code, outcome, message, details))
 
     # -- key binding --------------------------------------------------------------------------------
 
+    def method(self, vm: str) -> VerificationMethod:
+        found = self._methods.get(vm)
+        if found is None:
+            try:
+                found = self.resolver.resolve_verification_method(vm)
+            except CredentialError as exc:
+                found = exc
+            self._methods[vm] = found
+        if isinstance(found, CredentialError):
+            raise found
+        return found
+
     def key_resolver(self, issuer: str | None) -> Callable[[str, str], PublicKey]:
         def resolve(vm: str, purpose: str) -> PublicKey:
-            method = self.resolver.resolve_verification_method(vm)
+            method = self.method(vm)
             if purpose not in method.relationships:
                 raise DidResolutionError(
                     f"the key {vm} is not listed for {purpose} in its controller's DID document"
@@ -314,7 +329,7 @@ class _Verifier:
 
     def _controller(self, verification_method: str) -> str | None:
         try:
-            return self.resolver.resolve_verification_method(verification_method).controller
+            return self.method(verification_method).controller
         except CredentialError:
             return None
 
