@@ -342,7 +342,13 @@ async function bench(req) {
     await sign(req, {suite, documentLoader});
     await verify(verifyReq, {documentLoader});
   }
-  const s = await timeLoop(() => sign(req, {suite, documentLoader}), seconds);
+  // signSeconds: 0 times verification only (bench/bench_verify_http.py).
+  const signSeconds = req.signSeconds ?? seconds;
+  if(typeof signSeconds !== 'number' || !(signSeconds >= 0) || signSeconds > 600) {
+    throw new TypeError('"signSeconds" must be a number in [0, 600].');
+  }
+  const s = signSeconds === 0 ? {opsPerS: null, n: 0} :
+    await timeLoop(() => sign(req, {suite, documentLoader}), signSeconds);
   const v = await timeLoop(async () => {
     const r = await verify(verifyReq, {documentLoader});
     if(!r.verified) {

@@ -226,10 +226,11 @@ class NodeReference:
         documents: dict[str, Any] | None = None,
         seconds: float = 5.0,
         check_issuer: bool = True,
+        sign_seconds: float | None = None,
     ) -> dict[str, Any]:
-        """Sign for ~``seconds``, then verify for ~``seconds`` (one core).
+        """Sign for ~``sign_seconds`` (default ``seconds``; 0 skips it), then verify for ~``seconds`` (one core).
 
-        Returns ``sign_ops_per_s``, ``verify_ops_per_s``, ``sign_n``, ``verify_n``.
+        Returns ``sign_ops_per_s`` (None when skipped), ``verify_ops_per_s``, ``sign_n``, ``verify_n``.
         """
         req = {
             "cmd": "bench",
@@ -239,6 +240,7 @@ class NodeReference:
             ),
             "documents": documents or {},
             "seconds": seconds,
+            "signSeconds": seconds if sign_seconds is None else sign_seconds,
             "checkIssuer": check_issuer,
         }
         return self.request(req, timeout=2 * seconds + DEFAULT_TIMEOUT_S)

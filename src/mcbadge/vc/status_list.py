@@ -25,6 +25,7 @@ another size is rejected with a ``StatusListError`` rather than read wrongly.
 from __future__ import annotations
 
 import base64
+import functools
 import binascii
 import gzip
 import random
@@ -506,8 +507,16 @@ def check_status(
     if not isinstance(encoded, str):
         raise StatusListError("status list credentialSubject encodedList must be a string")
 
-    bits = BitstringStatusList.decode(encoded, max_bytes=max_bytes, min_length=min_length)
+    bits = BitstringStatusList.from_bytes(_decoded_list(encoded, max_bytes, min_length), min_length=min_length)
     return StatusResult(purpose=purpose, index=index, set=bits.get(index))
+
+
+@functools.lru_cache(maxsize=32)
+def _decoded_list(encoded: str, max_bytes: int, min_length: int) -> bytes:
+    """The bits of an ``encodedList``, remembered: every credential of an issuer names the same few lists,
+    so a verifier sees the same string again and again (a 16 KiB gunzip each time otherwise). Kept as
+    immutable ``bytes``: a caller's list is a copy and cannot change what is remembered."""
+    return BitstringStatusList.decode(encoded, max_bytes=max_bytes, min_length=min_length).to_bytes()
 
 
 _SYSTEM_RANDOM: random.Random = secrets.SystemRandom()

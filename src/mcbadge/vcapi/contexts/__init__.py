@@ -32,7 +32,8 @@ __all__ = ["ContextPolicy", "available", "context_policy", "parse_names"]
 _PACKAGE_DIR = resources.files(__name__)
 
 
-def _provenance() -> list[dict[str, Any]]:
+@functools.lru_cache(maxsize=1)
+def _provenance() -> list[dict[str, Any]]:  # a packaged file: read once, not on every verification
     return json.loads((_PACKAGE_DIR / "PROVENANCE.json").read_text("utf-8"))["contexts"]
 
 
