@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -43,6 +44,7 @@ STATUS_LIST_MAX_BYTES = 1024 * 1024
 """A 131,072-entry list is 16 KiB raw, a few KiB compressed; multi-bit lists and proofs stay far below 1 MiB."""
 
 
+@functools.lru_cache(maxsize=1024)  # asked for the same few URLs on every verification; a pure function
 def _origin(url: str) -> tuple[str, int]:
     parsed = httpx.URL(url)
     return parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated
 
 from cachetools import LRUCache
 from fastapi import Depends, Request
@@ -20,8 +18,6 @@ from ..resolution import StatusListFetcher, service_resolver
 from ..vc.dids import DidResolver
 
 __all__ = ["Services", "ServicesDep", "SessionDep", "build_services", "fetch_policy"]
-
-_OWN_STATUS_PATH = re.compile(r"^/issuers/([a-z0-9-]{1,64})/status/([a-z]{1,32})/([0-9]{1,10})$")
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -56,30 +52,11 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
     outbound = OutboundClient(fetch_policy(settings))
     resolver = service_resolver(outbound, local=LocalIssuerDocuments(keystore, base), own_base_url=base)
 
-    signed_lists: dict[str, tuple[int, dict[str, Any]]] = {}
+    from ..status.own_lists import OwnStatusLists  # the status package imports this module
 
-    def own_status_list(url: str) -> dict[str, Any]:
-        # This service's own lists come from its database: no request to itself. The signed list (~20 KB
-        # of JSON) is re-read only when its revision moved, so a revocation shows at once and an unchanged
-        # list costs one small query.
-        from ..status import service as status_service  # the status package imports this module
-
-        match = _OWN_STATUS_PATH.match(urlsplit(url).path)
-        if match is None or not url.startswith(base.rstrip("/") + "/"):
-            raise LookupError("no such status list on this service")
-        slug, purpose, seq = match.group(1), match.group(2), int(match.group(3))
-        with sessions() as session:
-            revision = status_service.list_revision(session, slug=slug, purpose=purpose, seq=seq)
-            cached = signed_lists.get(url)
-            if revision is not None and cached is not None and cached[0] == revision:
-                return cached[1]
-            signed = status_service.signed_list(session, slug=slug, purpose=purpose, seq=seq,
-                                                keystore=keystore, public_base_url=base.rstrip("/"))
-            if revision is not None:
-                signed_lists[url] = (revision, signed)
-            return signed
-
-    status_fetcher = StatusListFetcher(outbound, local=own_status_list, own_base_url=base)
+    # This service's own lists come from its database: no request to itself.
+    own_lists = OwnStatusLists(sessions, sessions.kw["bind"], keystore, base)
+    status_fetcher = StatusListFetcher(outbound, local=own_lists, own_base_url=base)
     return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,
                     outbound=outbound, resolver=resolver, status_fetcher=status_fetcher,
                     status_list_cache=LRUCache(maxsize=1024))

@@ -15,10 +15,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_sessionmaker", "read_only", "transaction"]
+__all__ = ["make_engine", "make_sessionmaker", "transaction"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-READ_ONLY = "mcbadge_read_only"
 
 
 def make_engine(database_url: str, *, echo: bool = False) -> Engine:
@@ -53,31 +52,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
-        # A transaction marked read-only (see ``read_only``) takes no write lock, so readers never queue
-        # behind writers or each other; every other one takes the write lock up front.
-        if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN DEFERRED")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Take the write lock up front: a transaction that reads and then writes could otherwise fail
+        # with SQLITE_BUSY instead of waiting. (Verification's hot read, own_lists, is a bare SELECT on a
+        # DBAPI connection: autocommit, no lock.)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def read_only(session: Session) -> Iterator[Session]:
-    """A transaction that only reads: on SQLite it takes no write lock (plain ``BEGIN``); ends at the block's end.
-
-    Use it for hot read paths (verification); anything that writes must use an ordinary transaction.
-    """
-    if session.in_transaction():
-        session.commit()
-    session.connection(execution_options={READ_ONLY: True})
-    try:
-        yield session
-    finally:
-        session.rollback()
 
 
 @contextmanager

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..db.session import read_only
 from ..db.models import Credential, Issuer, StatusList, StatusPurpose, utcnow
 from ..errors import NotFound
 from ..keystore import Keystore
@@ -202,31 +201,6 @@ def set_bit(
     status_list.revision = status_list.revision + 1
     _sign(status_list, issuer, keystore, public_base_url)
     return True
-
-
-_REVISION_QUERY = (
-    select(StatusList.revision, StatusList.signed_revision)
-    .join(Issuer, Issuer.id == StatusList.issuer_id)
-    .where(Issuer.slug == bindparam("slug"), StatusList.purpose == bindparam("purpose"),
-           StatusList.seq == bindparam("seq"))
-)
-
-
-def list_revision(session: Session, *, slug: str, purpose: str, seq: int) -> int | None:
-    """The revision of a list that is signed and up to date (None when it is unknown or must be re-signed)."""
-    try:
-        status_purpose = StatusPurpose(purpose)
-    except ValueError:
-        return None
-    with read_only(session):
-        # Core, on the session's connection, with a statement built once: every verification of one of
-        # this service's credentials asks this for each of its status entries.
-        row = session.connection().execute(
-            _REVISION_QUERY, {"slug": slug, "purpose": status_purpose, "seq": seq}
-        ).first()
-    if row is None or row.signed_revision != row.revision:
-        return None
-    return row.revision
 
 
 def signed_list(

@@ -7,6 +7,8 @@ calls to write it encrypted to disk. Everything that signs takes a ``Signer``, s
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -32,10 +34,21 @@ def multibase_b58_encode(data: bytes) -> str:
 def multibase_b58_decode(value: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("z"):
         raise KeyFormatError("expected a multibase base58btc value starting with 'z'")
+    if len(value) > 128:  # keys and signatures are far shorter: not remembered, never a cache filler
+        return _b58_decode(value)
+    return _b58_decode_short(value)
+
+
+def _b58_decode(value: str) -> bytes:
     try:
         return base58.b58decode(value[1:])
     except ValueError as exc:
         raise KeyFormatError(f"not valid base58btc: {exc}") from None
+
+
+# The same few keys and status-list signatures are decoded on every verification, and pure-Python base58
+# costs ~40 µs a value; results are immutable bytes.
+_b58_decode_short = functools.lru_cache(maxsize=256)(_b58_decode)
 
 
 @dataclass(frozen=True)
