@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from mcbadge.api import create_app
 from mcbadge.credentials import service as credentials
 from mcbadge.db.models import AuditEvent, Credential, Role, StatusList, StatusPurpose
 from mcbadge.vc.status_list import BitstringStatusList
@@ -94,6 +95,34 @@ def test_revocation_is_visible_at_the_next_fetch(server: LiveServer, client: htt
     with server.app.state.services.sessions() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "credential.revoked")).one()
         assert event.detail == {"reason": "Evidence was plagiarised"} and event.actor_id == tenant.admin.id
+
+
+def test_the_service_verifier_sees_a_revocation_another_process_made(
+    server: LiveServer, client: httpx.Client, tenant: Tenant
+) -> None:
+    # The verifier keeps its own signed lists in memory and re-reads one only when its revision moves; a
+    # revocation committed by another worker (here: a second app on the same database and keys) must show
+    # at this worker's very next verification, not after a cache expires.
+    [submission_id] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
+    body = _award(client, tenant, submission_id)
+
+    def verify_here() -> dict:
+        response = client.post("/verify", json=body["credential"])
+        assert response.status_code == 200, response.text
+        return {c["code"]: c for c in response.json()["checks"]}
+
+    assert verify_here()["status"]["outcome"] == "passed"
+    assert verify_here()["status"]["outcome"] == "passed"  # now served from the worker's memory
+    other_worker = create_app(server.settings)
+    try:
+        services = other_worker.state.services
+        with services.sessions() as session:
+            credentials.revoke(session, services, issuer_id=tenant.issuer.id, actor_id=tenant.admin.id,
+                               credential_id=uuid.UUID(body["id"]), reason="withdrawn by the district")
+    finally:
+        other_worker.state.engine.dispose()
+    status = verify_here()["status"]
+    assert status["outcome"] == "failed" and "revoked" in status["message"]
 
 
 def test_suspend_and_reinstate_round_trip(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
