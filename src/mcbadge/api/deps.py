@@ -62,7 +62,9 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
                     status_list_cache=LRUCache(maxsize=1024))
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request
+    # (about as costly as the rest of the framework's work) for one attribute read.
     return request.app.state.services
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -32,13 +32,13 @@ CACHE_MAX_AGE_SECONDS = 300
 router = APIRouter(tags=["vc-api"])
 
 
-def _caller(scope: str) -> Callable[..., service.Caller]:
+def _caller(scope: str) -> Callable[..., Awaitable[service.Caller]]:
     """The dependency admitting an OAuth 2.0 access token with ``scope`` (client credentials, for servers), or
     an API key of an admin or integrator of the issuer; either way the caller issues as that issuer."""
     guard = require_scopes(scope, api_key_roles=(Role.ADMIN, Role.INTEGRATOR))
 
     # A default, not an annotation: annotations are strings here and cannot name this local.
-    def dependency(principal: TokenPrincipal = Depends(guard)) -> service.Caller:  # noqa: B008
+    async def dependency(principal: TokenPrincipal = Depends(guard)) -> service.Caller:  # noqa: B008 - async: no thread hop
         return service.Caller(principal.issuer_id, principal.issuer_slug, principal.person_id)
 
     dependency.__name__ = f"vc_api_caller_{scope.rsplit('.', 1)[-1]}"
