@@ -79,7 +79,7 @@ def main() -> None:
                                   stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
             credential = wait_for(Path(tmp) / "credential.json", port)
-            rounds(port, credential, args)
+            rounds(port, credential, args, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -105,7 +105,13 @@ class HttpFigures:
     requests: int
 
 
-def rounds(port: int, credential: dict, args: argparse.Namespace) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rounds(port: int, credential: dict, args: argparse.Namespace, server_pid: int) -> None:
     print(f"credential: {len(json.dumps(credential))} bytes; {args.clients} clients, keep-alive; "
           f"server: one uvicorn worker (one process); {args.rounds} rounds of {args.seconds:.0f} s + {args.seconds:.0f} s")
     body = json.dumps({"verifiableCredential": credential}).encode()
@@ -118,9 +124,12 @@ def rounds(port: int, credential: dict, args: argparse.Namespace) -> None:
     ratios: list[float] = []
     try:
         for number in range(1, args.rounds + 1):
+            cpu_before = cpu_seconds(server_pid)
             http = http_round(url, body, args.seconds, args.clients)
+            cpu_ms = (cpu_seconds(server_pid) - cpu_before) / http.requests * 1000
             line = (f"  round {number}: mcbadge POST /credentials/verify {http.rate:7.1f} req/s  "
-                    f"p50 {http.p50_ms:5.1f} ms  p99 {http.p99_ms:5.1f} ms  ({http.requests} requests, all verified)")
+                    f"p50 {http.p50_ms:5.1f} ms  p99 {http.p99_ms:5.1f} ms  server CPU {cpu_ms:.2f} ms/request  "
+                    f"({http.requests} requests, all verified)")
             if not node.unavailable:
                 node_rate = node.verify_rate(args.seconds)
                 ratios.append(http.rate / node_rate)

@@ -267,6 +267,23 @@ def test_did_web_resolution_through_injected_fetcher() -> None:
     assert resolver.resolve(DID)["verificationMethod"]
 
 
+def test_a_remembered_method_follows_changes_to_its_document() -> None:
+    # The resolver remembers decoded methods; the issuer's current document always decides.
+    old, new = Ed25519KeyPair.generate(), Ed25519KeyPair.generate()
+    served = {DID_URL: did_web_document(DID, [old.public_key], key_ids=["key-1"])}
+    resolver = DidResolver(fetch_json=lambda url: json.loads(json.dumps(served[url])))
+    assert resolver.resolve_verification_method(f"{DID}#key-1").public_key == old.public_key
+    assert resolver.resolve_verification_method(f"{DID}#key-1").public_key == old.public_key
+    served[DID_URL] = did_web_document(DID, [new.public_key], key_ids=["key-1"])  # same id, another key
+    assert resolver.resolve_verification_method(f"{DID}#key-1").public_key == new.public_key
+    served[DID_URL]["assertionMethod"] = []  # withdrawn from assertionMethod
+    assert resolver.resolve_verification_method(f"{DID}#key-1").relationships == {"authentication"}
+    served[DID_URL]["verificationMethod"] = []
+    served[DID_URL]["authentication"] = []
+    with pytest.raises(DidResolutionError, match="not in the DID document"):
+        resolver.resolve_verification_method(f"{DID}#key-1")
+
+
 def test_did_web_without_fetcher() -> None:
     with pytest.raises(DidResolutionError, match="needs a fetcher"):
         DidResolver().resolve(DID)

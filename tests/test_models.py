@@ -33,7 +33,12 @@ from mcbadge.vc.models import (
     identity_object,
     rubric_outcome,
 )
-from mcbadge.vc.schema import SchemaProblem, validate_achievement_credential, validate_endorsement_credential
+from mcbadge.vc.schema import (
+    SchemaProblem,
+    validate_achievement_credential,
+    validate_credential_status,
+    validate_endorsement_credential,
+)
 
 from .factories import CRITERIA, LEVELS, SUBJECT_EMAIL, rich_credential
 
@@ -105,6 +110,17 @@ def test_broken_credential_yields_readable_problems() -> None:
     assert "credentialSubject.achievement.type: must contain 'Achievement'" in rendered
     # allOf repeats the credential ``type`` complaint per branch; it is reported once.
     assert len(rendered) == len(set(rendered))
+
+
+def test_a_status_entry_alone_is_checked_as_in_a_credential() -> None:
+    entry = rich_credential()["credentialStatus"]
+    assert validate_credential_status(entry) == []
+    in_credential = validate_achievement_credential({**rich_credential(), "credentialStatus": {**entry, "type": 7}})
+    alone = validate_credential_status({**entry, "type": 7})
+    assert [str(p) for p in alone] == [str(p) for p in in_credential] == [
+        "credentialStatus.type: must be of type 'string', got 7"]
+    assert [str(p) for p in validate_credential_status("not an object")] == [
+        "credentialStatus: must be of type 'object', got \"not an object\""]
 
 
 def test_problem_messages_do_not_dump_large_values() -> None:

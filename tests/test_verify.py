@@ -295,8 +295,11 @@ def test_each_of_several_status_entries_is_checked_against_the_schema(world):
     world.documents[STATUS_URL]  # the revocation list exists; the suspension entry points at the same URL
     assert world.verify(sign_credential(unsigned, world.key)).check("schema").outcome is Outcome.PASSED
     unsigned["credentialStatus"] = [entry, {"type": "BitstringStatusListEntry"}]
-    report = world.verify(sign_credential(unsigned, world.key))
-    assert report.check("schema").outcome is Outcome.FAILED
+    schema_check = world.verify(sign_credential(unsigned, world.key)).check("schema")
+    assert schema_check.outcome is Outcome.FAILED
+    assert schema_check.details["problems"] == ["credentialStatus: 'id' is a required property"]
+    unsigned["credentialStatus"] = [{"type": "BitstringStatusListEntry"}, entry]  # the first one, too
+    assert world.verify(sign_credential(unsigned, world.key)).check("schema").outcome is Outcome.FAILED
 
 
 def test_status_list_signatures_are_checked_once_but_their_keys_every_time(world):

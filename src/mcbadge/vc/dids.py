@@ -526,6 +526,9 @@ def find_verification_method(document: Mapping[str, Any], did_url: str) -> Verif
 # --------------------------------------------------------------------------------------------------
 
 
+_MAX_REMEMBERED_METHODS = 1024
+
+
 class DocumentCache(Protocol):
     """Where a :class:`DidResolver` keeps fetched did:web documents."""
 
@@ -589,6 +592,10 @@ class DidResolver:
     ) -> None:
         self._fetch_json = fetch_json
         self._cache = cache
+        # did URL -> (the document it was found in, the method): decoding a key is the costly part of
+        # finding a method, and verifiers ask for the same few issuers' keys over and over. An entry is
+        # used only while the freshly resolved document still equals the one it came from.
+        self._methods: dict[str, tuple[Mapping[str, Any], VerificationMethod]] = {}
 
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document of ``did`` (a plain DID, no fragment). Raises DidResolutionError."""
@@ -638,7 +645,13 @@ class DidResolver:
         did, fragment = split_did_url(did_url)
         if fragment is None and did.startswith("did:key:"):
             did_url = f"{did}#{did[len('did:key:'):]}"
-        if did.startswith("did:web:"):
-            # Read-only use of the document: no defensive copy (``resolve`` gives callers their own).
-            return find_verification_method(self._resolve_web(did), did_url)
-        return find_verification_method(self.resolve(did), did_url)
+        document = self._resolve_web(did) if did.startswith("did:web:") else self.resolve(did)
+        # Read-only use of a did:web document: no defensive copy (``resolve`` gives callers their own).
+        remembered = self._methods.get(did_url)
+        if remembered is not None and remembered[0] == document:
+            return remembered[1]
+        method = find_verification_method(document, did_url)
+        if len(self._methods) >= _MAX_REMEMBERED_METHODS:
+            self._methods.clear()
+        self._methods[did_url] = (copy.deepcopy(document), method)
+        return method

@@ -113,8 +113,16 @@ def _format_checker() -> FormatChecker:
     return checker
 
 
+def _schema(name: str, definition: str | None) -> dict[str, Any]:
+    """The vendored schema ``name``, or (``definition``) just one of its ``$defs``, e.g. CredentialStatus."""
+    schema = json.loads((schema_dir() / name).read_text("utf-8"))
+    if definition is None:
+        return schema
+    return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+
+
 @cache
-def _validator(name: str) -> Draft201909Validator:
+def _validator(name: str, definition: str | None = None) -> Draft201909Validator:
     directory = schema_dir()
     registry: Registry = Registry()
     # Register every vendored schema under its $id so any cross-file $ref resolves offline, never by HTTP.
@@ -123,16 +131,15 @@ def _validator(name: str) -> Draft201909Validator:
             contents = json.loads(entry.read_text("utf-8"))
             if "$id" in contents:
                 registry = registry.with_resource(contents["$id"], Resource(contents, DRAFT201909))
-    schema = json.loads((directory / name).read_text("utf-8"))
+    schema = _schema(name, definition)
     Draft201909Validator.check_schema(schema)
     return Draft201909Validator(schema, registry=registry, format_checker=_format_checker())
 
 
 @cache
-def _fast_validator(name: str) -> jsonschema_rs.Draft201909Validator:
-    schema = json.loads((schema_dir() / name).read_text("utf-8"))
+def _fast_validator(name: str, definition: str | None = None) -> jsonschema_rs.Draft201909Validator:
     return jsonschema_rs.Draft201909Validator(
-        schema,
+        _schema(name, definition),
         formats={"date-time": _is_date_time, "date": _is_date},
         validate_formats=True,
         offline=True,  # the vendored schemas reference nothing outside themselves; never fetch
@@ -177,16 +184,20 @@ def _message(error: ValidationError) -> str:
     return error.message if len(error.message) <= 200 else error.message[:199] + "…"
 
 
-def _problems(doc: Any, schema_name: str) -> list[SchemaProblem]:
-    fast = _fast_validator(schema_name)
+def _problems(doc: Any, schema_name: str, definition: str | None = None, at: str = "") -> list[SchemaProblem]:
+    fast = _fast_validator(schema_name, definition)
     if fast.is_valid(doc):
         return []
+
+    def where(path: str) -> str:
+        return path if not at else at if path == "(document)" else f"{at}.{path}"
+
     seen: set[SchemaProblem] = set()
-    for error in _validator(schema_name).iter_errors(doc):
+    for error in _validator(schema_name, definition).iter_errors(doc):
         # "allOf" wrappers repeat the same complaint from each branch (e.g. credential ``type``); dedupe.
-        seen.add(SchemaProblem(_path(error), _message(error)))
+        seen.add(SchemaProblem(where(_path(error)), _message(error)))
     if not seen:  # the two libraries disagree: trust the stricter verdict and say what it saw
-        seen.update(SchemaProblem(".".join(map(str, e.instance_path)) or "(document)", e.message)
+        seen.update(SchemaProblem(where(".".join(map(str, e.instance_path)) or "(document)"), e.message)
                     for e in fast.iter_errors(doc))
     return sorted(seen)
 
@@ -194,6 +205,12 @@ def _problems(doc: Any, schema_name: str) -> list[SchemaProblem]:
 def validate_achievement_credential(doc: Any) -> list[SchemaProblem]:
     """Problems of ``doc`` against the OB 3.0 AchievementCredential schema; an empty list means valid."""
     return _problems(doc, ACHIEVEMENT_CREDENTIAL_SCHEMA)
+
+
+def validate_credential_status(entry: Any) -> list[SchemaProblem]:
+    """Problems of one ``credentialStatus`` entry against the AchievementCredential schema's definition of
+    it, located as in a whole credential (``credentialStatus.type``); an empty list means valid."""
+    return _problems(entry, ACHIEVEMENT_CREDENTIAL_SCHEMA, "CredentialStatus", at="credentialStatus")
 
 
 def validate_endorsement_credential(doc: Any) -> list[SchemaProblem]:
@@ -211,6 +228,7 @@ __all__ = [
     "SchemaProblem",
     "schema_dir",
     "validate_achievement_credential",
+    "validate_credential_status",
     "validate_endorsement_credential",
     "validate_profile",
 ]

@@ -272,11 +272,12 @@ class _Verifier:
         statuses = document.get("credentialStatus")
         if isinstance(statuses, list) and statuses:
             # VC 2.0 allows several status entries (mcbadge issues one for revocation and one for
-            # suspension); the OB 3.0 schema, written for VC 1.1, has room for one. Each entry is checked
-            # in that one place, so every entry still has to be a valid CredentialStatus.
-            found: set[schema.SchemaProblem] = set()
-            for entry in statuses:
-                found.update(schema.validate_achievement_credential({**document, "credentialStatus": entry}))
+            # suspension); the OB 3.0 schema, written for VC 1.1, has room for one. The credential is
+            # checked with its first entry in that place, and every other entry against the schema's
+            # CredentialStatus (nothing else in the schema refers to credentialStatus).
+            found = set(schema.validate_achievement_credential({**document, "credentialStatus": statuses[0]}))
+            for entry in statuses[1:]:
+                found.update(schema.validate_credential_status(entry))
             problems = sorted(found)
         else:
             problems = schema.validate_achievement_credential(document)
