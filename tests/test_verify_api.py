@@ -8,8 +8,10 @@ fetched through the guarded outbound client (loopback is allowed only by the tes
 from __future__ import annotations
 
 import copy
+import html
 import http.server
 import io
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -307,6 +309,24 @@ def test_foreign_urls_json_and_baked_images(client: httpx.Client, site: _Site) -
     body = ok(client.post("/verify", data={"url": site.base + "/badge.json"},
                           files={"evidence": ("lesson.mp4", EVIDENCE_FILES["lesson-video"], "video/mp4")}))
     assert body["verified"] is True and body["evidenceFiles"][0]["matched"] is True
+
+
+def test_the_page_reads_a_url_as_the_api_does(client: httpx.Client, site: _Site) -> None:
+    # One reading of what was given (mcbadge.verification.inputs) for the API and the page: a baked badge
+    # image at another site's address verifies on the page too, and a refused address is refused by both.
+    credential = stranger_credential(site)
+    site.files["/badge.png"] = (bake_png(png_without_credential(), credential), "image/png")
+    page = client.post("/verify/report", data={"credential_url": site.base + "/badge.png"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    heading = re.search(r'id="report-heading"[^>]*>(.*?)</h', page.text, re.S)
+    assert heading is not None and heading.group(1).strip().endswith("Verified"), page.text[:2000]
+    assert f"the address {site.base}/badge.png" in page.text
+    api = problem(client.post("/verify", json={"url": "http://169.254.169.254/latest/meta-data/"}), 422)
+    refused = client.post("/verify/report", data={"credential_url": "http://169.254.169.254/latest/meta-data/"})
+    assert api["detail"].startswith("the address http://169.254.169.254/latest/meta-data/ was not fetched")
+    assert refused.status_code == 422 and "The address http://169.254.169.254/latest/meta-data/ was not fetched" \
+        in html.unescape(refused.text)
+    assert site.hits == ["/badge.png"]
 
 
 def test_foreign_url_failures(client: httpx.Client, site: _Site) -> None:

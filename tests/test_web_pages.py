@@ -306,7 +306,7 @@ def test_bad_input_re_renders_the_form_with_a_message(server: LiveServer, page: 
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Verify").click()
     assert navigation.value.status == 400
-    assert "cannot be read" in page.get_by_role("alert").inner_text()
+    assert "The pasted text is not valid JSON" in page.get_by_role("alert").inner_text()
     assert page.get_by_label("Credential JSON or VC-JWT").input_value() == '{"not": "closed"'  # kept to fix
 
     page.get_by_label("Credential JSON or VC-JWT").fill('{"type": ["Nothing"]}')
@@ -341,7 +341,7 @@ def test_page_input_errors_over_plain_http(server: LiveServer, api: httpx.Client
     both = api.post("/verify/report", data={"credential_text": "eyJ.a.b", "credential_url": "https://example.org/c"})
     assert both.status_code == 400 and "one credential at a time" in both.text
     ftp = api.post("/verify/report", data={"credential_url": "ftp://example.org/c.json"})
-    assert ftp.status_code == 400 and "https://" in ftp.text
+    assert ftp.status_code == 422 and "only https" in ftp.text  # refused by the outbound guard, never fetched
     garbage = api.post("/verify/report", files={"credential_file": ("x.bin", b"\xff\xfe\x00binary", "application/octet-stream")})
     assert garbage.status_code == 415 and "neither a credential" in garbage.text
     broken = api.post("/verify/report", content=b"--x\r\nbroken", headers={"Content-Type": "multipart/form-data; boundary=x"})

@@ -5,11 +5,15 @@ the ``code`` of each class becomes its stable problem ``type`` (``urn:mcbadge:pr
 declares its own small classes next to its service, e.g. ``class AlreadyPublished(Conflict)``.
 
     DomainError
+    ├── Unreadable        400  what was given cannot be read at all (malformed JSON, a corrupt image)
     ├── Unauthenticated   401  no valid API key or token
     ├── Forbidden         403  authenticated, but the role may not do this
     ├── NotFound          404  no such object, or it belongs to another tenant (never say which)
     ├── Conflict          409  the object's state does not allow it (published, already awarded, ...)
-    └── Invalid           422  the request is well-formed but its content breaks a rule
+    ├── TooLarge          413  what was given is larger than the service accepts
+    ├── Unsupported       415  a kind of content the service does not read
+    ├── Invalid           422  the request is well-formed but its content breaks a rule
+    └── UpstreamFailed    502  another site the service had to ask did not answer usefully
 """
 
 from __future__ import annotations
@@ -56,3 +60,27 @@ class Invalid(DomainError):
     """The content of the request breaks a rule of the domain."""
 
     code = "invalid"
+
+
+class Unreadable(DomainError):
+    """What was given cannot be read at all: malformed JSON, a corrupt image, an empty file."""
+
+    code = "unreadable"
+
+
+class TooLarge(DomainError):
+    """What was given is larger than the service accepts."""
+
+    code = "too-large"
+
+
+class Unsupported(DomainError):
+    """A kind of content the service does not read."""
+
+    code = "unsupported-media-type"
+
+
+class UpstreamFailed(DomainError):
+    """Another site the service had to ask (a URL the caller gave) did not answer usefully."""
+
+    code = "upstream-failed"

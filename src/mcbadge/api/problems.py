@@ -129,18 +129,31 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    title = HTTPStatus(exc.status_code).phrase
-    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else f"{request.method} {request.url.path}: {title.lower()}"
+    title = _title(exc.status_code)
+    generic = isinstance(exc.detail, str) and exc.detail in (title, HTTPStatus(exc.status_code).phrase)
+    detail = exc.detail if isinstance(exc.detail, str) and not generic else f"{request.method} {request.url.path}: {title.lower()}"
     return problem_response(exc.status_code, title, detail, headers=exc.headers)
 
 
 _DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.Unreadable: 400,
     domain.Unauthenticated: 401,
     domain.Forbidden: 403,
     domain.NotFound: 404,
     domain.Conflict: 409,
+    domain.TooLarge: 413,
+    domain.Unsupported: 415,
     domain.Invalid: 422,
+    domain.UpstreamFailed: 502,
 }
+
+
+# RFC 9110's names where Python 3.11's HTTPStatus still has the older ones.
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def _title(status: int) -> str:
+    return _TITLES.get(status) or HTTPStatus(status).phrase
 
 
 def domain_status(exc: domain.DomainError) -> int:
@@ -155,7 +168,7 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
     status = domain_status(exc)
     headers = {"WWW-Authenticate": 'Bearer realm="mcbadge"'} if status == 401 else None
-    return problem_response(status, HTTPStatus(status).phrase, exc.detail, PROBLEM_TYPE_BASE + exc.code,
+    return problem_response(status, _title(status), exc.detail, PROBLEM_TYPE_BASE + exc.code,
                             headers=headers, **exc.extensions)
 
 

@@ -48,13 +48,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from string import Template
@@ -69,79 +66,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from ..outbound import FetchFailed, FetchRefused
-from ..vc import baking, evidence
-from ..vc.errors import BakingError
-from ..vc.models import rubric_outcome
-from ..vc.verify import Check, Outcome, VerificationReport, verify
-from .deps import Services, ServicesDep, SessionDep
-from .problems import PROBLEM_TYPE_BASE, BadRequest, PayloadTooLarge, Problem, Unprocessable, problem_response
+from ..vc import baking
+from ..vc.verify import Outcome
+from ..verification import inputs
+from ..verification.inputs import EvidenceFile, GivenCredential
+from ..verification.service import credential_summary, verification_result
+from .deps import ServicesDep, SessionDep
+from .problems import PROBLEM_TYPE_BASE, BadRequest, PayloadTooLarge, Unprocessable, problem_response
 
-__all__ = [
-    "EvidenceFile",
-    "GivenCredential",
-    "VerifyCredentialRequest",
-    "baked_badge",
-    "credential_summary",
-    "evidence_file_results",
-    "problem_details",
-    "router",
-    "verification_result",
-]
-
-# VC Data Model 2.0 §7.1 (Verification) problem types; checks without a counterpart get an mcbadge type.
-_VCDM = "https://www.w3.org/TR/vc-data-model#"
-_PROBLEM_TYPES = {
-    "parse": _VCDM + "PARSING_ERROR",
-    "context": _VCDM + "MALFORMED_VALUE_ERROR",
-    "schema": _VCDM + "MALFORMED_VALUE_ERROR",
-    "issuer_key": _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR",
-    "proof": _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR",
-}
+__all__ = ["VerifyCredentialRequest", "baked_badge", "router"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_EVIDENCE_FILES = 20
-URL_MAX_BYTES = 4 * 1024 * 1024
-"""Largest credential or badge image fetched from a URL."""
 _JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json", "application/vc")
 _TEXT_TYPES = ("application/jwt", "application/vc+jwt", "application/vc-ld+jwt", "text/plain")
 _IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg"}
-_URL_ACCEPT = ("application/ld+json, application/json;q=0.9, application/vc+jwt, application/jwt, "
-               "image/png, image/svg+xml, text/plain;q=0.5")
+
 
 
 # -- problems ------------------------------------------------------------------------------------------
-
-
-class UnsupportedMediaType(Problem):
-    """The body's Content-Type (or an uploaded file's content) is not one ``/verify`` reads."""
-
-    status, title, type = 415, "Unsupported Media Type", PROBLEM_TYPE_BASE + "unsupported-media-type"
-
-
-class NotACredential(Unprocessable):
-    """The input was read, but it is not a credential: an image without a baked credential, a JSON object
-    that is not a verifiable credential, a URL the outbound guard refuses."""
-
-    type = PROBLEM_TYPE_BASE + "not-a-credential"
-
-
-class UrlRefused(NotACredential):
-    """The outbound guard refused the URL (not https, a private or loopback address...): nothing was sent."""
-
-    type = PROBLEM_TYPE_BASE + "url-refused"
-
-
-class MalformedJson(BadRequest):
-    """The body, or a credential given as text, is not valid JSON."""
-
-    type = PROBLEM_TYPE_BASE + "malformed-json"
-
-
-class MalformedImage(BadRequest):
-    """A PNG or SVG that cannot be read: bad CRC, truncated, no IEND, malformed XML, a DTD or entities."""
-
-    type = PROBLEM_TYPE_BASE + "malformed-image"
 
 
 class MalformedForm(BadRequest):
@@ -156,162 +99,7 @@ class InvalidForm(Unprocessable):
     type = PROBLEM_TYPE_BASE + "invalid-form"
 
 
-class UrlFetchFailed(Problem):
-    """The site at the given URL did not answer with a credential (unreachable, timeout, HTTP error)."""
-
-    status, title, type = 502, "Bad Gateway", PROBLEM_TYPE_BASE + "url-fetch-failed"
-
-
-_BAKING_PROBLEMS: dict[str, type[Problem]] = {
-    "too_large": PayloadTooLarge,
-    "unsupported": UnsupportedMediaType,
-    "malformed": MalformedImage,
-}
-
-
-def _baking_problem(exc: BakingError, what: str) -> Problem:
-    return _BAKING_PROBLEMS.get(exc.reason, NotACredential)(f"{what}: {exc}", reason=exc.reason)
-
-
-def _problem(check: Check) -> dict[str, Any]:
-    return {
-        "type": _PROBLEM_TYPES.get(check.code, f"{PROBLEM_TYPE_BASE}check:{check.code}"),
-        "code": check.code,
-        "title": f"{check.code} check failed" if check.outcome is Outcome.FAILED else f"{check.code} not checked",
-        "detail": check.message,
-    }
-
-
-def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(errors, warnings) of a report as problem details: failed checks, and checks that could not be made."""
-    errors = [_problem(c) for c in report.checks if c.outcome is Outcome.FAILED]
-    warnings = [_problem(c) for c in report.checks if c.outcome is Outcome.NOT_CHECKED]
-    return errors, warnings
-
-
 # -- what was given ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GivenCredential:
-    """A credential as the library takes it (a dict, or JSON/JWT text) and where it came from.
-
-    ``source`` is ``json``, ``jwt``, ``text``, ``png``, ``svg`` or ``url``; ``url`` is set for a URL input.
-    """
-
-    value: Any
-    source: str
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    """A file the verifier holds and wants compared with the credential's evidence digests."""
-
-    name: str
-    data: bytes
-
-
-def _from_text(text: str, source: str) -> GivenCredential:
-    stripped = text.strip()
-    if not stripped:
-        raise BadRequest(f"the {source} is empty")
-    if stripped.startswith(("{", "[", '"')):
-        try:
-            value = json.loads(stripped)
-        except (ValueError, RecursionError) as exc:
-            raise MalformedJson(f"the {source} is not valid JSON: {exc}") from None
-        return _from_json(value)
-    return GivenCredential(stripped, "jwt")
-
-
-def _from_json(value: Any) -> GivenCredential:
-    """A JSON body: the credential, a JWT string, ``{"verifiableCredential": ...}`` or ``{"url": ...}``."""
-    if isinstance(value, str):
-        return GivenCredential(value, "jwt")
-    if not isinstance(value, dict):
-        raise NotACredential("the JSON body is not a credential: expected an object, or a string holding a VC-JWT")
-    if set(value) == {"url"}:
-        if not isinstance(value["url"], str):
-            raise Unprocessable("url must be a string")
-        return GivenCredential(None, "url", url=value["url"])
-    if "verifiableCredential" in value and set(value) <= {"verifiableCredential", "options"}:
-        inner = value["verifiableCredential"]
-        if not isinstance(inner, (dict, str)):
-            raise NotACredential("verifiableCredential must be a credential (a JSON object) or a VC-JWT (a string)")
-        return GivenCredential(inner, "jwt" if isinstance(inner, str) else "json")
-    return GivenCredential(value, "json")
-
-
-def _from_image(data: bytes, kind: str | None, what: str) -> GivenCredential:
-    """The credential baked into a PNG or SVG (``kind`` None: told apart by content)."""
-    kind = kind or baking.image_kind(data)
-    unbake = {"png": baking.unbake_png, "svg": baking.unbake_svg}.get(kind or "", baking.unbake)
-    try:
-        value = unbake(data)
-    except BakingError as exc:
-        raise _baking_problem(exc, what) from None
-    return GivenCredential(value, kind or "image")
-
-
-def _from_file(data: bytes, name: str) -> GivenCredential:
-    """An uploaded credential file: a baked PNG or SVG, or JSON / a VC-JWT, told apart by content."""
-    if not data:
-        raise BadRequest(f"{name} is empty")
-    if baking.image_kind(data) is not None:
-        return _from_image(data, None, name)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnsupportedMediaType(f"{name} is neither a credential (JSON or a VC-JWT) nor a badge image "
-                                   "(PNG or SVG)") from None
-    return _from_text(text, name)
-
-
-def _from_url(services: Services, url: str) -> GivenCredential:
-    """The credential at ``url``: this service's own from the database, any other through the guarded client."""
-    own = _own_credential(services, url)
-    if own is not None:
-        return GivenCredential(own, "url", url=url)
-    outbound = services.outbound
-    if outbound is None:  # pragma: no cover - Services always builds one
-        raise Problem("URL verification needs the guarded client")
-    try:
-        fetched = outbound.get(url, max_bytes=URL_MAX_BYTES, accept=_URL_ACCEPT)
-    except FetchRefused as exc:
-        raise UrlRefused(f"the URL was not fetched: {exc}") from None
-    except FetchFailed as exc:
-        raise UrlFetchFailed(f"the credential could not be fetched from the URL: {exc}") from None
-    if fetched.status_code != 200:
-        raise UrlFetchFailed(f"the URL answered HTTP {fetched.status_code}, not a credential")
-    given = _from_file(fetched.content, "the document at the URL")
-    return GivenCredential(given.value, "url", url=url)
-
-
-_OWN_CREDENTIAL_PATH = re.compile(r"/credentials/(?P<id>[0-9a-fA-F-]{32,36})(?:/badge\.(?:png|svg))?/?")
-
-
-def _own_credential(services: Services, url: str) -> Any:
-    """A credential of this service named by its URL (its id, or its baked badge download), read from the
-    database: the service never fetches from itself. None when the URL is on another site. Any other URL
-    of this service is not a credential (422); private and unknown credentials are a 404."""
-    from ..credentials import service as credentials  # the credentials package imports api modules
-
-    base = services.settings.public_base_url.rstrip("/")
-    path = url.split("#", 1)[0].split("?", 1)[0]
-    if not path.startswith(base + "/"):
-        return None
-    match = _OWN_CREDENTIAL_PATH.fullmatch(path[len(base):])
-    try:
-        credential_id = uuid.UUID(match["id"]) if match else None
-    except ValueError:
-        credential_id = None
-    if credential_id is None:
-        raise NotACredential(f"{url} is a page of this service, not a credential: give a credential's URL "
-                             f"({base}/credentials/...)")
-    with services.sessions() as session, session.begin():
-        credential = credentials.public_credential(session, credential_id)  # NotFound: a 404 problem
-        return credential.jwt or dict(credential.document or {})
 
 
 async def _limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
@@ -356,12 +144,13 @@ async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, lis
             raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
                               "or a 'url' field")
         if urls:
-            given = GivenCredential(None, "url", url=urls[0].strip())
+            url = urls[0].strip()
+            given = GivenCredential(None, "url", url=url, label=f"the address {url}")
         elif isinstance(credentials[0], UploadFile):
             upload = credentials[0]
-            given = _from_file(await upload.read(), upload.filename or "the credential file")
+            given = inputs.from_file(await upload.read(), upload.filename)
         else:
-            given = _from_text(credentials[0], "credential field")
+            given = inputs.from_text(credentials[0], "the credential field")
         files: list[EvidenceFile] = []
         for index, item in enumerate(form.getlist("evidence"), start=1):
             if isinstance(item, UploadFile):
@@ -375,133 +164,6 @@ async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, lis
         return given, files
     finally:
         await form.close()
-
-
-# -- the answer ----------------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list) and value else value
-
-
-def credential_summary(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """What the credential says, for a person: issuer, achievement, earner, dates, rubric results, evidence.
-
-    Read from the credential as given, whether or not it verified (the report says whether to trust it).
-    """
-    if not isinstance(document, Mapping):
-        return None
-    issuer = document.get("issuer")
-    subject = _first(document.get("credentialSubject"))
-    subject = subject if isinstance(subject, Mapping) else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), Mapping) else {}
-    criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), Mapping) else {}
-    identifiers = [i for i in subject.get("identifier", []) if isinstance(i, Mapping)] \
-        if isinstance(subject.get("identifier"), list) else []
-    outcome = rubric_outcome(document)
-    items = document.get("evidence")
-    items = items if isinstance(items, list) else [items] if isinstance(items, Mapping) else []
-    return {
-        "name": _text(document.get("name")),
-        "issuer": {
-            "id": issuer if isinstance(issuer, str) else _text(issuer.get("id")) if isinstance(issuer, Mapping) else None,
-            "name": _text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
-        },
-        "achievement": {
-            "id": _text(achievement.get("id")),
-            "name": _text(achievement.get("name")),
-            "type": _text(achievement.get("achievementType")),
-            "criteria": _text(criteria.get("narrative")),
-        },
-        "earner": {
-            "id": _text(subject.get("id")),
-            "name": _text(subject.get("name")),
-            "identifiers": [
-                {"type": _text(i.get("identityType")), "hashed": i.get("hashed") is True} for i in identifiers
-            ],
-        },
-        "validFrom": _text(document.get("validFrom")) or _text(document.get("issuanceDate")),
-        "validUntil": _text(document.get("validUntil")) or _text(document.get("expirationDate")),
-        "awardedDate": _text(document.get("awardedDate")),
-        "results": [
-            {"criterion": c.name, "achieved": c.achieved_level, "required": c.required_level, "met": c.met}
-            for c in outcome.criteria
-        ],
-        "evidence": [
-            {"id": _text(e.get("id")), "name": _text(e.get("name")), "description": _text(e.get("description"))}
-            for e in items if isinstance(e, Mapping)
-        ],
-    }
-
-
-def evidence_file_results(
-    document: Mapping[str, Any] | None, files: list[EvidenceFile], *, credential_verified: bool
-) -> list[dict[str, Any]]:
-    """One line per evidence file: is it the file the assessor scored (by the signed digest), or not?"""
-    results: list[dict[str, Any]] = []
-    for file in files:
-        hits = evidence.match_file(document, file.data) if isinstance(document, Mapping) else []
-        names = [h.evidence_name or h.evidence_id for h in hits]
-        if not hits:
-            message = (f"{file.name} does not match: it is not the evidence the assessor scored "
-                       "(its digest matches none recorded in the credential)")
-        elif credential_verified:
-            message = (f"{file.name} is the evidence the assessor scored: it matches the signed digest of "
-                       + ", ".join(f"\u201c{n}\u201d" for n in names))
-        else:
-            message = (f"{file.name} matches the digest recorded for " + ", ".join(f"\u201c{n}\u201d" for n in names)
-                       + ", but the credential is not verified, so the match proves nothing")
-        results.append({
-            "name": file.name,
-            "size": len(file.data),
-            "sha256": hashlib.sha256(file.data).hexdigest(),
-            "matched": bool(hits),
-            "evidence": [{"id": h.evidence_id, "name": h.evidence_name} for h in hits],
-            "message": message,
-        })
-    return results
-
-
-def verification_result(
-    services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
-    *, now: datetime | None = None,
-) -> tuple[VerificationReport, dict[str, Any]]:
-    """Verify what was given (fetching a URL through the guarded client first) and build the answer.
-
-    Returns the library's report and the JSON answer: ``report.to_dict()``, ``source``, the readable
-    ``credential`` summary, per-file ``evidenceFiles`` lines, the checks as ``problemDetails`` / ``warnings``,
-    and ``document`` (the credential as read) when it came from an image or a URL. Raises a
-    :class:`~mcbadge.api.problems.Problem` for input that is not a credential. Blocking: call it from a
-    worker thread.
-    """
-    if given.source == "url":
-        assert given.url is not None
-        given = _from_url(services, given.url.strip())
-    from ..vcapi import service as vcapi  # VC API status lists and MCBADGE_EXTRA_CONTEXTS (imports api modules)
-
-    report = verify(given.value, resolver=services.resolver, status_fetcher=vcapi.status_fetcher(services),
-                    status_list_cache=services.status_list_cache,
-                    now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
-                    canonicalizer=vcapi.policy(services).canonicalizer_for(given.value))
-    errors, warnings = problem_details(report)
-    result: dict[str, Any] = {
-        **report.to_dict(),
-        "source": given.source,
-        "credential": credential_summary(report.credential),
-        "evidenceFiles": evidence_file_results(report.credential, list(evidence_files),
-                                               credential_verified=report.verified),
-        "problemDetails": errors,
-        "warnings": warnings,
-    }
-    if given.url is not None:
-        result["url"] = given.url
-    if given.source in ("png", "svg", "url"):
-        result["document"] = report.credential
-    return report, result
 
 
 # -- routes --------------------------------------------------------------------------------------------
@@ -558,7 +220,9 @@ def verify_credential(body: VerifyCredentialRequest, services: ServicesDep) -> J
     check is listed with a readable message.
     """
     # A plain (sync) route: canonicalization is CPU work, so FastAPI runs it in its thread pool.
-    given = GivenCredential(body.verifiableCredential, "jwt" if isinstance(body.verifiableCredential, str) else "json")
+    # Exactly the credential: no unwrapping, no {"url": ...} to fetch (that is /verify's convenience).
+    value = body.verifiableCredential
+    given = GivenCredential(value, "jwt" if isinstance(value, str) else "json", label="verifiableCredential")
     report, result = verification_result(services, given)
     if report.verified:
         return JSONResponse(result)
@@ -616,29 +280,29 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
     if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         given, files = await _read_form(request, limit)
     elif media in _IMAGE_TYPES:
-        given = _from_image(await _read_body(request, limit), _IMAGE_TYPES[media], "the body")
+        given = inputs.from_image(await _read_body(request, limit), _IMAGE_TYPES[media], "the body")
     elif media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json")):
         body = await _read_body(request, limit)
         try:
             value = json.loads(body)
         except (ValueError, RecursionError) as exc:
-            raise MalformedJson(f"the body is not valid JSON: {exc}") from None
-        given = _from_json(value)
+            raise inputs.MalformedJson(f"the body is not valid JSON: {exc}") from None
+        given = inputs.from_json(value, "the body")
     elif media in _TEXT_TYPES:
         body = await _read_body(request, limit)
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BadRequest("the body is not UTF-8 text") from None
-        given = _from_text(text, "body")
+        given = inputs.from_text(text, "the body")
     else:
-        raise UnsupportedMediaType(
+        raise inputs.UnsupportedInput(
             f"cannot verify a body of type {media or '(none)'!r}: send application/json, application/jwt, "
             "text/plain, image/png, image/svg+xml or multipart/form-data")
     report, result = await run_in_threadpool(verification_result, services, given, files)
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
-        raise NotACredential(f"not a credential: {parse.message}", **result)
+        raise inputs.NotACredential(f"not a credential: {parse.message}", **result)
     return JSONResponse(result)
 
 

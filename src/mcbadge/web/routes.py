@@ -23,9 +23,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from ..api.deps import Services
-from ..vc.verify import verify
+from ..api.problems import domain_status
+from ..errors import DomainError
+from ..verification import inputs
+from ..verification.inputs import EvidenceFile, GivenCredential
+from ..vc.verify import Outcome
+from ..verification.service import verify_given
 from . import service
-from .service import CredentialInput, PageInputError
+from .service import PageInputError
 from .view import credential_view, evidence_file_rows, report_view
 
 __all__ = ["STATIC_DIR", "badge_page", "router"]
@@ -80,7 +85,7 @@ def _given(upload: Any) -> bool:
     return isinstance(upload, UploadFile) and bool(upload.filename)
 
 
-async def _credential_input(request: Request, form: Any) -> CredentialInput:
+async def _credential_input(form: Any) -> GivenCredential:
     text = form.get("credential_text")
     text = text if isinstance(text, str) and text.strip() else None
     upload = form.get("credential_file")
@@ -96,19 +101,24 @@ async def _credential_input(request: Request, form: Any) -> CredentialInput:
     if text is not None:
         if len(text) > _MAX_TEXT_CHARS:
             raise PageInputError("The pasted text is too long to be a credential.", 413)
-        return service.pasted_input(text)
+        return inputs.from_text(text, "the pasted text")
     if upload is not None:
-        data = await upload.read()
-        return service.read_credential_file(upload.filename or "the file", data)
+        return inputs.from_file(await upload.read(), upload.filename)
     assert url is not None
-    return await run_in_threadpool(service.read_credential_url, _services(request), url)
+    return GivenCredential(None, "url", url=url, label=f"the address {url}")  # fetched when verified
 
 
-async def _evidence_files(form: Any) -> list[tuple[str, bytes]]:
+async def _evidence_files(form: Any) -> list[EvidenceFile]:
     files = [f for f in form.getlist("evidence") if _given(f)]
     if len(files) > service.MAX_EVIDENCE_FILES:
         raise PageInputError(f"Give at most {service.MAX_EVIDENCE_FILES} evidence files.", 400)
-    return [(f.filename or "file", await f.read()) for f in files]
+    return [EvidenceFile(f.filename or "file", await f.read()) for f in files]
+
+
+def _sentence(text: str) -> str:
+    """A domain error's detail ("the pasted text is not valid JSON: ...") as a sentence on the page."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 @router.post("/verify/report", response_class=HTMLResponse)
@@ -124,18 +134,24 @@ async def verify_report(request: Request) -> HTMLResponse:
             value = form.get(name)
             if isinstance(value, str):
                 form_values[name] = value[:_MAX_TEXT_CHARS]
-        given = await _credential_input(request, form)
+        given = await _credential_input(form)
         files = await _evidence_files(form)
         now = datetime.now(timezone.utc)
-        report = await run_in_threadpool(service.verify_input, _services(request), given, [d for _, d in files], now)
+        given, report = await run_in_threadpool(verify_given, _services(request), given, files, now=now)
+        parse = report.check("parse")
+        if parse is not None and parse.outcome is Outcome.FAILED:
+            raise PageInputError(f"{_sentence(given.label)[:-1]} is not a credential: {parse.message}.", 422)
     except PageInputError as exc:
         return _page(request, "verify.html", status=exc.status, error=exc.message, form=form_values)
+    except DomainError as exc:  # unreadable, not a credential, a refused or failing URL (verification.inputs)
+        return _page(request, "verify.html", status=domain_status(exc), error=_sentence(exc.detail),
+                     form=form_values)
     content = (credential_view(report.credential, show_evidence_links=True, format=report.format)
                if report.credential is not None else None)
     return _page(
         request, "verify.html",
-        form={}, source=given.source, report=report_view(report, now), credential=content,
-        evidence_files=evidence_file_rows(report.credential, files),
+        form={}, source=given.label, report=report_view(report, now), credential=content,
+        evidence_files=evidence_file_rows(report.credential, [(f.name, f.data) for f in files]),
     )
 
 
@@ -161,8 +177,8 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
     if badge is None:
         return _page(request, "not_found.html", status=404, headers=headers)
     now = datetime.now(timezone.utc)
-    report = verify(badge.value, resolver=services.resolver, status_fetcher=service.status_fetcher(services), now=now,
-                    status_list_cache=services.status_list_cache)
+    given = GivenCredential(badge.value, badge.format, label="this badge")
+    _, report = verify_given(services, given, now=now)
     content = credential_view(badge.document, show_evidence_links=badge.show_evidence, format=badge.format,
                               earner_name=badge.earner_name or None)
     base = services.settings.public_base_url

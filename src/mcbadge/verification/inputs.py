@@ -1,0 +1,244 @@
+"""What a verifier gave, read into something the credential library verifies.
+
+A credential arrives as JSON text, a parsed JSON value (the credential, an EnvelopedVerifiableCredential,
+``{"verifiableCredential": ...}`` or ``{"url": ...}``), a compact VC-JWT, a baked PNG or SVG, a file that
+is any of these (told apart by content, never by name), or a URL. The API (``api/verification.py``) and
+the verification page (``web/``) both read through here, so the same input means the same thing in both.
+
+Input that is not a credential at all raises a domain error (mapped to HTTP in ``api/problems.py``; the
+page shows its sentence); a credential that fails verification is not an error here, it is a report.
+``label`` names the input in those sentences: "the pasted text", "the file lesson.json", "the body".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Invalid, TooLarge, Unreadable, Unsupported, UpstreamFailed
+from ..outbound import FetchFailed, FetchRefused
+from ..vc import baking
+from ..vc.errors import BakingError
+
+if TYPE_CHECKING:
+    from ..api.deps import Services
+
+__all__ = [
+    "EvidenceFile",
+    "GivenCredential",
+    "MalformedImage",
+    "MalformedJson",
+    "NotACredential",
+    "UnsupportedInput",
+    "UrlFetchFailed",
+    "UrlRefused",
+    "from_file",
+    "from_image",
+    "from_json",
+    "from_text",
+    "from_url",
+]
+
+URL_MAX_BYTES = 4 * 1024 * 1024
+"""Largest credential or badge image fetched from a URL."""
+
+_URL_ACCEPT = ("application/ld+json, application/json;q=0.9, application/vc+jwt, application/jwt, "
+               "image/png, image/svg+xml, text/plain;q=0.5")
+
+
+# -- errors ----------------------------------------------------------------------------------------------
+
+
+class MalformedJson(Unreadable):
+    """JSON that cannot be parsed."""
+
+    code = "malformed-json"
+
+
+class MalformedImage(Unreadable):
+    """A PNG or SVG that cannot be read: bad CRC, truncated, no IEND, malformed XML, a DTD or entities."""
+
+    code = "malformed-image"
+
+
+class EmptyInput(Unreadable):
+    """Nothing was given where a credential was expected."""
+
+    code = "empty-input"
+
+
+class ImageTooLarge(TooLarge):
+    """A badge image beyond the baking limits."""
+
+    code = "image-too-large"
+
+
+class UnsupportedInput(Unsupported):
+    """Neither a credential (JSON or a VC-JWT) nor a badge image (PNG or SVG)."""
+
+
+class NotACredential(Invalid):
+    """Read, but not a credential: an image without a baked credential, a JSON value that is no credential."""
+
+    code = "not-a-credential"
+
+
+class UrlRefused(NotACredential):
+    """The outbound guard refused the URL (not https, a private or loopback address...): nothing was sent."""
+
+    code = "url-refused"
+
+
+class UrlFetchFailed(UpstreamFailed):
+    """The site at the given URL did not answer with a credential (unreachable, timeout, HTTP error)."""
+
+    code = "url-fetch-failed"
+
+
+_BAKING_ERRORS: dict[str, type[Exception]] = {
+    "too_large": ImageTooLarge,
+    "unsupported": UnsupportedInput,
+    "malformed": MalformedImage,
+}
+
+
+# -- what was given ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GivenCredential:
+    """A credential as the library takes it (a dict, or a VC-JWT string) and where it came from.
+
+    ``source`` is ``json``, ``jwt``, ``png``, ``svg`` or ``url`` (for a URL not yet fetched, ``value`` is
+    None); ``url`` is set for a URL input; ``label`` names it for people ("the badge image x.png").
+    """
+
+    value: Any
+    source: str
+    url: str | None = None
+    label: str = "the credential"
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file the verifier holds and wants compared with the credential's evidence digests."""
+
+    name: str
+    data: bytes
+
+
+def from_text(text: str, label: str) -> GivenCredential:
+    """Pasted or uploaded text: JSON (a credential, or a JWT as a JSON string), or a compact VC-JWT."""
+    stripped = text.strip()
+    if not stripped:
+        raise EmptyInput(f"{label} is empty")
+    if stripped.startswith(("{", "[", '"')):
+        try:
+            value = json.loads(stripped)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedJson(f"{label} is not valid JSON: {exc}") from None
+        return from_json(value, label)
+    return GivenCredential(stripped, "jwt", label=label)
+
+
+def from_json(value: Any, label: str) -> GivenCredential:
+    """A parsed JSON value: the credential, a JWT string, ``{"verifiableCredential": ...}`` or ``{"url": ...}``."""
+    if isinstance(value, str):
+        return GivenCredential(value, "jwt", label=label)
+    if not isinstance(value, dict):
+        raise NotACredential(f"{label} is not a credential: expected a JSON object, or a string holding a VC-JWT")
+    if set(value) == {"url"}:
+        if not isinstance(value["url"], str):
+            raise Invalid("url must be a string")
+        return GivenCredential(None, "url", url=value["url"], label=f"the address {value['url']}")
+    if "verifiableCredential" in value and set(value) <= {"verifiableCredential", "options"}:
+        inner = value["verifiableCredential"]
+        if not isinstance(inner, (dict, str)):
+            raise NotACredential("verifiableCredential must be a credential (a JSON object) or a VC-JWT (a string)")
+        return GivenCredential(inner, "jwt" if isinstance(inner, str) else "json", label=label)
+    return GivenCredential(value, "json", label=label)
+
+
+def from_image(data: bytes, kind: str | None, label: str) -> GivenCredential:
+    """The credential baked into a PNG or SVG (``kind`` None: told apart by content)."""
+    kind = kind or baking.image_kind(data)
+    unbake = {"png": baking.unbake_png, "svg": baking.unbake_svg}.get(kind or "", baking.unbake)
+    try:
+        value = unbake(data)
+    except BakingError as exc:
+        error = _BAKING_ERRORS.get(exc.reason, NotACredential)
+        raise error(f"{label} is not a readable badge image: {exc}", reason=exc.reason) from None
+    return GivenCredential(value, kind or "image", label=label)
+
+
+def from_file(data: bytes, filename: str | None) -> GivenCredential:
+    """An uploaded credential file: a baked PNG or SVG, or JSON / a VC-JWT, told apart by content (never by
+    its name). Labelled "the badge image <filename>" or "the file <filename>"."""
+    name = f"the file {filename}" if filename else "the uploaded file"
+    image = f"the badge image {filename}" if filename else "the uploaded badge image"
+    return _from_bytes(data, name, image_label=image, text_label=name)
+
+
+def _from_bytes(data: bytes, name: str, *, image_label: str, text_label: str) -> GivenCredential:
+    if not data:
+        raise EmptyInput(f"{name} is empty")
+    if baking.image_kind(data) is not None:
+        return replace(from_image(data, None, name), label=image_label)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnsupportedInput(f"{name} is neither a credential (JSON or a VC-JWT) nor a badge image "
+                               "(PNG or SVG)") from None
+    return replace(from_text(text, name), label=text_label)
+
+
+# -- URLs --------------------------------------------------------------------------------------------------
+
+
+_OWN_CREDENTIAL_PATH = re.compile(r"/credentials/(?P<id>[0-9a-fA-F-]{32,36})(?:/badge\.(?:png|svg))?/?")
+
+
+def from_url(services: Services, url: str) -> GivenCredential:
+    """The credential at ``url``: this service's own from the database (never a request to itself), any
+    other through the guarded outbound client (https only, public addresses, size and time limits)."""
+    url = url.strip()
+    label = f"the address {url}"
+    own = _own_credential(services, url)
+    if own is not None:
+        return GivenCredential(own, "url", url=url, label=label)
+    try:
+        fetched = services.outbound.get(url, max_bytes=URL_MAX_BYTES, accept=_URL_ACCEPT)
+    except FetchRefused as exc:
+        raise UrlRefused(f"the address {url} was not fetched: {exc}") from None
+    except FetchFailed as exc:
+        raise UrlFetchFailed(f"the credential could not be fetched from {url}: {exc}") from None
+    if fetched.status_code != 200:
+        raise UrlFetchFailed(f"the address {url} answered HTTP {fetched.status_code}, not a credential")
+    given = _from_bytes(fetched.content, f"the document at {url}", image_label=label, text_label=label)
+    return GivenCredential(given.value, "url", url=url, label=label)
+
+
+def _own_credential(services: Services, url: str) -> Any:
+    """A credential of this service named by its URL (its id, or its baked badge download), read from the
+    database. None when the URL is on another site. Any other URL of this service is not a credential;
+    private and unknown credentials are NotFound."""
+    from ..credentials import service as credentials  # the credentials package imports api modules
+
+    base = services.settings.public_base_url.rstrip("/")
+    path = url.split("#", 1)[0].split("?", 1)[0]
+    if not path.startswith(base + "/"):
+        return None
+    match = _OWN_CREDENTIAL_PATH.fullmatch(path[len(base):])
+    try:
+        credential_id = uuid.UUID(match["id"]) if match else None
+    except ValueError:
+        credential_id = None
+    if credential_id is None:
+        raise NotACredential(f"the address {url} is a page of this service, not a credential: give a credential's address "
+                             f"({base}/credentials/...)")
+    with services.sessions() as session, session.begin():
+        credential = credentials.public_credential(session, credential_id)  # private or unknown: NotFound
+        return credential.jwt or dict(credential.document or {})

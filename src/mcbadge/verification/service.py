@@ -1,0 +1,195 @@
+"""Verifying what was given with this service's resolver, status lists and context policy, and the answer.
+
+:func:`verify_given` is the one way the API and the pages verify: issuers on this service resolved from
+the keystore, did:key offline, other did:web issuers and status lists through the guarded outbound client
+(cached), this service's status lists from the database, contexts by ``MCBADGE_EXTRA_CONTEXTS``.
+:func:`verification_result` adds the JSON answer of ``POST /verify`` and ``POST /credentials/verify``: the
+library's report, what the credential says in plain fields, one line per evidence file, and the checks as
+problem details.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ..api.problems import PROBLEM_TYPE_BASE
+from ..vc import evidence
+from ..vc.models import rubric_outcome
+from ..vc.verify import Check, Outcome, VerificationReport, verify
+from .inputs import EvidenceFile, GivenCredential, from_url
+
+if TYPE_CHECKING:
+    from ..api.deps import Services
+
+__all__ = [
+    "credential_summary",
+    "evidence_file_results",
+    "problem_details",
+    "verification_result",
+    "verify_given",
+]
+
+# VC Data Model 2.0 §7.1 (Verification) problem types; checks without a counterpart get an mcbadge type.
+_VCDM = "https://www.w3.org/TR/vc-data-model#"
+_PROBLEM_TYPES = {
+    "parse": _VCDM + "PARSING_ERROR",
+    "context": _VCDM + "MALFORMED_VALUE_ERROR",
+    "schema": _VCDM + "MALFORMED_VALUE_ERROR",
+    "issuer_key": _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR",
+    "proof": _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR",
+}
+
+
+def verify_given(
+    services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
+    *, now: datetime | None = None,
+) -> tuple[GivenCredential, VerificationReport]:
+    """Verify what was given (fetching a URL through the guarded client first): (what was verified, report).
+
+    Raises an input error (``verification.inputs``) for a URL that gives no credential. Blocking: call it
+    from a worker thread.
+    """
+    if given.source == "url" and given.value is None:
+        assert given.url is not None
+        given = from_url(services, given.url)
+    from ..vcapi import service as vcapi  # VC API status lists and MCBADGE_EXTRA_CONTEXTS (imports api modules)
+
+    report = verify(given.value, resolver=services.resolver, status_fetcher=vcapi.status_fetcher(services),
+                    status_list_cache=services.status_list_cache,
+                    now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
+                    canonicalizer=vcapi.policy(services).canonicalizer_for(given.value))
+    return given, report
+
+
+def _problem(check: Check) -> dict[str, Any]:
+    return {
+        "type": _PROBLEM_TYPES.get(check.code, f"{PROBLEM_TYPE_BASE}check:{check.code}"),
+        "code": check.code,
+        "title": f"{check.code} check failed" if check.outcome is Outcome.FAILED else f"{check.code} not checked",
+        "detail": check.message,
+    }
+
+
+def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(errors, warnings) of a report as problem details: failed checks, and checks that could not be made."""
+    errors = [_problem(c) for c in report.checks if c.outcome is Outcome.FAILED]
+    warnings = [_problem(c) for c in report.checks if c.outcome is Outcome.NOT_CHECKED]
+    return errors, warnings
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def credential_summary(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the credential says, for a person: issuer, achievement, earner, dates, rubric results, evidence.
+
+    Read from the credential as given, whether or not it verified (the report says whether to trust it).
+    """
+    if not isinstance(document, Mapping):
+        return None
+    issuer = document.get("issuer")
+    subject = _first(document.get("credentialSubject"))
+    subject = subject if isinstance(subject, Mapping) else {}
+    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), Mapping) else {}
+    criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), Mapping) else {}
+    identifiers = [i for i in subject.get("identifier", []) if isinstance(i, Mapping)] \
+        if isinstance(subject.get("identifier"), list) else []
+    outcome = rubric_outcome(document)
+    items = document.get("evidence")
+    items = items if isinstance(items, list) else [items] if isinstance(items, Mapping) else []
+    return {
+        "name": _text(document.get("name")),
+        "issuer": {
+            "id": issuer if isinstance(issuer, str) else _text(issuer.get("id")) if isinstance(issuer, Mapping) else None,
+            "name": _text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
+        },
+        "achievement": {
+            "id": _text(achievement.get("id")),
+            "name": _text(achievement.get("name")),
+            "type": _text(achievement.get("achievementType")),
+            "criteria": _text(criteria.get("narrative")),
+        },
+        "earner": {
+            "id": _text(subject.get("id")),
+            "name": _text(subject.get("name")),
+            "identifiers": [
+                {"type": _text(i.get("identityType")), "hashed": i.get("hashed") is True} for i in identifiers
+            ],
+        },
+        "validFrom": _text(document.get("validFrom")) or _text(document.get("issuanceDate")),
+        "validUntil": _text(document.get("validUntil")) or _text(document.get("expirationDate")),
+        "awardedDate": _text(document.get("awardedDate")),
+        "results": [
+            {"criterion": c.name, "achieved": c.achieved_level, "required": c.required_level, "met": c.met}
+            for c in outcome.criteria
+        ],
+        "evidence": [
+            {"id": _text(e.get("id")), "name": _text(e.get("name")), "description": _text(e.get("description"))}
+            for e in items if isinstance(e, Mapping)
+        ],
+    }
+
+
+def evidence_file_results(
+    document: Mapping[str, Any] | None, files: list[EvidenceFile], *, credential_verified: bool
+) -> list[dict[str, Any]]:
+    """One line per evidence file: is it the file the assessor scored (by the signed digest), or not?"""
+    results: list[dict[str, Any]] = []
+    for file in files:
+        hits = evidence.match_file(document, file.data) if isinstance(document, Mapping) else []
+        names = [h.evidence_name or h.evidence_id for h in hits]
+        if not hits:
+            message = (f"{file.name} does not match: it is not the evidence the assessor scored "
+                       "(its digest matches none recorded in the credential)")
+        elif credential_verified:
+            message = (f"{file.name} is the evidence the assessor scored: it matches the signed digest of "
+                       + ", ".join(f"\u201c{n}\u201d" for n in names))
+        else:
+            message = (f"{file.name} matches the digest recorded for " + ", ".join(f"\u201c{n}\u201d" for n in names)
+                       + ", but the credential is not verified, so the match proves nothing")
+        results.append({
+            "name": file.name,
+            "size": len(file.data),
+            "sha256": hashlib.sha256(file.data).hexdigest(),
+            "matched": bool(hits),
+            "evidence": [{"id": h.evidence_id, "name": h.evidence_name} for h in hits],
+            "message": message,
+        })
+    return results
+
+
+def verification_result(
+    services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
+    *, now: datetime | None = None,
+) -> tuple[VerificationReport, dict[str, Any]]:
+    """Verify what was given (fetching a URL through the guarded client first) and build the answer.
+
+    Returns the library's report and the JSON answer: ``report.to_dict()``, ``source``, the readable
+    ``credential`` summary, per-file ``evidenceFiles`` lines, the checks as ``problemDetails`` / ``warnings``,
+    and ``document`` (the credential as read) when it came from an image or a URL. Raises an input error
+    (``verification.inputs``) for a URL that gives no credential. Blocking: call it from a worker thread.
+    """
+    given, report = verify_given(services, given, evidence_files, now=now)
+    errors, warnings = problem_details(report)
+    result: dict[str, Any] = {
+        **report.to_dict(),
+        "source": given.source,
+        "credential": credential_summary(report.credential),
+        "evidenceFiles": evidence_file_results(report.credential, list(evidence_files),
+                                               credential_verified=report.verified),
+        "problemDetails": errors,
+        "warnings": warnings,
+    }
+    if given.url is not None:
+        result["url"] = given.url
+    if given.source in ("png", "svg", "url"):
+        result["document"] = report.credential
+    return report, result
