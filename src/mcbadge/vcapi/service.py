@@ -44,6 +44,7 @@ from ..vc.jwt import encode_vc_jwt
 from ..vc.keys import PublicKey
 from ..vc.status_list import MIN_LENGTH, BitstringStatusList, allocate_index, status_entry, status_list_credential
 from ..vc.verify import Outcome, VerificationReport, verify
+from ..verification.service import problem_details
 from .contexts import ContextPolicy, context_policy, parse_names
 from .schemas import FORMATS, CreateStatusListRequest, IssueRequest, UpdateStatusRequest, VerifyPresentationRequest
 
@@ -559,13 +560,6 @@ def update_status(session: Session, services: Services, caller: Caller, body: Up
 # -- presentations --------------------------------------------------------------------------------------
 
 _VCDM = "https://www.w3.org/TR/vc-data-model#"
-_CHECK_TYPES = {
-    "parse": _VCDM + "PARSING_ERROR",
-    "context": _VCDM + "MALFORMED_VALUE_ERROR",
-    "schema": _VCDM + "MALFORMED_VALUE_ERROR",
-    "issuer_key": _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR",
-    "proof": _VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR",
-}
 
 
 def _problem(type_: str, title: str, detail: str) -> dict[str, str]:
@@ -574,10 +568,7 @@ def _problem(type_: str, title: str, detail: str) -> dict[str, str]:
 
 def _credential_result(report: VerificationReport, given: Any) -> dict[str, Any]:
     """A VCALM VerifyCredentialResult from an mcbadge report (every failed check a problem detail)."""
-    problems = [
-        _problem(_CHECK_TYPES.get(c.code, f"urn:mcbadge:problem:check:{c.code}"), f"{c.code} check failed", c.message)
-        for c in report.checks if c.outcome is Outcome.FAILED
-    ]
+    problems, _ = problem_details(report)  # the same problem details as POST /credentials/verify
     credential = report.credential if report.credential is not None else given
     results: dict[str, Any] = {}
     if isinstance(credential, Mapping):
