@@ -27,12 +27,11 @@ run: deps-python
 test: deps-python deps-node
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# By hand, on an otherwise idle machine: each prints its figures (and the Node reference's, same run).
 bench: deps-python deps-node
-	@if [ -f bench/bench_sign_verify.py ]; then \
-		$(PY) bench/bench_sign_verify.py; \
-	else \
-		echo "no benchmarks yet (bench/bench_sign_verify.py)"; \
-	fi
+	$(PY) bench/bench_sign_verify.py
+	$(PY) bench/bench_verify_http.py
+	$(PY) bench/bench_awards.py
 
 deps: deps-python deps-node
 
