@@ -27,6 +27,8 @@ from mcbadge.vc.baking import bake_png, bake_svg, unbake_png, unbake_svg
 from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.keys import Ed25519KeyPair
+from mcbadge.verification.inputs import GivenCredential
+from mcbadge.verification.service import verifies_locally
 
 from .award_factories import LESSON_PLAN, REFLECTION, Tenant, make_tenant, passing_submissions
 from .conftest import LiveServer
@@ -238,6 +240,46 @@ def test_revoked_credential_is_reported_revoked(server: LiveServer, client: http
     baked = client.get(f"/credentials/{issued['id']}/badge.png")
     body = ok(client.post("/verify", content=baked.content, headers={"content-type": "image/png"}))
     assert body["verified"] is False and outcomes(body)["status"] == "failed"
+
+
+def test_only_credentials_needing_no_other_site_are_verified_on_the_event_loop(
+    server: LiveServer, client: httpx.Client, tenant: Tenant
+) -> None:
+    # POST /credentials/verify runs a verification on the event loop only when it cannot wait on anything:
+    # keys and status lists of this service, the lists' current revision in memory. Everything else goes
+    # to the thread pool, where waiting for another site blocks no other request.
+    services = server.app.state.services
+    issued = award(server, client, tenant)
+    document = issued["credential"]
+
+    def local(value: Any, source: str = "json") -> bool:
+        return verifies_locally(services, GivenCredential(value, source))
+
+    assert not local(document)  # its status lists were never read: reading them means the ORM, maybe signing
+    assert ok(client.post("/credentials/verify", json={"verifiableCredential": document}))["verified"] is True
+    assert local(document)
+    revoke = client.post(f"/api/v1/credentials/{issued['id']}/revoke", json={"reason": "test"},
+                         headers=tenant.headers())
+    assert revoke.status_code == 200, revoke.text
+    assert not local(document)  # the revocation list moved on: re-read in the thread pool...
+    revoked = problem(client.post("/credentials/verify", json={"verifiableCredential": document}), 422)
+    assert revoked["verified"] is False and outcomes(revoked)["status"] == "failed"
+    assert local(document)  # ...and current in memory again
+    assert outcomes(problem(client.post("/credentials/verify", json={"verifiableCredential": document}),
+                            422))["status"] == "failed"
+
+    elsewhere = "did:web:issuers.example.org"
+    variants = {
+        "another issuer": {**document, "issuer": {**document["issuer"], "id": elsewhere}},
+        "a key elsewhere": {**document, "proof": [{**proof, "verificationMethod": elsewhere + "#k"}
+                                                  for proof in document["proof"]]},
+        "a status list elsewhere": {**document, "credentialStatus": [
+            {**document["credentialStatus"][0], "statusListCredential": "https://status.example.org/1"}]},
+        "no proof": {k: v for k, v in document.items() if k != "proof"},
+    }
+    for name, variant in variants.items():
+        assert not local(variant), name
+    assert not local(document, "url") and not local("eyJhbGciOiJFZERTQSJ9.e30.c2ln", "jwt")
 
 
 # -- a stranger's credential, fetched by URL through the guarded client ---------------------------------

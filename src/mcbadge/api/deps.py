@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from cachetools import LRUCache
 from fastapi import Depends, Request
@@ -16,6 +16,9 @@ from ..keystore import Keystore
 from ..outbound import FetchPolicy, OutboundClient
 from ..resolution import StatusListFetcher, service_resolver
 from ..vc.dids import DidResolver
+
+if TYPE_CHECKING:
+    from ..status.own_lists import OwnStatusLists
 
 __all__ = ["Services", "ServicesDep", "SessionDep", "build_services", "fetch_policy"]
 
@@ -42,6 +45,8 @@ class Services:
     """Status lists with an HTTP cache; this service's own lists are read from the database."""
     status_list_cache: MutableMapping[bytes, bool]
     """Signatures of status lists already checked (``vc.verify``'s ``status_list_cache``), bounded."""
+    own_status_lists: OwnStatusLists
+    """This service's own status lists as its verifier reads them (behind ``status_fetcher``)."""
 
 
 def build_services(settings: Settings, keystore: Keystore, sessions: sessionmaker[Session]) -> Services:
@@ -59,7 +64,7 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
     status_fetcher = StatusListFetcher(outbound, local=own_lists, own_base_url=base)
     return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,
                     outbound=outbound, resolver=resolver, status_fetcher=status_fetcher,
-                    status_list_cache=LRUCache(maxsize=1024))
+                    status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists)
 
 
 async def get_services(request: Request) -> Services:

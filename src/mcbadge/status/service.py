@@ -216,6 +216,21 @@ def signed_list(
 
     Raises :class:`StatusListNotFound` for an unknown issuer, purpose or sequence number.
     """
+    return signed_list_at(session, slug=slug, purpose=purpose, seq=seq, keystore=keystore,
+                          public_base_url=public_base_url)[1]
+
+
+def signed_list_at(
+    session: Session,
+    *,
+    slug: str,
+    purpose: str,
+    seq: int,
+    keystore: Keystore,
+    public_base_url: str,
+) -> tuple[int, dict[str, Any]]:
+    """(the revision it is signed at, the signed list): :func:`signed_list` for a reader that remembers lists
+    by revision (``own_lists``)."""
     try:
         status_purpose = StatusPurpose(purpose)
     except ValueError:
@@ -232,7 +247,7 @@ def signed_list(
     status_list, issuer = row
     if status_list.signed is not None and status_list.signed_revision >= status_list.revision:
         session.commit()  # end the read: on SQLite every transaction holds the write lock
-        return status_list.signed
+        return status_list.signed_revision, status_list.signed
     # Behind: sign once, under the row lock; whoever comes second finds it signed and only reads.
     if session.in_transaction():
         session.commit()
@@ -243,6 +258,6 @@ def signed_list(
         ).one()
         if status_list.signed is None or status_list.signed_revision < status_list.revision:
             _sign(status_list, issuer, keystore, public_base_url)
-        signed = status_list.signed
+        signed, signed_revision = status_list.signed, status_list.signed_revision
     assert signed is not None
-    return signed
+    return signed_revision, signed

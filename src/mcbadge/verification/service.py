@@ -29,6 +29,7 @@ __all__ = [
     "evidence_file_results",
     "problem_details",
     "verification_result",
+    "verifies_locally",
     "verify_given",
 ]
 
@@ -62,6 +63,41 @@ def verify_given(
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
                     canonicalizer=vcapi.policy(services).canonicalizer_for(given.value))
     return given, report
+
+
+def verifies_locally(services: Services, given: GivenCredential) -> bool:
+    """Whether verifying ``given`` needs nothing but memory and one indexed ``SELECT`` per status entry.
+
+    True for a JSON credential whose issuer and proof keys are did:key or this service's own issuers, and
+    whose status lists are this service's own, with the current revision already in memory. Verifying
+    such a credential is CPU work (~2 ms) that never waits on the network, a lock or a write, so a route
+    may run it on the event loop rather than pay a hop to the thread pool and back (about a fifth of the
+    request, bench/bench_verify_http.py). Anything else — another site's issuer or status list, a URL, a
+    VC-JWT, a list that changed since it was last read — must go to the thread pool.
+    """
+    from ..api.issuers import issuer_did  # the api package imports feature routers
+
+    document = given.value
+    if given.source != "json" or not isinstance(document, Mapping):
+        return False
+    own_prefix = issuer_did(services.settings.public_base_url, "x")[:-1]  # did:web:<host>:issuers:
+
+    def local_did(value: Any) -> bool:
+        return isinstance(value, str) and (value.startswith("did:key:") or value.startswith(own_prefix))
+
+    issuer = document.get("issuer")
+    if not local_did(issuer.get("id") if isinstance(issuer, Mapping) else issuer):
+        return False
+    proofs = document.get("proof")
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        if not isinstance(proof, Mapping) or not local_did(proof.get("verificationMethod")):
+            return False
+    entries = document.get("credentialStatus")
+    for entry in entries if isinstance(entries, list) else [] if entries is None else [entries]:
+        url = entry.get("statusListCredential") if isinstance(entry, Mapping) else None
+        if not isinstance(url, str) or not services.own_status_lists.is_current(url):
+            return False
+    return True
 
 
 def _problem(check: Check) -> dict[str, Any]:
