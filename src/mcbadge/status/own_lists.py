@@ -6,9 +6,9 @@ suspension). The signed list credential (~20 KB of JSON) is kept per URL and re-
 unchanged list costs one indexed ``SELECT`` of two integers.
 
 That ``SELECT`` runs on a pooled DBAPI connection (``Engine.raw_connection``) with SQL compiled once from the
-Core statement for the engine's dialect. Through a Session (or a Core ``Connection``) the same query costs
-~230 µs on SQLite, ten times the query itself; on the hottest path of the service that is a fifth of a
-verification. Everything that writes, and the re-read of a changed list, goes through the ORM as usual.
+Core statement for the engine's dialect: through a Session (or a Core ``Connection``) the same query costs
+several times what the query itself does, on the hottest path of the service (bench/bench_verify_http.py).
+Everything that writes, and the re-read of a changed list, goes through the ORM as usual.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _b58_decode(value: str) -> bytes:
 
 
 # The same few keys and status-list signatures are decoded on every verification, and pure-Python base58
-# costs ~40 µs a value; results are immutable bytes.
+# is slow next to everything else on that path; results are immutable bytes.
 _b58_decode_short = functools.lru_cache(maxsize=256)(_b58_decode)
 
 

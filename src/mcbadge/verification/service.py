@@ -70,9 +70,9 @@ def verifies_locally(services: Services, given: GivenCredential) -> bool:
 
     True for a JSON credential whose issuer and proof keys are did:key or this service's own issuers, and
     whose status lists are this service's own, with the current revision already in memory. Verifying
-    such a credential is CPU work (~2 ms) that never waits on the network, a lock or a write, so a route
-    may run it on the event loop rather than pay a hop to the thread pool and back (about a fifth of the
-    request, bench/bench_verify_http.py). Anything else — another site's issuer or status list, a URL, a
+    such a credential is CPU work that never waits on the network, a lock or a write, so a route may run it
+    on the event loop rather than pay a hop to the thread pool and back (bench/bench_verify_http.py
+    measures the request either way). Anything else — another site's issuer or status list, a URL, a
     VC-JWT, a list that changed since it was last read — must go to the thread pool.
     """
     from ..api.issuers import issuer_did  # the api package imports feature routers
