@@ -28,7 +28,7 @@ from ..errors import DomainError
 from ..verification import inputs
 from ..verification.inputs import EvidenceFile, GivenCredential
 from ..vc.verify import Outcome
-from ..verification.service import verify_given
+from ..verification.service import evidence_file_results, verify_given
 from . import service
 from .service import PageInputError
 from .view import credential_view, evidence_file_rows, report_view
@@ -151,7 +151,8 @@ async def verify_report(request: Request) -> HTMLResponse:
     return _page(
         request, "verify.html",
         form={}, source=given.label, report=report_view(report, now), credential=content,
-        evidence_files=evidence_file_rows(report.credential, [(f.name, f.data) for f in files]),
+        evidence_files=evidence_file_rows(
+            evidence_file_results(report.credential, files, credential_verified=report.verified)),
     )
 
 

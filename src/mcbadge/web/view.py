@@ -8,7 +8,6 @@ a verifier's page must not phone home to whoever wrote the credential.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -392,15 +391,15 @@ class EvidenceFileRow:
     matches: tuple[str, ...]  # names of the evidence items this file is
 
 
-def evidence_file_rows(credential: Mapping[str, Any] | None, files: Iterable[tuple[str, bytes]]) -> tuple[EvidenceFileRow, ...]:
-    """Each uploaded file with its SHA-256 and the evidence items it matches (none: not this badge's evidence)."""
-    rows = []
-    for filename, data in files:
-        hits = vc_evidence.match_file(credential, data) if credential is not None else []
-        rows.append(EvidenceFileRow(
-            filename=filename,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            matches=tuple(h.evidence_name or h.evidence_id for h in hits),
-        ))
-    return tuple(rows)
+def evidence_file_rows(results: Iterable[Mapping[str, Any]]) -> tuple[EvidenceFileRow, ...]:
+    """Rows for the files a verifier brought, from ``verification.service.evidence_file_results`` (which
+    hashed each file and matched it against the credential's digests): none matched means not this badge's."""
+    return tuple(
+        EvidenceFileRow(
+            filename=result["name"],
+            size=result["size"],
+            sha256=result["sha256"],
+            matches=tuple(item["name"] or item["id"] for item in result["evidence"]),
+        )
+        for result in results
+    )
