@@ -41,6 +41,9 @@
     ``max_verify_bytes`` (32 MiB by default) instead of ``max_body_bytes``; the route also counts what it
     reads. Larger evidence (a long classroom video) is checked with ``mcbadge verify`` or the library.
 
+What was given is read by ``mcbadge.verification.inputs`` and verified by ``mcbadge.verification.service``,
+the same code the verification page uses; this module adds HTTP: content types, forms, body limits.
+
 ``GET /credentials/{id}/badge.png`` and ``badge.svg``
     The credential baked into the service's badge image (``api/static/badge.png``, or the SVG template with
     the achievement's name): a download for the public badge page. Private and unknown credentials are 404.
@@ -81,7 +84,6 @@ MAX_EVIDENCE_FILES = 20
 _JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json", "application/vc")
 _TEXT_TYPES = ("application/jwt", "application/vc+jwt", "application/vc-ld+jwt", "text/plain")
 _IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg"}
-
 
 
 # -- problems ------------------------------------------------------------------------------------------

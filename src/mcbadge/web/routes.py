@@ -25,9 +25,9 @@ from starlette.routing import Match
 from ..api.deps import Services
 from ..api.problems import domain_status
 from ..errors import DomainError
+from ..vc.verify import Outcome
 from ..verification import inputs
 from ..verification.inputs import EvidenceFile, GivenCredential
-from ..vc.verify import Outcome
 from ..verification.service import evidence_file_results, verify_given
 from . import service
 from .service import PageInputError
@@ -140,7 +140,7 @@ async def verify_report(request: Request) -> HTMLResponse:
         given, report = await run_in_threadpool(verify_given, _services(request), given, files, now=now)
         parse = report.check("parse")
         if parse is not None and parse.outcome is Outcome.FAILED:
-            raise PageInputError(f"{_sentence(given.label)[:-1]} is not a credential: {parse.message}.", 422)
+            raise inputs.NotACredential(f"{given.label} is not a credential: {parse.message}")
     except PageInputError as exc:
         return _page(request, "verify.html", status=exc.status, error=exc.message, form=form_values)
     except DomainError as exc:  # unreadable, not a credential, a refused or failing URL (verification.inputs)
