@@ -69,6 +69,12 @@ class OwnStatusLists:
             raise LookupError(f"no status list for purpose {purpose!r}") from None
         return slug, purpose, seq
 
+    @property
+    def embedded(self) -> bool:
+        """Whether the database is an embedded file (SQLite): a read never waits on a network or, in WAL
+        mode, on a writer; PostgreSQL answers over a connection that may stall."""
+        return self._engine.dialect.name == "sqlite"
+
     def is_current(self, url: str) -> bool:
         """Whether ``url`` is one of this service's lists and the copy in memory is its current revision:
         then reading it costs one ``SELECT`` and nothing else (no ORM, no signing, no lock)."""

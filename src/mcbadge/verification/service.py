@@ -69,16 +69,19 @@ def verifies_locally(services: Services, given: GivenCredential) -> bool:
     """Whether verifying ``given`` needs nothing but memory and one indexed ``SELECT`` per status entry.
 
     True for a JSON credential whose issuer and proof keys are did:key or this service's own issuers, and
-    whose status lists are this service's own, with the current revision already in memory. Verifying
-    such a credential is CPU work that never waits on the network, a lock or a write, so a route may run it
-    on the event loop rather than pay a hop to the thread pool and back (bench/bench_verify_http.py
-    measures the request either way). Anything else — another site's issuer or status list, a URL, a
-    VC-JWT, a list that changed since it was last read — must go to the thread pool.
+    whose status lists are this service's own, with the current revision already in memory, on the
+    embedded database. Verifying such a credential is CPU work that never waits on the network, a lock or
+    a write, so a route may run it on the event loop rather than pay a hop to the thread pool and back
+    (bench/bench_verify_http.py measures the request either way). Anything else — another site's issuer
+    or status list, a URL, a VC-JWT, a list that changed since it was last read — must go to the thread
+    pool. So does everything on PostgreSQL: its reads cross a connection that can stall (a restart, a
+    network fault), and a stalled event loop would stop every request, /health included; PostgreSQL
+    deployments scale with worker processes instead.
     """
     from ..api.issuers import issuer_did  # the api package imports feature routers
 
     document = given.value
-    if given.source != "json" or not isinstance(document, Mapping):
+    if given.source != "json" or not isinstance(document, Mapping) or not services.own_status_lists.embedded:
         return False
     own_prefix = issuer_did(services.settings.public_base_url, "x")[:-1]  # did:web:<host>:issuers:
 
