@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from typing import Any
 
 import httpx
@@ -27,9 +26,9 @@ from mcbadge.vc.errors import CanonicalizationError
 
 from .award_factories import Tenant, make_tenant
 from .conftest import LiveServer
+from .test_vcapi import vc2
 from .workflow_factories import assert_problem
 
-SUBJECT = "did:key:z6MkhTNL7i2etLerDK8Acz5t528giE5KA4p75T6ka1E1D74r"
 RESOURCE = "https://www.w3.org/ns/credentials/v2"
 SRI = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"
 MULTIBASE = "uJKGMkOmFbVJhEfKTduMC2XCyvRAYLjOVmZWwIH1wQ7k"
@@ -45,11 +44,6 @@ def tenant(server: LiveServer) -> Tenant:
 @pytest.fixture
 def did(server: LiveServer) -> str:
     return issuer_did(server.base_url, "conformance-district")
-
-
-def vc2(did: str, **extra: Any) -> dict[str, Any]:
-    return {"@context": [CREDENTIALS_V2], "id": f"urn:uuid:{uuid.uuid4()}", "type": ["VerifiableCredential"],
-            "issuer": did, "credentialSubject": {"id": SUBJECT}, **extra}
 
 
 def post_issue(client: httpx.Client, tenant: Tenant, credential: dict[str, Any], **options: Any) -> httpx.Response:
