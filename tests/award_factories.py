@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from mcbadge.api.auth import issue_api_key
+from mcbadge.principal import issue_api_key
 from mcbadge.db.models import (
     Assessment,
     Blob,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mcbadge.api import create_app
 from mcbadge.config import Settings
 
-from mcbadge.api.auth import issue_api_key
+from mcbadge.principal import issue_api_key
 from mcbadge.db.models import (
     Assignment,
     AssessorTraining,

@@ -16,9 +16,18 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+import uvicorn
 
+from .api import create_app
+from .api.openapi_doc import openapi_document
 from .config import Settings
+from .db import make_engine, make_sessionmaker
+from .demo import seed_demo
+from .identity import issuer_did
 from .keystore import KeystoreError, keystore_from_settings
+from .services import build_services
+from .vc.verify import Outcome
+from .vc.verify import verify as verify_credential
 
 # Pretty tracebacks are off: with locals shown they would print the settings, passphrase included.
 app = typer.Typer(
@@ -52,7 +61,6 @@ def _configure_logging() -> None:
 @app.command()
 def init() -> None:
     """Create the configured issuer's signing key (once) and print its DID and public key."""
-    from .api.issuers import issuer_did
 
     _configure_logging()
     settings = _settings()
@@ -76,9 +84,6 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Seed the demo catalogue into an empty database first")] = False,
 ) -> None:
     """Run the HTTP service (creates the issuer's key on first start)."""
-    import uvicorn
-
-    from .api import create_app
 
     _configure_logging()
     given = {"host": host, "port": port}
@@ -93,8 +98,6 @@ def serve(
 
 
 def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
-    from .demo import seed_demo
-
     keys = seed_demo(sessions, slug=settings.issuer_slug, name=settings.issuer_name, base_url=settings.public_base_url)
     if keys is None:
         typer.echo(f"demo: issuer {settings.issuer_slug!r} already exists; its API keys were printed when it was seeded")
@@ -115,9 +118,6 @@ def verify(
     Issuers hosted by this service (keys in MCBADGE_KEYS_DIR) and did:key issuers are resolved offline;
     other did:web issuers cannot be resolved yet.
     """
-    from .api.deps import build_services
-    from .db import make_engine, make_sessionmaker
-    from .vc.verify import Outcome, verify as verify_credential
 
     settings = _settings()
     try:
@@ -167,7 +167,6 @@ def openapi(
     output: Annotated[Path, typer.Option(help="Where to write the OpenAPI document")] = Path("openapi/openapi.json"),
 ) -> None:
     """Write the service's OpenAPI document (tests fail when the committed one drifts from the app)."""
-    from .api.openapi_doc import openapi_document
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(openapi_document(), encoding="utf-8")

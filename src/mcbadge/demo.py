@@ -13,8 +13,15 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .api.auth import issue_api_key
-from .db.models import AssessorTraining, Issuer, MicroCredential, MicroCredentialStatus, Person, Role
+from .db.models import (
+    AssessorTraining,
+    Issuer,
+    MicroCredential,
+    MicroCredentialStatus,
+    Person,
+    Role,
+)
+from .principal import issue_api_key
 
 LEVELS = [
     {"key": "not-yet", "name": "Not yet", "description": "The evidence does not yet show the practice."},

@@ -1,8 +1,10 @@
 """Domain errors: what a service function raises when the caller asked for something it cannot have.
 
 They say nothing about HTTP; ``mcbadge.api.problems`` maps each category to a status in one place, and
-the ``code`` of each class becomes its stable problem ``type`` (``urn:mcbadge:problem:<code>``). A feature
-declares its own small classes next to its service, e.g. ``class AlreadyPublished(Conflict)``.
+the ``code`` of each class becomes its stable problem ``type`` (``urn:mcbadge:problem:<code>``; a class
+whose ``code`` is None reports ``about:blank``, for errors the HTTP status says all about). A feature
+declares its own small classes next to its service, e.g. ``class AlreadyPublished(Conflict)``. These
+categories are the only base classes of the errors mcbadge raises on purpose: there is no second tree.
 
     DomainError
     ├── Unreadable        400  what was given cannot be read at all (malformed JSON, a corrupt image)
@@ -20,11 +22,19 @@ from __future__ import annotations
 
 from typing import Any
 
+PROBLEM_TYPE_BASE = "urn:mcbadge:problem:"
+"""Prefix of mcbadge's problem type URIs (RFC 9457 ``type``)."""
+
 
 class DomainError(Exception):
     """Base class. ``detail`` is a sentence for the caller; ``extensions`` are extra problem members."""
 
-    code = "domain-error"
+    code: str | None = "domain-error"
+
+    @classmethod
+    def problem_type(cls) -> str:
+        """The stable problem ``type`` URI of this error (``about:blank`` when it has no code of its own)."""
+        return PROBLEM_TYPE_BASE + cls.code if cls.code else "about:blank"
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)

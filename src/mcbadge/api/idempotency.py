@@ -35,8 +35,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db.models import IdempotencyRecord
 from ..errors import Conflict, Invalid
+from ..services import Services
 from .auth import Principal
-from .deps import Services
 
 __all__ = [
     "IN_FLIGHT_TIMEOUT",

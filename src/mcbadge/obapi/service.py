@@ -14,10 +14,10 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..api.deps import Services
 from ..db.models import Credential, Person
 from ..db.oauth_models import PersonProfile, UpsertedCredential
-from ..features import transaction
+from ..db.session import transaction
+from ..services import Services
 from ..vc.data_integrity import parse_datetime
 from ..vc.schema import validate_profile
 from ..vc.verify import OB_TYPES, Outcome, verify

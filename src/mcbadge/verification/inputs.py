@@ -16,15 +16,14 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..credentials import service as credentials
 from ..errors import Invalid, TooLarge, Unreadable, Unsupported, UpstreamFailed
 from ..outbound import FetchFailed, FetchRefused
+from ..services import Services
 from ..vc import baking
 from ..vc.errors import BakingError
-
-if TYPE_CHECKING:
-    from ..api.deps import Services
 
 __all__ = [
     "EvidenceFile",
@@ -225,8 +224,6 @@ def _own_credential(services: Services, url: str) -> Any:
     """A credential of this service named by its URL (its id, or its baked badge download), read from the
     database. None when the URL is on another site. Any other URL of this service is not a credential;
     private and unknown credentials are NotFound."""
-    from ..credentials import service as credentials  # the credentials package imports api modules
-
     base = services.settings.public_base_url.rstrip("/")
     path = url.split("#", 1)[0].split("?", 1)[0]
     if not path.startswith(base + "/"):

@@ -13,16 +13,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..api.problems import PROBLEM_TYPE_BASE
+from ..errors import PROBLEM_TYPE_BASE
+from ..identity import issuer_did
+from ..services import Services
 from ..vc import evidence
 from ..vc.models import rubric_outcome
 from ..vc.verify import Check, Outcome, VerificationReport, verify
 from .inputs import EvidenceFile, GivenCredential, from_url
-
-if TYPE_CHECKING:
-    from ..api.deps import Services
 
 __all__ = [
     "credential_summary",
@@ -56,12 +55,14 @@ def verify_given(
     if given.source == "url" and given.value is None:
         assert given.url is not None
         given = from_url(services, given.url)
-    from ..vcapi import service as vcapi  # VC API status lists and MCBADGE_EXTRA_CONTEXTS (imports api modules)
+    from ..vcapi import (
+        service as vcapi,  # interim: VC API status lists until status/ serves them (issue 10)
+    )
 
     report = verify(given.value, resolver=services.resolver, status_fetcher=vcapi.status_fetcher(services),
                     status_list_cache=services.status_list_cache,
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
-                    canonicalizer=vcapi.policy(services).canonicalizer_for(given.value))
+                    canonicalizer=services.contexts.canonicalizer_for(given.value))
     return given, report
 
 
@@ -78,8 +79,6 @@ def verifies_locally(services: Services, given: GivenCredential) -> bool:
     network fault), and a stalled event loop would stop every request, /health included; PostgreSQL
     deployments scale with worker processes instead.
     """
-    from ..api.issuers import issuer_did  # the api package imports feature routers
-
     document = given.value
     if given.source != "json" or not isinstance(document, Mapping) or not services.own_status_lists.embedded:
         return False

@@ -22,9 +22,9 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..api.deps import Services
 from ..api.problems import domain_status
 from ..errors import DomainError
+from ..services import Services
 from ..vc.verify import Outcome
 from ..verification import inputs
 from ..verification.inputs import EvidenceFile, GivenCredential

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..db.models import Credential, Issuer, Person
+from ..credentials import service as credentials
+from ..db.models import Credential, Issuer, MicroCredential, Person
 
 __all__ = ["Badge", "MAX_EVIDENCE_FILES", "PageInputError", "load_public_badge"]
 
@@ -55,14 +56,10 @@ class Badge:
 
 def load_public_badge(session: Session, credential_id: str) -> Badge | None:
     """The credential if it exists and its earner lets the public see it; None otherwise (a 404 either way)."""
-    from ..db.models import MicroCredential
-
     try:
         parsed = uuid.UUID(credential_id)
     except ValueError:
         return None
-    from ..credentials import service as credentials  # the credentials package imports api modules
-
     with session.begin():
         try:
             credential = credentials.public_credential(session, parsed)
