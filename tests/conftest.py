@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from mcbadge.api import create_app
+from mcbadge.api.app import create_app
 from mcbadge.config import Settings
 from mcbadge.keystore import Keystore, keystore_from_settings
 

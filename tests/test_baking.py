@@ -36,7 +36,7 @@ from mcbadge.vc.verify import Outcome, verify
 
 from .factories import EVIDENCE_FILES, rich_credential
 
-STATIC = Path(__file__).resolve().parents[1] / "src" / "mcbadge" / "api" / "static"
+STATIC = Path(__file__).resolve().parents[1] / "src" / "mcbadge" / "credentials" / "static"
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJ2YyI6e319.c2lnbmF0dXJl"
 SVG = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

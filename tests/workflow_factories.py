@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mcbadge.api import create_app
+from mcbadge.api.app import create_app
 from mcbadge.config import Settings
 
 from mcbadge.principal import issue_api_key

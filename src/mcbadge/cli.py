@@ -9,6 +9,7 @@ Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be r
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import datetime, timezone
@@ -18,7 +19,7 @@ from typing import Annotated, NoReturn
 import typer
 import uvicorn
 
-from .api import create_app
+from .api.app import create_app
 from .api.openapi_doc import openapi_document
 from .config import Settings
 from .db import make_engine, make_sessionmaker
@@ -109,14 +110,23 @@ def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
     typer.echo(f"  try: curl -H 'Authorization: Bearer {keys.educator}' {settings.public_base_url}/api/v1/microcredentials")
 
 
+def _json_or_none(text: str) -> object:
+    # Only a JSON document can name an extra context (MCBADGE_EXTRA_CONTEXTS); a VC-JWT gets the strict set.
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 @app.command()
 def verify(
     file: Annotated[str, typer.Argument(help="A credential file (JSON or VC-JWT), or - for standard input.")],
 ) -> None:
     """Verify a credential and print each check. Exit 0 if verified, 1 if not, 2 if unreadable.
 
-    Issuers hosted by this service (keys in MCBADGE_KEYS_DIR) and did:key issuers are resolved offline;
-    other did:web issuers cannot be resolved yet.
+    Issuers hosted by this service (keys in MCBADGE_KEYS_DIR) and did:key issuers are resolved offline,
+    this service's status lists read from its database; other did:web issuers and status lists are fetched
+    through the guarded outbound client, as the service does.
     """
 
     settings = _settings()
@@ -133,8 +143,9 @@ def verify(
     # The service's collaborators: own issuers and status lists locally, others through the guarded client.
     engine = make_engine(settings.database_url)
     services = build_services(settings, keystore_from_settings(settings, need_private=False), make_sessionmaker(engine))
-    report = verify_credential(text, resolver=services.resolver, status_fetcher=services.status_fetcher, status_list_cache=services.status_list_cache,
-                               now=datetime.now(timezone.utc))
+    report = verify_credential(text, resolver=services.resolver, status_fetcher=services.status_fetcher,
+                               status_list_cache=services.status_list_cache, now=datetime.now(timezone.utc),
+                               canonicalizer=services.contexts.canonicalizer_for(_json_or_none(text)))
     engine.dispose()
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:

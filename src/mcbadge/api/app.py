@@ -8,7 +8,6 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from .. import web
 from ..assessments.routes import router as assessments
 from ..catalog.routes import router as catalog
 from ..config import Settings
@@ -26,6 +25,7 @@ from ..submissions.routes import UPLOAD_PATHS
 from ..submissions.routes import router as submissions
 from ..vcapi.routes import router as vc_api
 from ..verification import routes as verification
+from ..web import routes as pages
 from . import problems
 
 __all__ = ["create_app"]
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in _routers():
         app.include_router(router)
-    app.mount("/assets", StaticFiles(directory=web.STATIC_DIR), name="assets")
+    app.mount("/assets", StaticFiles(directory=pages.STATIC_DIR), name="assets")
     return app
 
 
@@ -84,6 +84,6 @@ def _routers() -> list[APIRouter]:
         assessments,                                       # assess
         credentials.router, credentials.public_router,     # award, sign, public credentials
         status.router,                                     # publish status
-        web.router,                                        # verify (pages)
+        pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
     ]

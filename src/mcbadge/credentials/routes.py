@@ -20,7 +20,6 @@ from fastapi.responses import (
 )
 from sqlalchemy.orm import Session
 
-from .. import web
 from ..api.auth import require
 from ..api.deps import PageDep, ServicesDep, SessionDep
 from ..api.idempotency import IdempotencyKey, run_idempotent
@@ -30,6 +29,8 @@ from ..features import Page
 from ..principal import Principal
 from ..services import Services
 from ..vc.status_list import VC_V2_CONTEXT
+from ..web.negotiation import wants_html
+from ..web.routes import badge_page
 from . import service
 from .badge_image import baked_badge
 from .schemas import (
@@ -170,8 +171,8 @@ def public_credential(credential_id: str, session: SessionDep, request: Request)
     A VC-JWT credential is served as an ``EnvelopedVerifiableCredential`` (VC 2.0 §4.13). A browser
     (``Accept: text/html``) gets the public badge page instead (``mcbadge.web``); ``?format=json`` forces JSON.
     """
-    if web.wants_html(request):
-        return web.badge_page(request, credential_id)
+    if wants_html(request):
+        return badge_page(request, credential_id)
     credential = service.public_credential(session, credential_id)
     if credential.jwt:
         document: dict[str, Any] = {

@@ -151,8 +151,8 @@ def award(
                           issuer_id=issuer_id, list_length=list_length, suspension_entry=suspension_entry)
     except IntegrityError:
         # A concurrent award of the same submission committed first (PostgreSQL, READ COMMITTED).
-        existing = _existing(session, submission_id)
-        session.commit()  # ends the read; unlike a rollback, keeps ``existing`` loaded
+        with read(session):
+            existing = _existing(session, submission_id)
         if existing is None:
             raise
         return Award(existing, created=False)

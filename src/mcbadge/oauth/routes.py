@@ -32,6 +32,7 @@ from ..api.auth import require
 from ..api.deps import ServicesDep, SessionDep
 from ..api.problems import responses
 from ..db.models import Person, Role
+from ..db.session import transaction
 from ..errors import Forbidden, Invalid, Unauthenticated
 from ..principal import Principal, authenticate
 from ..services import Services
@@ -100,7 +101,7 @@ async def _form(request: Request) -> list[tuple[str, str]]:
 def _run(services: Services, work: Callable[[McbadgeAuthorizationServer], Response]) -> Response:
     """``work`` with a server on a fresh session, in one transaction (committed even when Authlib answers
     with an error: a refresh-token reuse revokes the family *and* refuses the request)."""
-    with services.sessions() as session, session.begin():
+    with services.sessions() as session, transaction(session):
         return work(make_server(session, services.settings))
 
 

@@ -138,8 +138,8 @@ def upsert_credential(session: Session, services: Services, person_id: uuid.UUID
                 row.updated_at = now
             return Upserted(created, credential_id)
         except IntegrityError:
-            # A concurrent upsert of the same id inserted first: this one becomes a replacement.
-            session.rollback()
+            # A concurrent upsert of the same id inserted first (its transaction is rolled back by now):
+            # this one becomes a replacement.
             if attempt:
                 raise
     raise AssertionError("unreachable")
@@ -209,8 +209,7 @@ def put_profile(session: Session, person_id: uuid.UUID, body: Any) -> dict[str, 
                 stored.updated_at = _utcnow()
             session.flush()
             return _profile(person, extra)
-    except IntegrityError:
-        session.rollback()
+    except IntegrityError:  # the transaction is rolled back by now
         raise ImsxError(400, "invalid_data", "that e-mail address belongs to someone else at your issuer") from None
 
 

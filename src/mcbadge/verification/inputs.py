@@ -236,6 +236,6 @@ def _own_credential(services: Services, url: str) -> Any:
     if credential_id is None:
         raise NotACredential(f"the address {url} is a page of this service, not a credential: give a credential's address "
                              f"({base}/credentials/...)")
-    with services.sessions() as session, session.begin():
+    with services.sessions() as session:
         credential = credentials.public_credential(session, credential_id)  # private or unknown: NotFound
-        return credential.jwt or dict(credential.document or {})
+    return credential.jwt or dict(credential.document or {})
