@@ -12,7 +12,7 @@ categories are the only base classes of the errors mcbadge raises on purpose: th
     ├── Forbidden         403  authenticated, but the role may not do this
     ├── NotFound          404  no such object, or it belongs to another tenant (never say which)
     ├── Conflict          409  the object's state does not allow it (published, already awarded, ...)
-    ├── TooLarge          413  what was given is larger than the service accepts
+    ├── TooLarge          413  what was given is larger than the service accepts (BodyTooLarge: a request body)
     ├── Unsupported       415  a kind of content the service does not read
     ├── Invalid           422  the request is well-formed but its content breaks a rule
     └── UpstreamFailed    502  another site the service had to ask did not answer usefully
@@ -82,6 +82,12 @@ class TooLarge(DomainError):
     """What was given is larger than the service accepts."""
 
     code = "too-large"
+
+
+class BodyTooLarge(TooLarge):
+    """The request body is larger than the service accepts on this path."""
+
+    code = None  # about:blank: the 413 says it all
 
 
 class Unsupported(DomainError):

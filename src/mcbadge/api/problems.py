@@ -31,7 +31,6 @@ __all__ = [
     "PROBLEM_JSON",
     "PROBLEM_TYPE_BASE",
     "BodySizeLimit",
-    "BodyTooLarge",
     "domain_status",
     "install",
     "problem_response",
@@ -42,12 +41,6 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 MIB = 1024 * 1024
-
-
-class BodyTooLarge(domain.TooLarge):
-    """The request body is larger than the service accepts on this path."""
-
-    code = None  # about:blank: the 413 says it all
 
 
 def problem_response(
@@ -242,7 +235,7 @@ class BodySizeLimit:
             drained += len(message.get("body", b""))
             more = message.get("more_body", False)
         await _send(problem_response(413, _title(413), f"the request body is larger than the limit of {limit} bytes",
-                                     BodyTooLarge.problem_type()), scope, receive, send)
+                                     domain.BodyTooLarge.problem_type()), scope, receive, send)
 
 
 async def _send(response: JSONResponse, scope: Scope, receive: Receive, send: Send) -> None:

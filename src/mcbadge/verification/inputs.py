@@ -26,6 +26,7 @@ from ..vc import baking
 from ..vc.errors import BakingError
 
 __all__ = [
+    "MAX_EVIDENCE_FILES",
     "EvidenceFile",
     "GivenCredential",
     "MalformedImage",
@@ -40,6 +41,9 @@ __all__ = [
     "from_text",
     "from_url",
 ]
+
+MAX_EVIDENCE_FILES = 20
+"""Evidence files one verification compares (the API and the page alike)."""
 
 URL_MAX_BYTES = 4 * 1024 * 1024
 """Largest credential or badge image fetched from a URL."""

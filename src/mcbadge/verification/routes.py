@@ -49,46 +49,32 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
 from ..api.deps import ServicesDep
-from ..api.problems import BodyTooLarge, problem_response
-from ..errors import PROBLEM_TYPE_BASE, Invalid, Unreadable
+from ..api.problems import problem_response
+from ..errors import PROBLEM_TYPE_BASE, Unreadable
 from ..services import Services
 from ..vc.verify import Outcome, VerificationReport
 from . import inputs
+from .form import InvalidForm, limited_stream, media_type, read_form
 from .inputs import EvidenceFile, GivenCredential
 from .service import verification_result, verifies_locally
 
 __all__ = ["VerifyCredentialRequest", "router"]
 
-MAX_EVIDENCE_FILES = 20
 _JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json", "application/vc")
 _TEXT_TYPES = ("application/jwt", "application/vc+jwt", "application/vc-ld+jwt", "text/plain")
 _IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg"}
 
 
 # -- problems ------------------------------------------------------------------------------------------
-
-
-class MalformedForm(Unreadable):
-    """A multipart/form-data body that cannot be parsed."""
-
-    code = "malformed-form"
-
-
-class InvalidForm(Invalid):
-    """A form without exactly one credential (a file, pasted text or a URL), or with fields /verify does not know."""
-
-    code = "invalid-form"
 
 
 class NotText(Unreadable):
@@ -100,68 +86,17 @@ class NotText(Unreadable):
 # -- what was given ------------------------------------------------------------------------------------
 
 
-async def _limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
-    """The body, counted: a request without a Content-Length cannot grow past ``limit`` either."""
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"the request body is larger than the limit of {limit} bytes")
-        yield chunk
-
-
 async def _read_body(request: Request, limit: int) -> bytes:
-    return b"".join([chunk async for chunk in _limited_stream(request, limit)])
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return b"".join([chunk async for chunk in limited_stream(request, limit)])
 
 
 async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, list[EvidenceFile]]:
     """A ``multipart/form-data`` (files) or ``application/x-www-form-urlencoded`` (pasted text, a URL) form."""
-    stream = _limited_stream(request, limit)
-    parser: MultiPartParser | FormParser
-    if _media_type(request) == "multipart/form-data":
-        parser = MultiPartParser(request.headers, stream, max_files=MAX_EVIDENCE_FILES + 1, max_fields=8,
-                                 max_part_size=limit)
-    else:
-        parser = FormParser(request.headers, stream, max_fields=8, max_part_size=limit)
-    try:
-        form = await parser.parse()
-    except MultiPartException as exc:
-        raise MalformedForm(f"the form cannot be read: {exc.message}") from None
-    try:
-        unknown = sorted(set(form.keys()) - {"credential", "url", "evidence"})
-        if unknown:
-            raise InvalidForm(f"unknown form field(s): {', '.join(unknown)}; expected credential, url, evidence")
-        credentials = [v for v in form.getlist("credential") if not (isinstance(v, str) and not v.strip())]
-        credentials = [v for v in credentials if not (isinstance(v, UploadFile) and not v.filename and not v.size)]
-        urls = [v for v in form.getlist("url") if isinstance(v, str) and v.strip()]
-        if len(credentials) + len(urls) != 1:
-            raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
-                              "or a 'url' field")
-        if urls:
-            url = urls[0].strip()
-            given = GivenCredential(None, "url", url=url, label=f"the address {url}")
-        elif isinstance(credentials[0], UploadFile):
-            upload = credentials[0]
-            given = inputs.from_file(await upload.read(), upload.filename)
-        else:
-            given = inputs.from_text(credentials[0], "the credential field")
-        files: list[EvidenceFile] = []
-        for index, item in enumerate(form.getlist("evidence"), start=1):
-            if isinstance(item, UploadFile):
-                if not item.filename and not item.size:
-                    continue  # an empty file input of a browser form
-                files.append(EvidenceFile(item.filename or f"evidence file {index}", await item.read()))
-            else:
-                raise InvalidForm("evidence must be uploaded as files")
-        if len(files) > MAX_EVIDENCE_FILES:
-            raise InvalidForm(f"at most {MAX_EVIDENCE_FILES} evidence files")
-        return given, files
-    finally:
-        await form.close()
+    form = await read_form(request, limit, credential_fields=("credential",), url_field="url", only_known=True)
+    if form.given != 1:
+        raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
+                          "or a 'url' field")
+    return form.credential(), form.evidence
 
 
 async def _verification_result(
@@ -284,7 +219,7 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
     credential is an error (4xx problem details).
     """
     limit = services.settings.max_verify_bytes
-    media = _media_type(request)
+    media = media_type(request)
     files: list[EvidenceFile] = []
     if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         given, files = await _read_form(request, limit)

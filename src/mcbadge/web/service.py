@@ -19,9 +19,7 @@ from ..credentials import service as credentials
 from ..db.models import Credential, Issuer, MicroCredential, Person
 from ..db.session import read
 
-__all__ = ["Badge", "MAX_EVIDENCE_FILES", "PageInputError", "load_public_badge"]
-
-MAX_EVIDENCE_FILES = 10
+__all__ = ["Badge", "PageInputError", "load_public_badge"]
 
 
 class PageInputError(Exception):
