@@ -13,7 +13,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from ..vc import baking
-from ..verification.service import credential_summary
+from ..verification.reading import credential_summary
 
 __all__ = ["baked_badge"]
 

@@ -27,10 +27,11 @@ from ..vc.verify import Outcome
 from ..verification import inputs
 from ..verification.form import VerificationForm, read_form
 from ..verification.inputs import GivenCredential
+from ..verification.reading import credential_view
 from ..verification.service import evidence_file_results, verify_given
 from . import service
 from .service import PageInputError
-from .view import credential_view, evidence_file_rows, report_view
+from .view import evidence_file_rows, report_view
 
 __all__ = ["STATIC_DIR", "badge_page", "router"]
 
