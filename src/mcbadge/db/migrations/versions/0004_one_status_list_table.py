@@ -230,7 +230,7 @@ def downgrade() -> None:
     # 1. status_lists: award lists only.
     op.execute("DELETE FROM status_lists WHERE key IS NOT NULL")
     with op.batch_alter_table('status_lists', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_status_lists_seq_or_key', type_='check')
+        batch_op.drop_constraint(op.f('ck_status_lists_seq_or_key'), type_='check')
         batch_op.drop_constraint('uq_status_lists_key', type_='unique')
         batch_op.drop_column('key')
         batch_op.drop_column('created_at')
