@@ -20,7 +20,6 @@ when behind, in one place.
 from __future__ import annotations
 
 import copy
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,16 +37,16 @@ from ..errors import Conflict, Invalid, NotFound
 from ..features import audit
 from ..identity import issuer_did
 from ..services import Services
-from ..vc import data_integrity
-from ..vc.contexts import CREDENTIALS_V1, CREDENTIALS_V2, DATA_INTEGRITY_V2
-from ..vc.data_integrity import parse_datetime, sign_credential
+from ..status import service as status
+from ..status.service import StatusListFull, VcApiStatusListNotFound
+from ..vc import data_integrity, data_model
+from ..vc.contexts import CREDENTIALS_V2, DATA_INTEGRITY_V2
+from ..vc.data_integrity import sign_credential
 from ..vc.dids import DidResolver
-from ..vc.errors import CredentialError
+from ..vc.errors import CredentialError, DataModelError, IssuerMismatch
 from ..vc.jwt import encode_vc_jwt
 from ..vc.keys import PublicKey
 from ..vc.status_list import MIN_LENGTH
-from ..status import service as status
-from ..status.service import StatusListFull, VcApiStatusListNotFound
 from ..vc.verify import Outcome, VerificationReport, verify
 from ..verification.service import problem_details
 from .schemas import (
@@ -139,122 +138,16 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _non_empty_str(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-# A URL as the VC data model uses the word: a scheme, then no whitespace (``did:…``, ``urn:…``, ``https://…``).
-_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
-
-# VC 2.0 §4.5 Types: the objects of these properties MUST have a type (credentialStatus is refused outright).
-_TYPED_MEMBERS = ("credentialSchema", "evidence", "refreshService", "termsOfUse")
-
-
-def _is_url(value: Any) -> bool:
-    return isinstance(value, str) and bool(_URL_RE.match(value))
-
-
-def _has_type(item: Mapping[str, Any]) -> bool:
-    kinds = item.get("type")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    return bool(kinds) and all(_non_empty_str(k) for k in kinds)
-
-
-def _check_members(credential: Mapping[str, Any]) -> None:
-    """VC 2.0 §4.5 (typed objects), §4.11 (a data schema's id is a URL) and §5.3 (related resources): an
-    issuer must not sign what a verifier has to refuse."""
-    for name in _TYPED_MEMBERS:
-        if name not in credential:
-            continue
-        value = credential[name]
-        items = value if isinstance(value, list) else [value]
-        if not items or not all(isinstance(i, dict) and _has_type(i) for i in items):
-            raise InvalidCredential(f"each {name} must be an object with a type")
-        if name == "credentialSchema" and not all(_is_url(i.get("id")) for i in items):
-            raise InvalidCredential("each credentialSchema must have an id that is a URL")
-    if "relatedResource" in credential:
-        value = credential["relatedResource"]
-        items = value if isinstance(value, list) else [value]
-        if not items or not all(isinstance(i, dict) for i in items):
-            raise InvalidCredential("relatedResource must be one or more objects")
-        ids = [i.get("id") for i in items]
-        if not all(_is_url(i) for i in ids):
-            raise InvalidCredential("each relatedResource must have an id that is a URL")
-        if len(set(ids)) != len(ids):
-            raise InvalidCredential("each relatedResource id must be unique")
-        if not all(_non_empty_str(i.get("digestSRI")) or _non_empty_str(i.get("digestMultibase")) for i in items):
-            raise InvalidCredential("each relatedResource must have a digestSRI or a digestMultibase")
-
-
 def check_credential(credential: Mapping[str, Any], issuer_did: str) -> int:
-    """Check the members every credential must have, before anything is reserved or signed; returns the
-    data model version (1 or 2). Raises :class:`InvalidCredential` naming the first problem.
-
-    Terms and types are checked later, by the canonicalizer (safe mode): together this refuses anything
-    the signature would not cover.
-    """
-    contexts = credential.get("@context")
-    if contexts is None:
-        raise InvalidCredential("the credential has no @context")
-    if not isinstance(contexts, list) or not contexts:
-        raise InvalidCredential("@context must be a non-empty array")
-    for item in contexts:
-        if not (_non_empty_str(item) or (isinstance(item, dict) and item)):
-            raise InvalidCredential("each @context item must be a URL (string) or a context object")
-    if contexts[0] not in (CREDENTIALS_V2, CREDENTIALS_V1):
-        raise InvalidCredential(f"the first @context must be {CREDENTIALS_V2} (or {CREDENTIALS_V1} for VC 1.1)")
-    version = 2 if contexts[0] == CREDENTIALS_V2 else 1
-
-    types = credential.get("type")
-    if types is None:
-        raise InvalidCredential("the credential has no type")
-    if not isinstance(types, list) or not types or not all(_non_empty_str(t) for t in types):
-        raise InvalidCredential("type must be a non-empty array of strings")
-    if "VerifiableCredential" not in types:
-        raise InvalidCredential("type must include VerifiableCredential")
-
-    if "id" in credential and not _non_empty_str(credential["id"]):
-        raise InvalidCredential("id, when present, must be one URL (a string)")
-
-    issuer = credential.get("issuer")
-    if issuer is None:
-        raise InvalidCredential("the credential has no issuer")
-    if isinstance(issuer, dict):
-        issuer_id = issuer.get("id")
-        if not _non_empty_str(issuer_id):
-            raise InvalidCredential("an issuer object must have an id (a URL)")
-    elif _non_empty_str(issuer):
-        issuer_id = issuer
-    else:
-        raise InvalidCredential("issuer must be a URL (string) or an object with an id")
-    if issuer_id != issuer_did:
-        raise InvalidCredential(f"issuer must be {issuer_did}, the DID this API key issues as, not {issuer_id!r}")
-
-    subject = credential.get("credentialSubject")
-    if subject is None:
-        raise InvalidCredential("the credential has no credentialSubject")
-    subjects = subject if isinstance(subject, list) else [subject]
-    if not subjects or not all(isinstance(s, dict) and s for s in subjects):
-        raise InvalidCredential("credentialSubject must be an object with at least one claim (or an array of them)")
-
-    if "proof" in credential:
-        raise InvalidCredential("the credential already has a proof: send it unsigned")
-    if "credentialStatus" in credential:
-        raise InvalidCredential("send no credentialStatus: ask for one with options.credentialStatus")
-    _check_members(credential)
-
-    start, end = ("validFrom", "validUntil") if version == 2 else ("issuanceDate", "expirationDate")
-    parsed: dict[str, datetime] = {}
-    for name in (start, end):
-        if name in credential:
-            value = parse_datetime(credential[name])
-            if value is None:
-                raise InvalidCredential(f"{name} must be an XML Schema dateTime with a time zone, "
-                                        f"not {credential[name]!r}")
-            parsed[name] = value
-    if start in parsed and end in parsed and parsed[end] < parsed[start]:
-        raise InvalidCredential(f"{end} is before {start}")
-    return version
+    """``vc.data_model.check_unsigned_credential`` for a credential sent to be issued as ``issuer_did``: the
+    data model version (1 or 2), or :class:`InvalidCredential` naming the first problem."""
+    try:
+        return data_model.check_unsigned_credential(credential, issuer_did)
+    except IssuerMismatch as error:
+        raise InvalidCredential(f"issuer must be {error.expected}, the DID this API key issues as, "
+                                f"not {error.found!r}") from None
+    except DataModelError as error:
+        raise InvalidCredential(str(error)) from None
 
 
 def _with_context(credential: dict[str, Any], url: str) -> None:
@@ -467,36 +360,6 @@ def _credential_result(report: VerificationReport, given: Any) -> dict[str, Any]
             "results": results, "checks": [c.to_dict() for c in report.checks]}
 
 
-def _holder_id(presentation: Mapping[str, Any]) -> str | None:
-    holder = presentation.get("holder")
-    if holder is None:
-        return None
-    if _non_empty_str(holder):
-        return holder
-    if isinstance(holder, dict) and _non_empty_str(holder.get("id")):
-        return holder["id"]
-    raise InvalidPresentation("holder must be a URL (string) or an object with an id")
-
-
-def _check_presentation(presentation: Mapping[str, Any]) -> None:
-    contexts = presentation.get("@context")
-    if not isinstance(contexts, list) or not contexts:
-        raise InvalidPresentation("@context must be a non-empty array")
-    if contexts[0] not in (CREDENTIALS_V2, CREDENTIALS_V1):
-        raise InvalidPresentation(f"the first @context must be {CREDENTIALS_V2} (or {CREDENTIALS_V1})")
-    if not all(_non_empty_str(c) or (isinstance(c, dict) and c) for c in contexts):
-        raise InvalidPresentation("each @context item must be a URL (string) or a context object")
-    types = presentation.get("type")
-    types = [types] if isinstance(types, str) else types
-    if not isinstance(types, list) or "VerifiablePresentation" not in types:
-        raise InvalidPresentation("type must include VerifiablePresentation")
-    if "EnvelopedVerifiablePresentation" in types:
-        raise InvalidPresentation("enveloped presentations (VP-JWT) are not supported; send a Data Integrity one")
-    credentials = presentation.get("verifiableCredential")
-    if credentials is not None and not all(isinstance(c, dict) for c in _as_list(credentials)):
-        raise InvalidPresentation("verifiableCredential must be credential objects (or enveloped credentials)")
-
-
 def _holder_key_resolver(resolver: DidResolver, holder: str | None):  # noqa: ANN202
     def resolve(vm: str, purpose: str) -> PublicKey:
         method = resolver.resolve_verification_method(vm)
@@ -523,8 +386,10 @@ def verify_presentation(services: Services, body: VerifyPresentationRequest,
         raise InvalidPresentation("send exactly one of verifiablePresentation or presentation")
     presentation = body.verifiablePresentation if body.verifiablePresentation is not None else body.presentation
     assert presentation is not None
-    _check_presentation(presentation)
-    holder = _holder_id(presentation)
+    try:
+        holder = data_model.check_presentation(presentation)
+    except DataModelError as error:
+        raise InvalidPresentation(str(error)) from None
     now = now or datetime.now(timezone.utc)
     options = body.options
     contexts = services.contexts
