@@ -159,6 +159,17 @@ def _with_context(credential: dict[str, Any], url: str) -> None:
 # The lists, the reserved bits, signing and re-signing are mcbadge.status's, the same as for awards.
 
 
+def _named_list(session: Session, services: Services, caller: Caller, url: str) -> StatusList:
+    """The caller's VC API list at ``url`` (``options.credentialStatus.statusListCredential``)."""
+    try:
+        address = status.address_of(_base(services), url)
+        if isinstance(address, status.KeyedList):
+            return status.keyed_list(session, address.key, issuer_id=caller.issuer_id)
+    except (LookupError, VcApiStatusListNotFound):
+        pass
+    raise VcApiStatusListNotFound(f"no status list {url!r} on this service")
+
+
 def _reserve(session: Session, services: Services, caller: Caller, row: IssuedCredential, credential_id: str,
              purpose: StatusPurpose, named_list: str | None) -> dict[str, Any]:
     """Reserve a random free index for ``purpose`` and return the credential's status entry."""
@@ -172,16 +183,7 @@ def _reserve(session: Session, services: Services, caller: Caller, row: IssuedCr
         try:
             with session.begin_nested():
                 if named_list is not None:
-                    try:
-                        address = status.address_of(_base(services), named_list)
-                    except LookupError:
-                        address = None
-                    try:
-                        if not isinstance(address, status.KeyedList):
-                            raise VcApiStatusListNotFound(named_list)
-                        status_list = status.keyed_list(session, address.key, issuer_id=caller.issuer_id)
-                    except VcApiStatusListNotFound:
-                        raise VcApiStatusListNotFound(f"no status list {named_list!r} on this service") from None
+                    status_list = _named_list(session, services, caller, named_list)
                     if status_list.purpose is not purpose:
                         raise InvalidCredential(f"status list {named_list} is a {status_list.purpose.value} list")
                     allocation = status.allocate_in(session, status_list)
