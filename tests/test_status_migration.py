@@ -21,12 +21,12 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from mcbadge.api import create_app
-from mcbadge.api.issuers import issuer_did
+from mcbadge.api.app import create_app
 from mcbadge.credentials import service as credentials
 from mcbadge.db import make_engine
 from mcbadge.db.migrate import alembic_config
 from mcbadge.db.models import ExactJson, JsonData, Timestamp
+from mcbadge.identity import issuer_did
 from mcbadge.keystore import keystore_from_settings
 from mcbadge.vc.contexts import CREDENTIALS_V2
 from mcbadge.vc.data_integrity import sign_credential
