@@ -26,7 +26,6 @@ from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.vc.verify import verify
 from mcbadge.extra_contexts import context_policy, parse_names
-from mcbadge.vcapi.service import status_fetcher
 
 from .award_factories import Tenant, make_tenant
 from .conftest import LiveServer, make_settings
@@ -69,7 +68,7 @@ def issue(client: httpx.Client, tenant: Tenant, credential: dict[str, Any], **op
 
 def library_verify(server: LiveServer, credential: Any, *, canonicalizer: Any = None) -> Any:
     services = server.app.state.services
-    return verify(credential, resolver=services.resolver, status_fetcher=status_fetcher(services),
+    return verify(credential, resolver=services.resolver, status_fetcher=services.status_fetcher,
                   now=datetime.now(timezone.utc), canonicalizer=canonicalizer)
 
 

@@ -257,10 +257,8 @@ def _insert_with_indexes(
                     microcredential_id=submission.microcredential_id,
                     educator_id=submission.educator_id,
                     approved_by=approved_by,
-                    revocation_list_id=revocation.status_list.id,
-                    revocation_index=revocation.index,
-                    suspension_list_id=suspension.status_list.id,
-                    suspension_index=suspension.index,
+                    revocation_entry=revocation.entry,
+                    suspension_entry=suspension.entry,
                     format=format,
                     # Full precision: lists are ordered by it (validFrom in the credential keeps whole seconds).
                     issued_at=datetime.now(timezone.utc),

@@ -5,7 +5,7 @@
             └── Submission (one per attempt) ── EvidenceItem ──> Blob (content-addressed, by SHA-256)
                   ├── Assignment (which assessor scores it)
                   ├── Assessment (scores per rubric criterion, feedback)
-                  └── Credential (the award: one per passing submission) ──> StatusList (index, unique)
+                  └── Credential (the award: one per passing submission) ──> StatusEntry x2 ──> StatusList
       AuditEvent, IdempotencyRecord
 
 Private keys are never here: they live encrypted under keys/ (mcbadge.keystore).
@@ -22,6 +22,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -301,15 +302,29 @@ class Assessment(Base):
 
 
 class StatusList(Base):
-    """One Bitstring Status List of an issuer for one purpose. A full list is followed by the next ``seq``."""
+    """One Bitstring Status List of an issuer for one purpose, of one of two kinds (exactly one of ``seq``
+    and ``key`` is set, which makes its URL):
+
+    * an award list, numbered per issuer and purpose (``seq``), published at
+      ``/issuers/{slug}/status/{purpose}/{seq}``; a full list is followed by the next ``seq``;
+    * a VC API list, named by ``key``, published at ``/status-lists/{key}`` (``mcbadge.vcapi``).
+
+    Awarded and VC-API-issued credentials reserve their bits the same way, in :class:`StatusEntry`.
+    """
 
     __tablename__ = "status_lists"
-    __table_args__ = (UniqueConstraint("issuer_id", "purpose", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "purpose", "seq"),
+        CheckConstraint("(seq IS NULL) <> (key IS NULL)", name="seq_or_key"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[StatusPurpose] = mapped_column(_enum(StatusPurpose))
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    """An award list's number (1, 2, ...), per issuer and purpose; None for a VC API list."""
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """A VC API list's name, the last path segment of its URL; None for an award list."""
     length: Mapped[int] = mapped_column(Integer)
     allocated: Mapped[int] = mapped_column(Integer, default=0)
     # The two large columns load only when read (allocating an index needs neither).
@@ -318,7 +333,21 @@ class StatusList(Base):
     """Bumped on every bit change; the signed credential is re-made only when it is behind."""
     signed: Mapped[dict[str, Any] | None] = mapped_column(ExactJson, deferred=True)
     signed_revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StatusEntry(Base):
+    """One bit of one status list, reserved for one credential: an award (``Credential``) or a credential
+    issued over the VC API (``mcbadge.db.vcapi_models.IssuedStatusEntry``). The unique (list, index) is
+    the one guarantee, for both kinds, that no two credentials share a bit."""
+
+    __tablename__ = "status_entries"
+    __table_args__ = (UniqueConstraint("status_list_id", "status_index"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    status_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_lists.id", ondelete="CASCADE"))
+    status_index: Mapped[int] = mapped_column(Integer)
 
 
 class Credential(Base):
@@ -329,8 +358,6 @@ class Credential(Base):
 
     __tablename__ = "credentials"
     __table_args__ = (
-        UniqueConstraint("revocation_list_id", "revocation_index"),
-        UniqueConstraint("suspension_list_id", "suspension_index"),
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
     )
 
@@ -340,10 +367,8 @@ class Credential(Base):
     microcredential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("microcredentials.id"), index=True)
     educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
-    revocation_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_lists.id"))
-    revocation_index: Mapped[int] = mapped_column(Integer)
-    suspension_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_lists.id"))
-    suspension_index: Mapped[int] = mapped_column(Integer)
+    revocation_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id"), unique=True)
+    suspension_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id"), unique=True)
     format: Mapped[str] = mapped_column(String(16), default="ldp")  # ldp (Data Integrity) | jwt
     document: Mapped[dict[str, Any] | None] = mapped_column(ExactJson)
     """The signed credential as issued (JSON-LD with its proof; for VC-JWT, the unsigned credential)."""
@@ -357,6 +382,28 @@ class Credential(Base):
     """The earner lets the public badge page show the credential."""
     show_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
     """Evidence links are hidden on the public page unless the earner allows them (videos of minors)."""
+
+    # Loaded with the row (one join): a credential read outside its session still knows its positions.
+    revocation_entry: Mapped[StatusEntry] = relationship(foreign_keys=[revocation_entry_id], lazy="joined",
+                                                         innerjoin=True)
+    suspension_entry: Mapped[StatusEntry] = relationship(foreign_keys=[suspension_entry_id], lazy="joined",
+                                                         innerjoin=True)
+
+    @property
+    def revocation_list_id(self) -> uuid.UUID:
+        return self.revocation_entry.status_list_id
+
+    @property
+    def revocation_index(self) -> int:
+        return self.revocation_entry.status_index
+
+    @property
+    def suspension_list_id(self) -> uuid.UUID:
+        return self.suspension_entry.status_list_id
+
+    @property
+    def suspension_index(self) -> int:
+        return self.suspension_entry.status_index
 
 
 class AuditEvent(Base):

@@ -1,13 +1,12 @@
 """Tables of the W3C VC API (``mcbadge.vcapi``): credentials issued over ``POST /credentials/issue``.
 
-    Issuer ── VcApiStatusList (its own Bitstring Status Lists, served at /status-lists/{key})
-      └── IssuedCredential (one row per issued credential; no submission behind it)
-            └── VcApiStatusEntry (index in a list, unique per list; one per purpose per credential id)
+    Issuer ── IssuedCredential (one row per issued credential; no submission behind it)
+                └── IssuedStatusEntry (its bit for one purpose) ──> StatusEntry ──> StatusList
 
-Why separate status lists: the award flow (``mcbadge.status.service.allocate``) checks an index is free
-only against ``credentials``; an index reserved here in one of those lists would be invisible to it, and two
-credentials could end up sharing a bit. Lists of their own keep the guarantee — one credential per bit — on
-the database's unique constraints, as the award flow does for its lists.
+The lists and the reserved bits are the same tables as the awards' (``mcbadge.db.models.StatusList``, with a
+``key``, served at ``/status-lists/{key}``, and ``StatusEntry``): one unique constraint on (list, index)
+keeps one credential per bit for both. What is the VC API's own is how a caller names a credential's
+status (its ``credential_id`` and purpose) and that a revocation is permanent.
 
 Same ``Base`` as ``mcbadge.db.models``: one metadata, one set of migrations.
 """
@@ -18,35 +17,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .models import Base, ExactJson, StatusPurpose, _enum, utcnow
+from .models import Base, ExactJson, StatusEntry, StatusPurpose, _enum, utcnow
 
-__all__ = ["IssuedCredential", "VcApiStatusEntry", "VcApiStatusList"]
-
-
-class VcApiStatusList(Base):
-    """A Bitstring Status List of an issuer for one purpose, made by ``POST /status-lists`` or opened when
-    a credential asks for a status entry and the issuer has no list with room left."""
-
-    __tablename__ = "vcapi_status_lists"
-    __table_args__ = (Index("ix_vcapi_status_lists_issuer_purpose", "issuer_id", "purpose"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    """The last path segment of its URL, ``/status-lists/{key}``."""
-    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
-    purpose: Mapped[StatusPurpose] = mapped_column(_enum(StatusPurpose))
-    length: Mapped[int] = mapped_column(Integer)
-    allocated: Mapped[int] = mapped_column(Integer, default=0)
-    bits: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
-    """Bumped on every bit change; the signed credential is re-made only when it is behind."""
-    signed: Mapped[dict[str, Any] | None] = mapped_column(ExactJson, deferred=True)
-    signed_revision: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+__all__ = ["IssuedCredential", "IssuedStatusEntry"]
 
 
 class IssuedCredential(Base):
@@ -68,23 +44,21 @@ class IssuedCredential(Base):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class VcApiStatusEntry(Base):
-    """One bit of one list, reserved for one credential. A credential id has at most one entry per purpose
-    at an issuer, so ``POST /credentials/status`` always finds exactly one bit to change."""
+class IssuedStatusEntry(Base):
+    """The bit reserved for one issued credential for one purpose. A credential id has at most one per
+    purpose at an issuer, so ``POST /credentials/status`` always finds exactly one bit to change."""
 
-    __tablename__ = "vcapi_status_entries"
-    __table_args__ = (
-        UniqueConstraint("status_list_id", "status_index"),
-        UniqueConstraint("issuer_id", "credential_id", "purpose"),
-    )
+    __tablename__ = "issued_status_entries"
+    __table_args__ = (UniqueConstraint("issuer_id", "credential_id", "purpose"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id", ondelete="CASCADE"),
+                                                primary_key=True)
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
     issued_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("issued_credentials.id", ondelete="CASCADE"), index=True)
     credential_id: Mapped[str] = mapped_column(String(512))
     purpose: Mapped[StatusPurpose] = mapped_column(_enum(StatusPurpose))
-    status_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vcapi_status_lists.id"))
-    status_index: Mapped[int] = mapped_column(Integer)
     revoked_at: Mapped[datetime | None] = mapped_column()
     """Set once the revocation bit is set: revocation is permanent."""
+
+    entry: Mapped[StatusEntry] = relationship(lazy="joined", innerjoin=True)

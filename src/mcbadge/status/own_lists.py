@@ -1,7 +1,8 @@
 """This service's own status lists, as its verifier reads them: from the database, never over HTTP.
 
-Every verification of a credential this service issued consults two of its lists (revocation and
-suspension). The signed list credential (~20 KB of JSON) is kept per URL and re-read only when the list's
+Both kinds (``mcbadge.status.service``): the award lists at ``/issuers/{slug}/status/{purpose}/{seq}`` and
+the VC API lists at ``/status-lists/{key}``. Every verification of an award consults two of them
+(revocation and suspension). The signed list credential (~20 KB of JSON) is kept per URL and re-read only when the list's
 ``revision`` moves, so a revocation committed by any process shows at the very next verification, and an
 unchanged list costs one indexed ``SELECT`` of two integers.
 
@@ -13,30 +14,42 @@ Everything that writes, and the re-read of a changed list, goes through the ORM 
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ..db.models import Issuer, StatusList, StatusPurpose
+from ..db.models import Issuer, StatusList
 from ..keystore import Keystore
 from . import service
+from .service import KeyedList, ListAddress
 
 __all__ = ["OwnStatusLists"]
 
-_OWN_STATUS_PATH = re.compile(r"^/issuers/([a-z0-9-]{1,64})/status/([a-z]{1,32})/([0-9]{1,10})$")
-
-_REVISION_QUERY = (
+_NUMBERED_REVISION: Select[Any] = (
     select(StatusList.revision, StatusList.signed_revision)
     .join(Issuer, Issuer.id == StatusList.issuer_id)
     .where(Issuer.slug == bindparam("slug"), StatusList.purpose == bindparam("purpose"),
            StatusList.seq == bindparam("seq"))
 )
+_KEYED_REVISION: Select[Any] = (
+    select(StatusList.revision, StatusList.signed_revision).where(StatusList.key == bindparam("key"))
+)
+
+
+class _RawQuery:
+    """A Core statement compiled once for the engine's dialect, run with its parameters on a DBAPI cursor."""
+
+    def __init__(self, statement: Select[Any], engine: Engine) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = compiled.string
+        self._positions = compiled.positiontup if compiled.positional else None
+
+    def params(self, values: dict[str, Any]) -> Any:
+        return tuple(values[name] for name in self._positions) if self._positions is not None else values
 
 
 class OwnStatusLists:
@@ -52,22 +65,13 @@ class OwnStatusLists:
         self._engine = engine
         self._keystore = keystore
         self._base = public_base_url.rstrip("/")
-        compiled = _REVISION_QUERY.compile(dialect=engine.dialect)
-        self._sql = compiled.string
-        self._positions = compiled.positiontup if compiled.positional else None
+        self._numbered = _RawQuery(_NUMBERED_REVISION, engine)
+        self._keyed = _RawQuery(_KEYED_REVISION, engine)
         self._signed: dict[str, tuple[int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def _parse(self, url: str) -> tuple[str, str, int]:
-        match = _OWN_STATUS_PATH.match(urlsplit(url).path)
-        if match is None or not url.startswith(self._base + "/"):
-            raise LookupError("no such status list on this service")
-        slug, purpose, seq = match.group(1), match.group(2), int(match.group(3))
-        try:
-            StatusPurpose(purpose)
-        except ValueError:
-            raise LookupError(f"no status list for purpose {purpose!r}") from None
-        return slug, purpose, seq
+    def _parse(self, url: str) -> ListAddress:
+        return service.address_of(self._base, url)
 
     @property
     def embedded(self) -> bool:
@@ -79,36 +83,41 @@ class OwnStatusLists:
         """Whether ``url`` is one of this service's lists and the copy in memory is its current revision:
         then reading it costs one ``SELECT`` and nothing else (no ORM, no signing, no lock)."""
         try:
-            slug, purpose, seq = self._parse(url)
+            address = self._parse(url)
         except LookupError:
             return False
         cached = self._signed.get(url)
-        return cached is not None and cached[0] == self.revision(slug, purpose, seq)
+        return cached is not None and cached[0] == self.revision(address)
 
     def __call__(self, url: str) -> dict[str, Any]:
-        slug, purpose, seq = self._parse(url)
-        revision = self.revision(slug, purpose, seq)
+        address = self._parse(url)
+        revision = self.revision(address)
         cached = self._signed.get(url)
         if revision is not None and cached is not None and cached[0] == revision:
             return cached[1]
         with self._sessions() as session:
             # The revision the list is signed at, read with it: a list that was behind is remembered as
             # just signed, and a change committed meanwhile shows as a newer revision at the next call.
-            signed_at, signed = service.signed_list_at(session, slug=slug, purpose=purpose, seq=seq,
-                                                       keystore=self._keystore, public_base_url=self._base)
+            try:
+                signed_at, signed = service.signed_list_at(session, address, keystore=self._keystore,
+                                                           public_base_url=self._base)
+            except service.StatusListNotFound as error:
+                raise LookupError(str(error)) from None
         with self._lock:
             self._signed[url] = (signed_at, signed)
         return signed
 
-    def revision(self, slug: str, purpose: str, seq: int) -> int | None:
+    def revision(self, address: ListAddress) -> int | None:
         """The revision of a list that is signed and up to date; None when unknown or it must be re-signed."""
-        values = {"slug": slug, "purpose": purpose, "seq": seq}  # purpose: stored as its value (db.models._enum)
-        params: Any = tuple(values[name] for name in self._positions) if self._positions is not None else values
+        if isinstance(address, KeyedList):
+            query, values = self._keyed, {"key": address.key}
+        else:  # purpose: stored as its value (db.models._enum)
+            query, values = self._numbered, {"slug": address.slug, "purpose": address.purpose, "seq": address.seq}
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(self._sql, params)
+                cursor.execute(query.sql, query.params(values))
                 row = cursor.fetchone()
             finally:
                 cursor.close()

@@ -1,4 +1,5 @@
-"""``GET /issuers/{slug}/status/{purpose}/{seq}``: an issuer's signed Bitstring Status List credential.
+"""``GET /issuers/{slug}/status/{purpose}/{seq}``: an issuer's signed Bitstring Status List credential
+(and :func:`list_response`, how the VC API's ``GET /status-lists/{key}`` serves its lists too).
 
 Public, cacheable by any HTTP cache or CDN: ``Cache-Control: public, max-age=300`` and a strong ``ETag``
 (SHA-256 of the exact bytes served); ``If-None-Match`` gets 304. The server keeps no cache of its own:
@@ -9,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
 from ..api.deps import ServicesDep, SessionDep
 from . import service
 
-__all__ = ["CACHE_MAX_AGE_SECONDS", "router"]
+__all__ = ["CACHE_MAX_AGE_SECONDS", "list_response", "router"]
 
 CACHE_MAX_AGE_SECONDS = 300
 """How long HTTP caches may reuse a list: a revocation reaches cached copies within this time."""
@@ -54,8 +56,14 @@ def get_status_list(
     services: ServicesDep,
 ) -> Response:
     """A signed status list of the issuer (``revocation`` or ``suspension``), re-signed only when it changed."""
-    signed = service.signed_list(session, slug=slug, purpose=purpose, seq=seq, keystore=services.keystore,
+    signed = service.signed_list(session, service.NumberedList(slug, purpose, seq), keystore=services.keystore,
                                  public_base_url=services.settings.public_base_url)
+    return list_response(signed, request)
+
+
+def list_response(signed: Mapping[str, Any], request: Request) -> Response:
+    """A signed list credential as served at its URL (both kinds of list): the exact bytes, a strong ETag,
+    public caching for :data:`CACHE_MAX_AGE_SECONDS`, 304 for a matching ``If-None-Match``."""
     body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     etag = _etag(body)
     headers = {"Cache-Control": f"public, max-age={CACHE_MAX_AGE_SECONDS}", "ETag": etag}

@@ -1,10 +1,16 @@
 """Bitstring Status Lists of each issuer: index allocation, bit changes, and the signed list credential.
 
-Every issuer has two sequences of lists, one per purpose (``revocation``, ``suspension``). A credential
-gets a random, unused index in the current list of each purpose when it is awarded, inside the award's
-transaction (:func:`allocate`); the unique constraints on ``credentials`` make two credentials sharing an
-index impossible, and the caller retries in a savepoint when a concurrent award took the same one. When
-the current list is full, the next ``seq`` is opened.
+One implementation for both kinds of list (``mcbadge.db.models.StatusList``):
+
+* award lists, two numbered sequences per issuer (``revocation``, ``suspension``), published at
+  ``/issuers/{slug}/status/{purpose}/{seq}``; when the current list is full, the next ``seq`` is opened;
+* VC API lists, named by a ``key`` and published at ``/status-lists/{key}``, made on request
+  (:func:`create_keyed_list`) or opened when a credential asks for an entry and none has room.
+
+A credential gets a random, unused index when it is issued, inside the issuing transaction (:func:`allocate`,
+:func:`allocate_in`): the index is a ``status_entries`` row, and its unique (list, index) makes two
+credentials sharing a bit impossible, whichever kind of credential they are; the caller retries in a
+savepoint when a concurrent issue took the same one.
 
 Re-signing policy: a bit change (:func:`set_bit`) bumps ``revision`` and re-signs the list credential
 *eagerly*, in the same transaction, so the committed state always carries a signed list that says what the
@@ -15,16 +21,18 @@ GET, under a row lock, once. Nothing is re-signed when nothing changed: GETs onl
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import Credential, Issuer, StatusList, StatusPurpose, utcnow
-from ..errors import NotFound
+from ..db.models import Issuer, StatusEntry, StatusList, StatusPurpose, utcnow
+from ..errors import Conflict, NotFound
 from ..identity import issuer_did
 from ..keystore import Keystore
 from ..vc.data_integrity import sign_credential
@@ -41,12 +49,23 @@ __all__ = [
     "DEFAULT_LIST_LENGTH",
     "DEFAULT_TTL_MS",
     "Allocation",
+    "KeyedList",
+    "ListAddress",
+    "NumberedList",
+    "StatusListFull",
     "StatusListNotFound",
+    "VcApiStatusListNotFound",
+    "address_of",
     "allocate",
+    "allocate_in",
+    "create_keyed_list",
     "entry_for",
+    "keyed_list",
+    "keyed_list_url",
     "list_url",
     "set_bit",
     "signed_list",
+    "signed_list_at",
 ]
 
 DEFAULT_LIST_LENGTH = MIN_LENGTH
@@ -58,6 +77,10 @@ DEFAULT_TTL_MS = 300_000
 # Above this share of used indexes, probing the database index by index costs more than loading the set.
 _LOAD_USED_ABOVE = 0.5
 
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NUMBERED_PATH = re.compile(r"^/issuers/([a-z0-9-]{1,64})/status/([a-z]{1,32})/([0-9]{1,10})$")
+_KEYED_PREFIX = "/status-lists/"
+
 
 class StatusListNotFound(NotFound):
     """No status list with this issuer, purpose and sequence number."""
@@ -65,12 +88,38 @@ class StatusListNotFound(NotFound):
     code = "status-list-not-found"
 
 
-@dataclass(frozen=True)
-class Allocation:
-    """An index reserved in one status list for a new credential."""
+class VcApiStatusListNotFound(StatusListNotFound):
+    """No VC API status list with this id (at the caller's issuer, for writes)."""
 
-    status_list: StatusList
-    index: int
+    code = "status-list-not-found"
+
+
+class StatusListFull(Conflict):
+    """The status list named in ``options.credentialStatus`` has no free index left."""
+
+    code = "status-list-full"
+
+
+# -- addresses ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumberedList:
+    """An award list: ``/issuers/{slug}/status/{purpose}/{seq}``."""
+
+    slug: str
+    purpose: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class KeyedList:
+    """A VC API list: ``/status-lists/{key}``."""
+
+    key: str
+
+
+ListAddress = NumberedList | KeyedList
 
 
 def list_url(public_base_url: str, slug: str, purpose: StatusPurpose, seq: int) -> str:
@@ -78,82 +127,168 @@ def list_url(public_base_url: str, slug: str, purpose: StatusPurpose, seq: int) 
     return f"{public_base_url.rstrip('/')}/issuers/{slug}/status/{purpose.value}/{seq}"
 
 
+def keyed_list_url(public_base_url: str, key: str) -> str:
+    """Where the VC API status list ``key`` is published (its credential's id)."""
+    return f"{public_base_url.rstrip('/')}{_KEYED_PREFIX}{key}"
+
+
+def _url_of(status_list: StatusList, public_base_url: str, slug: str) -> str:
+    if status_list.key is not None:
+        return keyed_list_url(public_base_url, status_list.key)
+    assert status_list.seq is not None  # the table's check constraint: a seq or a key
+    return list_url(public_base_url, slug, status_list.purpose, status_list.seq)
+
+
+def address_of(public_base_url: str, url: str) -> ListAddress:
+    """The list that ``url`` names on this service; ``LookupError`` when it names none."""
+    base = public_base_url.rstrip("/")
+    if not url.startswith(base + "/"):
+        raise LookupError("no such status list on this service")
+    if url.startswith(base + _KEYED_PREFIX):
+        key = url[len(base + _KEYED_PREFIX):]
+        if not _KEY.match(key):
+            raise LookupError("no such status list on this service")
+        return KeyedList(key)
+    match = _NUMBERED_PATH.match(urlsplit(url).path)
+    if match is None:
+        raise LookupError("no such status list on this service")
+    purpose = match.group(2)
+    if purpose not in {p.value for p in StatusPurpose}:
+        raise LookupError(f"no status list for purpose {purpose!r}")
+    return NumberedList(match.group(1), purpose, int(match.group(3)))
+
+
 def entry_for(public_base_url: str, slug: str, status_list: StatusList, index: int) -> dict[str, Any]:
     """The ``BitstringStatusListEntry`` that points a credential at ``index`` of ``status_list``."""
-    url = list_url(public_base_url, slug, status_list.purpose, status_list.seq)
-    return status_entry(list_credential_url=url, index=index, purpose=status_list.purpose.value)
+    return status_entry(list_credential_url=_url_of(status_list, public_base_url, slug), index=index,
+                        purpose=status_list.purpose.value)
 
 
-def _index_column(purpose: StatusPurpose) -> tuple[Any, Any]:
-    if purpose is StatusPurpose.REVOCATION:
-        return Credential.revocation_list_id, Credential.revocation_index
-    return Credential.suspension_list_id, Credential.suspension_index
+# -- allocation -----------------------------------------------------------------------------------------
 
 
-def _open_list(session: Session, issuer_id: uuid.UUID, purpose: StatusPurpose, seq: int, length: int) -> StatusList:
+@dataclass(frozen=True)
+class Allocation:
+    """An index reserved in one status list for a new credential: its ``status_entries`` row."""
+
+    status_list: StatusList
+    entry: StatusEntry
+
+    @property
+    def index(self) -> int:
+        return self.entry.status_index
+
+
+def _open_list(session: Session, issuer_id: uuid.UUID, purpose: StatusPurpose, length: int, *,
+               seq: int | None = None, key: str | None = None) -> StatusList:
     if length <= 0 or length % 8:
         raise ValueError(f"a status list length must be a positive multiple of 8, got {length}")
     status_list = StatusList(
-        issuer_id=issuer_id, purpose=purpose, seq=seq, length=length, allocated=0, bits=bytes(length // 8),
-        revision=1, signed=None, signed_revision=0,
+        issuer_id=issuer_id, purpose=purpose, seq=seq, key=key, length=length, allocated=0,
+        bits=bytes(length // 8), revision=1, signed=None, signed_revision=0,
     )
     session.add(status_list)
-    # Flushed now so that a concurrent opening of the same seq fails here (unique issuer+purpose+seq),
+    # Flushed now so that a concurrent opening of the same seq (or key) fails here (unique constraint),
     # inside the caller's savepoint, and the caller's retry reads the list the other transaction opened.
     session.flush()
     return status_list
 
 
-def _current_list(session: Session, issuer_id: uuid.UUID, purpose: StatusPurpose) -> StatusList | None:
-    return session.scalars(
-        select(StatusList)
-        .where(StatusList.issuer_id == issuer_id, StatusList.purpose == purpose)
-        .order_by(StatusList.seq.desc())
-        .limit(1)
-    ).first()
+def _current_list(session: Session, issuer_id: uuid.UUID, purpose: StatusPurpose, keyed: bool) -> StatusList | None:
+    query = select(StatusList).where(StatusList.issuer_id == issuer_id, StatusList.purpose == purpose)
+    if keyed:  # any VC API list with room, the newest first
+        query = query.where(StatusList.key.is_not(None), StatusList.allocated < StatusList.length).order_by(
+            StatusList.created_at.desc(), StatusList.id)
+    else:  # the award list with the highest number
+        query = query.where(StatusList.seq.is_not(None)).order_by(StatusList.seq.desc())
+    return session.scalars(query.limit(1)).first()
+
+
+def _reserve(session: Session, status_list: StatusList) -> Allocation | None:
+    """Insert the entry of a random unused index of ``status_list``; None when the list is full."""
+    if status_list.allocated >= status_list.length:
+        return None
+    list_id = status_list.id
+    used: Any
+    if status_list.allocated > status_list.length * _LOAD_USED_ABOVE:
+        used = set(session.scalars(select(StatusEntry.status_index).where(StatusEntry.status_list_id == list_id)))
+    else:
+        def used(index: int) -> bool:
+            return session.scalar(select(StatusEntry.id).where(
+                StatusEntry.status_list_id == list_id, StatusEntry.status_index == index)) is not None
+
+    try:
+        index = allocate_index(used, status_list.length)
+    except StatusListError:
+        # The counter lagged behind the rows: the list is in fact full, and is no longer offered.
+        session.execute(update(StatusList).where(StatusList.id == list_id).values(allocated=StatusList.length)
+                        .execution_options(synchronize_session=False))
+        session.expire(status_list, ["allocated"])
+        return None
+    entry = StatusEntry(id=uuid.uuid4(), status_list_id=list_id, status_index=index)
+    session.add(entry)
+    # Flushed now: a concurrent issue that took the same index fails the caller's savepoint here.
+    session.flush()
+    # An SQL increment, not a read-modify-write: correct under concurrent issues on PostgreSQL.
+    session.execute(
+        update(StatusList)
+        .where(StatusList.id == list_id)
+        .values(allocated=StatusList.allocated + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(status_list, ["allocated", "updated_at"])
+    return Allocation(status_list, entry)
 
 
 def allocate(
-    session: Session, issuer_id: uuid.UUID, purpose: StatusPurpose, *, length: int = DEFAULT_LIST_LENGTH
+    session: Session, issuer_id: uuid.UUID, purpose: StatusPurpose, *, keyed: bool = False,
+    length: int = DEFAULT_LIST_LENGTH,
 ) -> Allocation:
-    """Reserve a random unused index in the issuer's current list for ``purpose`` (opening the next list
-    when the current one is full). Run it inside a savepoint with the insert of the credential that uses
-    the index: a concurrent award may take the same index, and the unique constraint then fails the insert.
+    """Reserve a random unused index in the issuer's current list for ``purpose``, opening a new list when
+    none has room: the next numbered award list, or (``keyed``) a new VC API list with a random key. Run
+    it inside a savepoint with the insert of the credential that uses the index: a concurrent issue may
+    take the same index, and the unique constraint then fails the savepoint.
 
     ``length`` applies to a list opened here; existing lists keep theirs.
     """
-    current = _current_list(session, issuer_id, purpose)
+    current = _current_list(session, issuer_id, purpose, keyed)
     if current is None:
-        current = _open_list(session, issuer_id, purpose, 1, length)
-    list_column, index_column = _index_column(purpose)
+        current = _open_list(session, issuer_id, purpose, length, seq=None if keyed else 1,
+                             key=uuid.uuid4().hex if keyed else None)
     while True:
-        if current.allocated < current.length:
-            used: Any
-            if current.allocated > current.length * _LOAD_USED_ABOVE:
-                used = set(session.scalars(select(index_column).where(list_column == current.id)))
-            else:
-                list_id = current.id
+        allocation = _reserve(session, current)
+        if allocation is not None:
+            return allocation
+        if keyed:
+            current = _open_list(session, issuer_id, purpose, length, key=uuid.uuid4().hex)
+        else:
+            assert current.seq is not None
+            current = _open_list(session, issuer_id, purpose, length, seq=current.seq + 1)
 
-                def used(index: int) -> bool:
-                    return session.scalar(
-                        select(index_column).where(list_column == list_id, index_column == index)
-                    ) is not None
 
-            try:
-                index = allocate_index(used, current.length)
-            except StatusListError:
-                index = None  # the counter lagged behind the rows: the list is in fact full
-            if index is not None:
-                # An SQL increment, not a read-modify-write: correct under concurrent awards on PostgreSQL.
-                session.execute(
-                    update(StatusList)
-                    .where(StatusList.id == current.id)
-                    .values(allocated=StatusList.allocated + 1, updated_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
-                session.expire(current, ["allocated", "updated_at"])
-                return Allocation(current, index)
-        current = _open_list(session, issuer_id, purpose, current.seq + 1, length)
+def allocate_in(session: Session, status_list: StatusList) -> Allocation:
+    """Reserve a random unused index in this very list (``StatusListFull`` when it has none); in a
+    savepoint, as :func:`allocate`."""
+    allocation = _reserve(session, status_list)
+    if allocation is None:
+        raise StatusListFull(f"status list {status_list.key or status_list.seq} is full")
+    return allocation
+
+
+def keyed_list(session: Session, key: str, *, issuer_id: uuid.UUID | None = None) -> StatusList:
+    """The VC API list ``key`` (of ``issuer_id``, when given); ``VcApiStatusListNotFound`` otherwise."""
+    found = None
+    if _KEY.match(key):
+        query = select(StatusList).where(StatusList.key == key)
+        if issuer_id is not None:
+            query = query.where(StatusList.issuer_id == issuer_id)
+        found = session.scalars(query).first()
+    if found is None:
+        raise VcApiStatusListNotFound(f"no status list {key!r}")
+    return found
+
+
+# -- signing --------------------------------------------------------------------------------------------
 
 
 def _min_length(status_list: StatusList) -> int:
@@ -161,12 +296,12 @@ def _min_length(status_list: StatusList) -> int:
     return min(MIN_LENGTH, status_list.length)
 
 
-def _sign(status_list: StatusList, issuer: Issuer, keystore: Keystore, public_base_url: str) -> None:
-    did = issuer_did(public_base_url, issuer.slug)
+def _sign(status_list: StatusList, slug: str, keystore: Keystore, public_base_url: str) -> None:
+    did = issuer_did(public_base_url, slug)
     bits = BitstringStatusList.from_bytes(status_list.bits, min_length=_min_length(status_list))
     now = datetime.now(timezone.utc)
     unsigned = status_list_credential(
-        id=list_url(public_base_url, issuer.slug, status_list.purpose, status_list.seq),
+        id=_url_of(status_list, public_base_url, slug),
         issuer=did,
         status_purpose=status_list.purpose.value,
         encoded_list=bits.encode(),
@@ -174,10 +309,22 @@ def _sign(status_list: StatusList, issuer: Issuer, keystore: Keystore, public_ba
         ttl=DEFAULT_TTL_MS,
         min_length=_min_length(status_list),
     )
-    signed = sign_credential(unsigned, keystore.load_or_create(issuer.slug, did), created=now)
+    signed = sign_credential(unsigned, keystore.load_or_create(slug, did), created=now)
     status_list.signed = signed
     status_list.signed_revision = status_list.revision
     status_list.updated_at = now
+
+
+def create_keyed_list(
+    session: Session, *, issuer: Issuer, purpose: StatusPurpose, length: int, key: str | None,
+    keystore: Keystore, public_base_url: str,
+) -> tuple[str, dict[str, Any]]:
+    """A new, empty, signed VC API list in the caller's transaction: (its URL, the signed list credential).
+    A taken ``key`` fails the flush (``IntegrityError``)."""
+    status_list = _open_list(session, issuer.id, purpose, length, key=key or uuid.uuid4().hex)
+    _sign(status_list, issuer.slug, keystore, public_base_url)
+    assert status_list.key is not None and status_list.signed is not None
+    return keyed_list_url(public_base_url, status_list.key), status_list.signed
 
 
 def set_bit(
@@ -204,52 +351,52 @@ def set_bit(
     bits.set(index, value)
     status_list.bits = bits.to_bytes()
     status_list.revision = status_list.revision + 1
-    _sign(status_list, issuer, keystore, public_base_url)
+    _sign(status_list, issuer.slug, keystore, public_base_url)
     return True
 
 
-def signed_list(
-    session: Session,
-    *,
-    slug: str,
-    purpose: str,
-    seq: int,
-    keystore: Keystore,
-    public_base_url: str,
-) -> dict[str, Any]:
+# -- reading --------------------------------------------------------------------------------------------
+
+
+def _find(session: Session, address: ListAddress) -> tuple[StatusList, str]:
+    query = select(StatusList, Issuer.slug).join(Issuer, Issuer.id == StatusList.issuer_id)
+    if isinstance(address, KeyedList):
+        if not _KEY.match(address.key):
+            raise VcApiStatusListNotFound(f"no status list {address.key!r}")
+        row = session.execute(query.where(StatusList.key == address.key)).first()
+        if row is None:
+            raise VcApiStatusListNotFound(f"no status list {address.key!r}")
+    else:
+        try:
+            purpose = StatusPurpose(address.purpose)
+        except ValueError:
+            raise StatusListNotFound(f"no status list for purpose {address.purpose!r}") from None
+        row = session.execute(query.where(Issuer.slug == address.slug, StatusList.purpose == purpose,
+                                          StatusList.seq == address.seq)).first()
+        if row is None:
+            raise StatusListNotFound(f"issuer {address.slug!r} has no {address.purpose} status list {address.seq}")
+    return row[0], row[1]
+
+
+def signed_list(session: Session, address: ListAddress, *, keystore: Keystore,
+                public_base_url: str) -> dict[str, Any]:
     """The signed ``BitstringStatusListCredential`` of a list, signing it first only if it is behind.
 
-    Raises :class:`StatusListNotFound` for an unknown issuer, purpose or sequence number.
+    Raises :class:`StatusListNotFound` (:class:`VcApiStatusListNotFound` for a keyed address) for a list
+    that does not exist.
     """
-    return signed_list_at(session, slug=slug, purpose=purpose, seq=seq, keystore=keystore,
-                          public_base_url=public_base_url)[1]
+    return signed_list_at(session, address, keystore=keystore, public_base_url=public_base_url)[1]
 
 
-def signed_list_at(
-    session: Session,
-    *,
-    slug: str,
-    purpose: str,
-    seq: int,
-    keystore: Keystore,
-    public_base_url: str,
-) -> tuple[int, dict[str, Any]]:
+def signed_list_at(session: Session, address: ListAddress, *, keystore: Keystore,
+                   public_base_url: str) -> tuple[int, dict[str, Any]]:
     """(the revision it is signed at, the signed list): :func:`signed_list` for a reader that remembers lists
     by revision (``own_lists``)."""
     try:
-        status_purpose = StatusPurpose(purpose)
-    except ValueError:
-        raise StatusListNotFound(f"no status list for purpose {purpose!r}") from None
-    query = (
-        select(StatusList, Issuer)
-        .join(Issuer, Issuer.id == StatusList.issuer_id)
-        .where(Issuer.slug == slug, StatusList.purpose == status_purpose, StatusList.seq == seq)
-    )
-    row = session.execute(query).first()
-    if row is None:
+        status_list, slug = _find(session, address)
+    except StatusListNotFound:
         session.rollback()
-        raise StatusListNotFound(f"issuer {slug!r} has no {purpose} status list {seq}")
-    status_list, issuer = row
+        raise
     if status_list.signed is not None and status_list.signed_revision >= status_list.revision:
         session.commit()  # end the read: on SQLite every transaction holds the write lock
         return status_list.signed_revision, status_list.signed
@@ -262,7 +409,7 @@ def signed_list_at(
             .execution_options(populate_existing=True)
         ).one()
         if status_list.signed is None or status_list.signed_revision < status_list.revision:
-            _sign(status_list, issuer, keystore, public_base_url)
+            _sign(status_list, slug, keystore, public_base_url)
         signed, signed_revision = status_list.signed, status_list.signed_revision
     assert signed is not None
     return signed_revision, signed

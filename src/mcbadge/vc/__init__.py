@@ -14,7 +14,8 @@ in, so a script or another service can use it on its own::
     report.verified, [(c.code, c.outcome.value, c.message) for c in report.checks]
 
 Modules, in the order a credential meets them: ``contexts`` (pinned JSON-LD contexts), ``models`` and
-``schema`` (OB 3.0 shapes and JSON Schema), ``evidence`` (digests of what the assessor saw), ``canon``
+``schema`` (OB 3.0 shapes and JSON Schema), ``data_model`` (the VC data model's rules for what is to be
+signed, and for presentations), ``evidence`` (digests of what the assessor saw), ``canon``
 (RDFC-1.0), ``keys`` and ``dids`` (Ed25519, Multikey, did:key, did:web), ``data_integrity`` and ``jwt``
 (proofs), ``status_list`` (Bitstring Status List), ``baking`` (credentials inside PNG/SVG badge images),
 ``verify`` (the report).

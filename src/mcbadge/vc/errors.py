@@ -12,6 +12,8 @@ credential (it reports a failed check instead).
     ├── JwtError              a VC-JWT that cannot be created or parsed
     │   └── JwtKeyError       its key is not the issuer's (or cannot be resolved)
     ├── StatusListError       a malformed or oversized status list
+    ├── DataModelError        a credential or presentation the VC data model refuses (``data_model``)
+    │   └── IssuerMismatch    its issuer is not the one expected
     └── BakingError           an image that cannot be baked or unbaked (not PNG/SVG, malformed, too large)
 """
 
@@ -52,6 +54,19 @@ class JwtKeyError(JwtError):
 
 class StatusListError(CredentialError):
     """A Bitstring Status List that is malformed, too large, or out of range."""
+
+
+class DataModelError(CredentialError):
+    """A credential (to be signed) or a presentation that breaks a rule of the W3C VC data model."""
+
+
+class IssuerMismatch(DataModelError):
+    """A credential whose issuer is not the one expected (who is about to sign it)."""
+
+    def __init__(self, expected: str, found: str) -> None:
+        super().__init__(f"issuer must be {expected}, not {found!r}")
+        self.expected = expected
+        self.found = found
 
 
 class BakingError(CredentialError):

@@ -7,8 +7,6 @@ key of the issuer's admin or integrator. ``GET /status-lists/{id}`` is public: v
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -21,6 +19,8 @@ from ..api.deps import ServicesDep, SessionDep
 from ..api.problems import PROBLEM_TYPE_BASE, problem_response, responses
 from ..db.models import Role
 from ..oauth.scopes import VC_ISSUE, VC_STATUS, VC_VERIFY
+from ..status import service as status_service
+from ..status.routes import list_response
 from . import service
 from .schemas import (
     CreateStatusListRequest,
@@ -31,7 +31,6 @@ from .schemas import (
 
 __all__ = ["router"]
 
-CACHE_MAX_AGE_SECONDS = 300
 
 router = APIRouter(tags=["vc-api"])
 
@@ -92,10 +91,6 @@ def create_status_list(body: CreateStatusListRequest, session: SessionDep, servi
     return JSONResponse({"id": url, "verifiableCredential": signed}, status_code=201, headers={"Location": url})
 
 
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-
-
 @router.get("/status-lists/{list_id}", responses={
     200: {"description": "The signed BitstringStatusListCredential", "content": {"application/ld+json": {}}},
     304: {"description": "Not modified since the ETag given in If-None-Match"},
@@ -103,14 +98,12 @@ def _etag(body: bytes) -> str:
 def get_status_list(list_id: Annotated[str, Path(max_length=64)], request: Request, session: SessionDep,
                     services: ServicesDep) -> Response:
     """A status list (public, cacheable for five minutes; a change is in the very next response)."""
-    signed = service.signed_status_list(session, services, list_id)
-    body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    etag = _etag(body)
-    headers = {"Cache-Control": f"public, max-age={CACHE_MAX_AGE_SECONDS}", "ETag": etag}
-    given = request.headers.get("if-none-match") or ""
-    if given.strip() == "*" or any(t.strip().removeprefix("W/") == etag for t in given.split(",")):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/ld+json", headers=headers)
+    return list_response(_signed_list(session, services, list_id), request)
+
+
+def _signed_list(session: SessionDep, services: ServicesDep, list_id: str) -> dict[str, Any]:
+    return status_service.signed_list(session, status_service.KeyedList(list_id), keystore=services.keystore,
+                                      public_base_url=services.settings.public_base_url)
 
 
 @router.post("/status-lists/{list_id}/publish", status_code=204, responses=responses(service.VcApiStatusListNotFound))
@@ -118,7 +111,7 @@ def publish_status_list(list_id: Annotated[str, Path(max_length=64)], session: S
                         caller: StatusManager) -> Response:
     """Publish the list now. Lists are re-signed with every change, so this only makes sure it is signed
     (the W3C Bitstring Status List suite calls it after each change)."""
-    service.signed_status_list(session, services, list_id)
+    _signed_list(session, services, list_id)
     return Response(status_code=204)
 
 

@@ -54,11 +54,8 @@ def verify_given(
     if given.source == "url" and given.value is None:
         assert given.url is not None
         given = from_url(services, given.url)
-    from ..vcapi import (
-        service as vcapi,  # interim: VC API status lists until status/ serves them (issue 10)
-    )
 
-    report = verify(given.value, resolver=services.resolver, status_fetcher=vcapi.status_fetcher(services),
+    report = verify(given.value, resolver=services.resolver, status_fetcher=services.status_fetcher,
                     status_list_cache=services.status_list_cache,
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
                     canonicalizer=services.contexts.canonicalizer_for(given.value))
