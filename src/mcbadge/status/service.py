@@ -32,6 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db.models import Issuer, StatusEntry, StatusList, StatusPurpose, utcnow
+from ..db.session import read, transaction
 from ..errors import Conflict, NotFound
 from ..identity import issuer_did
 from ..keystore import Keystore
@@ -392,18 +393,12 @@ def signed_list_at(session: Session, address: ListAddress, *, keystore: Keystore
                    public_base_url: str) -> tuple[int, dict[str, Any]]:
     """(the revision it is signed at, the signed list): :func:`signed_list` for a reader that remembers lists
     by revision (``own_lists``)."""
-    try:
+    with read(session):  # ended at once: on SQLite every transaction holds the write lock
         status_list, slug = _find(session, address)
-    except StatusListNotFound:
-        session.rollback()
-        raise
     if status_list.signed is not None and status_list.signed_revision >= status_list.revision:
-        session.commit()  # end the read: on SQLite every transaction holds the write lock
         return status_list.signed_revision, status_list.signed
     # Behind: sign once, under the row lock; whoever comes second finds it signed and only reads.
-    if session.in_transaction():
-        session.commit()
-    with session.begin():
+    with transaction(session):
         status_list = session.scalars(
             select(StatusList).where(StatusList.id == status_list.id).with_for_update()
             .execution_options(populate_existing=True)
