@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mcbadge.vc.evidence import evidence_entry, split_evidence
+from mcbadge.vc.identity import identity_object
 from mcbadge.vc.models import (
     Achievement,
     AchievementCredential,
@@ -24,7 +25,6 @@ from mcbadge.vc.models import (
     Result,
     ResultDescription,
     RubricCriterionLevel,
-    identity_object,
 )
 
 LEVELS: tuple[tuple[str, str], ...] = (

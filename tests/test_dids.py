@@ -13,7 +13,6 @@ from jwcrypto import jwk as jose_jwk
 from mcbadge.vc.contexts import DID_V1, MULTIKEY_V1
 from mcbadge.vc.dids import (
     DidResolver,
-    RsaPublicKey,
     TtlCache,
     did_key_document,
     did_key_from_public,
@@ -23,7 +22,7 @@ from mcbadge.vc.dids import (
     find_verification_method,
 )
 from mcbadge.vc.errors import DidResolutionError, KeyFormatError
-from mcbadge.vc.keys import Ed25519KeyPair, PublicKey
+from mcbadge.vc.keys import Ed25519KeyPair, PublicKey, RsaPublicKey
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "did-key" / "ed25519-x25519.json").read_text("utf-8"))
 

@@ -16,6 +16,7 @@ from pyld import jsonld
 
 from mcbadge.vc.canon import canonicalize
 from mcbadge.vc.contexts import OB_EXTENSIONS, PINNED_LOADER
+from mcbadge.vc.identity import identity_matches, identity_object
 from mcbadge.vc.models import (
     Achievement,
     AchievementCredential,
@@ -29,10 +30,8 @@ from mcbadge.vc.models import (
     Result,
     ResultDescription,
     RubricCriterionLevel,
-    identity_matches,
-    identity_object,
-    rubric_outcome,
 )
+from mcbadge.vc.rubric import rubric_outcome
 from mcbadge.vc.schema import (
     SchemaProblem,
     validate_achievement_credential,

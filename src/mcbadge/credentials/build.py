@@ -45,6 +45,7 @@ from ..db.models import (
     Person,
 )
 from ..vc.evidence import digest_multibase
+from ..vc.identity import identity_object
 from ..vc.models import (
     Achievement,
     AchievementCredential,
@@ -58,7 +59,6 @@ from ..vc.models import (
     Result,
     ResultDescription,
     RubricCriterionLevel,
-    identity_object,
 )
 
 __all__ = ["AwardContext", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex"]

@@ -34,21 +34,16 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import base58
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from .contexts import DID_V1, MULTIKEY_V1
 from .errors import DidResolutionError, KeyFormatError
-from .keys import PublicKey, decode_multikey
+from .keys import PublicKey, VerificationKey, decode_multikey, public_key_from_jwk
 
 __all__ = [
     "RELATIONSHIPS",
     "DidResolver",
     "DocumentCache",
-    "RsaPublicKey",
     "TtlCache",
-    "VerificationKey",
     "VerificationMethod",
     "did_key_document",
     "did_key_from_public",
@@ -56,7 +51,6 @@ __all__ = [
     "did_web_from_url",
     "did_web_to_url",
     "find_verification_method",
-    "public_key_from_jwk",
     "split_did_url",
 ]
 
@@ -79,54 +73,10 @@ _WEB_SEGMENT_RE = re.compile(r"^(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})+$")
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_RE = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*$")
 
-RSA_MIN_BITS = 2048
-"""Smallest RSA modulus the resolver accepts: shorter keys are forgeable in practice (NIST SP 800-131A)."""
-
 
 # --------------------------------------------------------------------------------------------------
-# Keys that only verifiers need
+# What resolving a DID URL gives
 # --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RsaPublicKey:
-    """An RSA verification key read from a ``publicKeyJwk`` (``kty: RSA``).
-
-    Verify-only: mcbadge never signs with RSA, but OB 3.0 names RS256 as the VC-JWT baseline, so
-    credentials from other issuers may carry it. It mirrors the parts of :class:`PublicKey` a
-    verifier uses (``kind``, ``verify``, ``to_jwk``) and deliberately has no ``multibase``: there is
-    no RSA Multikey, so Data Integrity code that expects one fails loudly instead of misencoding.
-    """
-
-    n: int
-    e: int
-
-    @property
-    def kind(self) -> str:
-        return "RSA"
-
-    def verify(self, signature: bytes, data: bytes) -> bool:
-        """True when ``signature`` is a valid RSASSA-PKCS1-v1_5 SHA-256 (RS256) signature of ``data``."""
-        key = rsa.RSAPublicNumbers(self.e, self.n).public_key()
-        try:
-            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-            return True
-        except (InvalidSignature, ValueError):
-            return False
-
-    def to_jwk(self) -> dict[str, str]:
-        """The public key as an RFC 7518 RSA JWK (``n``, ``e`` only)."""
-        from jwcrypto.common import base64url_encode
-
-        return {"kty": "RSA", "n": base64url_encode(_int_bytes(self.n)), "e": base64url_encode(_int_bytes(self.e))}
-
-
-VerificationKey = PublicKey | RsaPublicKey
-"""Any key a verification method can carry: Ed25519 / P-256 (:class:`PublicKey`) or RSA (verify-only)."""
-
-
-def _int_bytes(value: int) -> bytes:
-    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
 
 @dataclass(frozen=True)
@@ -363,71 +313,6 @@ def did_web_document(
 # --------------------------------------------------------------------------------------------------
 # Verification methods inside a DID document
 # --------------------------------------------------------------------------------------------------
-
-
-def _b64url_int(value: Any, what: str) -> int:
-    return int.from_bytes(_b64url_bytes(value, what), "big")
-
-
-def _b64url_bytes(value: Any, what: str) -> bytes:
-    from jwcrypto.common import base64url_decode
-
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
-        raise KeyFormatError(f"JWK member {what!r} is not base64url")
-    try:
-        return base64url_decode(value)
-    except ValueError:
-        raise KeyFormatError(f"JWK member {what!r} is not base64url") from None
-
-
-_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-_JWK_ALG_FOR_KTY = {("OKP", "Ed25519"): "EdDSA", ("EC", "P-256"): "ES256", ("RSA", None): "RS256"}
-
-
-def public_key_from_jwk(jwk: Mapping[str, Any]) -> VerificationKey:
-    """Decode a public JWK: OKP/Ed25519, EC/P-256 or RSA (>= 2048 bits). Anything else: KeyFormatError.
-
-    A JWK that carries private members is refused: it means the publisher leaked its key, and a
-    verifier should not trust signatures from a key anyone may now hold. A JWK whose ``alg``,
-    ``use`` or ``key_ops`` rule out verifying with our one algorithm for its type is refused too.
-    """
-    if not isinstance(jwk, Mapping):
-        raise KeyFormatError("publicKeyJwk must be a JSON object")
-    if _PRIVATE_JWK_MEMBERS & set(jwk):
-        raise KeyFormatError("publicKeyJwk contains private key material")
-    kty, crv = jwk.get("kty"), jwk.get("crv")
-    expected_alg = _JWK_ALG_FOR_KTY.get((kty, crv if kty != "RSA" else None))
-    if expected_alg is None:
-        raise KeyFormatError(f"unsupported JWK key type kty={kty!r} crv={crv!r}")
-    if "alg" in jwk and jwk["alg"] != expected_alg:
-        raise KeyFormatError(f"JWK alg {jwk['alg']!r} does not match its key type (expected {expected_alg})")
-    if "use" in jwk and jwk["use"] != "sig":
-        raise KeyFormatError("JWK use is not 'sig'")
-    if "key_ops" in jwk and (not isinstance(jwk["key_ops"], list) or "verify" not in jwk["key_ops"]):
-        raise KeyFormatError("JWK key_ops does not allow 'verify'")
-    if kty == "OKP":
-        raw = _b64url_bytes(jwk.get("x"), "x")
-        if len(raw) != 32:
-            raise KeyFormatError("an Ed25519 JWK x is 32 bytes")
-        return PublicKey("Ed25519", raw)
-    if kty == "EC":
-        x, y = _b64url_bytes(jwk.get("x"), "x"), _b64url_bytes(jwk.get("y"), "y")
-        if len(x) != 32 or len(y) != 32:
-            raise KeyFormatError("P-256 JWK coordinates are 32 bytes each")
-        try:
-            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
-        except ValueError:
-            raise KeyFormatError("P-256 JWK is not a point on the curve") from None
-        # Store the compressed point, as decode_multikey does, so equal keys compare equal.
-        return PublicKey(
-            "P-256", point.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
-        )
-    n, e = _b64url_int(jwk.get("n"), "n"), _b64url_int(jwk.get("e"), "e")
-    if n.bit_length() < RSA_MIN_BITS:
-        raise KeyFormatError(f"RSA keys shorter than {RSA_MIN_BITS} bits are refused")
-    if e < 3 or e % 2 == 0:
-        raise KeyFormatError("RSA public exponent is invalid")
-    return RsaPublicKey(n=n, e=e)
 
 
 def _decode_method_key(method: Mapping[str, Any]) -> VerificationKey:

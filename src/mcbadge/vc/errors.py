@@ -6,7 +6,7 @@ credential (it reports a failed check instead).
     CredentialError
     ├── ContextError          a JSON-LD context that is not pinned, or malformed
     ├── CanonicalizationError the document cannot be canonicalized safely (dropped terms, bad literals)
-    ├── KeyError_             a key or multikey that cannot be decoded or used
+    ├── KeyFormatError        a key, Multikey or JWK that cannot be decoded or used
     ├── DidResolutionError    a DID that cannot be resolved
     ├── ProofError            a proof cannot be created
     ├── JwtError              a VC-JWT that cannot be created or parsed

@@ -1,4 +1,7 @@
-"""Keys: Ed25519 key pairs, Multikey encoding, and the Signer interface.
+"""Keys: Ed25519 key pairs, public keys and their Multikey and JWK encodings, and the Signer interface.
+
+Verification keys are Ed25519 and P-256 (:class:`PublicKey`, read from a Multikey or a JWK) and RSA
+(:class:`RsaPublicKey`, verify-only, read from a JWK): whatever a DID document's verification method may carry.
 
 A private key lives inside an ``Ed25519KeyPair`` and never leaves it in clear: its ``repr`` is redacted,
 it refuses pickling and JSON, and the only way out is ``export_private_multibase()`` which the keystore
@@ -8,14 +11,15 @@ calls to write it encrypted to disk. Everything that signs takes a ``Signer``, s
 from __future__ import annotations
 
 import functools
-
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import base58
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .errors import KeyFormatError
@@ -69,7 +73,6 @@ class PublicKey:
             if self.kind == "Ed25519":
                 Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, data)
                 return True
-            from cryptography.hazmat.primitives import hashes
             from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
             if len(signature) != 64:
@@ -111,6 +114,126 @@ def decode_multikey(public_key_multibase: str) -> PublicKey:
             raise KeyFormatError("P-256 Multikey is not a point on the curve") from None
         return PublicKey("P-256", raw[2:])
     raise KeyFormatError("unsupported Multikey: expected an Ed25519 or P-256 public key")
+
+
+# --------------------------------------------------------------------------------------------------
+# Keys read from JWKs, and RSA (verify-only)
+# --------------------------------------------------------------------------------------------------
+
+
+RSA_MIN_BITS = 2048
+"""Smallest RSA modulus :func:`public_key_from_jwk` accepts: shorter keys are forgeable in practice (NIST SP 800-131A)."""
+
+
+@dataclass(frozen=True)
+class RsaPublicKey:
+    """An RSA verification key read from a ``publicKeyJwk`` (``kty: RSA``).
+
+    Verify-only: mcbadge never signs with RSA, but OB 3.0 names RS256 as the VC-JWT baseline, so
+    credentials from other issuers may carry it. It mirrors the parts of :class:`PublicKey` a
+    verifier uses (``kind``, ``verify``, ``to_jwk``) and deliberately has no ``multibase``: there is
+    no RSA Multikey, so Data Integrity code that expects one fails loudly instead of misencoding.
+    """
+
+    n: int
+    e: int
+
+    @property
+    def kind(self) -> str:
+        return "RSA"
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        """True when ``signature`` is a valid RSASSA-PKCS1-v1_5 SHA-256 (RS256) signature of ``data``."""
+        key = rsa.RSAPublicNumbers(self.e, self.n).public_key()
+        try:
+            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            return True
+        except (InvalidSignature, ValueError):
+            return False
+
+    def to_jwk(self) -> dict[str, str]:
+        """The public key as an RFC 7518 RSA JWK (``n``, ``e`` only)."""
+        from jwcrypto.common import base64url_encode
+
+        return {"kty": "RSA", "n": base64url_encode(_int_bytes(self.n)), "e": base64url_encode(_int_bytes(self.e))}
+
+
+VerificationKey = PublicKey | RsaPublicKey
+"""Any key a verification method can carry: Ed25519 / P-256 (:class:`PublicKey`) or RSA (verify-only)."""
+
+
+def _int_bytes(value: int) -> bytes:
+    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+
+
+def _b64url_int(value: Any, what: str) -> int:
+    return int.from_bytes(_b64url_bytes(value, what), "big")
+
+
+def _b64url_bytes(value: Any, what: str) -> bytes:
+    from jwcrypto.common import base64url_decode
+
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        raise KeyFormatError(f"JWK member {what!r} is not base64url")
+    try:
+        return base64url_decode(value)
+    except ValueError:
+        raise KeyFormatError(f"JWK member {what!r} is not base64url") from None
+
+
+_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_JWK_ALG_FOR_KTY = {("OKP", "Ed25519"): "EdDSA", ("EC", "P-256"): "ES256", ("RSA", None): "RS256"}
+
+
+def public_key_from_jwk(jwk: Mapping[str, Any]) -> VerificationKey:
+    """Decode a public JWK: OKP/Ed25519, EC/P-256 or RSA (>= 2048 bits). Anything else: KeyFormatError.
+
+    A JWK that carries private members is refused: it means the publisher leaked its key, and a
+    verifier should not trust signatures from a key anyone may now hold. A JWK whose ``alg``,
+    ``use`` or ``key_ops`` rule out verifying with our one algorithm for its type is refused too.
+    """
+    if not isinstance(jwk, Mapping):
+        raise KeyFormatError("publicKeyJwk must be a JSON object")
+    if _PRIVATE_JWK_MEMBERS & set(jwk):
+        raise KeyFormatError("publicKeyJwk contains private key material")
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    expected_alg = _JWK_ALG_FOR_KTY.get((kty, crv if kty != "RSA" else None))
+    if expected_alg is None:
+        raise KeyFormatError(f"unsupported JWK key type kty={kty!r} crv={crv!r}")
+    if "alg" in jwk and jwk["alg"] != expected_alg:
+        raise KeyFormatError(f"JWK alg {jwk['alg']!r} does not match its key type (expected {expected_alg})")
+    if "use" in jwk and jwk["use"] != "sig":
+        raise KeyFormatError("JWK use is not 'sig'")
+    if "key_ops" in jwk and (not isinstance(jwk["key_ops"], list) or "verify" not in jwk["key_ops"]):
+        raise KeyFormatError("JWK key_ops does not allow 'verify'")
+    if kty == "OKP":
+        raw = _b64url_bytes(jwk.get("x"), "x")
+        if len(raw) != 32:
+            raise KeyFormatError("an Ed25519 JWK x is 32 bytes")
+        return PublicKey("Ed25519", raw)
+    if kty == "EC":
+        x, y = _b64url_bytes(jwk.get("x"), "x"), _b64url_bytes(jwk.get("y"), "y")
+        if len(x) != 32 or len(y) != 32:
+            raise KeyFormatError("P-256 JWK coordinates are 32 bytes each")
+        try:
+            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+        except ValueError:
+            raise KeyFormatError("P-256 JWK is not a point on the curve") from None
+        # Store the compressed point, as decode_multikey does, so equal keys compare equal.
+        return PublicKey(
+            "P-256", point.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+        )
+    n, e = _b64url_int(jwk.get("n"), "n"), _b64url_int(jwk.get("e"), "e")
+    if n.bit_length() < RSA_MIN_BITS:
+        raise KeyFormatError(f"RSA keys shorter than {RSA_MIN_BITS} bits are refused")
+    if e < 3 or e % 2 == 0:
+        raise KeyFormatError("RSA public exponent is invalid")
+    return RsaPublicKey(n=n, e=e)
+
+
+# --------------------------------------------------------------------------------------------------
+# Signing
+# --------------------------------------------------------------------------------------------------
 
 
 @runtime_checkable

@@ -1,4 +1,4 @@
-"""Pydantic models of the Open Badges 3.0 credentials mcbadge issues, and the rubric outcome of a credential.
+"""Pydantic models of the Open Badges 3.0 credentials mcbadge issues.
 
 Scope: what the service emits, not the whole OB 3.0 information model. Every model forbids unknown fields
 (``extra="forbid"``) so a misspelt property is an error at build time instead of a term the JSON-LD
@@ -13,20 +13,15 @@ Shapes follow the 1EdTech JSON Schemas (the strict "JSON" variant): ``type`` is 
 lists (an empty list produces no triples, so it carries no meaning and would only differ between
 implementations), and timestamps as ``YYYY-MM-DDTHH:MM:SSZ``.
 
-``rubric_outcome(credential_json)`` works on the JSON, not the models, because the verifier evaluates
-credentials issued by anyone.
+Built on these models elsewhere: the hashed e-mail ``IdentityObject`` in ``mcbadge.vc.identity``; the rubric
+outcome a verifier reads from a credential's JSON in ``mcbadge.vc.rubric``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -506,217 +501,6 @@ class AchievementCredential(JsonLdModel):
         return self
 
 
-# --------------------------------------------------------------------------------------------------
-# Hashed e-mail identity
-# --------------------------------------------------------------------------------------------------
-
-
-def _normalize_email(email: str) -> str:
-    # Addresses are compared case-insensitively in practice; normalising lets a verifier who knows the
-    # address (in any case, with stray spaces) recompute the hash.
-    return email.strip().lower()
-
-
-def identity_object(email: str, salt: str | None = None, *, normalize: bool = True) -> IdentityObject:
-    """A salted OB ``IdentityObject`` for an e-mail address.
-
-    ``identityHash`` is ``"sha256$" + hex(sha256(utf8(email + salt)))`` as OB 3.0 defines it. The address is
-    trimmed and lower-cased first unless ``normalize=False``. Without ``salt`` a random one is generated: an
-    unsalted hash of an e-mail address is reversible with a dictionary of addresses.
-    ``identity_object(...).to_json_ld()`` is the dict to embed.
-    """
-    if salt is None:
-        salt = secrets.token_urlsafe(16)
-    value = _normalize_email(email) if normalize else email
-    digest = hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
-    return IdentityObject(identityHash=f"sha256${digest}", identityType="emailAddress", hashed=True, salt=salt)
-
-
-def identity_matches(identity: Mapping[str, Any], email: str, *, normalize: bool = True) -> bool:
-    """True when a (JSON) IdentityObject is a hash of ``email`` (sha256 or md5, as OB allows), or equals it."""
-    value = _normalize_email(email) if normalize else email
-    stored = identity.get("identityHash")
-    if not isinstance(stored, str):
-        return False
-    if identity.get("hashed") is not True:
-        return hmac.compare_digest(stored.strip().lower().encode(), value.encode())
-    algorithm, sep, hex_digest = stored.partition("$")
-    if not sep:
-        return False
-    salt = identity.get("salt") or ""
-    data = (value + (salt if isinstance(salt, str) else "")).encode("utf-8")
-    if algorithm.lower() == "sha256":
-        computed = hashlib.sha256(data).hexdigest()
-    elif algorithm.lower() == "md5":
-        computed = hashlib.md5(data, usedforsecurity=False).hexdigest()
-    else:
-        return False
-    return hmac.compare_digest(computed, hex_digest.lower())
-
-
-# --------------------------------------------------------------------------------------------------
-# Rubric outcome (verifier side, on JSON)
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CriterionOutcome:
-    """One rubric criterion: the level reached, the level required, and whether the first meets the second.
-
-    ``ordering`` says how levels were ranked: ``"points"`` or ``"position"`` (see ``rubric_outcome``).
-    """
-
-    result_description_id: str
-    name: str
-    achieved_level: str
-    required_level: str
-    met: bool
-    ordering: Literal["points", "position"]
-
-
-@dataclass(frozen=True)
-class RubricProblem:
-    """A rubric result the verifier could not evaluate (dangling id, missing level...), in words."""
-
-    result_description_id: str | None
-    message: str
-
-
-@dataclass(frozen=True)
-class RubricOutcome:
-    """The rubric results of a credential. ``met`` is True only when at least one criterion was evaluated,
-    every evaluated criterion is met and nothing could not be evaluated (``problems`` is empty)."""
-
-    criteria: tuple[CriterionOutcome, ...] = ()
-    problems: tuple[RubricProblem, ...] = ()
-    met: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        met = bool(self.criteria) and not self.problems and all(c.met for c in self.criteria)
-        object.__setattr__(self, "met", met)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _as_str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
-        return value[0]
-    return None
-
-
-def _has_type(node: Mapping[str, Any], name: str) -> bool:
-    return name in _as_list(node.get("type"))
-
-
-def _points(level: Mapping[str, Any]) -> Decimal | None:
-    raw = level.get("points")
-    if isinstance(raw, bool) or raw is None:
-        return None
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def _rank(levels: list[Mapping[str, Any]]) -> tuple[dict[str, Decimal | int], Literal["points", "position"]]:
-    """How high each level id ranks.
-
-    By ``points`` when every level has distinct numeric points (rubrics are often printed highest-first, and
-    points are unambiguous); otherwise by position in the list, lowest first — the order OB 3.0 prescribes
-    for ``allowedValue`` and the order mcbadge emits. ``level`` is free text ("Mastered") and never used.
-    """
-    ids = [_as_str(level.get("id")) or "" for level in levels]
-    points = [_points(level) for level in levels]
-    if points and all(p is not None for p in points) and len(set(points)) == len(points):
-        return {i: p for i, p in zip(ids, points, strict=True) if p is not None}, "points"
-    return {i: pos for pos, i in enumerate(ids)}, "position"
-
-
-def _subjects(credential: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    for subject in _as_list(credential.get("credentialSubject")):
-        if isinstance(subject, Mapping):
-            yield subject
-
-
-def rubric_outcome(credential: Mapping[str, Any]) -> RubricOutcome:
-    """Evaluate every rubric result of a credential (JSON) against its required level.
-
-    A result is a rubric result when its ``resultDescription`` names a ResultDescription of the subject's
-    achievement whose ``resultType`` is ``RubricCriterionLevel``; results pointing to other descriptions, or
-    to none, are ignored. Level ranking: see ``_rank`` (points if all distinct and numeric, else list order
-    lowest → highest). Anything that cannot be evaluated — an unknown description or level id, a missing
-    ``requiredLevel``, a rubric criterion without any result — becomes a ``RubricProblem``; this function
-    never raises on malformed input, because the verifier reports instead of crashing.
-    """
-    criteria: list[CriterionOutcome] = []
-    problems: list[RubricProblem] = []
-    for subject in _subjects(credential):
-        achievement = subject.get("achievement")
-        descriptions: dict[str, Mapping[str, Any]] = {}
-        if isinstance(achievement, Mapping):
-            for rd in _as_list(achievement.get("resultDescription")):
-                rd_id = _as_str(rd.get("id")) if isinstance(rd, Mapping) else None
-                if rd_id is not None:
-                    descriptions[rd_id] = rd
-        rubric_ids = {i for i, rd in descriptions.items() if rd.get("resultType") == "RubricCriterionLevel"}
-        evaluated: set[str] = set()
-        for index, result in enumerate(_as_list(subject.get("result"))):
-            if not isinstance(result, Mapping):
-                continue
-            rd_id = _as_str(result.get("resultDescription"))
-            if rd_id is None:
-                continue
-            rd = descriptions.get(rd_id)
-            if rd is None:
-                problems.append(RubricProblem(rd_id, f"result[{index}] points to an unknown resultDescription"))
-                continue
-            if rd_id not in rubric_ids:
-                continue
-            evaluated.add(rd_id)
-            outcome = _evaluate(rd_id, rd, result, index)
-            if isinstance(outcome, RubricProblem):
-                problems.append(outcome)
-            else:
-                criteria.append(outcome)
-        for rd_id in sorted(rubric_ids - evaluated):
-            name = _as_str(descriptions[rd_id].get("name")) or rd_id
-            problems.append(RubricProblem(rd_id, f"rubric criterion {name!r} has no result"))
-    return RubricOutcome(criteria=tuple(criteria), problems=tuple(problems))
-
-
-def _evaluate(
-    rd_id: str, rd: Mapping[str, Any], result: Mapping[str, Any], index: int
-) -> CriterionOutcome | RubricProblem:
-    levels = [lvl for lvl in _as_list(rd.get("rubricCriterionLevel")) if isinstance(lvl, Mapping)]
-    by_id = {i: lvl for lvl in levels if (i := _as_str(lvl.get("id"))) is not None}
-    achieved_id = _as_str(result.get("achievedLevel"))
-    required_id = _as_str(rd.get("requiredLevel"))
-    if achieved_id is None:
-        return RubricProblem(rd_id, f"result[{index}] has no achievedLevel")
-    if achieved_id not in by_id:
-        return RubricProblem(rd_id, f"result[{index}] achievedLevel {achieved_id!r} is not a level of {rd_id!r}")
-    if required_id is None:
-        return RubricProblem(rd_id, f"resultDescription {rd_id!r} has no requiredLevel")
-    if required_id not in by_id:
-        return RubricProblem(rd_id, f"requiredLevel {required_id!r} is not a level of {rd_id!r}")
-    ranks, ordering = _rank(levels)
-    return CriterionOutcome(
-        result_description_id=rd_id,
-        name=_as_str(rd.get("name")) or rd_id,
-        achieved_level=_as_str(by_id[achieved_id].get("name")) or achieved_id,
-        required_level=_as_str(by_id[required_id].get("name")) or required_id,
-        met=ranks[achieved_id] >= ranks[required_id],
-        ordering=ordering,
-    )
-
-
 __all__ = [
     "ACHIEVEMENT_TYPES",
     "ALIGNMENT_TARGET_TYPES",
@@ -728,7 +512,6 @@ __all__ = [
     "BitstringStatusListEntry",
     "CredentialSchema",
     "Criteria",
-    "CriterionOutcome",
     "Evidence",
     "IdentityObject",
     "Image",
@@ -738,10 +521,5 @@ __all__ = [
     "Result",
     "ResultDescription",
     "RubricCriterionLevel",
-    "RubricOutcome",
-    "RubricProblem",
     "UtcDateTime",
-    "identity_matches",
-    "identity_object",
-    "rubric_outcome",
 ]

@@ -30,7 +30,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from . import data_integrity, evidence, jwt, models, schema, status_list
+from . import data_integrity, evidence, jwt, rubric, schema, status_list
 from .canon import Canonicalizer, default_canonicalizer
 from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
 from .dids import DidResolver, VerificationMethod
@@ -487,7 +487,7 @@ class _Verifier:
                      digests=len(digests))
 
     def check_rubric(self, credential: Mapping[str, Any]) -> None:
-        outcome = models.rubric_outcome(credential)
+        outcome = rubric.rubric_outcome(credential)
         if not outcome.criteria and not outcome.problems:
             self.add("rubric", Outcome.NOT_CHECKED, "the credential records no rubric results")
             return

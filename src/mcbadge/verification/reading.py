@@ -15,7 +15,7 @@ from typing import Any
 
 from ..vc import evidence as vc_evidence
 from ..vc.data_integrity import parse_datetime
-from ..vc.models import rubric_outcome
+from ..vc.rubric import rubric_outcome
 
 __all__ = ["CredentialView", "Criterion", "EvidenceRow", "When", "credential_summary", "credential_view"]
 
