@@ -89,6 +89,6 @@ deps-system:
 	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed to install the Node reference (interop/): install it, e.g. 'apt-get install npm'" >&2; exit 1; }
 
 clean:
-	rm -rf $(VENV) interop/node_modules .pytest_cache build dist test-artifacts
+	rm -rf $(VENV) interop/node_modules .pytest_cache .mypy_cache build dist test-artifacts
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
 	find . -name '*.egg-info' -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -33,8 +33,9 @@ Where pyld would emit two distinct JSON-LD values that serialize to the same RDF
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final
 
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import _canonicalize_double, _is_keyword
@@ -72,7 +73,13 @@ _C_NONE, _C_GRAPH, _C_LIST = range(3)
 # Value coercions.
 _V_PLAIN, _V_ID, _V_VOCAB, _V_DATATYPE = range(4)
 
-_MISSING = object()
+class _Missing(Enum):
+    """A ``dict.get`` default no cached value equals (``None`` is a cached answer: "no term")."""
+
+    MISSING = 0
+
+
+_MISSING: Final = _Missing.MISSING
 _INFINITY = float("inf")
 
 
@@ -121,7 +128,8 @@ def _expand_prefixed(mappings: Mapping[str, Any], value: str) -> str | None:
             return value
         mapping = mappings.get(prefix)
         if mapping and mapping.get("_prefix"):
-            return mapping["@id"] + suffix
+            prefix_iri: str = mapping["@id"]
+            return prefix_iri + suffix
         if _is_absolute_iri_str(value):
             return value
     return None
@@ -199,8 +207,8 @@ class _ContextCache:
     __slots__ = ("plans", "values", "types")
 
     def __init__(self) -> None:
-        self.plans: dict[str, tuple] = {}
-        self.values: dict[str, tuple] = {}
+        self.plans: dict[str, tuple[Any, ...]] = {}
+        self.values: dict[str, tuple[Any, ...]] = {}
         self.types: dict[str, str | None] = {}
 
 
@@ -214,7 +222,7 @@ class FastRdf:
         self._caches: dict[Any, _ContextCache] = {}
         # Identity-keyed shortcuts in front of the label-keyed caches; each entry holds its keys alive.
         self._cache_by_id: dict[int, tuple[Any, _ContextCache]] = {}
-        self._scoped_by_id: dict[tuple, tuple[Any, Any, Any]] = {}
+        self._scoped_by_id: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
         processor = _CachingProcessor(self._shared, self._allow_vocab)
         self._initial = processor._get_initial_context({"processingMode": "json-ld-1.1"})  # noqa: SLF001
         self.hits = 0
@@ -305,7 +313,7 @@ class FastRdf:
             cache = self._caches[label] = _ContextCache()
         return cache
 
-    def _plan(self, ctx: Any, cache: _ContextCache, key: str) -> tuple:
+    def _plan(self, ctx: Any, cache: _ContextCache, key: str) -> tuple[Any, ...]:
         plan = cache.plans.get(key)
         if plan is None:
             plan = self._make_plan(ctx, key)
@@ -313,7 +321,7 @@ class FastRdf:
                 cache.plans[key] = plan
         return plan
 
-    def _make_plan(self, ctx: Any, key: Any) -> tuple:
+    def _make_plan(self, ctx: Any, key: Any) -> tuple[Any, ...]:
         """(kind, raw expansion, predicate term, scoped context, container) for ``key`` in ``ctx``."""
         if not isinstance(key, str):
             return (_BAD, None)
@@ -354,7 +362,9 @@ class FastRdf:
                 return (_BAD, expanded)
         return (_PROP, expanded, predicate, scoped, container)
 
-    def _value_plan(self, term_ctx: Any, key: str, plan: tuple, cache: _ContextCache) -> tuple:
+    def _value_plan(
+        self, term_ctx: Any, key: str, plan: tuple[Any, ...], cache: _ContextCache
+    ) -> tuple[Any, ...]:
         """(coercion, datatype or None, plain strings allowed) for values of ``key`` expanded in ``term_ctx``."""
         vplan = cache.values.get(key)
         if vplan is None:
@@ -366,7 +376,7 @@ class FastRdf:
             raise _Unsupported
         return vplan
 
-    def _make_value_plan(self, term_ctx: Any, key: str) -> tuple:
+    def _make_value_plan(self, term_ctx: Any, key: str) -> tuple[Any, ...]:
         bad = (None,)
         expanded, _ = _raw_expand_vocab(term_ctx, key)
         mapping = term_ctx["mappings"].get(key)
@@ -423,7 +433,7 @@ class FastRdf:
 
     # --- expansion + RDF -----------------------------------------------------------------------------
 
-    def _node(self, state: _Document, ctx: Any, active_property: str | None, element: dict, graph: str) -> str:
+    def _node(self, state: _Document, ctx: Any, active_property: str | None, element: dict[str, Any], graph: str) -> str:
         """pyld ``_expand`` of a node object reached through ``active_property`` (a term of ``ctx``), with its
         node-map and RDF conversion fused in. Returns the node's subject term."""
         # Property-scoped context of the property that led here (looked up before any revert).
@@ -563,7 +573,9 @@ class FastRdf:
                 state.add(subject, predicate, head, graph)
         return subject
 
-    def _object(self, state: _Document, term_ctx: Any, key: str, vplan: tuple, value: Any, graph: str) -> tuple[str, Any]:
+    def _object(
+        self, state: _Document, term_ctx: Any, key: str, vplan: tuple[Any, ...], value: Any, graph: str
+    ) -> tuple[str, Any]:
         """The object term for one (non-array, non-null) value of ``key``, and its JSON-LD identity."""
         if isinstance(value, dict):
             return self._node(state, term_ctx, key, value, graph), None
@@ -623,7 +635,7 @@ class FastRdf:
         return literal, (type(value), value, coerced)
 
 
-def _flatten(value: Any):
+def _flatten(value: Any) -> Iterator[Any]:
     """The non-null leaves of a value (arrays flatten into their parent, as in expansion)."""
     if isinstance(value, list):
         for item in value:

@@ -35,7 +35,7 @@ import json
 import re
 import xml.parsers.expat
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import png
 from defusedxml import DefusedXmlException
@@ -309,7 +309,7 @@ def _layout(data: bytes) -> _Layout:
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
     credential_name = f"{OB3_SVG_NAMESPACE} credential"
 
-    def refuse(*_: Any) -> None:  # already refused by defusedxml; kept so this pass is safe on its own
+    def refuse(*_: Any) -> NoReturn:  # already refused by defusedxml; kept so this pass is safe on its own
         raise BakingError("refused SVG: DTDs and entities are not accepted", reason="malformed")
 
     def namespace_declared(prefix: str | None, uri: str) -> None:

@@ -98,7 +98,7 @@ def _is_absolute_iri(value: Any) -> bool:
 jsonld._is_absolute_iri = _is_absolute_iri  # noqa: SLF001
 
 
-class _CachingProcessor(JsonLdProcessor):
+class _CachingProcessor(JsonLdProcessor):  # type: ignore[misc]  # pyld ships no types: its class is Any
     """pyld's processor with memoized context processing and safe-mode checks during expansion."""
 
     def __init__(self, shared: _SharedState, allow_vocab: bool) -> None:
@@ -110,14 +110,14 @@ class _CachingProcessor(JsonLdProcessor):
 
     def _process_context(
         self,
-        active_ctx,
-        local_ctx,
-        options,
-        override_protected=False,
-        propagate=True,
-        validate_scoped=True,
-        cycles=None,
-    ):
+        active_ctx: Any,
+        local_ctx: Any,
+        options: dict[str, Any],
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
         memo_key = None
         active_label = self._shared.label_of(active_ctx)
         local_key = self._shared.local_key(local_ctx)
@@ -139,7 +139,15 @@ class _CachingProcessor(JsonLdProcessor):
             self._shared.memo[memo_key] = result
         return result
 
-    def _expand_iri(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None):
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: str | None = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
         # Terms and types are expanded hundreds of times per document against a handful of active
         # contexts; the answer depends only on (context, value), so memoize that outside context
         # processing. Document-relative IRIs (vocab=False) are data, not vocabulary: never cached.
@@ -163,16 +171,16 @@ class _CachingProcessor(JsonLdProcessor):
 
     def _expand_object(
         self,
-        active_ctx,
-        active_property,
-        expanded_active_property,
-        element,
-        expanded_parent,
-        options,
-        inside_list=False,
-        type_key=None,
-        type_scoped_ctx=None,
-    ):
+        active_ctx: Any,
+        active_property: Any,
+        expanded_active_property: Any,
+        element: dict[str, Any],
+        expanded_parent: Any,
+        options: dict[str, Any],
+        inside_list: bool = False,
+        type_key: Any = None,
+        type_scoped_ctx: Any = None,
+    ) -> Any:
         for key, value in element.items():
             if key == "@context":
                 continue
@@ -204,7 +212,7 @@ class _CachingProcessor(JsonLdProcessor):
             type_scoped_ctx,
         )
 
-    def _expand_value(self, active_ctx, active_property, value, options):
+    def _expand_value(self, active_ctx: Any, active_property: Any, value: Any, options: dict[str, Any]) -> Any:
         result = super()._expand_value(active_ctx, active_property, value, options)
         if isinstance(value, str) and isinstance(result, dict) and "@id" in result:
             coercion = JsonLdProcessor.get_context_value(active_ctx, active_property, "@type")
@@ -214,10 +222,10 @@ class _CachingProcessor(JsonLdProcessor):
                 self._check_reference(result["@id"], value)
         return result
 
-    def _is_vocab_fallback(self, active_ctx, term: str) -> bool:
+    def _is_vocab_fallback(self, active_ctx: Any, term: str) -> bool:
         return not self._allow_vocab and ":" not in term and term not in active_ctx["mappings"]
 
-    def _check_vocab_value(self, active_ctx, value: str, what: str) -> None:
+    def _check_vocab_value(self, active_ctx: Any, value: str, what: str) -> None:
         expanded = JsonLdProcessor._expand_iri(self, active_ctx, value, vocab=True, base=None)
         if expanded is None or not (_is_absolute_iri(expanded) or expanded.startswith("_:")):
             self._violation(f"{what} {value!r} is not defined by the credential's contexts")
@@ -239,8 +247,8 @@ class _SharedState:
     def __init__(self, loader: PinnedLoader) -> None:
         self.loader = loader
         self.resolved: dict[str, Any] = {}
-        self.memo: dict[tuple, dict[str, Any]] = {}
-        self.iri_cache: dict[tuple, str | None] = {}
+        self.memo: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.iri_cache: dict[tuple[Any, ...], str | None] = {}
         self._pinned_objects: dict[int, Any] = {}
         self._labels = itertools.count(1)
         self._lock = threading.Lock()
@@ -329,13 +337,13 @@ def _prepare_json(value: Any, path: str = "$") -> Any:
 
 def _term(node: Mapping[str, Any]) -> str:
     kind = node["type"]
-    value = node["value"]
+    value: str = node["value"]
     if kind == "IRI":
         return "<" + _check_iri(value) + ">"
     if kind == "blank node":
         return value
     literal = '"' + escape_literal(value) + '"'
-    language = node.get("language")
+    language: str | None = node.get("language")
     datatype = node.get("datatype")
     if language:
         return literal + "@" + language
@@ -418,7 +426,7 @@ class Canonicalizer:
         return canonicalize_quads(self.to_quads(document), max_work=self._max_work)
 
 
-class _UnboundedCache(dict):
+class _UnboundedCache(dict[str, Any]):
     """pyld's resolver expects an LRU; pinned contexts are few and must stay alive, so a dict does."""
 
 

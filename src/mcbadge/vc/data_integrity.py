@@ -191,7 +191,7 @@ def verify_proofs(
 def _verify_one(
     document: Mapping[str, Any],
     proof: Any,
-    proofs_by_id: Mapping[str, Any],
+    proofs_by_id: Mapping[Any, Mapping[str, Any]],  # keyed by each proof's id, whatever JSON it is
     resolve_key: KeyResolver,
     now: datetime,
     expected_purpose: str,

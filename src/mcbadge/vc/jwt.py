@@ -148,9 +148,8 @@ def _subject_id(credential: Mapping[str, Any]) -> str | None:
     subject = credential.get("credentialSubject")
     if isinstance(subject, list) and len(subject) == 1:
         subject = subject[0]
-    if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
-        return subject["id"]
-    return None
+    subject_id = subject.get("id") if isinstance(subject, Mapping) else None
+    return subject_id if isinstance(subject_id, str) else None
 
 
 def _credential_time(credential: Mapping[str, Any], names: tuple[str, str]) -> float | None:

@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 import base58
 from cryptography.exceptions import InvalidSignature
@@ -182,7 +182,12 @@ def _b64url_bytes(value: Any, what: str) -> bytes:
 
 
 _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-_JWK_ALG_FOR_KTY = {("OKP", "Ed25519"): "EdDSA", ("EC", "P-256"): "ES256", ("RSA", None): "RS256"}
+# Keyed by (kty, crv) as the JWK gives them, which may be anything JSON: a lookup simply misses.
+_JWK_ALG_FOR_KTY: dict[tuple[object, object], str] = {
+    ("OKP", "Ed25519"): "EdDSA",
+    ("EC", "P-256"): "ES256",
+    ("RSA", None): "RS256",
+}
 
 
 def public_key_from_jwk(jwk: Mapping[str, Any]) -> VerificationKey:
@@ -335,8 +340,8 @@ class Ed25519KeyPair:
 
     __str__ = __repr__
 
-    def __reduce__(self):  # noqa: D105 - pickling would write the private key in clear
+    def __reduce__(self) -> NoReturn:  # noqa: D105 - pickling would write the private key in clear
         raise TypeError("private keys are not picklable; use the keystore")
 
-    def __getstate__(self):
+    def __getstate__(self) -> NoReturn:
         raise TypeError("private keys are not serializable; use the keystore")

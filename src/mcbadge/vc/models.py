@@ -159,7 +159,8 @@ class JsonLdModel(BaseModel):
 
     def to_json_ld(self) -> dict[str, Any]:
         """The object as OB 3.0 JSON: aliases, no ``None`` values, no empty lists, UTC ``Z`` timestamps."""
-        return _prune(self.model_dump(mode="json", by_alias=True, exclude_none=True))
+        pruned: dict[str, Any] = _prune(self.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return pruned
 
 
 def _types(*names: str) -> Any:

@@ -38,7 +38,7 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft201909Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT201909
 
 ACHIEVEMENT_CREDENTIAL_SCHEMA = "achievementcredential.json"
@@ -113,7 +113,7 @@ def _format_checker() -> FormatChecker:
 
 def _schema(name: str, definition: str | None) -> dict[str, Any]:
     """The vendored schema ``name``, or (``definition``) just one of its ``$defs``, e.g. CredentialStatus."""
-    schema = json.loads((schema_dir() / name).read_text("utf-8"))
+    schema: dict[str, Any] = json.loads((schema_dir() / name).read_text("utf-8"))
     if definition is None:
         return schema
     return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
@@ -128,7 +128,7 @@ def _validator(name: str, definition: str | None = None) -> Draft201909Validator
         if entry.name.endswith(".json") and entry.name != "openapi.json":
             contents = json.loads(entry.read_text("utf-8"))
             if "$id" in contents:
-                registry = registry.with_resource(contents["$id"], Resource(contents, DRAFT201909))
+                registry = registry.with_resource(contents["$id"], DRAFT201909.create_resource(contents))
     schema = _schema(name, definition)
     Draft201909Validator.check_schema(schema)
     return Draft201909Validator(schema, registry=registry, format_checker=_format_checker())

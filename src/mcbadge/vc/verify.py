@@ -31,7 +31,7 @@ from enum import Enum
 from typing import Any
 
 from . import data_integrity, evidence, jwt, rubric, schema, status_list
-from .canon import Canonicalizer, default_canonicalizer
+from .canon import Canonicalizer, Quad, default_canonicalizer
 from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
 from .dids import DidResolver, VerificationMethod
 from .errors import CanonicalizationError, CredentialError, DidResolutionError, JwtKeyError
@@ -122,9 +122,8 @@ def _issuer_id(credential: Mapping[str, Any]) -> str | None:
     issuer = credential.get("issuer")
     if isinstance(issuer, str):
         return issuer
-    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
-    return None
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else None
+    return issuer_id if isinstance(issuer_id, str) else None
 
 
 def _parse(value: Any) -> tuple[Mapping[str, Any] | None, str | None, str]:
@@ -178,7 +177,7 @@ class _OnceCanonicalizer(Canonicalizer):
             self._seen[key] = seen
         return seen[1]
 
-    def to_quads(self, document: Mapping[str, Any]):  # type: ignore[override]
+    def to_quads(self, document: Mapping[str, Any]) -> list[Quad]:
         return self._inner.to_quads(document)
 
 

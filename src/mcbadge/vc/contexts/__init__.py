@@ -37,7 +37,8 @@ _PACKAGE_DIR = resources.files(__name__)
 
 
 def _load_provenance() -> list[dict[str, Any]]:
-    return json.loads((_PACKAGE_DIR / "PROVENANCE.json").read_text("utf-8"))["contexts"]
+    contexts: list[dict[str, Any]] = json.loads((_PACKAGE_DIR / "PROVENANCE.json").read_text("utf-8"))["contexts"]
+    return contexts
 
 
 def provenance() -> list[dict[str, Any]]:
