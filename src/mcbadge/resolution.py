@@ -229,33 +229,33 @@ class StatusListFetcher:
             return self._remember(url, StatusListFetch(copy.deepcopy(entry.credential), entry.fetched_at, age, True))
 
         headers = {"If-None-Match": entry.etag} if entry is not None and entry.etag else {}
-        result = self._outbound.get(
+        response = self._outbound.get(
             url,
             max_bytes=STATUS_LIST_MAX_BYTES,
             headers=headers,
             accept="application/vc+ld+json, application/ld+json, application/json;q=0.9",
         )
         now = self._clock()
-        directives = _cache_control(result.headers)
-        age_header = _seconds(result.headers.get("age")) or 0.0
+        directives = _cache_control(response.headers)
+        age_header = _seconds(response.headers.get("age")) or 0.0
         fetched_at = now - age_header
-        if result.status_code == 304:
+        if response.status_code == 304:
             if entry is None:
                 raise FetchFailed("HTTP 304 to an unconditional request")
             credential = entry.credential
-            etag = result.headers.get("etag") or entry.etag
+            etag = response.headers.get("etag") or entry.etag
             # A 304 carries the current caching headers; without them, the stored ones still apply.
             if "max-age" in directives or "no-cache" in directives or "no-store" in directives:
                 lifetime = self._lifetime(directives, credential)
             else:
                 lifetime = entry.lifetime
         else:
-            check_json_content_type(result.headers)
-            document = result.json()
+            check_json_content_type(response.headers)
+            document = response.json()
             if not isinstance(document, dict):
                 raise FetchFailed("the status list is not a JSON object")
             credential = document
-            etag = result.headers.get("etag")
+            etag = response.headers.get("etag")
             lifetime = self._lifetime(directives, credential)
         storable = "no-store" not in directives
         with self._lock:

@@ -124,6 +124,7 @@ def _claim(services: Services, principal: Principal, key: str, method: str, path
                     .values(created_at=datetime.now(timezone.utc))
                     .execution_options(synchronize_session=False)
                 )
+                # An UPDATE's result is a CursorResult (it has rowcount); Session.execute's type does not say so.
                 if taken.rowcount == 1:  # type: ignore[attr-defined]
                     return existing.id
             raise IdempotencyInFlight("a request with this Idempotency-Key is still in progress; retry later")

@@ -6,6 +6,8 @@ import json
 import tempfile
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from ..config import Settings
 from .app import create_app
 
@@ -17,7 +19,7 @@ def openapi_document() -> str:
             keys_dir=Path(tmp) / "keys",
             database_url=f"sqlite:///{Path(tmp) / 'openapi.db'}",
             blob_dir=Path(tmp) / "blobs",
-            key_passphrase="openapi-only",  # type: ignore[arg-type]
+            key_passphrase=SecretStr("openapi-only"),
         )
         app = create_app(settings)
         try:

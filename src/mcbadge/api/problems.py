@@ -110,7 +110,7 @@ def domain_status(exc: domain.DomainError) -> int:
     """The HTTP status of a domain error: its nearest category in ``_DOMAIN_STATUS`` (500 if none)."""
     for cls in type(exc).__mro__:
         if cls in _DOMAIN_STATUS:
-            return _DOMAIN_STATUS[cls]  # type: ignore[index]
+            return _DOMAIN_STATUS[cls]
     return 500
 
 

@@ -43,7 +43,7 @@ from .schemas import (
 
 __all__ = ["public_router", "router"]
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid API key", **_PROBLEM},
     403: {"description": "The caller's role may not do this", **_PROBLEM},

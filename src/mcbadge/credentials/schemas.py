@@ -90,7 +90,7 @@ class CredentialRead(BaseModel):
             microcredential_id=credential.microcredential_id,
             educator_id=credential.educator_id,
             approved_by=credential.approved_by,
-            format=credential.format,  # type: ignore[arg-type]
+            format=credential.format,  # type: ignore[arg-type]  # a str column; pydantic checks it is ldp or jwt
             issued_at=credential.issued_at,
             valid_until=credential.valid_until,
             revoked=credential.revoked_at is not None,

@@ -276,7 +276,7 @@ def _insert_with_indexes(
 # -- reading -------------------------------------------------------------------------------------------
 
 
-def _visible(principal: Principal) -> Select[tuple[Credential]]:
+def _visible(principal: Principal) -> Select[Credential]:
     query = select(Credential).where(Credential.issuer_id == principal.issuer_id)
     if principal.role is Role.EDUCATOR:
         query = query.where(Credential.educator_id == principal.person_id)

@@ -133,7 +133,7 @@ def upsert_credential(session: Session, services: Services, person_id: uuid.UUID
                     session.add(row)
                 row.format = "jwt" if is_jwt else "json"
                 row.document = dict(document)
-                row.jwt = value if is_jwt else None
+                row.jwt = value if isinstance(value, str) else None
                 row.issued_at = issued_at
                 row.updated_at = now
             return Upserted(created, credential_id)

@@ -137,8 +137,8 @@ def load_visible(session: Session, principal: Principal, submission_id: uuid.UUI
     """The submission if the caller may see it (module docstring); UnknownSubmission otherwise."""
     sub = session.get(Submission, submission_id)
     visible = sub is not None and sub.issuer_id == principal.issuer_id
-    if visible and principal.role is Role.EDUCATOR:
-        visible = sub.educator_id == principal.person_id  # type: ignore[union-attr]
+    if visible and sub is not None and principal.role is Role.EDUCATOR:
+        visible = sub.educator_id == principal.person_id
     elif visible and principal.role is Role.ASSESSOR:
         visible = is_assigned(session, submission_id, principal.person_id)
     if not visible:

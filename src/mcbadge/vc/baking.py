@@ -383,7 +383,9 @@ def bake_svg(
     root_end = _tag_end(data, layout.root_start)  # the root precedes every credential: its offset is unchanged
     declaration = b"" if bound else f' xmlns:openbadges="{OB3_SVG_NAMESPACE}"'.encode()
     if data[root_end - 2:root_end] == b"/>":  # <svg .../>: open it, and close it after the credential
-        name = re.match(rb"<([^\s/>]+)", data[layout.root_start:]).group(1)  # type: ignore[union-attr]
+        root_tag = re.match(rb"<([^\s/>]+)", data[layout.root_start:])
+        assert root_tag is not None  # layout.root_start is where the parser found the root's start tag
+        name = root_tag.group(1)
         head = data[:root_end - 2].rstrip() + declaration + b">"
         baked = head + element.encode("utf-8") + b"</" + name + b">" + data[root_end:]
     else:

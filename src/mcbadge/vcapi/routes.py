@@ -52,7 +52,7 @@ Issuing = Annotated[service.Caller, Depends(_caller(VC_ISSUE))]
 StatusManager = Annotated[service.Caller, Depends(_caller(VC_STATUS))]
 Verifying = Annotated[service.Caller, Depends(_caller(VC_VERIFY))]
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post("/credentials/issue", status_code=201,

@@ -269,10 +269,11 @@ def issue(session: Session, services: Services, caller: Caller, body: IssueReque
                                format=fmt, issued_at=now)
         session.add(row)
         session.flush()
+        # Status entries come with an id (checked above): without one there are none to reserve.
         entries = [
             _reserve(session, services, caller, row, credential_id, purpose, status.statusListCredential)
             for purpose, status in zip(purposes, statuses)
-        ]
+        ] if credential_id is not None else []
         if entries:
             credential["credentialStatus"] = entries[0] if len(entries) == 1 else entries
         signer = services.keystore.load_or_create(caller.issuer_slug, did)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..credentials import service as credentials
-from ..errors import Invalid, TooLarge, Unreadable, Unsupported, UpstreamFailed
+from ..errors import DomainError, Invalid, TooLarge, Unreadable, Unsupported, UpstreamFailed
 from ..outbound import FetchFailed, FetchRefused
 from ..services import Services
 from ..vc import baking
@@ -101,7 +101,7 @@ class UrlFetchFailed(UpstreamFailed):
     code = "url-fetch-failed"
 
 
-_BAKING_ERRORS: dict[str, type[Exception]] = {
+_BAKING_ERRORS: dict[str, type[DomainError]] = {
     "too_large": ImageTooLarge,
     "unsupported": UnsupportedInput,
     "malformed": MalformedImage,

@@ -144,7 +144,7 @@ class VerifyCredentialRequest(BaseModel):
 
 router = APIRouter(tags=["verification"])
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post(

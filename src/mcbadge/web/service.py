@@ -63,10 +63,12 @@ def load_public_badge(session: Session, credential_id: str) -> Badge | None:
         earner = session.get(Person, credential.educator_id)
         issuer = session.get(Issuer, credential.issuer_id)
         mc = session.get(MicroCredential, credential.microcredential_id)
+        document = credential.document
+        assert document is not None  # public_credential refuses a credential without its document
         return Badge(
             id=credential.id,
             value=_public_json(credential),
-            document=credential.document,
+            document=document,
             format="jwt" if credential.jwt else "json",
             earner_name=earner.name if earner is not None else "",
             issuer_name=issuer.name if issuer is not None else "",
