@@ -75,13 +75,13 @@ class Invalid(DomainError):
 class Unreadable(DomainError):
     """What was given cannot be read at all: malformed JSON, a corrupt image, an empty file."""
 
-    code = "unreadable"
+    code: str | None = "unreadable"  # the declared type again: a subclass may report about:blank (None)
 
 
 class TooLarge(DomainError):
     """What was given is larger than the service accepts."""
 
-    code = "too-large"
+    code: str | None = "too-large"  # the declared type again: a subclass may report about:blank (None)
 
 
 class BodyTooLarge(TooLarge):

@@ -247,7 +247,8 @@ async def _send(response: JSONResponse, scope: Scope, receive: Receive, send: Se
 def responses(*errors: type[domain.DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` of a route: the domain errors it may raise (always also 401), as problem details."""
     out: dict[int | str, dict[str, Any]] = {}
-    for error in (domain.Unauthenticated, *errors):
+    every_error: tuple[type[domain.DomainError], ...] = (domain.Unauthenticated, *errors)
+    for error in every_error:
         entry = out.setdefault(domain_status(error("")), {"description": "", "content": {PROBLEM_JSON: {}}})
         summary = (error.__doc__ or "").strip().splitlines()[0] if error.__doc__ else ""
         entry["description"] = f"{entry['description']}\n\n`{error.code}`: {summary}".strip()
