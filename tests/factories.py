@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mcbadge.vc.evidence import evidence_entry, split_evidence
-from mcbadge.vc.identity import identity_object
+from mcbadge.vc.identity_hash import identity_object
 from mcbadge.vc.models import (
     Achievement,
     AchievementCredential,

@@ -16,7 +16,7 @@ from pyld import jsonld
 
 from mcbadge.vc.canon import canonicalize
 from mcbadge.vc.contexts import OB_EXTENSIONS, PINNED_LOADER
-from mcbadge.vc.identity import identity_matches, identity_object
+from mcbadge.vc.identity_hash import identity_matches, identity_object
 from mcbadge.vc.models import (
     Achievement,
     AchievementCredential,

@@ -45,7 +45,7 @@ from ..db.models import (
     Person,
 )
 from ..vc.evidence import digest_multibase
-from ..vc.identity import identity_object
+from ..vc.identity_hash import identity_object
 from ..vc.models import (
     Achievement,
     AchievementCredential,

@@ -14,12 +14,12 @@ in, so a script or another service can use it on its own::
     report.verified, [(c.code, c.outcome.value, c.message) for c in report.checks]
 
 Modules, in the order a credential meets them: ``contexts`` (pinned JSON-LD contexts), ``models`` and
-``schema`` (OB 3.0 shapes and JSON Schema), ``identity`` (the teacher's hashed e-mail), ``data_model`` (the VC
-data model's rules for what is to be signed, and for presentations), ``evidence`` (digests of what the
-assessor saw), ``canon`` (RDFC-1.0), ``keys`` (Ed25519 key pairs; Ed25519, P-256 and RSA public keys from
-Multikeys and JWKs), ``dids`` (did:key, did:web, DID documents, the resolver), ``data_integrity`` and ``jwt``
-(proofs), ``status_list`` (Bitstring Status List), ``baking`` (credentials inside PNG/SVG badge images),
-``rubric`` (the rubric levels reached against those required), ``verify`` (the report).
+``schema`` (OB 3.0 shapes and JSON Schema), ``identity_hash`` (the teacher's hashed e-mail), ``data_model``
+(the VC data model's rules for what is to be signed, and for presentations), ``evidence`` (digests of what
+the assessor saw), ``canon`` (RDFC-1.0), ``keys`` (Ed25519 key pairs; Ed25519, P-256 and RSA public keys
+from Multikeys and JWKs), ``dids`` (did:key, did:web, DID documents, the resolver), ``data_integrity`` and
+``jwt`` (proofs), ``status_list`` (Bitstring Status List), ``baking`` (credentials inside PNG/SVG badge
+images), ``rubric`` (the rubric levels reached against those required), ``verify`` (the report).
 """
 
 from .baking import bake, bake_png, bake_svg, unbake, unbake_png, unbake_svg

@@ -433,7 +433,9 @@ class FastRdf:
 
     # --- expansion + RDF -----------------------------------------------------------------------------
 
-    def _node(self, state: _Document, ctx: Any, active_property: str | None, element: dict[str, Any], graph: str) -> str:
+    def _node(
+        self, state: _Document, ctx: Any, active_property: str | None, element: dict[str, Any], graph: str
+    ) -> str:
         """pyld ``_expand`` of a node object reached through ``active_property`` (a term of ``ctx``), with its
         node-map and RDF conversion fused in. Returns the node's subject term."""
         # Property-scoped context of the property that led here (looked up before any revert).

@@ -122,7 +122,7 @@ def decode_multikey(public_key_multibase: str) -> PublicKey:
 
 
 RSA_MIN_BITS = 2048
-"""Smallest RSA modulus :func:`public_key_from_jwk` accepts: shorter keys are forgeable in practice (NIST SP 800-131A)."""
+"""Smallest RSA modulus :func:`public_key_from_jwk` accepts: shorter keys are forgeable (NIST SP 800-131A)."""
 
 
 @dataclass(frozen=True)

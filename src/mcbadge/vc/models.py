@@ -13,8 +13,8 @@ Shapes follow the 1EdTech JSON Schemas (the strict "JSON" variant): ``type`` is 
 lists (an empty list produces no triples, so it carries no meaning and would only differ between
 implementations), and timestamps as ``YYYY-MM-DDTHH:MM:SSZ``.
 
-Built on these models elsewhere: the hashed e-mail ``IdentityObject`` in ``mcbadge.vc.identity``; the rubric
-outcome a verifier reads from a credential's JSON in ``mcbadge.vc.rubric``.
+Built on these models elsewhere: the hashed e-mail ``IdentityObject`` in ``mcbadge.vc.identity_hash``; the
+rubric outcome a verifier reads from a credential's JSON in ``mcbadge.vc.rubric``.
 """
 
 from __future__ import annotations
