@@ -9,7 +9,7 @@ The body is counted while it streams, so a request without a ``Content-Length`` 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncGenerator, Collection
 from dataclasses import dataclass, field
 
 from starlette.datastructures import UploadFile
@@ -48,7 +48,7 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-async def limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
+async def limited_stream(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
     """The body, counted: a request without a Content-Length cannot grow past ``limit`` either."""
     size = 0
     async for chunk in request.stream():
