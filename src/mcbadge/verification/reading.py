@@ -206,16 +206,17 @@ def _rubric(achievement: Mapping[str, Any], results: list[Any], credential: Mapp
     outcome = {c.result_description_id: c for c in rubric_outcome(credential).criteria}
     achieved_by_rd: dict[str, str] = {}
     others: list[OtherResult] = []
-    descriptions = {rd.get("id"): rd for rd in _as_list(achievement.get("resultDescription"))
-                    if isinstance(rd, Mapping) and isinstance(rd.get("id"), str)}
+    descriptions: dict[str, Mapping[str, Any]] = {
+        rd["id"]: rd for rd in _as_list(achievement.get("resultDescription"))
+        if isinstance(rd, Mapping) and isinstance(rd.get("id"), str)}
     for result in results:
         if not isinstance(result, Mapping):
             continue
         rd_id = _text(result.get("resultDescription"))
         level = _text(result.get("achievedLevel"))
         rd = descriptions.get(rd_id) if rd_id else None
-        if rd is not None and rd.get("resultType") == "RubricCriterionLevel" and level:
-            achieved_by_rd[rd_id] = level  # type: ignore[index]
+        if rd_id and rd is not None and rd.get("resultType") == "RubricCriterionLevel" and level:
+            achieved_by_rd[rd_id] = level
         else:
             value = _text(result.get("value")) or _text(result.get("status")) or level
             name = _text(rd.get("name")) if rd is not None else None
@@ -238,7 +239,7 @@ def _rubric(achievement: Mapping[str, Any], results: list[Any], credential: Mapp
             levels.append(Level(name=name, description=_text(level.get("description")),
                                 required=bool(level_id) and level_id == required_id,
                                 achieved=bool(level_id) and level_id == achieved_id))
-        evaluated = outcome.get(rd_id)  # type: ignore[arg-type]
+        evaluated = outcome.get(rd_id)
         criteria.append(Criterion(
             name=_text(rd.get("name")) or str(rd_id),
             description=_text(rd.get("description")),
