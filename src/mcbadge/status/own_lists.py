@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Engine
@@ -29,13 +29,13 @@ from .service import KeyedList, ListAddress
 
 __all__ = ["OwnStatusLists"]
 
-_NUMBERED_REVISION: Select[Any] = (
+_NUMBERED_REVISION: Select[int, int] = (
     select(StatusList.revision, StatusList.signed_revision)
     .join(Issuer, Issuer.id == StatusList.issuer_id)
     .where(Issuer.slug == bindparam("slug"), StatusList.purpose == bindparam("purpose"),
            StatusList.seq == bindparam("seq"))
 )
-_KEYED_REVISION: Select[Any] = (
+_KEYED_REVISION: Select[int, int] = (
     select(StatusList.revision, StatusList.signed_revision).where(StatusList.key == bindparam("key"))
 )
 
@@ -43,7 +43,7 @@ _KEYED_REVISION: Select[Any] = (
 class _RawQuery:
     """A Core statement compiled once for the engine's dialect, run with its parameters on a DBAPI cursor."""
 
-    def __init__(self, statement: Select[Any], engine: Engine) -> None:
+    def __init__(self, statement: Select[Unpack[tuple[Any, ...]]], engine: Engine) -> None:
         compiled = statement.compile(dialect=engine.dialect)
         self.sql = compiled.string
         self._positions = compiled.positiontup if compiled.positional else None
@@ -109,6 +109,7 @@ class OwnStatusLists:
 
     def revision(self, address: ListAddress) -> int | None:
         """The revision of a list that is signed and up to date; None when unknown or it must be re-signed."""
+        values: dict[str, Any]
         if isinstance(address, KeyedList):
             query, values = self._keyed, {"key": address.key}
         else:  # purpose: stored as its value (db.models._enum)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
 from .data_integrity import parse_datetime
@@ -25,7 +25,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _non_empty_str(value: Any) -> bool:
+def _non_empty_str(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -152,8 +152,9 @@ def _holder_id(presentation: Mapping[str, Any]) -> str | None:
         return None
     if _non_empty_str(holder):
         return holder
-    if isinstance(holder, dict) and _non_empty_str(holder.get("id")):
-        return holder["id"]
+    holder_id = holder.get("id") if isinstance(holder, dict) else None
+    if _non_empty_str(holder_id):
+        return holder_id
     raise DataModelError("holder must be a URL (string) or an object with an id")
 
 
