@@ -26,7 +26,13 @@ from .baking import bake, bake_png, bake_svg, unbake, unbake_png, unbake_svg
 from .canon import Canonicalizer, canonicalize
 from .contexts import PINNED_LOADER, PinnedLoader
 from .data_integrity import create_proof, sign_credential, verify_proofs
-from .dids import DidResolver, did_key_document, did_key_from_public, did_web_document, did_web_from_url
+from .dids import (
+    DidResolver,
+    did_key_document,
+    did_key_from_public,
+    did_web_document,
+    did_web_from_url,
+)
 from .errors import (
     BakingError,
     CanonicalizationError,
@@ -40,7 +46,12 @@ from .errors import (
 )
 from .jwt import decode_vc_jwt, encode_vc_jwt
 from .keys import Ed25519KeyPair, PublicKey, Signer, decode_multikey
-from .status_list import BitstringStatusList, check_status, status_entry, status_list_credential
+from .status_list import (
+    BitstringStatusList,
+    check_status,
+    status_entry,
+    status_list_credential,
+)
 from .verify import Check, Outcome, VerificationReport, verify
 
 __all__ = [

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import _canonicalize_double, _is_keyword
 
-from .canon import (
+from ._jsonld_base import (
     _NOT_IN_IRI,
     MAX_SAFE_INTEGER,
     XSD_STRING,
@@ -49,8 +49,9 @@ from .canon import (
     escape_literal,
 )
 
-if TYPE_CHECKING:
-    from .canon import Canonicalizer, Quad
+if TYPE_CHECKING:  # the canonicalizer owns a FastRdf: only its type is named here
+    from ._jsonld_base import Quad
+    from .canon import Canonicalizer
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = RDF + "type"

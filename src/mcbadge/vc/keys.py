@@ -20,7 +20,10 @@ import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
 from .errors import KeyFormatError
 
@@ -73,7 +76,9 @@ class PublicKey:
             if self.kind == "Ed25519":
                 Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, data)
                 return True
-            from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+            from cryptography.hazmat.primitives.asymmetric.utils import (
+                encode_dss_signature,
+            )
 
             if len(signature) != 64:
                 return False

@@ -25,8 +25,8 @@ another size is rejected with a ``StatusListError`` rather than read wrongly.
 from __future__ import annotations
 
 import base64
-import functools
 import binascii
+import functools
 import gzip
 import random
 import re

@@ -31,10 +31,16 @@ from enum import Enum
 from typing import Any
 
 from . import data_integrity, evidence, jwt, rubric, schema, status_list
-from .canon import Canonicalizer, Quad, default_canonicalizer
+from ._jsonld_base import Quad
+from .canon import Canonicalizer, default_canonicalizer
 from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
 from .dids import DidResolver, VerificationMethod
-from .errors import CanonicalizationError, CredentialError, DidResolutionError, JwtKeyError
+from .errors import (
+    CanonicalizationError,
+    CredentialError,
+    DidResolutionError,
+    JwtKeyError,
+)
 from .keys import PublicKey
 
 StatusFetcher = Callable[[str], Any]
