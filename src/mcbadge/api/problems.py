@@ -244,12 +244,14 @@ async def _send(response: JSONResponse, scope: Scope, receive: Receive, send: Se
     await response(scope, receive, send)
 
 
-def responses(*errors: type[domain.DomainError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` of a route: the domain errors it may raise (always also 401), as problem details."""
+def responses(*errors: type[domain.DomainError], public: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a route: the domain errors it may raise, as problem details, each described by
+    its code and the first line of its docstring (always also 401, unless the route is ``public``)."""
     out: dict[int | str, dict[str, Any]] = {}
-    every_error: tuple[type[domain.DomainError], ...] = (domain.Unauthenticated, *errors)
+    every_error: tuple[type[domain.DomainError], ...] = ((() if public else (domain.Unauthenticated,)) + errors)
     for error in every_error:
         entry = out.setdefault(domain_status(error("")), {"description": "", "content": {PROBLEM_JSON: {}}})
         summary = (error.__doc__ or "").strip().splitlines()[0] if error.__doc__ else ""
-        entry["description"] = f"{entry['description']}\n\n`{error.code}`: {summary}".strip()
+        code = f"`{error.code}`" if error.code else "(about:blank)"
+        entry["description"] = f"{entry['description']}\n\n{code}: {summary}".strip()
     return out

@@ -22,9 +22,16 @@ from sqlalchemy.orm import Session
 
 from ..api.auth import require
 from ..api.deps import PageDep, ServicesDep, SessionDep
-from ..api.idempotency import IdempotencyKey, run_idempotent
+from ..api.idempotency import (
+    IdempotencyInFlight,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    run_idempotent,
+)
+from ..api.problems import responses
 from ..blobs import existing_blob_path
 from ..db.models import Credential, Role
+from ..errors import Forbidden, Invalid
 from ..features import Page
 from ..principal import Principal
 from ..services import Services
@@ -43,14 +50,8 @@ from .schemas import (
 
 __all__ = ["public_router", "router"]
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid API key", **_PROBLEM},
-    403: {"description": "The caller's role may not do this", **_PROBLEM},
-    404: {"description": "No such object at the caller's issuer", **_PROBLEM},
-    422: {"description": "The request is invalid", **_PROBLEM},
-}
-
+_READ_ERRORS = (Forbidden, service.CredentialNotFound)
+_CHANGE_ERRORS = (Forbidden, service.CredentialNotFound, Invalid)
 
 
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
@@ -76,7 +77,8 @@ def _read(session: Session, services: Services, principal: Principal, credential
     status_code=201,
     response_model=CredentialRead,
     responses={200: {"description": "Already awarded: the existing credential", "model": CredentialRead},
-               409: {"description": "Not passed, or a duplicate request in flight", **_PROBLEM}, **_ERRORS},
+               **responses(Forbidden, service.SubmissionNotFound, service.NotPassed, IdempotencyInFlight,
+                           IdempotencyKeyReused, Invalid)},
 )
 def award_submission(
     submission_id: uuid.UUID,
@@ -104,7 +106,7 @@ def award_submission(
     return run_idempotent(services, principal, request, idempotency_key, body.model_dump(), handler)
 
 
-@router.get("/credentials", response_model=Page[CredentialRead], responses=_ERRORS)
+@router.get("/credentials", response_model=Page[CredentialRead], responses=responses(Forbidden))
 def list_credentials(session: SessionDep, services: ServicesDep, principal: Reader, page: PageDep) -> Page[CredentialRead]:
     """The issuer's credentials, newest first (an educator sees only their own)."""
     rows, total = service.list_credentials(session, principal, page)
@@ -112,7 +114,7 @@ def list_credentials(session: SessionDep, services: ServicesDep, principal: Read
                 offset=page.offset)
 
 
-@router.get("/credentials/{credential_id}", response_model=CredentialRead, responses=_ERRORS)
+@router.get("/credentials/{credential_id}", response_model=CredentialRead, responses=responses(*_READ_ERRORS))
 def get_credential(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep,
                    principal: Reader) -> CredentialRead:
     """One credential (an educator may read only their own)."""
@@ -121,7 +123,7 @@ def get_credential(credential_id: uuid.UUID, session: SessionDep, services: Serv
 
 
 @router.post("/credentials/{credential_id}/revoke", response_model=CredentialRead,
-             responses={409: {"description": "Already revoked", **_PROBLEM}, **_ERRORS})
+             responses=responses(*_CHANGE_ERRORS, service.AlreadyRevoked))
 def revoke(credential_id: uuid.UUID, body: RevokeRequest, session: SessionDep, services: ServicesDep,
            principal: Admin) -> CredentialRead:
     """Revoke for good. The revocation list is re-signed at once: the next fetch of it says revoked."""
@@ -131,7 +133,7 @@ def revoke(credential_id: uuid.UUID, body: RevokeRequest, session: SessionDep, s
 
 
 @router.post("/credentials/{credential_id}/suspend", response_model=CredentialRead,
-             responses={409: {"description": "Revoked", **_PROBLEM}, **_ERRORS})
+             responses=responses(*_CHANGE_ERRORS, service.CredentialRevoked))
 def suspend(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep, principal: Admin,
             body: SuspendRequest | None = None) -> CredentialRead:
     """Suspend (reversible). Suspending a suspended credential changes nothing."""
@@ -141,7 +143,7 @@ def suspend(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep
 
 
 @router.post("/credentials/{credential_id}/reinstate", response_model=CredentialRead,
-             responses={409: {"description": "Revoked: cannot be reinstated", **_PROBLEM}, **_ERRORS})
+             responses=responses(*_CHANGE_ERRORS, service.CredentialRevoked))
 def reinstate(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep, principal: Admin,
               body: SuspendRequest | None = None) -> CredentialRead:
     """Lift a suspension. A revoked credential stays revoked (409)."""
@@ -150,7 +152,8 @@ def reinstate(credential_id: uuid.UUID, session: SessionDep, services: ServicesD
     return _read(session, services, principal, [credential])[0]
 
 
-@router.patch("/credentials/{credential_id}/visibility", response_model=CredentialRead, responses=_ERRORS)
+@router.patch("/credentials/{credential_id}/visibility", response_model=CredentialRead,
+              responses=responses(*_CHANGE_ERRORS))
 def set_visibility(credential_id: uuid.UUID, body: VisibilityUpdate, session: SessionDep, services: ServicesDep,
                    principal: Educator) -> CredentialRead:
     """The earner chooses: is the credential public, and are its evidence links shown on its page?"""
@@ -163,7 +166,7 @@ def set_visibility(credential_id: uuid.UUID, body: VisibilityUpdate, session: Se
 @public_router.get(
     "/credentials/{credential_id}",
     responses={200: {"content": {"application/ld+json": {}, "text/html": {}}},
-               404: {"description": "Unknown or private", **_PROBLEM}},
+               **responses(service.CredentialNotFound, public=True)},
 )
 def public_credential(credential_id: str, session: SessionDep, request: Request) -> Response:
     """The credential as issued, for anyone holding its URL, unless its earner made it private.
@@ -189,7 +192,7 @@ def public_credential(credential_id: str, session: SessionDep, request: Request)
 @public_router.get(
     "/credentials/{credential_id}/evidence/{evidence_id}",
     responses={200: {"description": "The evidence file or reflection"}, 302: {"description": "An evidence link"},
-               404: {"description": "Private, hidden or unknown", **_PROBLEM}},
+               **responses(service.EvidenceNotPublic, public=True)},
 )
 def public_evidence(credential_id: uuid.UUID, evidence_id: uuid.UUID, session: SessionDep,
                     services: ServicesDep) -> Response:
@@ -231,7 +234,7 @@ def _baked_response(session: Session, credential_id: str, kind: str) -> Response
 
 @public_router.get("/credentials/{credential_id}/badge.png", response_class=Response,
                    responses={200: {"content": {"image/png": {}}},
-                              404: {"description": "Unknown or private", **_PROBLEM}})
+                              **responses(service.CredentialNotFound, public=True)})
 def baked_png(credential_id: str, session: SessionDep) -> Response:
     """The credential baked into the badge image (PNG, Open Badges 3.0 baking), for anyone holding its URL,
     unless its earner made it private."""
@@ -240,7 +243,7 @@ def baked_png(credential_id: str, session: SessionDep) -> Response:
 
 @public_router.get("/credentials/{credential_id}/badge.svg", response_class=Response,
                    responses={200: {"content": {"image/svg+xml": {}}},
-                              404: {"description": "Unknown or private", **_PROBLEM}})
+                              **responses(service.CredentialNotFound, public=True)})
 def baked_svg(credential_id: str, session: SessionDep) -> Response:
     """The credential baked into an SVG badge with the achievement's name (Open Badges 3.0 baking)."""
     return _baked_response(session, credential_id, "svg")

@@ -12,7 +12,7 @@ from ..api.deps import ServicesDep, SessionDep
 from ..api.problems import responses
 from ..db.models import Role
 from ..errors import Forbidden, Invalid
-from ..identity import did_document
+from ..identity import UnknownIssuer, did_document
 from ..principal import Principal
 from . import service
 from .schemas import IssuerRead, IssuerUpdate
@@ -39,7 +39,7 @@ did_router = APIRouter(tags=["issuers"])
 
 @did_router.get(
     "/issuers/{slug}/did.json",
-    responses={404: {"description": "Unknown issuer", "content": {"application/problem+json": {}}}},
+    responses=responses(UnknownIssuer, public=True),
 )
 def get_did_document(slug: Annotated[str, Path(max_length=64)], services: ServicesDep) -> JSONResponse:
     """The issuer's DID document (did:web): the keys that sign its credentials, under assertionMethod."""

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from ..api.deps import ServicesDep, SessionDep
+from ..api.problems import responses
 from . import service
 
 __all__ = ["CACHE_MAX_AGE_SECONDS", "list_response", "router"]
@@ -44,7 +45,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     responses={
         200: {"description": "The signed BitstringStatusListCredential", "content": {"application/ld+json": {}}},
         304: {"description": "Not modified since the ETag given in If-None-Match"},
-        404: {"description": "No such issuer, purpose or list", "content": {"application/problem+json": {}}},
+        **responses(service.StatusListNotFound, public=True),
     },
 )
 def get_status_list(

@@ -94,7 +94,7 @@ def create_status_list(body: CreateStatusListRequest, session: SessionDep, servi
 @router.get("/status-lists/{list_id}", responses={
     200: {"description": "The signed BitstringStatusListCredential", "content": {"application/ld+json": {}}},
     304: {"description": "Not modified since the ETag given in If-None-Match"},
-    404: {"description": "No such status list", **_PROBLEM}})
+    **responses(status_service.VcApiStatusListNotFound, public=True)})
 def get_status_list(list_id: Annotated[str, Path(max_length=64)], request: Request, session: SessionDep,
                     services: ServicesDep) -> Response:
     """A status list (public, cacheable for five minutes; a change is in the very next response)."""

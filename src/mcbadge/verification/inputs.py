@@ -19,7 +19,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..credentials import service as credentials
-from ..errors import DomainError, Invalid, TooLarge, Unreadable, Unsupported, UpstreamFailed
+from ..errors import (
+    DomainError,
+    Invalid,
+    TooLarge,
+    Unreadable,
+    Unsupported,
+    UpstreamFailed,
+)
 from ..outbound import FetchFailed, FetchRefused
 from ..services import Services
 from ..vc import baking

@@ -58,12 +58,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from ..api.deps import ServicesDep
-from ..api.problems import problem_response
-from ..errors import PROBLEM_TYPE_BASE, Unreadable
+from ..api.problems import problem_response, responses
+from ..credentials.service import CredentialNotFound
+from ..errors import PROBLEM_TYPE_BASE, BodyTooLarge, Unreadable
 from ..services import Services
 from ..vc.verify import Outcome, VerificationReport
 from . import inputs
-from .form import InvalidForm, limited_stream, media_type, read_form
+from .form import InvalidForm, MalformedForm, limited_stream, media_type, read_form
 from .inputs import EvidenceFile, GivenCredential
 from .service import verification_result, verifies_locally
 
@@ -151,8 +152,7 @@ _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
     "/credentials/verify",
     responses={
         200: {"description": "Verified: every check passed or could not apply"},
-        400: {"description": "The body is not JSON", **_PROBLEM},
-        413: {"description": "The body is too large", **_PROBLEM},
+        **responses(inputs.MalformedJson, BodyTooLarge, public=True),
         422: {"description": "Not verified (the report says why), or the request is invalid", **_PROBLEM},
     },
 )
@@ -201,12 +201,9 @@ _VERIFY_BODY = {
     openapi_extra={"requestBody": _VERIFY_BODY},
     responses={
         200: {"description": "The verification ran: the verdict is in `verified`, each check in `checks`"},
-        400: {"description": "Unreadable: malformed JSON, PNG, SVG or form", **_PROBLEM},
-        413: {"description": "The body or the image is too large", **_PROBLEM},
-        415: {"description": "Not a content type or image format /verify reads", **_PROBLEM},
-        422: {"description": "Not a credential (e.g. an image with no baked credential), or a refused URL",
-              **_PROBLEM},
-        502: {"description": "The site at the URL did not answer with a credential", **_PROBLEM},
+        **responses(inputs.MalformedJson, inputs.MalformedImage, inputs.EmptyInput, MalformedForm, NotText,
+                    BodyTooLarge, inputs.ImageTooLarge, inputs.UnsupportedInput, inputs.NotACredential,
+                    inputs.UrlRefused, InvalidForm, CredentialNotFound, inputs.UrlFetchFailed, public=True),
     },
 )
 async def verify_anything(request: Request, services: ServicesDep) -> JSONResponse:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from mcbadge.db.models import Base
 import mcbadge.db.oauth_models  # noqa: F401  (registers the OAuth and OB API tables on Base)
 import mcbadge.db.vcapi_models  # noqa: F401  (registers the W3C VC API tables on Base)
+from mcbadge.db.models import Base
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
