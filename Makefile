@@ -79,7 +79,7 @@ deps-system:
 		elif [ "$${CI:-}" = true ]; then \
 			echo "error: Debian's chromium (/usr/bin/chromium) is needed for the page tests: install it, e.g. 'apt-get install chromium'" >&2; exit 1; \
 		else \
-			echo "note: no /usr/bin/chromium: the page tests (tests/test_web_pages.py) will skip ('apt-get install chromium')"; \
+			echo "note: no /usr/bin/chromium: the page tests (tests/web/test_web_pages.py) will skip ('apt-get install chromium')"; \
 		fi; \
 	fi
 	@if [ "$${CI:-}" = true ] && ! [ -x /usr/bin/chromium ]; then \

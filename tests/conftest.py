@@ -26,7 +26,7 @@ from mcbadge.api import create_app
 from mcbadge.config import Settings
 from mcbadge.keystore import Keystore, keystore_from_settings
 
-from .factories import rich_credential
+from tests.factories.credentials import rich_credential
 
 TEST_PASSPHRASE = "test-passphrase-not-secret"
 
@@ -143,7 +143,7 @@ def postgres_cluster():  # -> tests.postgres.Cluster
     Without PostgreSQL binaries the tests that use it skip, saying why; under ``CI=true`` they fail instead,
     so CI cannot go green without having run them.
     """
-    from .postgres import PostgresUnavailable, start_cluster
+    from tests.postgres import PostgresUnavailable, start_cluster
 
     try:
         cluster = start_cluster()

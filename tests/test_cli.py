@@ -15,7 +15,7 @@ from mcbadge.api.issuers import issuer_did
 from mcbadge.keystore import Keystore
 from mcbadge.vc.data_integrity import sign_credential
 
-from .conftest import TEST_PASSPHRASE, unsigned_credential as _unsigned
+from tests.conftest import TEST_PASSPHRASE, unsigned_credential as _unsigned
 
 SLUG = "cli-district"
 BASE_URL = "http://127.0.0.1:8000"
