@@ -23,21 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mcbadge.db.models import Role, SubmissionStatus
 
-from tests.conftest import make_settings
-from tests.factories.workflow import (
-    PASSING,
-    REFLECTION,
-    World,
-    assert_problem,
-    draft_microcredential,
-    make_person,
-    make_submission,
-    microcredential_body,
-    published_microcredential,
-    seed_world,
-    live_server,
-    upload,
-)
+from tests.live_server import make_settings
+from tests.assertions import assert_problem
+from tests.factories.catalog import PASSING, draft_microcredential, microcredential_body, published_microcredential
+from tests.factories.people import make_person
+from tests.factories.submissions import REFLECTION, make_submission, upload
+from tests.factories.tenants import World, seed_world
+from tests.live_server import live_server
 
 ROLES = ("admin", "assessor", "educator", "integrator", "other_admin", "none")
 

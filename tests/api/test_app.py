@@ -15,9 +15,10 @@ from mcbadge.vc.dids import did_web_from_url, did_web_to_url, find_verification_
 from mcbadge.vc.jwt import encode_vc_jwt
 from mcbadge.vc.keys import Ed25519KeyPair
 
-from tests.conftest import LiveServer, unsigned_credential as _unsigned
+from tests.assertions import PROBLEM_JSON
+from tests.factories.credentials import rich_credential as _unsigned
+from tests.live_server import LiveServer
 
-PROBLEM_JSON = "application/problem+json"
 SIGNED_AT = datetime(2025, 3, 14, 15, 10, tzinfo=timezone.utc)
 
 

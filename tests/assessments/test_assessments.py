@@ -15,20 +15,12 @@ from sqlalchemy import select
 
 from mcbadge.db.models import AuditEvent, Issuer, Person, Role
 
-from tests.conftest import LiveServer
-from tests.factories.workflow import (
-    FAILING,
-    FAILING_FEEDBACK,
-    PASSING,
-    api_key,
-    assert_problem,
-    assess,
-    assign,
-    make_person,
-    seed_world,
-    submitted_attempt,
-    train,
-)
+from tests.live_server import LiveServer
+from tests.assertions import assert_problem
+from tests.factories.catalog import FAILING, FAILING_FEEDBACK, PASSING
+from tests.factories.people import api_key, make_person, train
+from tests.factories.submissions import assess, assign, submitted_attempt
+from tests.factories.tenants import seed_world
 
 SUB = "/api/v1/submissions"
 

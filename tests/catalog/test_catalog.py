@@ -7,8 +7,10 @@ from sqlalchemy import select
 
 from mcbadge.db.models import AuditEvent
 
-from tests.conftest import LiveServer
-from tests.factories.workflow import assert_problem, microcredential_body, seed_world
+from tests.live_server import LiveServer
+from tests.assertions import assert_problem
+from tests.factories.catalog import microcredential_body
+from tests.factories.tenants import seed_world
 
 MC = "/api/v1/microcredentials"
 

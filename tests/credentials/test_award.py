@@ -16,17 +16,17 @@ from mcbadge.api.issuers import local_resolver
 from mcbadge.db.models import AuditEvent, Credential, IdempotencyRecord, Role, Submission, SubmissionStatus
 from mcbadge.vc.verify import Outcome, VerificationReport, verify
 
-from tests.factories.awards import (
+from tests.factories.submissions import LESSON_PLAN, REFLECTION, assessed_submission
+from tests.factories.tenants import (
+    AWARD_NOT_YET_SCORES,
+    AWARD_PASSING_SCORES,
     EDUCATOR_LICENSE,
-    LESSON_PLAN,
-    REFLECTION,
     Tenant,
-    make_microcredential,
-    make_submission,
+    awarded_microcredential,
     make_tenant,
     passing_submissions,
 )
-from tests.conftest import LiveServer
+from tests.live_server import LiveServer
 
 PROBLEM = "application/problem+json"
 
@@ -154,10 +154,11 @@ def test_vc_jwt_format(server: LiveServer, client: httpx.Client, tenant: Tenant)
 def test_only_a_passed_submission_is_awarded(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
     sessions = server.app.state.services.sessions
     with sessions() as session, session.begin():
-        mc = make_microcredential(session, tenant.issuer)
-        not_yet = make_submission(session, tenant, mc, server.settings.blob_dir, status=SubmissionStatus.NOT_YET).id
-        draft = make_submission(session, tenant, mc, server.settings.blob_dir, status=SubmissionStatus.SUBMITTED,
-                                attempt=2).id
+        mc = awarded_microcredential(session, tenant.issuer)
+        not_yet = assessed_submission(session, tenant.educator, tenant.assessor, mc, server.settings.blob_dir,
+                                      scores=AWARD_NOT_YET_SCORES, status=SubmissionStatus.NOT_YET).id
+        draft = assessed_submission(session, tenant.educator, tenant.assessor, mc, server.settings.blob_dir,
+                                    scores=AWARD_PASSING_SCORES, status=SubmissionStatus.SUBMITTED, attempt=2).id
     for submission_id in (not_yet, draft):
         response = client.post(f"/api/v1/submissions/{submission_id}/award", headers=tenant.headers())
         assert response.status_code == 409

@@ -10,7 +10,7 @@ from mcbadge.api.issuers import local_resolver
 from mcbadge.credentials import service as credentials
 from mcbadge.vc.verify import verify
 
-from tests.factories.awards import make_tenant, passing_submissions
+from tests.factories.tenants import make_tenant, passing_submissions
 
 
 def test_rotation_keeps_old_credentials_verifiable(server):

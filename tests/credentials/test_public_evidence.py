@@ -6,7 +6,8 @@ import hashlib
 
 from mcbadge.db.models import Role
 
-from tests.factories.awards import LESSON_PLAN, REFLECTION, make_tenant, passing_submissions
+from tests.factories.submissions import LESSON_PLAN, REFLECTION
+from tests.factories.tenants import make_tenant, passing_submissions
 
 
 def test_evidence_follows_the_earners_switch(server, client):

@@ -20,7 +20,7 @@ from mcbadge.vc.status_list import BitstringStatusList
 from mcbadge.vc.verify import Outcome, verify
 
 from tests.node_reference import node_reference  # noqa: F401 - session fixture
-from tests.factories.workflow import api_key, auth, make_issuer, make_person
+from tests.factories.people import api_key, auth, make_issuer, make_person
 
 LESSON_PLAN = b"%PDF-1.4\n% lesson plan: fractions on a number line, hinge questions marked\n%%EOF\n"
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64  # stands in for a classroom video

@@ -24,10 +24,10 @@ from mcbadge.vc.canon import default_canonicalizer
 from mcbadge.vc.contexts import CREDENTIALS_V2
 from mcbadge.vc.errors import CanonicalizationError
 
-from tests.factories.awards import Tenant, make_tenant
-from tests.conftest import LiveServer
+from tests.factories.tenants import Tenant, make_tenant
+from tests.live_server import LiveServer
 from tests.vcapi.test_vcapi import vc2
-from tests.factories.workflow import assert_problem
+from tests.assertions import assert_problem
 
 RESOURCE = "https://www.w3.org/ns/credentials/v2"
 SRI = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"

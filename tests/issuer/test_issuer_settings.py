@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcbadge.db.models import Role
 
-from tests.factories.workflow import api_key, auth, make_issuer, make_person
+from tests.factories.people import api_key, auth, make_issuer, make_person
 
 
 def test_admin_reads_and_changes_issuer(server, client):

@@ -30,8 +30,9 @@ from mcbadge.oauth.scopes import (
 )
 from mcbadge.oauth.server import utcnow
 
-from tests.factories.awards import Tenant, make_person, make_tenant, passing_submissions
-from tests.conftest import LiveServer
+from tests.factories.people import make_person
+from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.live_server import LiveServer
 
 REDIRECT = "http://127.0.0.1:9/callback"
 IMSX_JSON = "application/json"

@@ -27,8 +27,8 @@ from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.jwt import encode_vc_jwt
 from mcbadge.vc.keys import Ed25519KeyPair
 
-from tests.factories.awards import Tenant, make_tenant
-from tests.conftest import LiveServer
+from tests.factories.tenants import Tenant, make_tenant
+from tests.live_server import LiveServer
 from tests.factories.credentials import rich_credential
 from tests.oauth.test_oauth import assert_imsx, award_one, bearer, educator_tokens, register
 from tests.reference_data import REPO

@@ -18,8 +18,8 @@ from mcbadge.db.models import AuditEvent, Credential, Role, StatusList, StatusPu
 from mcbadge.vc.status_list import BitstringStatusList
 from mcbadge.vc.verify import Outcome
 
-from tests.factories.awards import Tenant, make_tenant, passing_submissions
-from tests.conftest import LiveServer
+from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.live_server import LiveServer
 from tests.credentials.test_award import assert_all_passed, verify_live
 
 

@@ -12,21 +12,12 @@ from sqlalchemy import func, select
 
 from mcbadge.db.models import AuditEvent, Blob
 
-from tests.conftest import LiveServer, make_settings
-from tests.factories.workflow import (
-    FAILING,
-    FAILING_FEEDBACK,
-    PASSING,
-    REFLECTION,
-    assert_problem,
-    assess,
-    assign,
-    live_server,
-    seed_world,
-    start_attempt,
-    submitted_attempt,
-    upload,
-)
+from tests.live_server import LiveServer, make_settings
+from tests.assertions import assert_problem
+from tests.factories.catalog import FAILING, FAILING_FEEDBACK, PASSING
+from tests.factories.submissions import REFLECTION, assess, assign, start_attempt, submitted_attempt, upload
+from tests.factories.tenants import seed_world
+from tests.live_server import live_server
 
 SUB = "/api/v1/submissions"
 MIB = 1024 * 1024

@@ -28,10 +28,11 @@ from mcbadge.vc.verify import verify
 from mcbadge.vcapi.contexts import context_policy, parse_names
 from mcbadge.vcapi.service import status_fetcher
 
-from tests.factories.awards import Tenant, make_tenant
-from tests.conftest import LiveServer, make_settings
+from tests.factories.tenants import Tenant, make_tenant
+from tests.live_server import LiveServer, make_settings
 from tests.node_reference import node_reference  # noqa: F401  (session fixture)
-from tests.factories.workflow import assert_problem, live_server
+from tests.assertions import assert_problem
+from tests.live_server import live_server
 from tests.reference_data import TESTS
 
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"

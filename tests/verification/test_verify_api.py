@@ -30,8 +30,9 @@ from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.verification.inputs import GivenCredential
 from mcbadge.verification.service import verifies_locally
 
-from tests.factories.awards import LESSON_PLAN, REFLECTION, Tenant, make_tenant, passing_submissions
-from tests.conftest import LiveServer
+from tests.factories.submissions import LESSON_PLAN, REFLECTION
+from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.live_server import LiveServer
 from tests.factories.credentials import EVIDENCE_FILES, rich_credential
 
 PROBLEM = "application/problem+json"

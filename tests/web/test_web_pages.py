@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories.awards import LESSON_PLAN, REFLECTION, Tenant, make_tenant, passing_submissions
-from tests.conftest import LiveServer
+from tests.factories.submissions import LESSON_PLAN, REFLECTION
+from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.live_server import LiveServer
 from tests.reference_data import REPO
 
 CHROMIUM = os.environ.get("MCBADGE_CHROMIUM", "/usr/bin/chromium")
