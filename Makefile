@@ -9,6 +9,8 @@ PY     := $(VENV)/bin/python
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := interop/node_modules/.installed
 PYTEST_ARGS ?=
+# make test runs the tests on every core (pytest-xdist); PYTEST_WORKERS=0 runs them in this one process.
+PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help run test bench clean deps deps-python deps-node deps-system
@@ -24,8 +26,10 @@ run: deps-python
 	$(VENV)/bin/mcbadge serve --demo
 
 # pytest exits 5 when it collects no test; make fails on any non-zero exit, so an empty run fails too.
+# worksteal: each worker starts on a contiguous share of the tests (so a module's browser or server is
+# set up about once per worker) and takes over half of another's remaining share when it runs out.
 test: deps-python deps-node
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # By hand, on an otherwise idle machine: each prints its figures (and the Node reference's, same run).
 bench: deps-python deps-node

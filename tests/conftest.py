@@ -1,13 +1,22 @@
 """Fixtures shared by the whole suite: settings on temporary paths, the app served over real HTTP on loopback
 (``server``, ``client``), a database on SQLite and on PostgreSQL for every service test (``database_url``),
 and the session's throw-away PostgreSQL cluster. The plumbing is in tests/live_server.py and tests/postgres.py.
+
+What is expensive is made once per test process (under pytest-xdist, once per worker): the migrated template
+databases, the PostgreSQL cluster, the uvicorn serving the apps, the Node reference, the browser. What a test
+can change is its own: each service test builds a new app on a new copy of the database, with its own keys,
+blob store and caches, so nothing one test leaves behind (a cached status list, a DID document, a row) can
+make another pass or fail.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -15,8 +24,9 @@ import pytest
 
 from mcbadge.api import create_app
 from mcbadge.config import Settings
+from mcbadge.db import make_engine, upgrade_to_head
 from mcbadge.keystore import Keystore, keystore_from_settings
-from tests.live_server import LiveServer, free_socket, make_settings, serve
+from tests.live_server import AppSwitch, LiveServer, free_socket, make_settings, serve
 
 
 @pytest.fixture
@@ -28,25 +38,71 @@ def settings(tmp_path: Path) -> Settings:
 _DATABASE_NAMES = itertools.count(1)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test process (``upgrade_to_head``, as the app does); each test's
+    database is a copy of it. Left in rollback-journal mode, so the file alone is the whole database (the
+    app's engine switches each copy to WAL at its first connection, as with a new file)."""
+    path = tmp_path_factory.mktemp("template") / "mcbadge.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=DELETE")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_cluster) -> str:  # noqa: ANN001 - tests.postgres.Cluster
+    """A PostgreSQL database migrated to head once per test process; each test's database is a copy of it
+    (CREATE DATABASE ... TEMPLATE), which needs no open connection to it: the engine is disposed."""
+    name = f"template_{os.getpid()}"
+    engine = make_engine(postgres_cluster.create_database(name))
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+    return name
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every test that uses the service runs twice: on SQLite (the default) and on a fresh PostgreSQL database."""
+    """Every test that uses the service runs twice: on SQLite (the default) and on PostgreSQL, each time on
+    a database of its own, already at the newest migration (a copy of the session's template)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'mcbadge.db'}"
+        path = tmp_path / "mcbadge.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(f"test_{os.getpid()}_{next(_DATABASE_NAMES)}")
+    return cluster.create_database(f"test_{os.getpid()}_{next(_DATABASE_NAMES)}",
+                                   template=request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture(scope="session")
+def http_switch() -> Iterator[AppSwitch]:
+    """One uvicorn on one loopback port for the whole test process, serving whichever app the running test
+    put behind it (see tests/live_server.py)."""
+    switch = AppSwitch()
+    sock = free_socket()
+    with serve(switch, sock) as base_url:
+        switch.base_url, switch.port = base_url, sock.getsockname()[1]
+        yield switch
 
 
 @pytest.fixture
-def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    """The app on a free 127.0.0.1 port; ``public_base_url`` is that address, so the DIDs name this server."""
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    live_settings = make_settings(tmp_path, public_base_url=f"http://127.0.0.1:{port}", port=port,
+def server(tmp_path: Path, database_url: str, http_switch: AppSwitch) -> Iterator[LiveServer]:
+    """A new app (its own settings, keys, database and caches) served over loopback HTTP; ``public_base_url``
+    is the address it is served on, so the DIDs and status-list URLs name this server."""
+    live_settings = make_settings(tmp_path, public_base_url=http_switch.base_url, port=http_switch.port,
                                   database_url=database_url)
     app = create_app(live_settings)
-    with serve(app, sock) as base_url:
-        yield LiveServer(app, live_settings, base_url)
+    try:
+        with http_switch.serving(app):
+            yield LiveServer(app, live_settings, http_switch.base_url)
+    finally:
+        app.state.engine.dispose()
 
 
 @pytest.fixture

@@ -1,6 +1,11 @@
 """The app served over real HTTP on loopback, and settings on temporary paths.
 
 Requests go through a real socket, HTTP parsing and the ASGI stack, as in production.
+
+Starting and stopping uvicorn costs about a quarter of a second (its main loop and its shutdown poll every
+0.1 s), more than most service tests take, so each test process serves one :class:`AppSwitch` on one port
+for the whole session and each test puts its own freshly built app behind it (``server`` fixture): every
+test still has its own app, settings, keys, database and caches, and its requests still cross a real socket.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcbadge.api import create_app
 from mcbadge.config import Settings
@@ -59,10 +65,10 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(app: FastAPI, sock: socket.socket) -> Iterator[str]:
+def serve(app: ASGIApp, sock: socket.socket) -> Iterator[str]:
     """Serve ``app`` with uvicorn on the bound loopback ``sock`` in a thread; yields the base URL.
 
-    On exit the server stops, the socket closes and the app's database engine is disposed."""
+    On exit the server stops (without waiting for idle keep-alive connections) and the socket closes."""
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -75,9 +81,38 @@ def serve(app: FastAPI, sock: socket.socket) -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         uv.should_exit = True
+        uv.force_exit = True  # the test is over: do not wait for clients' idle keep-alive connections
         thread.join(timeout=10)
         sock.close()
-        app.state.engine.dispose()
+
+
+class AppSwitch:
+    """An ASGI app that hands every request to the app of the test running now (503 between tests).
+
+    Served once per test process (``http_switch`` fixture); ``serving(app)`` puts a test's app behind it.
+    """
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+        self.base_url = ""
+        self.port = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.app
+        if app is None:
+            if scope["type"] == "http":
+                await send({"type": "http.response.start", "status": 503, "headers": [(b"content-length", b"0")]})
+                await send({"type": "http.response.body", "body": b""})
+            return
+        await app(scope, receive, send)
+
+    @contextmanager
+    def serving(self, app: ASGIApp) -> Iterator[None]:
+        self.app = app
+        try:
+            yield
+        finally:
+            self.app = None
 
 
 @contextmanager
@@ -88,5 +123,8 @@ def live_server(settings: Settings) -> Iterator[tuple[FastAPI, str]]:
     server shared by a whole module (the access matrix).
     """
     app = create_app(settings)
-    with serve(app, free_socket()) as base_url:
-        yield app, base_url
+    try:
+        with serve(app, free_socket()) as base_url:
+            yield app, base_url
+    finally:
+        app.state.engine.dispose()

@@ -15,8 +15,9 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 class PostgresUnavailable(RuntimeError):
@@ -45,6 +46,7 @@ class Cluster:
     port: int
     bin_dir: Path
     run_as: str | None
+    _admin: Any = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -59,15 +61,21 @@ class Cluster:
             command = ["runuser", "-u", self.run_as, "--", *command]
         return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """A new database (a copy of database ``template`` if given: PostgreSQL copies its files, far
+        faster than building the schema again); returns its URL."""
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        if self._admin is None:  # one connection for the session: connecting costs more than CREATE DATABASE
+            self._admin = psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                                          autocommit=True)
+        copy = f' TEMPLATE "{template}"' if template else ""
+        self._admin.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.database_url(name)
 
     def stop(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
         self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", "immediate", "stop", check=False)
         shutil.rmtree(self.directory, ignore_errors=True)
 
