@@ -2,16 +2,15 @@
 (``server``, ``client``), a database on SQLite and on PostgreSQL for every service test (``database_url``),
 and the session's throw-away PostgreSQL cluster. The plumbing is in tests/live_server.py and tests/postgres.py.
 
-What is expensive is made once per test process (under pytest-xdist, once per worker): the migrated template
+What is expensive is made once per test process (under pytest-xdist, once per worker): the migrated
 databases, the PostgreSQL cluster, the uvicorn serving the apps, the Node reference, the browser. What a test
-can change is its own: each service test builds a new app on a new copy of the database, with its own keys,
-blob store and caches, so nothing one test leaves behind (a cached status list, a DID document, a row) can
+can change is its own: each service test builds a new app on a database that holds nothing from another test
+(a copy of the migrated SQLite file; the PostgreSQL one emptied), with its own keys, blob store and caches, so nothing one test leaves behind (a cached status list, a DID document, a row) can
 make another pass or fail.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import sqlite3
@@ -27,15 +26,13 @@ from mcbadge.config import Settings
 from mcbadge.db import make_engine, upgrade_to_head
 from mcbadge.keystore import Keystore, keystore_from_settings
 from tests.live_server import AppSwitch, LiveServer, free_socket, make_settings, serve
+from tests.postgres import ReusableDatabase
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a temporary keys dir and SQLite file; public_base_url is a fixed loopback URL."""
     return make_settings(tmp_path)
-
-
-_DATABASE_NAMES = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -55,29 +52,26 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template(postgres_cluster) -> str:  # noqa: ANN001 - tests.postgres.Cluster
-    """A PostgreSQL database migrated to head once per test process; each test's database is a copy of it
-    (CREATE DATABASE ... TEMPLATE), which needs no open connection to it: the engine is disposed."""
-    name = f"template_{os.getpid()}"
-    engine = make_engine(postgres_cluster.create_database(name))
+def postgres_database(postgres_cluster) -> Iterator[ReusableDatabase]:  # noqa: ANN001 - tests.postgres.Cluster
+    """A PostgreSQL database migrated to head once per test process and emptied before each test that uses
+    it (tests/postgres.py: ReusableDatabase), so each test starts from a new database's contents."""
+    database = postgres_cluster.reusable_database(f"test_{os.getpid()}")
     try:
-        upgrade_to_head(engine)
+        yield database
     finally:
-        engine.dispose()
-    return name
+        database.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every test that uses the service runs twice: on SQLite (the default) and on PostgreSQL, each time on
-    a database of its own, already at the newest migration (a copy of the session's template)."""
+    a database at the newest migration that holds nothing from another test: on SQLite a copy of the
+    session's migrated file, on PostgreSQL the process's database, emptied."""
     if request.param == "sqlite":
         path = tmp_path / "mcbadge.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(f"test_{os.getpid()}_{next(_DATABASE_NAMES)}",
-                                   template=request.getfixturevalue("postgres_template"))
+    return request.getfixturevalue("postgres_database").reset()
 
 
 @pytest.fixture(scope="session")
