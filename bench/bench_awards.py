@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mcbadge.api import create_app  # noqa: E402
+from mcbadge.api.app import create_app  # noqa: E402
 from mcbadge.credentials import service as credentials  # noqa: E402
 from tests.factories.tenants import make_tenant, passing_submissions  # noqa: E402
 from tests.live_server import make_settings  # noqa: E402

@@ -43,7 +43,7 @@ import json, sys
 from pathlib import Path
 import uvicorn
 sys.path.insert(0, {root!r})
-from mcbadge.api import create_app
+from mcbadge.api.app import create_app
 from mcbadge.credentials import service as credentials
 from tests.factories.tenants import make_tenant, passing_submissions
 from tests.live_server import make_settings

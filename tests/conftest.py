@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mcbadge.api import create_app
+from mcbadge.api.app import create_app
 from mcbadge.config import Settings
 from mcbadge.db import make_engine, upgrade_to_head
 from mcbadge.keystore import Keystore, keystore_from_settings

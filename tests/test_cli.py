@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mcbadge.api.issuers import issuer_did
+from mcbadge.identity import issuer_did
 from mcbadge.keystore import Keystore
 from mcbadge.vc.data_integrity import sign_credential
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from mcbadge.api.auth import authenticate
+from mcbadge.principal import authenticate
 from mcbadge.db.models import MicroCredential, Role
 from mcbadge.demo import seed_demo
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mcbadge.api.deps import Services, build_services
+from mcbadge.services import Services, build_services
 from mcbadge.outbound import FetchFailed, FetchPolicy, FetchRefused, OutboundClient, address_problem
 from mcbadge.resolution import service_resolver
 from mcbadge.vc.data_integrity import sign_credential

@@ -24,10 +24,10 @@ MANIFESTS = [
         [REPO / "src/mcbadge/vc/contexts"],
     ),
     (
-        REPO / "src/mcbadge/vcapi/contexts/PROVENANCE.json",
+        REPO / "src/mcbadge/extra_contexts/PROVENANCE.json",
         "contexts",
-        REPO / "src/mcbadge/vcapi/contexts",
-        [REPO / "src/mcbadge/vcapi/contexts"],
+        REPO / "src/mcbadge/extra_contexts",
+        [REPO / "src/mcbadge/extra_contexts"],
     ),
     (REPO / "schemas/PROVENANCE.json", "files", REPO / "schemas/ob-v3p0", [REPO / "schemas/ob-v3p0"]),
     (REPO / "tests/PROVENANCE.json", "files", REPO / "tests", [REPO / "tests/vectors", REPO / "tests/contexts"]),
@@ -52,7 +52,7 @@ def _data_files(directory: Path) -> set[Path]:
     }
 
 
-@pytest.mark.parametrize(("manifest", "key", "base", "dirs"), MANIFESTS, ids=["contexts", "vcapi-contexts", "schemas", "tests"])
+@pytest.mark.parametrize(("manifest", "key", "base", "dirs"), MANIFESTS, ids=["contexts", "extra-contexts", "schemas", "tests"])
 def test_listed_files_match_recorded_hash_and_length(
     manifest: Path, key: str, base: Path, dirs: list[Path]
 ) -> None:
@@ -68,7 +68,7 @@ def test_listed_files_match_recorded_hash_and_length(
     assert not mismatched, f"vendored files changed: {mismatched}"
 
 
-@pytest.mark.parametrize(("manifest", "key", "base", "dirs"), MANIFESTS, ids=["contexts", "vcapi-contexts", "schemas", "tests"])
+@pytest.mark.parametrize(("manifest", "key", "base", "dirs"), MANIFESTS, ids=["contexts", "extra-contexts", "schemas", "tests"])
 def test_every_vendored_file_is_listed(manifest: Path, key: str, base: Path, dirs: list[Path]) -> None:
     listed = {(base / str(entry["file"])).resolve() for entry in _entries(manifest, key)}
     assert len(listed) == len(_entries(manifest, key)), f"{manifest.name} lists a file twice"

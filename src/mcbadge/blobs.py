@@ -28,9 +28,8 @@ from anyio import to_thread
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .api.problems import PROBLEM_TYPE_BASE, PayloadTooLarge
 from .db.models import Blob, utcnow
-from .errors import Invalid, NotFound
+from .errors import Invalid, NotFound, TooLarge
 
 __all__ = ["BadMediaType", "MissingBlob", "StoredFile", "UploadTooLarge", "blob_path", "clean_filename",
            "media_type_of", "record_blob", "store_stream"]
@@ -53,10 +52,10 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
 """Formats that announce themselves in their first bytes: a file declared as one of them must start so."""
 
 
-class UploadTooLarge(PayloadTooLarge):
+class UploadTooLarge(TooLarge):
     """The uploaded file is larger than ``max_upload_bytes``."""
 
-    type = PROBLEM_TYPE_BASE + "upload-too-large"
+    code = "upload-too-large"
 
 
 class BadMediaType(Invalid):

@@ -9,6 +9,7 @@ Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be r
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import datetime, timezone
@@ -16,9 +17,18 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+import uvicorn
 
+from .api.app import create_app
+from .api.openapi_doc import openapi_document
 from .config import Settings
+from .db import make_engine, make_sessionmaker
+from .demo import seed_demo
+from .identity import issuer_did
 from .keystore import KeystoreError, keystore_from_settings
+from .services import build_services
+from .vc.verify import Outcome
+from .vc.verify import verify as verify_credential
 
 # Pretty tracebacks are off: with locals shown they would print the settings, passphrase included.
 app = typer.Typer(
@@ -52,7 +62,6 @@ def _configure_logging() -> None:
 @app.command()
 def init() -> None:
     """Create the configured issuer's signing key (once) and print its DID and public key."""
-    from .api.issuers import issuer_did
 
     _configure_logging()
     settings = _settings()
@@ -76,9 +85,6 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Seed the demo catalogue into an empty database first")] = False,
 ) -> None:
     """Run the HTTP service (creates the issuer's key on first start)."""
-    import uvicorn
-
-    from .api import create_app
 
     _configure_logging()
     given = {"host": host, "port": port}
@@ -93,8 +99,6 @@ def serve(
 
 
 def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
-    from .demo import seed_demo
-
     keys = seed_demo(sessions, slug=settings.issuer_slug, name=settings.issuer_name, base_url=settings.public_base_url)
     if keys is None:
         typer.echo(f"demo: issuer {settings.issuer_slug!r} already exists; its API keys were printed when it was seeded")
@@ -106,18 +110,24 @@ def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
     typer.echo(f"  try: curl -H 'Authorization: Bearer {keys.educator}' {settings.public_base_url}/api/v1/microcredentials")
 
 
+def _json_or_none(text: str) -> object:
+    # Only a JSON document can name an extra context (MCBADGE_EXTRA_CONTEXTS); a VC-JWT gets the strict set.
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 @app.command()
 def verify(
     file: Annotated[str, typer.Argument(help="A credential file (JSON or VC-JWT), or - for standard input.")],
 ) -> None:
     """Verify a credential and print each check. Exit 0 if verified, 1 if not, 2 if unreadable.
 
-    Issuers hosted by this service (keys in MCBADGE_KEYS_DIR) and did:key issuers are resolved offline;
-    other did:web issuers cannot be resolved yet.
+    Issuers hosted by this service (keys in MCBADGE_KEYS_DIR) and did:key issuers are resolved offline,
+    this service's status lists read from its database; other did:web issuers and status lists are fetched
+    through the guarded outbound client, as the service does.
     """
-    from .api.deps import build_services
-    from .db import make_engine, make_sessionmaker
-    from .vc.verify import Outcome, verify as verify_credential
 
     settings = _settings()
     try:
@@ -133,8 +143,9 @@ def verify(
     # The service's collaborators: own issuers and status lists locally, others through the guarded client.
     engine = make_engine(settings.database_url)
     services = build_services(settings, keystore_from_settings(settings, need_private=False), make_sessionmaker(engine))
-    report = verify_credential(text, resolver=services.resolver, status_fetcher=services.status_fetcher, status_list_cache=services.status_list_cache,
-                               now=datetime.now(timezone.utc))
+    report = verify_credential(text, resolver=services.resolver, status_fetcher=services.status_fetcher,
+                               status_list_cache=services.status_list_cache, now=datetime.now(timezone.utc),
+                               canonicalizer=services.contexts.canonicalizer_for(_json_or_none(text)))
     engine.dispose()
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
@@ -167,7 +178,6 @@ def openapi(
     output: Annotated[Path, typer.Option(help="Where to write the OpenAPI document")] = Path("openapi/openapi.json"),
 ) -> None:
     """Write the service's OpenAPI document (tests fail when the committed one drifts from the app)."""
-    from .api.openapi_doc import openapi_document
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(openapi_document(), encoding="utf-8")

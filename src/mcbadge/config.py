@@ -17,7 +17,6 @@ nothing more than a careless copy of one key file: it is a development convenien
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
@@ -79,7 +78,7 @@ class Settings(BaseSettings):
     extra_contexts: str = ""
     """Comma-separated names of extra JSON-LD contexts the W3C VC API accepts beside the pinned ones (off by
     default). ``credentials-examples-v2`` (the W3C examples context, for the W3C test suites) is the only one
-    shipped; see ``mcbadge.vcapi.contexts``."""
+    shipped; see ``mcbadge.extra_contexts``."""
 
     oauth_access_token_ttl: int = Field(default=900, gt=0, le=86_400)
     """Lifetime of an OAuth 2.0 access token, in seconds (15 minutes; refresh tokens get new ones)."""

@@ -13,8 +13,16 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .api.auth import issue_api_key
-from .db.models import AssessorTraining, Issuer, MicroCredential, MicroCredentialStatus, Person, Role
+from .db.models import (
+    AssessorTraining,
+    Issuer,
+    MicroCredential,
+    MicroCredentialStatus,
+    Person,
+    Role,
+)
+from .db.session import transaction
+from .principal import issue_api_key
 
 LEVELS = [
     {"key": "not-yet", "name": "Not yet", "description": "The evidence does not yet show the practice."},
@@ -87,7 +95,7 @@ class DemoKeys:
 def seed_demo(sessions: sessionmaker[Session], *, slug: str, name: str, base_url: str) -> DemoKeys | None:
     """Seed the demo catalogue into an empty database; None when the issuer already exists."""
     now = datetime.now(timezone.utc)
-    with sessions() as session, session.begin():
+    with sessions() as session, transaction(session):
         if session.scalar(select(Issuer).where(Issuer.slug == slug)) is not None:
             return None
         issuer = Issuer(slug=slug, name=name, url=base_url, email=f"badges@{slug}.example",

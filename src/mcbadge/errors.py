@@ -1,8 +1,10 @@
 """Domain errors: what a service function raises when the caller asked for something it cannot have.
 
 They say nothing about HTTP; ``mcbadge.api.problems`` maps each category to a status in one place, and
-the ``code`` of each class becomes its stable problem ``type`` (``urn:mcbadge:problem:<code>``). A feature
-declares its own small classes next to its service, e.g. ``class AlreadyPublished(Conflict)``.
+the ``code`` of each class becomes its stable problem ``type`` (``urn:mcbadge:problem:<code>``; a class
+whose ``code`` is None reports ``about:blank``, for errors the HTTP status says all about). A feature
+declares its own small classes next to its service, e.g. ``class AlreadyPublished(Conflict)``. These
+categories are the only base classes of the errors mcbadge raises on purpose: there is no second tree.
 
     DomainError
     ├── Unreadable        400  what was given cannot be read at all (malformed JSON, a corrupt image)
@@ -10,7 +12,7 @@ declares its own small classes next to its service, e.g. ``class AlreadyPublishe
     ├── Forbidden         403  authenticated, but the role may not do this
     ├── NotFound          404  no such object, or it belongs to another tenant (never say which)
     ├── Conflict          409  the object's state does not allow it (published, already awarded, ...)
-    ├── TooLarge          413  what was given is larger than the service accepts
+    ├── TooLarge          413  what was given is larger than the service accepts (BodyTooLarge: a request body)
     ├── Unsupported       415  a kind of content the service does not read
     ├── Invalid           422  the request is well-formed but its content breaks a rule
     └── UpstreamFailed    502  another site the service had to ask did not answer usefully
@@ -20,11 +22,19 @@ from __future__ import annotations
 
 from typing import Any
 
+PROBLEM_TYPE_BASE = "urn:mcbadge:problem:"
+"""Prefix of mcbadge's problem type URIs (RFC 9457 ``type``)."""
+
 
 class DomainError(Exception):
     """Base class. ``detail`` is a sentence for the caller; ``extensions`` are extra problem members."""
 
-    code = "domain-error"
+    code: str | None = "domain-error"
+
+    @classmethod
+    def problem_type(cls) -> str:
+        """The stable problem ``type`` URI of this error (``about:blank`` when it has no code of its own)."""
+        return PROBLEM_TYPE_BASE + cls.code if cls.code else "about:blank"
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -72,6 +82,12 @@ class TooLarge(DomainError):
     """What was given is larger than the service accepts."""
 
     code = "too-large"
+
+
+class BodyTooLarge(TooLarge):
+    """The request body is larger than the service accepts on this path."""
+
+    code = None  # about:blank: the 413 says it all
 
 
 class Unsupported(DomainError):

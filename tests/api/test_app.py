@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mcbadge.api.issuers import issuer_did
+from mcbadge.identity import issuer_did
 from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.dids import did_web_from_url, did_web_to_url, find_verification_method
 from mcbadge.vc.jwt import encode_vc_jwt

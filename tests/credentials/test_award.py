@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from mcbadge.api.issuers import local_resolver
+from mcbadge.identity import local_resolver
 from mcbadge.db.models import AuditEvent, Credential, IdempotencyRecord, Role, Submission, SubmissionStatus
 from mcbadge.vc.verify import Outcome, VerificationReport, verify
 

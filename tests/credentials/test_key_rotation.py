@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-from mcbadge.api.issuers import local_resolver
+from mcbadge.identity import local_resolver
 from mcbadge.credentials import service as credentials
 from mcbadge.vc.verify import verify
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from mcbadge.api.issuers import local_resolver
+from mcbadge.identity import local_resolver
 from mcbadge.db.models import Role
 from mcbadge.demo import CHECKING_FOR_UNDERSTANDING
 from mcbadge.vc.status_list import BitstringStatusList

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mcbadge.api.issuers import issuer_did
+from mcbadge.identity import issuer_did
 from mcbadge.vc.canon import default_canonicalizer
 from mcbadge.vc.contexts import CREDENTIALS_V2
 from mcbadge.vc.errors import CanonicalizationError

@@ -404,7 +404,7 @@ def test_client_credentials_rules(server: LiveServer, client: httpx.Client, tena
 
 
 def test_a_person_added_later_signs_in_too(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
-    from mcbadge.api.auth import issue_api_key
+    from mcbadge.principal import issue_api_key
 
     with server.app.state.services.sessions() as session, session.begin():
         person = make_person(session, tenant.issuer, Role.EDUCATOR, f"New Teacher {uuid.uuid4().hex[:6]}")

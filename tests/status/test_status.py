@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from mcbadge.api import create_app
+from mcbadge.api.app import create_app
 from mcbadge.credentials import service as credentials
 from mcbadge.db.models import AuditEvent, Credential, Role, StatusList, StatusPurpose
 from mcbadge.vc.status_list import BitstringStatusList

@@ -36,7 +36,7 @@ from mcbadge.vc.verify import Outcome, verify
 from tests.factories.credentials import EVIDENCE_FILES, rich_credential
 from tests.reference_data import REPO
 
-STATIC = REPO / "src" / "mcbadge" / "api" / "static"
+STATIC = REPO / "src" / "mcbadge" / "credentials" / "static"
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJ2YyI6e319.c2lnbmF0dXJl"
 SVG = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

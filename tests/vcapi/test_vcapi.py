@@ -18,14 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from mcbadge.api.issuers import issuer_did
+from mcbadge.identity import issuer_did
 from mcbadge.db.models import Role
 from mcbadge.vc.contexts import CREDENTIALS_V1, CREDENTIALS_V2, DATA_INTEGRITY_V2
 from mcbadge.vc.data_integrity import create_proof, verify_proofs
 from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.vc.verify import verify
-from mcbadge.vcapi.contexts import context_policy, parse_names
+from mcbadge.extra_contexts import context_policy, parse_names
 from mcbadge.vcapi.service import status_fetcher
 
 from tests.factories.tenants import Tenant, make_tenant

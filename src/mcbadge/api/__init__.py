@@ -1,5 +1,2 @@
-"""The HTTP API: the app factory, the problem-details error mapping, and the routers."""
-
-from .app import create_app
-
-__all__ = ["create_app"]
+"""The HTTP API: the app factory (``app.create_app``), request dependencies, the problem-details error
+mapping, and the OpenAPI document. Only routes modules, pages and the CLI import this package."""

@@ -8,11 +8,25 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from ..assessments.routes import router as assessments
+from ..catalog.routes import router as catalog
 from ..config import Settings
+from ..credentials import routes as credentials
 from ..db import make_engine, make_sessionmaker, upgrade_to_head
+from ..identity import issuer_did
+from ..issuer import routes as issuer
 from ..keystore import keystore_from_settings
-from . import issuers, problems, verification
-from .deps import build_services
+from ..oauth import routes as oauth
+from ..obapi.routes import router as ob_api
+from ..people.routes import router as people
+from ..services import build_services
+from ..status import routes as status
+from ..submissions.routes import UPLOAD_PATHS
+from ..submissions.routes import router as submissions
+from ..vcapi.routes import router as vc_api
+from ..verification import routes as verification
+from ..web import routes as pages
+from . import problems
 
 __all__ = ["create_app"]
 
@@ -30,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API. Creates the configured issuer's signing key on first start (see mcbadge.keystore)."""
     settings = settings or Settings()
     keystore = keystore_from_settings(settings)
-    did = issuers.issuer_did(settings.public_base_url, settings.issuer_slug)
+    did = issuer_did(settings.public_base_url, settings.issuer_slug)
     signing_key = keystore.load_or_create(settings.issuer_slug, did)
     log.info("issuer %s signs as %s", settings.issuer_slug, signing_key.verification_method)
 
@@ -43,8 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     upgrade_to_head(engine)  # the same migrations on SQLite and PostgreSQL; a no-op when up to date
     app.state.engine = engine
     app.state.services = build_services(settings, keystore, make_sessionmaker(engine))
-    from ..submissions.routes import UPLOAD_PATHS
-
     problems.install(app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes,
                      upload_paths=UPLOAD_PATHS, path_limits=[(r"/verify(?:/report)?", settings.max_verify_bytes)])
 
@@ -55,37 +67,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in _routers():
         app.include_router(router)
-    from .. import web
-
-    app.mount("/assets", StaticFiles(directory=web.STATIC_DIR), name="assets")
+    app.mount("/assets", StaticFiles(directory=pages.STATIC_DIR), name="assets")
     return app
 
 
 def _routers() -> list[APIRouter]:
-    """Every router, in the order of the flow. Imported here: feature packages import the api modules."""
-    from .. import web
-    from ..assessments.routes import router as assessments
-    from ..catalog.routes import router as catalog
-    from ..credentials import routes as credentials
-    from ..issuer.routes import router as issuer
-    from ..oauth import routes as oauth
-    from ..obapi import router as ob_api
-    from ..people.routes import router as people
-    from ..status import routes as status
-    from ..submissions.routes import router as submissions
-    from ..vcapi.routes import router as vc_api
-
+    """Every router, in the order of the flow."""
     # Requests are matched against the routers in this order, route by route (FastAPI keeps included
     # routers nested), so the hottest public path, POST /credentials/verify and /verify, comes first:
     # last, it paid for matching every route before it, on every request. The rest follows the flow.
     return [
         verification.router,                               # verify (API)
-        issuers.router,                                    # DID documents
-        issuer, people, catalog,                           # define
+        issuer.did_router,                                 # DID documents
+        issuer.router, people, catalog,                    # define
         submissions,                                       # submit
         assessments,                                       # assess
         credentials.router, credentials.public_router,     # award, sign, public credentials
         status.router,                                     # publish status
-        web.router,                                        # verify (pages)
+        pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
     ]

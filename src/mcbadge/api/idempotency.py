@@ -34,9 +34,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db.models import IdempotencyRecord
+from ..db.session import transaction
 from ..errors import Conflict, Invalid
+from ..services import Services
 from .auth import Principal
-from .deps import Services
 
 __all__ = [
     "IN_FLIGHT_TIMEOUT",
@@ -92,14 +93,14 @@ def _claim(services: Services, principal: Principal, key: str, method: str, path
     """Record the request as in flight (its record id), or the stored response to replay."""
     with services.sessions() as session:
         try:
-            with session.begin():
+            with transaction(session):
                 record = IdempotencyRecord(api_key_id=principal.api_key_id, key=key, method=method, path=path,
                                            request_hash=request_hash, status_code=None, response=None)
                 session.add(record)
             return record.id
         except IntegrityError:
             pass
-        with session.begin():
+        with transaction(session):
             existing = session.scalars(
                 select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == principal.api_key_id,
                                                 IdempotencyRecord.key == key)
@@ -152,11 +153,11 @@ def run_idempotent(
     try:
         status_code, payload = handler()
     except BaseException:
-        with services.sessions() as session, session.begin():
+        with services.sessions() as session, transaction(session):
             session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claimed))
         raise
     encoded = jsonable_encoder(payload)
-    with services.sessions() as session, session.begin():
+    with services.sessions() as session, transaction(session):
         session.execute(
             update(IdempotencyRecord).where(IdempotencyRecord.id == claimed)
             .values(status_code=status_code, response=encoded)

@@ -7,12 +7,11 @@ import tempfile
 from pathlib import Path
 
 from ..config import Settings
+from .app import create_app
 
 
 def openapi_document() -> str:
     """The app's OpenAPI JSON, stable text (sorted keys), built without touching real keys or data."""
-    from .app import create_app
-
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             keys_dir=Path(tmp) / "keys",

@@ -2,15 +2,10 @@
 
 Every error response of the API is ``application/problem+json`` with ``type``, ``title``, ``status`` and
 ``detail`` (plus extension members where they help, such as ``errors`` for a request that does not
-match its schema). Routes raise :class:`Problem` subclasses; :func:`install` maps those, request
-validation failures, unknown routes and anything unexpected. Bad input is never a 500 and never shows a
-traceback.
-
-    Problem                 base: an error with an HTTP status and a stable type URI
-    ├── BadRequest          400: the request cannot be read (malformed JSON, bad headers)
-    ├── NotFound            404: no such resource
-    ├── PayloadTooLarge     413: the body is larger than MCBADGE_MAX_BODY_BYTES
-    └── Unprocessable       422: well-formed, but its content is not acceptable
+match its schema). Services and routes raise the domain errors of ``mcbadge.errors`` (the one error
+tree); :func:`install` maps each category to its status here, and also request validation failures,
+unknown routes, the credential library's errors and anything unexpected. Bad input is never a 500 and never
+shows a traceback. :func:`responses` declares a route's error responses in OpenAPI from the same classes.
 """
 
 from __future__ import annotations
@@ -29,63 +24,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import errors as domain
+from ..errors import PROBLEM_TYPE_BASE
 from ..vc.errors import CredentialError
 
 __all__ = [
     "PROBLEM_JSON",
-    "BadRequest",
+    "PROBLEM_TYPE_BASE",
     "BodySizeLimit",
-    "NotFound",
-    "PayloadTooLarge",
-    "Problem",
-    "Unprocessable",
+    "domain_status",
     "install",
     "problem_response",
+    "responses",
 ]
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 MIB = 1024 * 1024
-PROBLEM_TYPE_BASE = "urn:mcbadge:problem:"
-"""Prefix of mcbadge's problem type URIs; ``about:blank`` when the HTTP status says it all (RFC 9457 §4.2.1)."""
-
-
-class Problem(Exception):
-    """An error the API reports as a problem detail. Subclasses set ``status``, ``title`` and ``type``."""
-
-    status: int = 500
-    title: str = "Internal Server Error"
-    type: str = "about:blank"
-
-    def __init__(self, detail: str, **extensions: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extensions = extensions
-
-
-class BadRequest(Problem):
-    """The request cannot be read: malformed JSON, an invalid header."""
-
-    status, title = 400, "Bad Request"
-
-
-class NotFound(Problem):
-    """The resource does not exist (an unknown issuer, an unknown path)."""
-
-    status, title = 404, "Not Found"
-
-
-class PayloadTooLarge(Problem):
-    """The request body is larger than ``max_body_bytes``."""
-
-    status, title = 413, "Content Too Large"
-
-
-class Unprocessable(Problem):
-    """The request is well-formed JSON, but its content is not acceptable."""
-
-    status, title = 422, "Unprocessable Content"
 
 
 def problem_response(
@@ -108,11 +63,6 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": err.get("type")}
         for err in exc.errors()
     ]
-
-
-async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Problem)
-    return problem_response(exc.status, exc.title, exc.detail, exc.type, **exc.extensions)
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -168,7 +118,7 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
     status = domain_status(exc)
     headers = {"WWW-Authenticate": 'Bearer realm="mcbadge"'} if status == 401 else None
-    return problem_response(status, _title(status), exc.detail, PROBLEM_TYPE_BASE + exc.code,
+    return problem_response(status, _title(status), exc.detail, exc.problem_type(),
                             headers=headers, **exc.extensions)
 
 
@@ -192,7 +142,6 @@ def install(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int | None =
     POST paths (regular expressions) a limit of their own, still buffered (verification with evidence files).
     """
     handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
-        Problem: _on_problem,
         domain.DomainError: _on_domain_error,
         RequestValidationError: _on_validation,
         StarletteHTTPException: _on_http,
@@ -285,15 +234,21 @@ class BodySizeLimit:
                 return
             drained += len(message.get("body", b""))
             more = message.get("more_body", False)
-        problem = PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
-        await _send(_from(problem), scope, receive, send)
-
-
-def _from(problem: Problem) -> JSONResponse:
-    return problem_response(problem.status, problem.title, problem.detail, problem.type, **problem.extensions)
+        await _send(problem_response(413, _title(413), f"the request body is larger than the limit of {limit} bytes",
+                                     domain.BodyTooLarge.problem_type()), scope, receive, send)
 
 
 async def _send(response: JSONResponse, scope: Scope, receive: Receive, send: Send) -> None:
     # The body was not (fully) read: ask the client to close rather than reuse a connection with unread data.
     response.headers["connection"] = "close"
     await response(scope, receive, send)
+
+
+def responses(*errors: type[domain.DomainError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a route: the domain errors it may raise (always also 401), as problem details."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for error in (domain.Unauthenticated, *errors):
+        entry = out.setdefault(domain_status(error("")), {"description": "", "content": {PROBLEM_JSON: {}}})
+        summary = (error.__doc__ or "").strip().splitlines()[0] if error.__doc__ else ""
+        entry["description"] = f"{entry['description']}\n\n`{error.code}`: {summary}".strip()
+    return out

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from ..api.auth import Principal, require
+from ..api.auth import require
 from ..api.deps import ServicesDep, SessionDep
+from ..api.problems import responses
 from ..db.models import Role
 from ..errors import Forbidden, Invalid
-from ..features import responses
+from ..principal import Principal
 from ..submissions.service import UnknownSubmission
 from . import service
 from .schemas import AssessmentCreate, AssessmentRead, AssignmentCreate, AssignmentRead

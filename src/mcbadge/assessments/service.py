@@ -11,7 +11,7 @@ Rules
   when two assessors agree on pass / not yet; when they disagree, an assigned *lead* assessor
   (``AssessorTraining.lead``) scores too, and that assessment (``lead_decision``) decides.
 - Not yet → ``not_yet`` (the educator sees the feedback and may start another attempt); pass → ``passed``,
-  then, when the issuer auto-approves, the award (``mcbadge.credentials.service.award_submission``).
+  then, when the issuer auto-approves, the award (``mcbadge.credentials.service.award``).
   Every assessment is kept.
 """
 
@@ -25,12 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..api.auth import Principal
-from ..api.deps import Services
+from ..credentials import service as credentials
 from ..db.models import (
     Assessment,
-    Assignment,
     AssessorTraining,
+    Assignment,
     Issuer,
     MicroCredential,
     Person,
@@ -39,8 +38,11 @@ from ..db.models import (
     SubmissionStatus,
     utcnow,
 )
+from ..db.session import transaction
 from ..errors import Conflict, Forbidden, Invalid
-from ..features import audit, transaction
+from ..features import audit
+from ..principal import Principal
+from ..services import Services
 from ..submissions.service import UnknownSubmission, is_assigned
 from .schemas import AssessmentCreate, AssessmentRead, AssignmentCreate, AssignmentRead
 
@@ -254,20 +256,10 @@ def _auto_award(session: Session, services: Services, submission_id: uuid.UUID) 
     approves it later (the award is idempotent), so the assessor's request still succeeds.
     """
     try:
-        # Imported here: the credentials feature depends on this one, not the other way round.
-        from ..credentials.service import award_submission
-    except ImportError:
-        # AWARD HOOK: mcbadge.credentials.service.award_submission(session, services, submission_id,
-        # approved_by=None) is not there yet; until it is, auto-approved passes stay 'passed'.
-        log.warning("auto-approve: mcbadge.credentials.service is not available; submission %s stays passed",
-                    submission_id)
-        return SubmissionStatus.PASSED
-    try:
-        award_submission(session, services, submission_id, approved_by=None)
+        credentials.award(session, services, submission_id, approved_by=None)
     except Exception:
+        # award() ran in its own transaction, rolled back by now: nothing of it is left in the session.
         log.exception("auto-approve: awarding submission %s failed; it stays passed for an admin", submission_id)
-        if session.in_transaction():
-            session.rollback()
     with transaction(session):
         sub = session.get(Submission, submission_id, populate_existing=True)
         assert sub is not None

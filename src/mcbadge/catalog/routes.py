@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from ..api.auth import CurrentPrincipal, Principal, require
-from ..api.deps import SessionDep
+from ..api.auth import CurrentPrincipal, require
+from ..api.deps import PageDep, SessionDep
+from ..api.problems import responses
 from ..db.models import MicroCredentialStatus, Role
 from ..errors import Forbidden, Invalid
-from ..features import Page, PageDep, responses
+from ..features import Page
+from ..principal import Principal
 from . import service
 from .schemas import MicroCredentialChanges, MicroCredentialCreate, MicroCredentialRead
 

@@ -23,10 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..api.auth import Principal
 from ..db.models import MicroCredential, MicroCredentialStatus, Role, utcnow
+from ..db.session import transaction
 from ..errors import Conflict, Invalid, NotFound
-from ..features import Page, PageParams, audit, paginate, transaction
+from ..features import Page, PageParams, audit, paginate
+from ..principal import Principal
 from .schemas import MicroCredentialChanges, MicroCredentialCreate, MicroCredentialRead
 
 __all__ = [

@@ -36,7 +36,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ..db.models import Assessment, Credential, EvidenceItem, Issuer, MicroCredential, Person
+from ..db.models import (
+    Assessment,
+    Credential,
+    EvidenceItem,
+    Issuer,
+    MicroCredential,
+    Person,
+)
 from ..vc.evidence import digest_multibase
 from ..vc.models import (
     Achievement,

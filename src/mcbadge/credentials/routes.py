@@ -11,21 +11,35 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from sqlalchemy import select
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from sqlalchemy.orm import Session
 
-from ..api.auth import Principal, require
-from ..api.deps import Services, ServicesDep, SessionDep
+from ..api.auth import require
+from ..api.deps import PageDep, ServicesDep, SessionDep
 from ..api.idempotency import IdempotencyKey, run_idempotent
-from ..db.models import Credential, Role, StatusList
-from ..errors import NotFound
-from ..features import Page, PageDep
-from ..vc.status_list import VC_V2_CONTEXT
-from .. import web
 from ..blobs import existing_blob_path
+from ..db.models import Credential, Role
+from ..features import Page
+from ..principal import Principal
+from ..services import Services
+from ..vc.status_list import VC_V2_CONTEXT
+from ..web.negotiation import wants_html
+from ..web.routes import badge_page
 from . import service
-from .schemas import AwardRequest, CredentialRead, RevokeRequest, SuspendRequest, VisibilityUpdate
+from .badge_image import baked_badge
+from .schemas import (
+    AwardRequest,
+    CredentialRead,
+    RevokeRequest,
+    SuspendRequest,
+    VisibilityUpdate,
+)
 
 __all__ = ["public_router", "router"]
 
@@ -39,12 +53,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 
-def _release(session: Session) -> None:
-    # End a read's transaction as soon as it is done: on SQLite it holds the write lock (BEGIN IMMEDIATE).
-    if session.in_transaction():
-        session.commit()
-
-
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.INTEGRATOR, Role.EDUCATOR))]
 Educator = Annotated[Principal, Depends(require(Role.EDUCATOR))]
@@ -54,11 +62,7 @@ public_router = APIRouter(tags=["credentials"])
 
 
 def _read(session: Session, services: Services, principal: Principal, credentials: list[Credential]) -> list[CredentialRead]:
-    seqs: dict[uuid.UUID, int] = {
-        row.id: row.seq
-        for row in session.execute(select(StatusList.id, StatusList.seq).where(StatusList.issuer_id == principal.issuer_id))
-    }
-    _release(session)
+    seqs = service.status_list_seqs(session, principal.issuer_id)
     base = services.settings.public_base_url
     return [
         CredentialRead.of(c, public_base_url=base, slug=principal.issuer_slug,
@@ -103,10 +107,7 @@ def award_submission(
 @router.get("/credentials", response_model=Page[CredentialRead], responses=_ERRORS)
 def list_credentials(session: SessionDep, services: ServicesDep, principal: Reader, page: PageDep) -> Page[CredentialRead]:
     """The issuer's credentials, newest first (an educator sees only their own)."""
-    try:
-        rows, total = service.list_credentials(session, principal, page)
-    finally:
-        _release(session)
+    rows, total = service.list_credentials(session, principal, page)
     return Page(items=_read(session, services, principal, list(rows)), total=total, limit=page.limit,
                 offset=page.offset)
 
@@ -115,10 +116,7 @@ def list_credentials(session: SessionDep, services: ServicesDep, principal: Read
 def get_credential(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep,
                    principal: Reader) -> CredentialRead:
     """One credential (an educator may read only their own)."""
-    try:
-        credential = service.get_credential(session, principal, credential_id)
-    finally:
-        _release(session)
+    credential = service.get_credential(session, principal, credential_id)
     return _read(session, services, principal, [credential])[0]
 
 
@@ -173,16 +171,9 @@ def public_credential(credential_id: str, session: SessionDep, request: Request)
     A VC-JWT credential is served as an ``EnvelopedVerifiableCredential`` (VC 2.0 §4.13). A browser
     (``Accept: text/html``) gets the public badge page instead (``mcbadge.web``); ``?format=json`` forces JSON.
     """
-    if web.wants_html(request):
-        return web.badge_page(request, credential_id)
-    try:
-        parsed = uuid.UUID(credential_id)
-    except ValueError:
-        raise NotFound(f"no credential {credential_id!r}") from None
-    try:
-        credential = service.public_credential(session, parsed)
-    finally:
-        _release(session)
+    if wants_html(request):
+        return badge_page(request, credential_id)
+    credential = service.public_credential(session, credential_id)
     if credential.jwt:
         document: dict[str, Any] = {
             "@context": [VC_V2_CONTEXT],
@@ -207,11 +198,8 @@ def public_evidence(credential_id: uuid.UUID, evidence_id: uuid.UUID, session: S
     A file comes back as a download (its SHA-256 in ``Repr-Digest``, the digest the credential signs), a
     link as a redirect, a reflection as text.
     """
-    try:
-        item = service.public_evidence(session, credential_id, evidence_id)
-        blob = item.blob
-    finally:
-        _release(session)
+    item = service.public_evidence(session, credential_id, evidence_id)
+    blob = item.blob
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=300"}
     if item.kind == "url" and item.url and item.url.lower().startswith(("https://", "http://")):
         return RedirectResponse(item.url, status_code=302, headers=headers)
@@ -228,3 +216,31 @@ def public_evidence(credential_id: uuid.UUID, evidence_id: uuid.UUID, session: S
                      "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(blob.sha256)).decode()}:"},
         )
     raise service.EvidenceNotPublic(f"evidence {evidence_id} cannot be shown")
+
+
+def _baked_response(session: Session, credential_id: str, kind: str) -> Response:
+    credential = service.public_credential(session, credential_id)
+    document = dict(credential.document or {})
+    data = baked_badge(credential.jwt or document, document, kind)
+    media = "image/png" if kind == "png" else "image/svg+xml"
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="badge-{credential.id}.{kind}"',
+        "Cache-Control": "no-cache",
+    })
+
+
+@public_router.get("/credentials/{credential_id}/badge.png", response_class=Response,
+                   responses={200: {"content": {"image/png": {}}},
+                              404: {"description": "Unknown or private", **_PROBLEM}})
+def baked_png(credential_id: str, session: SessionDep) -> Response:
+    """The credential baked into the badge image (PNG, Open Badges 3.0 baking), for anyone holding its URL,
+    unless its earner made it private."""
+    return _baked_response(session, credential_id, "png")
+
+
+@public_router.get("/credentials/{credential_id}/badge.svg", response_class=Response,
+                   responses={200: {"content": {"image/svg+xml": {}}},
+                              404: {"description": "Unknown or private", **_PROBLEM}})
+def baked_svg(credential_id: str, session: SessionDep) -> Response:
+    """The credential baked into an SVG badge with the achievement's name (Open Badges 3.0 baking)."""
+    return _baked_response(session, credential_id, "svg")

@@ -1,6 +1,6 @@
 """Award, sign, revoke, suspend: the credentials of an issuer.
 
-:func:`award_submission` is THE award function (the approval route and the assessments' auto-approve both
+:func:`award` is THE award function (the approval route and the assessments' auto-approve both
 call it). In one transaction it locks the submission, returns the existing credential if there is one,
 reserves a random index in the issuer's revocation and suspension lists, inserts the credential row, builds
 and signs the credential, marks the submission awarded and writes an audit event. The row and its indexes
@@ -25,8 +25,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from ..api.auth import Principal
-from ..api.deps import Services
 from ..db.models import (
     Assessment,
     Credential,
@@ -40,8 +38,12 @@ from ..db.models import (
     Submission,
     SubmissionStatus,
 )
+from ..db.session import read, transaction
 from ..errors import Conflict, Forbidden, NotFound
-from ..features import PageParams, audit, paginate, transaction
+from ..features import PageParams, audit, paginate
+from ..identity import issuer_did
+from ..principal import Principal
+from ..services import Services
 from ..status import service as status
 from ..vc.data_integrity import sign_credential
 from ..vc.jwt import encode_vc_jwt
@@ -55,7 +57,6 @@ __all__ = [
     "NotPassed",
     "SubmissionNotFound",
     "award",
-    "award_submission",
     "get_credential",
     "list_credentials",
     "public_credential",
@@ -110,12 +111,6 @@ class Award:
     created: bool
 
 
-def _issuer_did(services: Services, slug: str) -> str:
-    from ..api.issuers import issuer_did  # lazily: the api package imports this module's router
-
-    return issuer_did(services.settings.public_base_url, slug)
-
-
 def _deciding_assessment(submission: Submission, second_scoring: bool) -> Assessment | None:
     """The assessment whose scores the credential reports: the lead's decision under second scoring,
     otherwise the latest passing one."""
@@ -156,26 +151,11 @@ def award(
                           issuer_id=issuer_id, list_length=list_length, suspension_entry=suspension_entry)
     except IntegrityError:
         # A concurrent award of the same submission committed first (PostgreSQL, READ COMMITTED).
-        existing = _existing(session, submission_id)
-        session.commit()  # ends the read; unlike a rollback, keeps ``existing`` loaded
+        with read(session):
+            existing = _existing(session, submission_id)
         if existing is None:
             raise
         return Award(existing, created=False)
-
-
-def award_submission(
-    session: Session,
-    services: Services,
-    submission_id: uuid.UUID,
-    *,
-    approved_by: uuid.UUID | None,
-    format: Format = "ldp",
-) -> Credential:
-    """THE award function: the credential of a passing submission, created on the first call.
-
-    Raises :class:`SubmissionNotFound` and :class:`NotPassed`. See :func:`award` for the details.
-    """
-    return award(session, services, submission_id, approved_by=approved_by, format=format).credential
 
 
 def _award(
@@ -215,7 +195,7 @@ def _award(
     now = datetime.now(timezone.utc).replace(microsecond=0)
     credential = _insert_with_indexes(session, submission, approved_by, format, now, list_length)
     base = services.settings.public_base_url
-    did = _issuer_did(services, issuer.slug)
+    did = issuer_did(services.settings.public_base_url, issuer.slug)
     revocation_list = session.get_one(StatusList, credential.revocation_list_id)
     suspension_list = session.get_one(StatusList, credential.suspension_list_id)
     ctx = AwardContext(
@@ -310,20 +290,37 @@ def _visible(principal: Principal) -> Select[tuple[Credential]]:
 def list_credentials(session: Session, principal: Principal, page: PageParams) -> tuple[Sequence[Credential], int]:
     """The credentials the caller may see (admins and integrators: the issuer's; educators: their own)."""
     query = _visible(principal).order_by(Credential.issued_at.desc(), Credential.id)
-    return paginate(session, query, page)
+    with read(session):
+        return paginate(session, query, page)
 
 
 def get_credential(session: Session, principal: Principal, credential_id: uuid.UUID) -> Credential:
     """One credential the caller may see; :class:`CredentialNotFound` otherwise."""
-    credential = session.scalars(_visible(principal).where(Credential.id == credential_id)).first()
+    with read(session):
+        credential = session.scalars(_visible(principal).where(Credential.id == credential_id)).first()
     if credential is None:
         raise CredentialNotFound(f"no credential {credential_id}")
     return credential
 
 
-def public_credential(session: Session, credential_id: uuid.UUID) -> Credential:
-    """A credential its earner lets the public see; :class:`CredentialNotFound` for private or unknown ones."""
-    credential = session.get(Credential, credential_id)
+def status_list_seqs(session: Session, issuer_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """The sequence number of each of the issuer's status lists, by list id (a credential's read model names
+    its lists' URLs)."""
+    with read(session):
+        return {row.id: row.seq for row in session.execute(
+            select(StatusList.id, StatusList.seq).where(StatusList.issuer_id == issuer_id))}
+
+
+def public_credential(session: Session, credential_id: uuid.UUID | str) -> Credential:
+    """A credential its earner lets the public see; :class:`CredentialNotFound` for private, unknown or
+    malformed ids."""
+    if isinstance(credential_id, str):
+        try:
+            credential_id = uuid.UUID(credential_id)
+        except ValueError:
+            raise CredentialNotFound(f"no credential {credential_id!r}") from None
+    with read(session):
+        credential = session.get(Credential, credential_id)
     if credential is None or not credential.public or credential.document is None:
         raise CredentialNotFound(f"no public credential {credential_id}")
     return credential
@@ -427,8 +424,10 @@ def public_evidence(session: Session, credential_id: uuid.UUID, evidence_id: uui
     Classroom videos often show minors, so evidence is private unless the earner switches it on; the
     credential names every item by this service's URL so the switch keeps working after issuance.
     """
-    credential = session.get(Credential, credential_id)
-    item = session.get(EvidenceItem, evidence_id)
+    with read(session):
+        credential = session.get(Credential, credential_id)
+        # The blob is loaded with the item, inside the read: the route serves its file afterwards.
+        item = session.get(EvidenceItem, evidence_id, options=[selectinload(EvidenceItem.blob)])
     if (credential is None or not credential.public or not credential.show_evidence or item is None
             or item.submission_id != credential.submission_id):
         raise EvidenceNotPublic(f"no public evidence {evidence_id} for credential {credential_id}")

@@ -63,7 +63,26 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work commits at the end of the block, or rolls back on an exception."""
-    with sessions() as session, session.begin():
+def transaction(session: Session) -> Iterator[Session]:
+    """The one transaction of a service function: commits at the end of the block, rolls back on an error.
+
+    This and the request's session dependency (``api.deps.get_session``) are where transactions begin and
+    end. A read made on the session before the block (the API-key lookup, a service's own look-up) autobegan
+    a transaction; it is finished here so that the block's ``session.begin()`` can start — on SQLite every
+    transaction holds the write lock (``BEGIN IMMEDIATE``), so an unfinished read must never linger.
+    """
+    if session.in_transaction():
+        session.commit()
+    with session.begin():
         yield session
+
+
+@contextmanager
+def read(session: Session) -> Iterator[Session]:
+    """A read-only unit of work that ends when the block does (committed: nothing was written, and objects
+    read stay loaded, which a rollback would expire)."""
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            session.commit()

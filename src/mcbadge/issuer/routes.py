@@ -1,16 +1,19 @@
-"""``/api/v1/issuer``: the caller's issuer profile and award rules."""
+"""``/api/v1/issuer``: the caller's issuer profile and award rules; ``/issuers/{slug}/did.json``: its DID document."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse
 
-from ..api.auth import CurrentPrincipal, Principal, require
+from ..api.auth import CurrentPrincipal, require
 from ..api.deps import ServicesDep, SessionDep
+from ..api.problems import responses
 from ..db.models import Role
 from ..errors import Forbidden, Invalid
-from ..features import responses
+from ..identity import did_document
+from ..principal import Principal
 from . import service
 from .schemas import IssuerRead, IssuerUpdate
 
@@ -29,3 +32,17 @@ def get_issuer(session: SessionDep, services: ServicesDep, principal: CurrentPri
 def update_issuer(body: IssuerUpdate, session: SessionDep, services: ServicesDep, admin: Admin) -> IssuerRead:
     """Change the profile new credentials show, and the award rules (admins)."""
     return service.update_issuer(session, admin, body, services.settings.public_base_url)
+
+
+did_router = APIRouter(tags=["issuers"])
+
+
+@did_router.get(
+    "/issuers/{slug}/did.json",
+    responses={404: {"description": "Unknown issuer", "content": {"application/problem+json": {}}}},
+)
+def get_did_document(slug: Annotated[str, Path(max_length=64)], services: ServicesDep) -> JSONResponse:
+    """The issuer's DID document (did:web): the keys that sign its credentials, under assertionMethod."""
+    document = did_document(services.keystore, services.settings.public_base_url, slug)
+    # Verifiers may cache it briefly; a rotation becomes visible within five minutes.
+    return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..api.auth import Principal
-from ..api.issuers import issuer_did
 from ..db.models import Issuer
+from ..db.session import transaction
 from ..errors import Invalid
-from ..features import audit, transaction
+from ..features import audit
+from ..identity import issuer_did
+from ..principal import Principal
 from .schemas import IssuerRead, IssuerUpdate
 
 

@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..api.auth import Principal
 from ..db.models import Person, Role
 from ..db.oauth_models import OAuthClient, OAuthToken
+from ..db.session import transaction
 from ..errors import Invalid, NotFound
-from ..features import audit, transaction
+from ..features import audit
+from ..principal import Principal
 from .scopes import ADMIN_CLIENT_SCOPES
 from .server import digest, new_secret, utcnow
 

@@ -28,15 +28,24 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..api.auth import Principal, authenticate, require
-from ..api.deps import Services, ServicesDep, SessionDep
+from ..api.auth import require
+from ..api.deps import ServicesDep, SessionDep
+from ..api.problems import responses
 from ..db.models import Person, Role
+from ..db.session import transaction
 from ..errors import Forbidden, Invalid, Unauthenticated
-from ..features import responses
+from ..principal import Principal, authenticate
+from ..services import Services
 from . import clients
 from .registration import register
 from .scopes import SCOPES
-from .server import CLIENT_AUTH_METHODS, McbadgeAuthorizationServer, json_request, make_server, oauth_request
+from .server import (
+    CLIENT_AUTH_METHODS,
+    McbadgeAuthorizationServer,
+    json_request,
+    make_server,
+    oauth_request,
+)
 
 __all__ = ["AUTHORIZE_PARAMS", "admin_router", "metadata", "router"]
 
@@ -92,7 +101,7 @@ async def _form(request: Request) -> list[tuple[str, str]]:
 def _run(services: Services, work: Callable[[McbadgeAuthorizationServer], Response]) -> Response:
     """``work`` with a server on a fresh session, in one transaction (committed even when Authlib answers
     with an error: a refresh-token reuse revokes the family *and* refuses the request)."""
-    with services.sessions() as session, session.begin():
+    with services.sessions() as session, transaction(session):
         return work(make_server(session, services.settings))
 
 

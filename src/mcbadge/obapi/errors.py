@@ -34,7 +34,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from .. import errors as domain
-from ..api.problems import Problem
 
 __all__ = ["ImsxError", "ImsxRoute", "imsx_body", "imsx_response"]
 
@@ -96,9 +95,6 @@ def to_imsx(exc: Exception) -> ImsxError:
         return ImsxError(400, "invalid_data", exc.detail)
     if isinstance(exc, RequestValidationError):
         return _validation(exc)
-    if isinstance(exc, Problem) and 400 <= exc.status < 500:
-        return ImsxError(exc.status if exc.status in (400, 404) else 400,
-                         "not_found" if exc.status == 404 else "invalid_data", exc.detail)
     if isinstance(exc, StarletteHTTPException):
         codes = {401: "unauthorizedrequest", 403: "forbidden", 404: "not_found", 405: "not_allowed"}
         return ImsxError(exc.status_code, codes.get(exc.status_code, "invalid_data"), str(exc.detail))

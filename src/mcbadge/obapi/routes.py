@@ -23,9 +23,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from ..api.bearer import TokenPrincipal, require_scopes
 from ..api.deps import ServicesDep, SessionDep
-from ..oauth import TokenPrincipal, require_scopes
-from ..oauth.scopes import OB_CREDENTIAL_READONLY, OB_CREDENTIAL_UPSERT, OB_PROFILE_READONLY, OB_PROFILE_UPDATE
+from ..oauth.scopes import (
+    OB_CREDENTIAL_READONLY,
+    OB_CREDENTIAL_UPSERT,
+    OB_PROFILE_READONLY,
+    OB_PROFILE_UPDATE,
+)
 from . import service
 from .discovery import API_PATH, service_description
 from .errors import ImsxError, ImsxRoute

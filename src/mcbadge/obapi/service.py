@@ -14,10 +14,10 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..api.deps import Services
 from ..db.models import Credential, Person
 from ..db.oauth_models import PersonProfile, UpsertedCredential
-from ..features import transaction
+from ..db.session import transaction
+from ..services import Services
 from ..vc.data_integrity import parse_datetime
 from ..vc.schema import validate_profile
 from ..vc.verify import OB_TYPES, Outcome, verify
@@ -138,8 +138,8 @@ def upsert_credential(session: Session, services: Services, person_id: uuid.UUID
                 row.updated_at = now
             return Upserted(created, credential_id)
         except IntegrityError:
-            # A concurrent upsert of the same id inserted first: this one becomes a replacement.
-            session.rollback()
+            # A concurrent upsert of the same id inserted first (its transaction is rolled back by now):
+            # this one becomes a replacement.
             if attempt:
                 raise
     raise AssertionError("unreachable")
@@ -209,8 +209,7 @@ def put_profile(session: Session, person_id: uuid.UUID, body: Any) -> dict[str, 
                 stored.updated_at = _utcnow()
             session.flush()
             return _profile(person, extra)
-    except IntegrityError:
-        session.rollback()
+    except IntegrityError:  # the transaction is rolled back by now
         raise ImsxError(400, "invalid_data", "that e-mail address belongs to someone else at your issuer") from None
 
 

@@ -7,13 +7,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from ..api.auth import Principal, require
-from ..api.deps import SessionDep
+from ..api.auth import require
+from ..api.deps import PageDep, SessionDep
+from ..api.problems import responses
 from ..db.models import Role
 from ..errors import Forbidden, Invalid
-from ..features import Page, PageDep, responses
+from ..features import Page
+from ..principal import Principal
 from . import service
-from .schemas import ApiKeyCreate, ApiKeyIssued, PersonCreate, PersonRead, TrainingCreate, TrainingRead
+from .schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    PersonCreate,
+    PersonRead,
+    TrainingCreate,
+    TrainingRead,
+)
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 

@@ -8,11 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..api.auth import KEY_PREFIX, Principal, issue_api_key
 from ..db.models import ApiKey, AssessorTraining, MicroCredential, Person, Role
+from ..db.session import transaction
 from ..errors import Conflict, Invalid, NotFound
-from ..features import Page, PageParams, audit, paginate, transaction
-from .schemas import ApiKeyCreate, ApiKeyIssued, PersonCreate, PersonRead, TrainingCreate, TrainingRead
+from ..features import Page, PageParams, audit, paginate
+from ..principal import KEY_PREFIX, Principal, issue_api_key
+from .schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    PersonCreate,
+    PersonRead,
+    TrainingCreate,
+    TrainingRead,
+)
 
 __all__ = ["EmailTaken", "NotAnAssessor", "UnknownKey", "UnknownPerson", "create_person", "get_person",
            "issue_key", "list_people", "train"]

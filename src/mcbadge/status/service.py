@@ -25,10 +25,17 @@ from sqlalchemy.orm import Session
 
 from ..db.models import Credential, Issuer, StatusList, StatusPurpose, utcnow
 from ..errors import NotFound
+from ..identity import issuer_did
 from ..keystore import Keystore
 from ..vc.data_integrity import sign_credential
 from ..vc.errors import StatusListError
-from ..vc.status_list import MIN_LENGTH, BitstringStatusList, allocate_index, status_entry, status_list_credential
+from ..vc.status_list import (
+    MIN_LENGTH,
+    BitstringStatusList,
+    allocate_index,
+    status_entry,
+    status_list_credential,
+)
 
 __all__ = [
     "DEFAULT_LIST_LENGTH",
@@ -155,8 +162,6 @@ def _min_length(status_list: StatusList) -> int:
 
 
 def _sign(status_list: StatusList, issuer: Issuer, keystore: Keystore, public_base_url: str) -> None:
-    from ..api.issuers import issuer_did  # the DID scheme lives with the DID document route
-
     did = issuer_did(public_base_url, issuer.slug)
     bits = BitstringStatusList.from_bytes(status_list.bits, min_length=_min_length(status_list))
     now = datetime.now(timezone.utc)

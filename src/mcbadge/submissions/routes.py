@@ -11,14 +11,22 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from .. import blobs
-from ..api.auth import CurrentPrincipal, Principal, require
-from ..api.deps import ServicesDep, SessionDep
+from ..api.auth import CurrentPrincipal, require
+from ..api.deps import PageDep, ServicesDep, SessionDep
+from ..api.problems import responses
 from ..catalog.schemas import Key
 from ..db.models import Role, SubmissionStatus
 from ..errors import Forbidden
-from ..features import Page, PageDep, responses
+from ..features import Page
+from ..principal import Principal
 from . import service
-from .schemas import EvidenceCreate, EvidenceRead, SubmissionCreate, SubmissionRead, SubmissionSummary
+from .schemas import (
+    EvidenceCreate,
+    EvidenceRead,
+    SubmissionCreate,
+    SubmissionRead,
+    SubmissionSummary,
+)
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 

@@ -24,13 +24,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from .. import blobs
-from ..api.auth import Principal
-from ..api.deps import Services
 from ..catalog.service import latest_published_version
 from ..db.models import (
     Assessment,
-    Assignment,
     AssessorTraining,
+    Assignment,
     EvidenceItem,
     MicroCredential,
     MicroCredentialStatus,
@@ -40,8 +38,11 @@ from ..db.models import (
     SubmissionStatus,
     utcnow,
 )
+from ..db.session import transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..features import Page, PageParams, audit, transaction
+from ..features import Page, PageParams, audit
+from ..principal import Principal
+from ..services import Services
 from .schemas import (
     AssessmentView,
     EvidenceCreate,

@@ -64,10 +64,8 @@ def schema_dir() -> Traversable:
     packaged = resources.files("mcbadge.vc") / "schemas" / "ob-v3p0"
     if packaged.is_dir():
         return packaged
-    import mcbadge.vc
-
-    # src/mcbadge/vc/__init__.py -> parents[3] is the repository root in an editable install.
-    checkout = Path(mcbadge.vc.__file__).resolve().parents[3] / "schemas" / "ob-v3p0"
+    # src/mcbadge/vc/schema.py -> parents[3] is the repository root in an editable install.
+    checkout = Path(__file__).resolve().parents[3] / "schemas" / "ob-v3p0"
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError("the vendored OB 3.0 JSON Schemas are neither packaged nor in the source tree")

@@ -16,14 +16,18 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from ..api.bearer import TokenPrincipal, require_scopes
 from ..api.deps import ServicesDep, SessionDep
-from ..api.problems import PROBLEM_TYPE_BASE, problem_response
+from ..api.problems import PROBLEM_TYPE_BASE, problem_response, responses
 from ..db.models import Role
-from ..features import responses
-from ..oauth import TokenPrincipal, require_scopes
 from ..oauth.scopes import VC_ISSUE, VC_STATUS, VC_VERIFY
 from . import service
-from .schemas import CreateStatusListRequest, IssueRequest, UpdateStatusRequest, VerifyPresentationRequest
+from .schemas import (
+    CreateStatusListRequest,
+    IssueRequest,
+    UpdateStatusRequest,
+    VerifyPresentationRequest,
+)
 
 __all__ = ["router"]
 

@@ -30,11 +30,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..api.deps import Services
 from ..db.models import Issuer, StatusPurpose, utcnow
+from ..db.session import transaction
 from ..db.vcapi_models import IssuedCredential, VcApiStatusEntry, VcApiStatusList
 from ..errors import Conflict, Invalid, NotFound
-from ..features import audit, transaction
+from ..features import audit
+from ..identity import issuer_did
+from ..services import Services
 from ..vc import data_integrity
 from ..vc.contexts import CREDENTIALS_V1, CREDENTIALS_V2, DATA_INTEGRITY_V2
 from ..vc.data_integrity import parse_datetime, sign_credential
@@ -42,11 +44,22 @@ from ..vc.dids import DidResolver
 from ..vc.errors import CredentialError, StatusListError
 from ..vc.jwt import encode_vc_jwt
 from ..vc.keys import PublicKey
-from ..vc.status_list import MIN_LENGTH, BitstringStatusList, allocate_index, status_entry, status_list_credential
+from ..vc.status_list import (
+    MIN_LENGTH,
+    BitstringStatusList,
+    allocate_index,
+    status_entry,
+    status_list_credential,
+)
 from ..vc.verify import Outcome, VerificationReport, verify
 from ..verification.service import problem_details
-from .contexts import ContextPolicy, context_policy, parse_names
-from .schemas import FORMATS, CreateStatusListRequest, IssueRequest, UpdateStatusRequest, VerifyPresentationRequest
+from .schemas import (
+    FORMATS,
+    CreateStatusListRequest,
+    IssueRequest,
+    UpdateStatusRequest,
+    VerifyPresentationRequest,
+)
 
 __all__ = [
     "Caller",
@@ -60,7 +73,6 @@ __all__ = [
     "check_credential",
     "create_status_list",
     "issue",
-    "policy",
     "signed_status_list",
     "status_fetcher",
     "update_status",
@@ -131,14 +143,7 @@ class Caller:
     actor_id: uuid.UUID | None = None
 
 
-def policy(services: Services) -> ContextPolicy:
-    """The context policy of ``MCBADGE_EXTRA_CONTEXTS`` (pinned contexts only by default)."""
-    return context_policy(parse_names(services.settings.extra_contexts))
-
-
 def _issuer_did(services: Services, slug: str) -> str:
-    from ..api.issuers import issuer_did  # the api package imports feature routers
-
     return issuer_did(services.settings.public_base_url, slug)
 
 
@@ -483,7 +488,7 @@ def issue(session: Session, services: Services, caller: Caller, body: IssueReque
             _with_context(credential, DATA_INTEGRITY_V2)  # DataIntegrityProof is not a VC 1.1 term
         if statuses:
             _with_context(credential, STATUS_V1)  # nor is BitstringStatusListEntry
-    canon = policy(services).canonicalizer_for(credential)
+    canon = services.contexts.canonicalizer_for(credential)
     # Safe mode before anything is reserved: undefined terms and types are refused here (422), for JWTs
     # too, whose payload is the same JSON-LD credential.
     canon.canonicalize(credential)
@@ -650,7 +655,7 @@ def verify_presentation(services: Services, body: VerifyPresentationRequest,
     holder = _holder_id(presentation)
     now = now or datetime.now(timezone.utc)
     options = body.options
-    contexts = policy(services)
+    contexts = services.contexts
     problems: list[dict[str, str]] = []
     presentation_results: dict[str, Any] = {}
     signed = presentation.get("proof") is not None

@@ -16,17 +16,17 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..credentials import service as credentials
 from ..errors import Invalid, TooLarge, Unreadable, Unsupported, UpstreamFailed
 from ..outbound import FetchFailed, FetchRefused
+from ..services import Services
 from ..vc import baking
 from ..vc.errors import BakingError
 
-if TYPE_CHECKING:
-    from ..api.deps import Services
-
 __all__ = [
+    "MAX_EVIDENCE_FILES",
     "EvidenceFile",
     "GivenCredential",
     "MalformedImage",
@@ -41,6 +41,9 @@ __all__ = [
     "from_text",
     "from_url",
 ]
+
+MAX_EVIDENCE_FILES = 20
+"""Evidence files one verification compares (the API and the page alike)."""
 
 URL_MAX_BYTES = 4 * 1024 * 1024
 """Largest credential or badge image fetched from a URL."""
@@ -225,8 +228,6 @@ def _own_credential(services: Services, url: str) -> Any:
     """A credential of this service named by its URL (its id, or its baked badge download), read from the
     database. None when the URL is on another site. Any other URL of this service is not a credential;
     private and unknown credentials are NotFound."""
-    from ..credentials import service as credentials  # the credentials package imports api modules
-
     base = services.settings.public_base_url.rstrip("/")
     path = url.split("#", 1)[0].split("?", 1)[0]
     if not path.startswith(base + "/"):
@@ -239,6 +240,6 @@ def _own_credential(services: Services, url: str) -> Any:
     if credential_id is None:
         raise NotACredential(f"the address {url} is a page of this service, not a credential: give a credential's address "
                              f"({base}/credentials/...)")
-    with services.sessions() as session, session.begin():
+    with services.sessions() as session:
         credential = credentials.public_credential(session, credential_id)  # private or unknown: NotFound
-        return credential.jwt or dict(credential.document or {})
+    return credential.jwt or dict(credential.document or {})

@@ -13,19 +13,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..api.problems import PROBLEM_TYPE_BASE
+from ..errors import PROBLEM_TYPE_BASE
+from ..identity import issuer_did
+from ..services import Services
 from ..vc import evidence
-from ..vc.models import rubric_outcome
 from ..vc.verify import Check, Outcome, VerificationReport, verify
 from .inputs import EvidenceFile, GivenCredential, from_url
-
-if TYPE_CHECKING:
-    from ..api.deps import Services
+from .reading import credential_summary
 
 __all__ = [
-    "credential_summary",
     "evidence_file_results",
     "problem_details",
     "verification_result",
@@ -56,12 +54,14 @@ def verify_given(
     if given.source == "url" and given.value is None:
         assert given.url is not None
         given = from_url(services, given.url)
-    from ..vcapi import service as vcapi  # VC API status lists and MCBADGE_EXTRA_CONTEXTS (imports api modules)
+    from ..vcapi import (
+        service as vcapi,  # interim: VC API status lists until status/ serves them (issue 10)
+    )
 
     report = verify(given.value, resolver=services.resolver, status_fetcher=vcapi.status_fetcher(services),
                     status_list_cache=services.status_list_cache,
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
-                    canonicalizer=vcapi.policy(services).canonicalizer_for(given.value))
+                    canonicalizer=services.contexts.canonicalizer_for(given.value))
     return given, report
 
 
@@ -78,8 +78,6 @@ def verifies_locally(services: Services, given: GivenCredential) -> bool:
     network fault), and a stalled event loop would stop every request, /health included; PostgreSQL
     deployments scale with worker processes instead.
     """
-    from ..api.issuers import issuer_did  # the api package imports feature routers
-
     document = given.value
     if given.source != "json" or not isinstance(document, Mapping) or not services.own_status_lists.embedded:
         return False
@@ -117,64 +115,6 @@ def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], l
     errors = [_problem(c) for c in report.checks if c.outcome is Outcome.FAILED]
     warnings = [_problem(c) for c in report.checks if c.outcome is Outcome.NOT_CHECKED]
     return errors, warnings
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list) and value else value
-
-
-def credential_summary(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """What the credential says, for a person: issuer, achievement, earner, dates, rubric results, evidence.
-
-    Read from the credential as given, whether or not it verified (the report says whether to trust it).
-    """
-    if not isinstance(document, Mapping):
-        return None
-    issuer = document.get("issuer")
-    subject = _first(document.get("credentialSubject"))
-    subject = subject if isinstance(subject, Mapping) else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), Mapping) else {}
-    criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), Mapping) else {}
-    identifiers = [i for i in subject.get("identifier", []) if isinstance(i, Mapping)] \
-        if isinstance(subject.get("identifier"), list) else []
-    outcome = rubric_outcome(document)
-    items = document.get("evidence")
-    items = items if isinstance(items, list) else [items] if isinstance(items, Mapping) else []
-    return {
-        "name": _text(document.get("name")),
-        "issuer": {
-            "id": issuer if isinstance(issuer, str) else _text(issuer.get("id")) if isinstance(issuer, Mapping) else None,
-            "name": _text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
-        },
-        "achievement": {
-            "id": _text(achievement.get("id")),
-            "name": _text(achievement.get("name")),
-            "type": _text(achievement.get("achievementType")),
-            "criteria": _text(criteria.get("narrative")),
-        },
-        "earner": {
-            "id": _text(subject.get("id")),
-            "name": _text(subject.get("name")),
-            "identifiers": [
-                {"type": _text(i.get("identityType")), "hashed": i.get("hashed") is True} for i in identifiers
-            ],
-        },
-        "validFrom": _text(document.get("validFrom")) or _text(document.get("issuanceDate")),
-        "validUntil": _text(document.get("validUntil")) or _text(document.get("expirationDate")),
-        "awardedDate": _text(document.get("awardedDate")),
-        "results": [
-            {"criterion": c.name, "achieved": c.achieved_level, "required": c.required_level, "met": c.met}
-            for c in outcome.criteria
-        ],
-        "evidence": [
-            {"id": _text(e.get("id")), "name": _text(e.get("name")), "description": _text(e.get("description"))}
-            for e in items if isinstance(e, Mapping)
-        ],
-    }
 
 
 def evidence_file_results(

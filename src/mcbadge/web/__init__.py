@@ -4,8 +4,3 @@
 ``GET /credentials/{id}`` (the credentials feature's route calls it when :func:`wants_html`). Templates are
 Jinja2 under ``templates/``, one stylesheet under ``static/`` (mounted at ``/assets``); no script is needed.
 """
-
-from .negotiation import wants_html
-from .routes import STATIC_DIR, badge_page, router
-
-__all__ = ["STATIC_DIR", "badge_page", "router", "wants_html"]

@@ -18,20 +18,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..api.deps import Services
 from ..api.problems import domain_status
 from ..errors import DomainError
+from ..services import Services
 from ..vc.verify import Outcome
 from ..verification import inputs
-from ..verification.inputs import EvidenceFile, GivenCredential
+from ..verification.form import VerificationForm, read_form
+from ..verification.inputs import GivenCredential
+from ..verification.reading import credential_view
 from ..verification.service import evidence_file_results, verify_given
 from . import service
 from .service import PageInputError
-from .view import credential_view, evidence_file_rows, report_view
+from .view import evidence_file_rows, report_view
 
 __all__ = ["STATIC_DIR", "badge_page", "router"]
 
@@ -81,38 +81,15 @@ def verify_form(request: Request) -> HTMLResponse:
     return _page(request, "verify.html", form={})
 
 
-def _given(upload: Any) -> bool:
-    return isinstance(upload, UploadFile) and bool(upload.filename)
-
-
-async def _credential_input(form: Any) -> GivenCredential:
-    text = form.get("credential_text")
-    text = text if isinstance(text, str) and text.strip() else None
-    upload = form.get("credential_file")
-    upload = upload if _given(upload) else None
-    url = form.get("credential_url")
-    url = url.strip() if isinstance(url, str) and url.strip() else None
-    given = [g for g in (text, upload, url) if g is not None]
-    if not given:
+def _credential_input(form: VerificationForm) -> GivenCredential:
+    if not form.given:
         raise PageInputError("Give a credential: paste it, upload its file or badge image, or enter its address.", 400)
-    if len(given) > 1:
+    if form.given > 1:
         raise PageInputError("Give one credential at a time: paste it, upload it, or enter its address "
                              "(more than one was filled in).", 400)
-    if text is not None:
-        if len(text) > _MAX_TEXT_CHARS:
-            raise PageInputError("The pasted text is too long to be a credential.", 413)
-        return inputs.from_text(text, "the pasted text")
-    if upload is not None:
-        return inputs.from_file(await upload.read(), upload.filename)
-    assert url is not None
-    return GivenCredential(None, "url", url=url, label=f"the address {url}")  # fetched when verified
-
-
-async def _evidence_files(form: Any) -> list[EvidenceFile]:
-    files = [f for f in form.getlist("evidence") if _given(f)]
-    if len(files) > service.MAX_EVIDENCE_FILES:
-        raise PageInputError(f"Give at most {service.MAX_EVIDENCE_FILES} evidence files.", 400)
-    return [EvidenceFile(f.filename or "file", await f.read()) for f in files]
+    if form.texts and len(form.texts[0][1]) > _MAX_TEXT_CHARS:
+        raise PageInputError("The pasted text is too long to be a credential.", 413)
+    return form.credential()
 
 
 def _sentence(text: str) -> str:
@@ -126,16 +103,13 @@ async def verify_report(request: Request) -> HTMLResponse:
     """Verify what the form gave and show the report with the credential's content."""
     form_values: dict[str, str] = {}
     try:
-        try:
-            form = await request.form(max_files=service.MAX_EVIDENCE_FILES + 1, max_fields=20)
-        except StarletteHTTPException as exc:  # a malformed multipart body, too many files or fields
-            raise PageInputError(f"The form could not be read: {exc.detail}", 400) from None
-        for name in ("credential_text", "credential_url"):
-            value = form.get(name)
-            if isinstance(value, str):
-                form_values[name] = value[:_MAX_TEXT_CHARS]
-        given = await _credential_input(form)
-        files = await _evidence_files(form)
+        form = await read_form(request, _services(request).settings.max_verify_bytes,
+                               credential_fields=("credential_text", "credential_file"), url_field="credential_url",
+                               only_known=False)
+        form_values = {name: form.values[name][:_MAX_TEXT_CHARS]
+                       for name in ("credential_text", "credential_url") if name in form.values}
+        given = _credential_input(form)
+        files = form.evidence
         now = datetime.now(timezone.utc)
         given, report = await run_in_threadpool(verify_given, _services(request), given, files, now=now)
         parse = report.check("parse")
@@ -143,7 +117,7 @@ async def verify_report(request: Request) -> HTMLResponse:
             raise inputs.NotACredential(f"{given.label} is not a credential: {parse.message}")
     except PageInputError as exc:
         return _page(request, "verify.html", status=exc.status, error=exc.message, form=form_values)
-    except DomainError as exc:  # unreadable, not a credential, a refused or failing URL (verification.inputs)
+    except DomainError as exc:  # an unreadable form or input, not a credential, a refused or failing URL
         return _page(request, "verify.html", status=domain_status(exc), error=_sentence(exc.detail),
                      form=form_values)
     content = (credential_view(report.credential, show_evidence_links=True, format=report.format)

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..db.models import Credential, Issuer, Person
+from ..credentials import service as credentials
+from ..db.models import Credential, Issuer, MicroCredential, Person
+from ..db.session import read
 
-__all__ = ["Badge", "MAX_EVIDENCE_FILES", "PageInputError", "load_public_badge"]
-
-MAX_EVIDENCE_FILES = 10
+__all__ = ["Badge", "PageInputError", "load_public_badge"]
 
 
 class PageInputError(Exception):
@@ -55,19 +55,11 @@ class Badge:
 
 def load_public_badge(session: Session, credential_id: str) -> Badge | None:
     """The credential if it exists and its earner lets the public see it; None otherwise (a 404 either way)."""
-    from ..db.models import MicroCredential
-
     try:
-        parsed = uuid.UUID(credential_id)
-    except ValueError:
+        credential = credentials.public_credential(session, credential_id)
+    except credentials.CredentialNotFound:
         return None
-    from ..credentials import service as credentials  # the credentials package imports api modules
-
-    with session.begin():
-        try:
-            credential = credentials.public_credential(session, parsed)
-        except credentials.CredentialNotFound:
-            return None
+    with read(session):
         earner = session.get(Person, credential.educator_id)
         issuer = session.get(Issuer, credential.issuer_id)
         mc = session.get(MicroCredential, credential.microcredential_id)

@@ -1,30 +1,25 @@
-"""What the pages show, read from a credential's JSON and a verification report — never from templates' logic.
+"""What the pages show of a verification report and of the files a verifier brought — never templates' logic.
 
-Credentials come from anyone (the verification page reads what a stranger pasted), so everything here is
-defensive: a missing or oddly typed field shows as absent, never as an error. Links are only ever made from
-``http(s)`` URLs (no ``javascript:``), and nothing from the credential is loaded by the browser (no images):
-a verifier's page must not phone home to whoever wrote the credential.
+The credential's own content is read by ``verification.reading`` (one reading for the pages and the API).
+Nothing from the credential is loaded by the browser (no images): a verifier's page must not phone home to
+whoever wrote the credential.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ..vc import evidence as vc_evidence
-from ..vc.data_integrity import parse_datetime
-from ..vc.models import rubric_outcome
 from ..vc.verify import Outcome, VerificationReport
+from ..verification.reading import When
 
 __all__ = [
     "CHECK_NAMES",
     "CheckRow",
-    "CredentialView",
     "EvidenceFileRow",
     "ReportView",
-    "credential_view",
     "evidence_file_rows",
     "report_view",
 ]
@@ -48,47 +43,6 @@ _OUTCOMES: dict[Outcome, tuple[str, str, str]] = {
     Outcome.FAILED: ("failed", "\u2717", "Failed"),
     Outcome.NOT_CHECKED: ("unchecked", "\u2013", "Could not be checked"),
 }
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _text(value: Any) -> str | None:
-    """A display string: a string, or the first string of a list / language map; else None."""
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, list):
-        return next((t for v in value if (t := _text(v))), None)
-    if isinstance(value, Mapping) and "@value" in value:
-        return _text(value["@value"])
-    return None
-
-
-def _link(value: Any) -> str | None:
-    """``value`` when it is an http(s) URL a page may link to, else None."""
-    text = _text(value)
-    if text and text.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in text):
-        return text
-    return None
-
-
-@dataclass(frozen=True)
-class When:
-    """A date-time as the page shows it: machine-readable ``iso`` and a readable ``text``."""
-
-    iso: str
-    text: str
-
-
-def _when(value: Any) -> When | None:
-    parsed = parse_datetime(value)
-    if parsed is None:
-        return None
-    utc = parsed.astimezone(timezone.utc)
-    return When(iso=str(value), text=f"{utc.day} {utc:%B %Y}")
 
 
 # -- the report ------------------------------------------------------------------------------------------
@@ -148,235 +102,6 @@ def report_view(report: VerificationReport, now: datetime) -> ReportView:
         state="passed" if report.verified else "failed",
         checks=tuple(rows),
         checked_at=When(iso=now_text.isoformat(timespec="seconds"), text=f"{now_text:%Y-%m-%d %H:%M} UTC"),
-    )
-
-
-# -- the credential --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Level:
-    name: str
-    description: str | None
-    required: bool
-    achieved: bool
-
-
-@dataclass(frozen=True)
-class Criterion:
-    name: str
-    description: str | None
-    levels: tuple[Level, ...]
-    achieved: str | None
-    required: str | None
-    met: bool | None  # None: could not be evaluated
-
-
-@dataclass(frozen=True)
-class Digest:
-    algorithm: str
-    multibase: str
-    hex: str | None
-
-
-@dataclass(frozen=True)
-class EvidenceRow:
-    name: str
-    description: str | None
-    narrative: str | None
-    genre: str | None
-    url: str | None
-    digests: tuple[Digest, ...]
-
-
-@dataclass(frozen=True)
-class OtherResult:
-    name: str
-    value: str
-
-
-@dataclass(frozen=True)
-class CredentialView:
-    id: str | None
-    title: str
-    description: str | None
-    issuer_name: str
-    issuer_id: str | None
-    issuer_url: str | None
-    achievement_name: str
-    achievement_description: str | None
-    achievement_type: str | None
-    criteria_narrative: str | None
-    credits: str | None
-    alignments: tuple[tuple[str, str | None], ...]
-    tags: tuple[str, ...]
-    earner: str | None
-    valid_from: When | None
-    valid_until: When | None
-    rubric: tuple[Criterion, ...]
-    other_results: tuple[OtherResult, ...]
-    evidence: tuple[EvidenceRow, ...]
-    format: str = "json"
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _digest(value: Any) -> Digest | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        algorithm, raw = vc_evidence.parse_digest_multibase(value)
-    except (ValueError, TypeError):
-        return Digest(algorithm="unreadable", multibase=value, hex=None)
-    return Digest(algorithm=algorithm, multibase=value, hex=raw.hex())
-
-
-def _sri_digests(value: Any) -> list[Digest]:
-    out = []
-    for text in _as_list(value):
-        if isinstance(text, str):
-            try:
-                for algorithm, raw in vc_evidence.parse_digest_sri(text):
-                    out.append(Digest(algorithm=algorithm, multibase=text, hex=raw.hex()))
-            except (ValueError, TypeError):
-                out.append(Digest(algorithm="unreadable", multibase=text, hex=None))
-    return out
-
-
-def _digests_by_id(credential: Mapping[str, Any]) -> dict[str, list[Digest]]:
-    found: dict[str, list[Digest]] = {}
-    for related in _as_list(credential.get("relatedResource")):
-        if isinstance(related, Mapping) and isinstance(related.get("id"), str):
-            digests = [d for v in _as_list(related.get("digestMultibase")) if (d := _digest(v))]
-            digests += _sri_digests(related.get("digestSRI"))
-            found.setdefault(related["id"], []).extend(digests)
-    return found
-
-
-def _evidence(credential: Mapping[str, Any], show_links: bool) -> tuple[EvidenceRow, ...]:
-    related = _digests_by_id(credential)
-    rows = []
-    for item in _as_list(credential.get("evidence")):
-        if not isinstance(item, Mapping):
-            continue
-        item_id = item.get("id") if isinstance(item.get("id"), str) else None
-        digests = [d for v in _as_list(item.get("digestMultibase")) if (d := _digest(v))]
-        digests += _sri_digests(item.get("digestSRI"))
-        if item_id:
-            digests += related.get(item_id, [])
-        rows.append(EvidenceRow(
-            name=_text(item.get("name")) or _text(item.get("genre")) or "Evidence",
-            description=_text(item.get("description")),
-            narrative=_text(item.get("narrative")),
-            genre=_text(item.get("genre")),
-            url=_link(item_id) if show_links else None,
-            digests=tuple(digests),
-        ))
-    return tuple(rows)
-
-
-def _rubric(achievement: Mapping[str, Any], results: list[Any], credential: Mapping[str, Any]
-            ) -> tuple[tuple[Criterion, ...], tuple[OtherResult, ...]]:
-    outcome = {c.result_description_id: c for c in rubric_outcome(credential).criteria}
-    achieved_by_rd: dict[str, str] = {}
-    others: list[OtherResult] = []
-    descriptions = {rd.get("id"): rd for rd in _as_list(achievement.get("resultDescription"))
-                    if isinstance(rd, Mapping) and isinstance(rd.get("id"), str)}
-    for result in results:
-        if not isinstance(result, Mapping):
-            continue
-        rd_id = _text(result.get("resultDescription"))
-        level = _text(result.get("achievedLevel"))
-        rd = descriptions.get(rd_id) if rd_id else None
-        if rd is not None and rd.get("resultType") == "RubricCriterionLevel" and level:
-            achieved_by_rd[rd_id] = level  # type: ignore[index]
-        else:
-            value = _text(result.get("value")) or _text(result.get("status")) or level
-            name = _text(rd.get("name")) if rd is not None else None
-            if value:
-                others.append(OtherResult(name or "Result", value))
-    criteria = []
-    for rd_id, rd in descriptions.items():
-        if rd.get("resultType") != "RubricCriterionLevel":
-            continue
-        achieved_id = achieved_by_rd.get(rd_id)
-        required_id = _text(rd.get("requiredLevel"))
-        levels = []
-        names: dict[str, str] = {}
-        for level in _as_list(rd.get("rubricCriterionLevel")):
-            if not isinstance(level, Mapping):
-                continue
-            level_id = _text(level.get("id")) or ""
-            name = _text(level.get("name")) or _text(level.get("level")) or level_id
-            names[level_id] = name
-            levels.append(Level(name=name, description=_text(level.get("description")),
-                                required=bool(level_id) and level_id == required_id,
-                                achieved=bool(level_id) and level_id == achieved_id))
-        evaluated = outcome.get(rd_id)  # type: ignore[arg-type]
-        criteria.append(Criterion(
-            name=_text(rd.get("name")) or str(rd_id),
-            description=_text(rd.get("description")),
-            levels=tuple(levels),
-            achieved=names.get(achieved_id or "", achieved_id),
-            required=names.get(required_id or "", required_id),
-            met=evaluated.met if evaluated is not None else None,
-        ))
-    return tuple(criteria), tuple(others)
-
-
-def _earner(subject: Mapping[str, Any]) -> str | None:
-    name = _text(subject.get("name"))
-    if name:
-        return name
-    for identity in _as_list(subject.get("identifier")):
-        if isinstance(identity, Mapping):
-            kind = _text(identity.get("identityType")) or "identifier"
-            words = {"emailAddress": "e-mail address", "sourcedId": "student information system id"}.get(kind, kind)
-            return f"identified by a hashed {words}" if identity.get("hashed") else f"identified by {words}"
-    subject_id = _text(subject.get("id"))
-    return f"identified by {subject_id}" if subject_id else None
-
-
-def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool, format: str = "json",
-                    earner_name: str | None = None) -> CredentialView:
-    """The readable content of a credential (JSON). ``earner_name`` replaces the subject's (hashed) identity."""
-    issuer = credential.get("issuer")
-    issuer_map: Mapping[str, Any] = issuer if isinstance(issuer, Mapping) else {}
-    issuer_id = _text(issuer) if isinstance(issuer, str) else _text(issuer_map.get("id"))
-    subjects = [s for s in _as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
-    subject: Mapping[str, Any] = subjects[0] if subjects else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), Mapping) else {}
-    assert isinstance(achievement, Mapping)
-    criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), Mapping) else {}
-    assert isinstance(criteria, Mapping)
-    rubric, others = _rubric(achievement, _as_list(subject.get("result")), credential)
-    alignments = tuple(
-        (name, _link(a.get("targetUrl")))
-        for a in _as_list(achievement.get("alignment"))
-        if isinstance(a, Mapping) and (name := _text(a.get("targetName")))
-    )
-    credits = achievement.get("creditsAvailable")
-    title = _text(credential.get("name")) or _text(achievement.get("name")) or "Credential"
-    return CredentialView(
-        id=_text(credential.get("id")),
-        title=title,
-        description=_text(credential.get("description")),
-        issuer_name=_text(issuer_map.get("name")) or issuer_id or "an unnamed issuer",
-        issuer_id=issuer_id,
-        issuer_url=_link(issuer_map.get("url")),
-        achievement_name=_text(achievement.get("name")) or title,
-        achievement_description=_text(achievement.get("description")),
-        achievement_type=_text(achievement.get("achievementType")),
-        criteria_narrative=_text(criteria.get("narrative")),
-        credits=f"{credits:g}" if isinstance(credits, (int, float)) and not isinstance(credits, bool) else None,
-        alignments=alignments,
-        tags=tuple(t for t in (_text(x) for x in _as_list(achievement.get("tag"))) if t),
-        earner=earner_name or _earner(subject),
-        valid_from=_when(credential.get("validFrom") or credential.get("issuanceDate")),
-        valid_until=_when(credential.get("validUntil") or credential.get("expirationDate")),
-        rubric=rubric,
-        other_results=others,
-        evidence=_evidence(credential, show_evidence_links),
-        format=format,
     )
 
 

@@ -43,44 +43,32 @@
 
 What was given is read by ``mcbadge.verification.inputs`` and verified by ``mcbadge.verification.service``,
 the same code the verification page uses; this module adds HTTP: content types, forms, body limits.
-
-``GET /credentials/{id}/badge.png`` and ``badge.svg``
-    The credential baked into the service's badge image (``api/static/badge.png``, or the SVG template with
-    the achievement's name): a download for the public badge page. Private and unknown credentials are 404.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from functools import lru_cache
-from pathlib import Path
-from string import Template
+from collections.abc import Sequence
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from ..vc import baking
+from ..api.deps import ServicesDep
+from ..api.problems import problem_response
+from ..errors import PROBLEM_TYPE_BASE, Unreadable
+from ..services import Services
 from ..vc.verify import Outcome, VerificationReport
-from ..verification import inputs
-from ..verification.inputs import EvidenceFile, GivenCredential
-from ..verification.service import credential_summary, verification_result, verifies_locally
-from .deps import Services, ServicesDep, SessionDep
-from .problems import PROBLEM_TYPE_BASE, BadRequest, PayloadTooLarge, Unprocessable, problem_response
+from . import inputs
+from .form import InvalidForm, limited_stream, media_type, read_form
+from .inputs import EvidenceFile, GivenCredential
+from .service import verification_result, verifies_locally
 
-__all__ = ["VerifyCredentialRequest", "baked_badge", "router"]
+__all__ = ["VerifyCredentialRequest", "router"]
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-MAX_EVIDENCE_FILES = 20
 _JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json", "application/vc")
 _TEXT_TYPES = ("application/jwt", "application/vc+jwt", "application/vc-ld+jwt", "text/plain")
 _IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg"}
@@ -89,83 +77,26 @@ _IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg"}
 # -- problems ------------------------------------------------------------------------------------------
 
 
-class MalformedForm(BadRequest):
-    """A multipart/form-data body that cannot be parsed."""
+class NotText(Unreadable):
+    """A body sent as text that is not UTF-8."""
 
-    type = PROBLEM_TYPE_BASE + "malformed-form"
-
-
-class InvalidForm(Unprocessable):
-    """A form without exactly one credential (a file, pasted text or a URL), or with fields /verify does not know."""
-
-    type = PROBLEM_TYPE_BASE + "invalid-form"
+    code = None  # about:blank, as before: the 400 and the sentence say it all
 
 
 # -- what was given ------------------------------------------------------------------------------------
 
 
-async def _limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
-    """The body, counted: a request without a Content-Length cannot grow past ``limit`` either."""
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
-        yield chunk
-
-
 async def _read_body(request: Request, limit: int) -> bytes:
-    return b"".join([chunk async for chunk in _limited_stream(request, limit)])
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return b"".join([chunk async for chunk in limited_stream(request, limit)])
 
 
 async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, list[EvidenceFile]]:
     """A ``multipart/form-data`` (files) or ``application/x-www-form-urlencoded`` (pasted text, a URL) form."""
-    stream = _limited_stream(request, limit)
-    parser: MultiPartParser | FormParser
-    if _media_type(request) == "multipart/form-data":
-        parser = MultiPartParser(request.headers, stream, max_files=MAX_EVIDENCE_FILES + 1, max_fields=8,
-                                 max_part_size=limit)
-    else:
-        parser = FormParser(request.headers, stream, max_fields=8, max_part_size=limit)
-    try:
-        form = await parser.parse()
-    except MultiPartException as exc:
-        raise MalformedForm(f"the form cannot be read: {exc.message}") from None
-    try:
-        unknown = sorted(set(form.keys()) - {"credential", "url", "evidence"})
-        if unknown:
-            raise InvalidForm(f"unknown form field(s): {', '.join(unknown)}; expected credential, url, evidence")
-        credentials = [v for v in form.getlist("credential") if not (isinstance(v, str) and not v.strip())]
-        credentials = [v for v in credentials if not (isinstance(v, UploadFile) and not v.filename and not v.size)]
-        urls = [v for v in form.getlist("url") if isinstance(v, str) and v.strip()]
-        if len(credentials) + len(urls) != 1:
-            raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
-                              "or a 'url' field")
-        if urls:
-            url = urls[0].strip()
-            given = GivenCredential(None, "url", url=url, label=f"the address {url}")
-        elif isinstance(credentials[0], UploadFile):
-            upload = credentials[0]
-            given = inputs.from_file(await upload.read(), upload.filename)
-        else:
-            given = inputs.from_text(credentials[0], "the credential field")
-        files: list[EvidenceFile] = []
-        for index, item in enumerate(form.getlist("evidence"), start=1):
-            if isinstance(item, UploadFile):
-                if not item.filename and not item.size:
-                    continue  # an empty file input of a browser form
-                files.append(EvidenceFile(item.filename or f"evidence file {index}", await item.read()))
-            else:
-                raise InvalidForm("evidence must be uploaded as files")
-        if len(files) > MAX_EVIDENCE_FILES:
-            raise InvalidForm(f"at most {MAX_EVIDENCE_FILES} evidence files")
-        return given, files
-    finally:
-        await form.close()
+    form = await read_form(request, limit, credential_fields=("credential",), url_field="url", only_known=True)
+    if form.given != 1:
+        raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
+                          "or a 'url' field")
+    return form.credential(), form.evidence
 
 
 async def _verification_result(
@@ -288,7 +219,7 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
     credential is an error (4xx problem details).
     """
     limit = services.settings.max_verify_bytes
-    media = _media_type(request)
+    media = media_type(request)
     files: list[EvidenceFile] = []
     if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         given, files = await _read_form(request, limit)
@@ -306,7 +237,7 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise BadRequest("the body is not UTF-8 text") from None
+            raise NotText("the body is not UTF-8 text") from None
         given = inputs.from_text(text, "the body")
     else:
         raise inputs.UnsupportedInput(
@@ -317,74 +248,3 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
     if parse is not None and parse.outcome is Outcome.FAILED:
         raise inputs.NotACredential(f"not a credential: {parse.message}", **result)
     return JSONResponse(result)
-
-
-# -- baked downloads -----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _badge_png() -> bytes:
-    return (STATIC_DIR / "badge.png").read_bytes()
-
-
-@lru_cache(maxsize=1)
-def _badge_svg_template() -> Template:
-    return Template((STATIC_DIR / "badge.svg").read_text(encoding="utf-8"))
-
-
-def _shorten(text: str, limit: int = 32) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"
-
-
-def baked_badge(credential: Mapping[str, Any] | str, document: Mapping[str, Any], kind: str) -> bytes:
-    """The service's badge image with ``credential`` (the signed JSON, or the VC-JWT) baked in.
-
-    PNG: the committed 256×256 ``static/badge.png``. SVG: ``static/badge.svg`` with the achievement's name.
-    """
-    if kind == "png":
-        return baking.bake_png(_badge_png(), credential)
-    summary = credential_summary(document) or {}
-    name = summary.get("achievement", {}).get("name") or summary.get("name") or "Open Badge"
-    svg = _badge_svg_template().substitute(
-        name=xml_escape(_shorten(name)), label=xml_escape(name, {'"': "&quot;"}))
-    return baking.bake_svg(svg, credential)
-
-
-def _public_credential(session: Session, credential_id: str) -> tuple[uuid.UUID, str | None, dict[str, Any]]:
-    """(id, VC-JWT or None, document) of a public credential, read in one short transaction."""
-    from ..credentials import service as credentials  # the credentials package imports api modules
-    from ..errors import NotFound
-
-    try:
-        parsed = uuid.UUID(credential_id)
-    except ValueError:
-        raise NotFound(f"no credential {credential_id!r}") from None
-    with session.begin():
-        credential = credentials.public_credential(session, parsed)
-        return credential.id, credential.jwt, dict(credential.document or {})
-
-
-def _baked_response(session: Session, credential_id: str, kind: str) -> Response:
-    ident, token, document = _public_credential(session, credential_id)
-    data = baked_badge(token or document, document, kind)
-    media = "image/png" if kind == "png" else "image/svg+xml"
-    return Response(data, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="badge-{ident}.{kind}"',
-        "Cache-Control": "no-cache",
-    })
-
-
-@router.get("/credentials/{credential_id}/badge.png", response_class=Response,
-            responses={200: {"content": {"image/png": {}}}, 404: {"description": "Unknown or private", **_PROBLEM}})
-def baked_png(credential_id: str, session: SessionDep) -> Response:
-    """The credential baked into the badge image (PNG, Open Badges 3.0 baking), for anyone holding its URL,
-    unless its earner made it private."""
-    return _baked_response(session, credential_id, "png")
-
-
-@router.get("/credentials/{credential_id}/badge.svg", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}},
-                       404: {"description": "Unknown or private", **_PROBLEM}})
-def baked_svg(credential_id: str, session: SessionDep) -> Response:
-    """The credential baked into an SVG badge with the achievement's name (Open Badges 3.0 baking)."""
-    return _baked_response(session, credential_id, "svg")

@@ -1,7 +1,7 @@
 """Issuer identities: the did:web DID of each issuer this service signs for, and its DID document.
 
 An issuer with slug ``s`` is ``did:web`` of ``<public_base_url>/issuers/s``, so its DID document is served
-at ``/issuers/s/did.json`` (the did:web path form). The document lists every key the issuer ever had
+at ``/issuers/s/did.json`` (the did:web path form; the route is in ``issuer/routes.py``). The document lists every key the issuer ever had
 under ``assertionMethod``: a rotated-out key keeps verifying the credentials it signed.
 """
 
@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
+from .errors import NotFound
+from .keystore import Keystore, KeystoreError
+from .vc.dids import DidResolver, did_web_document, did_web_from_url, did_web_to_url
 
-from ..keystore import Keystore, KeystoreError
-from ..vc.dids import DidResolver, did_web_document, did_web_from_url, did_web_to_url
-from .deps import ServicesDep
-from .problems import PROBLEM_TYPE_BASE, NotFound
-
-__all__ = ["LocalIssuerDocuments", "did_document", "issuer_did", "local_resolver", "router"]
+__all__ = ["LocalIssuerDocuments", "UnknownIssuer", "did_document", "issuer_did", "local_resolver"]
 
 _ISSUER_PATH = re.compile(r"^/issuers/([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)/did\.json$")
 
@@ -28,7 +24,7 @@ _ISSUER_PATH = re.compile(r"^/issuers/([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)/did
 class UnknownIssuer(NotFound):
     """No issuer with this slug has keys on this service."""
 
-    type = PROBLEM_TYPE_BASE + "unknown-issuer"
+    code = "unknown-issuer"
 
 
 def issuer_did(public_base_url: str, slug: str) -> str:
@@ -54,9 +50,9 @@ def did_document(keystore: Keystore, public_base_url: str, slug: str) -> dict[st
 class LocalIssuerDocuments:
     """A ``fetch_json`` for :class:`DidResolver` that answers this service's own issuer DIDs from the keystore.
 
-    No network: a did:web URL that is not one of ours raises ``KeyError``, which the resolver reports as
-    "cannot resolve". Resolving other issuers' did:web needs the guarded outbound HTTP client (https only,
-    no private addresses, size and time limits), which is a later step.
+    No network: a did:web URL that is not one of ours raises ``KeyError``. The service's resolver
+    (``resolution.service_resolver``) asks this first and resolves every other did:web through the guarded
+    outbound client; on its own (``local_resolver``) a foreign did:web is reported as "cannot resolve".
     """
 
     def __init__(self, keystore: Keystore, public_base_url: str) -> None:
@@ -78,23 +74,9 @@ class LocalIssuerDocuments:
                     cached = (keys, did_document(self._keystore, self._base, slug))
                     self._documents[slug] = cached
                 return copy.deepcopy(cached[1])
-        raise KeyError(f"{url} is not served by this service (remote did:web resolution is not enabled yet)")
+        raise KeyError(f"{url} is not served by this service")
 
 
 def local_resolver(keystore: Keystore, public_base_url: str) -> DidResolver:
     """A resolver for did:key and this service's own did:web issuers, without network access."""
     return DidResolver(fetch_json=LocalIssuerDocuments(keystore, public_base_url))
-
-
-router = APIRouter(tags=["issuers"])
-
-
-@router.get(
-    "/issuers/{slug}/did.json",
-    responses={404: {"description": "Unknown issuer", "content": {"application/problem+json": {}}}},
-)
-def get_did_document(slug: Annotated[str, Path(max_length=64)], services: ServicesDep) -> JSONResponse:
-    """The issuer's DID document (did:web): the keys that sign its credentials, under assertionMethod."""
-    document = did_document(services.keystore, services.settings.public_base_url, slug)
-    # Verifiers may cache it briefly; a rotation becomes visible within five minutes.
-    return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})

@@ -21,17 +21,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from authlib.oauth2.rfc6749 import MissingAuthorizationError, OAuth2Error, ResourceProtector, UnsupportedTokenTypeError
+from authlib.oauth2.rfc6749 import (
+    MissingAuthorizationError,
+    OAuth2Error,
+    ResourceProtector,
+    UnsupportedTokenTypeError,
+)
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
 from fastapi import Request
 from sqlalchemy import select
 
-from ..api.auth import KEY_PREFIX, authenticate
-from ..api.deps import SessionDep
 from ..db.models import Issuer, Person, Role
 from ..db.oauth_models import OAuthClient, OAuthToken
+from ..db.session import read
 from ..errors import Forbidden, Unauthenticated
-from .server import Token, digest
+from ..oauth.server import Token, digest
+from ..principal import KEY_PREFIX, authenticate
+from .deps import SessionDep
 
 __all__ = ["InsufficientScope", "InvalidToken", "TokenPrincipal", "require_scopes"]
 
@@ -67,7 +73,7 @@ class InsufficientScope(Forbidden):
 class TokenPrincipal:
     """Who a request acts for: the person an access token (or API key) belongs to, and what it may do.
 
-    ``person_id``, ``issuer_id``, ``issuer_slug`` and ``role`` mean what they mean on ``api.auth.Principal``.
+    ``person_id``, ``issuer_id``, ``issuer_slug`` and ``role`` mean what they mean on ``principal.Principal``.
     ``scopes`` are the token's scopes (empty for an API key); ``client_id`` is the OAuth client (None for an
     API key), ``api_key_id`` the API key (None for a token).
     """
@@ -146,7 +152,8 @@ def require_scopes(*scopes: str, api_key_roles: Iterable[Role] | None = None) ->
     key_roles = frozenset(api_key_roles or ())
 
     def dependency(request: Request, session: SessionDep) -> TokenPrincipal:
-        try:
+        # The lookup's read ends here, in this thread (see api.auth.current_principal).
+        with read(session):
             header = request.headers.get("authorization", "")
             presented = header.partition(" ")[2].strip() if header.lower().startswith("bearer ") else ""
             api_key = presented if presented.startswith(KEY_PREFIX) else request.headers.get("x-api-key")
@@ -159,10 +166,5 @@ def require_scopes(*scopes: str, api_key_roles: Iterable[Role] | None = None) ->
                                       issuer_slug=principal.issuer_slug, role=principal.role, scopes=frozenset(),
                                       via="api_key", api_key_id=principal.api_key_id)
             return authenticate_bearer(session, request, scopes)
-        finally:
-            # End the lookup's read here, in this thread (see api.auth.current_principal: SQLite's
-            # BEGIN IMMEDIATE would otherwise hold the write lock across worker threads).
-            if session.in_transaction():
-                session.commit()
 
     return dependency

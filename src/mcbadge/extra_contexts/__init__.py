@@ -1,4 +1,4 @@
-"""Extra JSON-LD contexts the VC API may accept, named by ``MCBADGE_EXTRA_CONTEXTS`` — none by default.
+"""Extra JSON-LD contexts the service may accept (VC API issuing, every verification), named by ``MCBADGE_EXTRA_CONTEXTS`` — none by default.
 
 The production set is ``mcbadge.vc.contexts`` (pinned, fail closed). The W3C test suites send credentials
 built on ``https://www.w3.org/ns/credentials/examples/v2``, a context whose only content is ``@vocab``: every
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from ...vc.canon import Canonicalizer, default_canonicalizer
-from ...vc.contexts import PINNED_LOADER
-from ...vc.errors import ContextError
+from ..vc.canon import Canonicalizer, default_canonicalizer
+from ..vc.contexts import PINNED_LOADER
+from ..vc.errors import ContextError
 
 __all__ = ["ContextPolicy", "available", "context_policy", "parse_names"]
 

@@ -1,0 +1,73 @@
+"""The service container: every collaborator the feature services share, built once per process.
+
+:func:`build_services` wires them from the settings — the guarded outbound client, the DID resolver, the one
+status fetcher, the one context policy — and the app factory keeps the result on ``app.state.services``.
+Feature services take a :class:`Services` argument; nothing here knows HTTP (routes reach it through
+``api.deps.ServicesDep``), and verification is set up here once for the API, the pages and the VC API alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cachetools import LRUCache
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Settings
+from .extra_contexts import ContextPolicy, context_policy, parse_names
+from .identity import LocalIssuerDocuments
+from .keystore import Keystore
+from .outbound import FetchPolicy, OutboundClient
+from .resolution import StatusListFetcher, service_resolver
+from .status.own_lists import OwnStatusLists
+from .vc.dids import DidResolver
+
+__all__ = ["Services", "build_services", "fetch_policy"]
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """The outbound policy: production rules, or loopback and http allowed when ``allow_loopback_fetch`` (tests)."""
+    ca_file = str(settings.outbound_ca_file) if settings.outbound_ca_file else None
+    return FetchPolicy.for_tests(ca_file=ca_file) if settings.allow_loopback_fetch else FetchPolicy(ca_file=ca_file)
+
+
+@dataclass(frozen=True)
+class Services:
+    """The application's collaborators, made once by :func:`build_services` and kept on ``app.state.services``."""
+
+    settings: Settings
+    keystore: Keystore
+    sessions: sessionmaker[Session]
+    blob_dir: Path
+    outbound: OutboundClient
+    """The one guarded HTTP client for every outbound fetch (mcbadge.outbound)."""
+    resolver: DidResolver
+    """did:key offline, this service's own did:web issuers from the keystore, other did:web through ``outbound``."""
+    status_fetcher: StatusListFetcher
+    """Status lists with an HTTP cache; this service's own lists are read from the database."""
+    status_list_cache: MutableMapping[bytes, bool]
+    """Signatures of status lists already checked (``vc.verify``'s ``status_list_cache``), bounded."""
+    own_status_lists: OwnStatusLists
+    """This service's own status lists as its verifier reads them (behind ``status_fetcher``)."""
+    contexts: ContextPolicy
+    """Which JSON-LD contexts a document may use: the pinned ones, plus ``MCBADGE_EXTRA_CONTEXTS``."""
+
+    @property
+    def public_base_url(self) -> str:
+        return self.settings.public_base_url.rstrip("/")
+
+
+def build_services(settings: Settings, keystore: Keystore, sessions: sessionmaker[Session]) -> Services:
+    """Wire the collaborators from the settings: the guarded client, the DID resolver, the status fetcher."""
+    base = settings.public_base_url
+    outbound = OutboundClient(fetch_policy(settings))
+    resolver = service_resolver(outbound, local=LocalIssuerDocuments(keystore, base), own_base_url=base)
+    # This service's own lists come from its database: no request to itself.
+    own_lists = OwnStatusLists(sessions, sessions.kw["bind"], keystore, base)
+    status_fetcher = StatusListFetcher(outbound, local=own_lists, own_base_url=base)
+    return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,
+                    outbound=outbound, resolver=resolver, status_fetcher=status_fetcher,
+                    status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists,
+                    contexts=context_policy(parse_names(settings.extra_contexts)))

@@ -1,0 +1,130 @@
+"""The one reader of a verification form, for ``POST /verify`` (the API) and ``POST /verify/report`` (the page).
+
+Both take a ``multipart/form-data`` form (files) or an ``application/x-www-form-urlencoded`` one (pasted
+text, a URL), under the same body limit, with the same cap on evidence files; they differ only in their
+field names (the API's ``credential``/``url``, the page's ``credential_text``/``credential_file``/
+``credential_url``) and in how they word "give exactly one credential", which each surface says its own way.
+The body is counted while it streams, so a request without a ``Content-Length`` cannot outgrow the limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass, field
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
+from starlette.requests import Request
+
+from ..errors import BodyTooLarge, Invalid, Unreadable
+from .inputs import (
+    MAX_EVIDENCE_FILES,
+    EvidenceFile,
+    GivenCredential,
+    from_file,
+    from_text,
+)
+
+__all__ = ["MAX_FORM_FIELDS", "InvalidForm", "MalformedForm", "VerificationForm", "limited_stream",
+           "media_type", "read_form"]
+
+MAX_FORM_FIELDS = 20
+"""Text fields a verification form may carry (the page's form has a handful)."""
+
+
+class MalformedForm(Unreadable):
+    """A multipart/form-data body that cannot be parsed."""
+
+    code = "malformed-form"
+
+
+class InvalidForm(Invalid):
+    """A form without exactly one credential (a file, pasted text or a URL), or with fields /verify does not know."""
+
+    code = "invalid-form"
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body, counted: a request without a Content-Length cannot grow past ``limit`` either."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"the request body is larger than the limit of {limit} bytes")
+        yield chunk
+
+
+@dataclass
+class VerificationForm:
+    """What a verification form gave, before the surface decides what "exactly one credential" means."""
+
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    """(field name, value) of each non-blank text in a credential field."""
+    files: list[tuple[str | None, bytes]] = field(default_factory=list)
+    """(file name, content) of each credential file actually chosen (a browser sends empty file inputs)."""
+    urls: list[str] = field(default_factory=list)
+    evidence: list[EvidenceFile] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+    """Every text field as sent, to show the form again."""
+
+    @property
+    def given(self) -> int:
+        return len(self.texts) + len(self.files) + len(self.urls)
+
+    def credential(self) -> GivenCredential:
+        """The one credential the form gave (the caller checked :attr:`given` is 1)."""
+        if self.urls:
+            url = self.urls[0]
+            return GivenCredential(None, "url", url=url, label=f"the address {url}")  # fetched when verified
+        if self.files:
+            filename, data = self.files[0]
+            return from_file(data, filename)
+        name, text = self.texts[0]
+        return from_text(text, "the pasted text" if name != "credential" else "the credential field")
+
+
+async def read_form(request: Request, limit: int, *, credential_fields: Collection[str], url_field: str,
+                    only_known: bool) -> VerificationForm:
+    """Read a verification form of at most ``limit`` bytes: credentials from ``credential_fields`` (text or
+    file), a URL from ``url_field``, files from ``evidence`` (at most ``MAX_EVIDENCE_FILES``). With
+    ``only_known``, a field of any other name is refused (:class:`InvalidForm`)."""
+    stream = limited_stream(request, limit)
+    parser: MultiPartParser | FormParser
+    if media_type(request) == "multipart/form-data":
+        parser = MultiPartParser(request.headers, stream, max_files=MAX_EVIDENCE_FILES + len(credential_fields),
+                                 max_fields=MAX_FORM_FIELDS, max_part_size=limit)
+    else:
+        parser = FormParser(request.headers, stream, max_fields=MAX_FORM_FIELDS, max_part_size=limit)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise MalformedForm(f"the form cannot be read: {exc.message}") from None
+    known = {*credential_fields, url_field, "evidence"}
+    try:
+        unknown = sorted(set(form.keys()) - known)
+        if only_known and unknown:
+            raise InvalidForm(f"unknown form field(s): {', '.join(unknown)}; expected {', '.join(sorted(known))}")
+        result = VerificationForm(values={k: v for k, v in form.multi_items() if isinstance(v, str)})
+        for name in credential_fields:
+            for value in form.getlist(name):
+                if isinstance(value, UploadFile):
+                    if value.filename or value.size:  # a browser sends an empty part for an unused file input
+                        result.files.append((value.filename, await value.read()))
+                elif value.strip():
+                    result.texts.append((name, value))
+        result.urls = [v.strip() for v in form.getlist(url_field) if isinstance(v, str) and v.strip()]
+        for index, item in enumerate(form.getlist("evidence"), start=1):
+            if not isinstance(item, UploadFile):
+                raise InvalidForm("evidence must be uploaded as files")
+            if not item.filename and not item.size:
+                continue  # an empty file input of a browser form
+            if len(result.evidence) == MAX_EVIDENCE_FILES:
+                raise InvalidForm(f"at most {MAX_EVIDENCE_FILES} evidence files")
+            result.evidence.append(EvidenceFile(item.filename or f"evidence file {index}", await item.read()))
+        return result
+    finally:
+        await form.close()
