@@ -26,6 +26,7 @@ from mcbadge.api.app import create_app
 from mcbadge.config import Settings
 from mcbadge.db import make_engine, upgrade_to_head
 from mcbadge.keystore import Keystore, keystore_from_settings
+from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import AppSwitch, LiveServer, free_socket, make_settings, serve
 from tests.postgres import ReusableDatabase
 
@@ -112,6 +113,12 @@ def client(server: LiveServer, _tls_context: ssl.SSLContext) -> Iterator[httpx.C
     """An HTTP client for ``server``; ignores proxy settings from the environment (loopback only)."""
     with httpx.Client(base_url=server.base_url, trust_env=False, timeout=30, verify=_tls_context) as http:
         yield http
+
+
+@pytest.fixture
+def tenant(server: LiveServer) -> Tenant:
+    """The server's configured issuer, with one person and API key per role (tests/factories/tenants.py)."""
+    return make_tenant(server.app.state.services.sessions, server.settings.issuer_slug)
 
 
 @pytest.fixture

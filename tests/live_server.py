@@ -22,7 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcbadge.api import create_app
+from mcbadge.api.app import create_app
 from mcbadge.config import Settings
 from mcbadge.keystore import Keystore
 

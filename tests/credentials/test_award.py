@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from mcbadge.identity import local_resolver
@@ -29,11 +28,6 @@ from tests.factories.tenants import (
 from tests.live_server import LiveServer
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def tenant(server: LiveServer) -> Tenant:
-    return make_tenant(server.app.state.services.sessions, server.settings.issuer_slug)
 
 
 def _submission(server: LiveServer, tenant: Tenant, **options: Any) -> uuid.UUID:

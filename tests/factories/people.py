@@ -10,7 +10,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from mcbadge.api.auth import issue_api_key
+from mcbadge.principal import issue_api_key
 from mcbadge.db.models import AssessorTraining, Issuer, Person, Role
 
 

@@ -129,11 +129,6 @@ def assert_imsx(response: httpx.Response, status: int, code_minor: str) -> dict[
     return body
 
 
-@pytest.fixture
-def tenant(server: LiveServer) -> Tenant:
-    return make_tenant(server.app.state.services.sessions, server.settings.issuer_slug)
-
-
 def award_one(server: LiveServer, tenant: Tenant, *, format: str = "ldp") -> Any:
     """A real credential for the tenant's educator (a new micro-credential each call)."""
     services = server.app.state.services

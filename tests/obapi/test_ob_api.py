@@ -27,7 +27,7 @@ from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.jwt import encode_vc_jwt
 from mcbadge.vc.keys import Ed25519KeyPair
 
-from tests.factories.tenants import Tenant, make_tenant
+from tests.factories.tenants import Tenant
 from tests.live_server import LiveServer
 from tests.factories.credentials import rich_credential
 from tests.oauth.test_oauth import assert_imsx, award_one, bearer, educator_tokens, register
@@ -63,11 +63,6 @@ def assert_imsx_valid(response: httpx.Response, status: int, code_minor: str) ->
     body = assert_imsx(response, status, code_minor)
     assert_valid(body, "imsx_statusinfo.json")
     return body
-
-
-@pytest.fixture
-def tenant(server: LiveServer) -> Tenant:
-    return make_tenant(server.app.state.services.sessions, server.settings.issuer_slug)
 
 
 @pytest.fixture

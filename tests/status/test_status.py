@@ -9,7 +9,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from mcbadge.api.app import create_app
@@ -21,11 +20,6 @@ from mcbadge.vc.verify import Outcome
 from tests.factories.tenants import Tenant, make_tenant, passing_submissions
 from tests.live_server import LiveServer
 from tests.credentials.test_award import assert_all_passed, verify_live
-
-
-@pytest.fixture
-def tenant(server: LiveServer) -> Tenant:
-    return make_tenant(server.app.state.services.sessions, server.settings.issuer_slug)
 
 
 def _award(client: httpx.Client, tenant: Tenant, submission_id: uuid.UUID) -> dict:

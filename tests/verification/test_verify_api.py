@@ -31,7 +31,7 @@ from mcbadge.verification.inputs import GivenCredential
 from mcbadge.verification.service import verifies_locally
 
 from tests.factories.submissions import LESSON_PLAN, REFLECTION
-from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.factories.tenants import Tenant, passing_submissions
 from tests.live_server import LiveServer
 from tests.factories.credentials import EVIDENCE_FILES, rich_credential
 
@@ -40,11 +40,6 @@ BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
     '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><svg xmlns="http://www.w3.org/2000/svg"><text>&c;</text></svg>'
 )
-
-
-@pytest.fixture
-def tenant(server: LiveServer) -> Tenant:
-    return make_tenant(server.app.state.services.sessions, server.settings.issuer_slug)
 
 
 def award(server: LiveServer, client: httpx.Client, tenant: Tenant, fmt: str = "ldp") -> dict[str, Any]:

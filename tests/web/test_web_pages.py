@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.factories.submissions import LESSON_PLAN, REFLECTION
-from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.factories.tenants import Tenant, passing_submissions
 from tests.live_server import LiveServer
 from tests.reference_data import REPO
 
@@ -73,11 +73,6 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 # -- data ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def tenant(server: LiveServer) -> Tenant:
-    return make_tenant(server.app.state.services.sessions, server.settings.issuer_slug)
 
 
 @pytest.fixture
