@@ -9,6 +9,8 @@ PY     := $(VENV)/bin/python
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := interop/node_modules/.installed
 PYTEST_ARGS ?=
+# make test runs the tests on every core (pytest-xdist); PYTEST_WORKERS=0 runs them in this one process.
+PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help run test bench clean deps deps-python deps-node deps-system
@@ -26,9 +28,11 @@ run: deps-python
 # The type checker first (configuration in pyproject.toml: strict for vc/, every function body elsewhere):
 # a type error fails the run before the slower tests start.
 # pytest exits 5 when it collects no test; make fails on any non-zero exit, so an empty run fails too.
+# worksteal: each worker starts on a contiguous share of the tests (so a module's browser or server is
+# set up about once per worker) and takes over half of another's remaining share when it runs out.
 test: deps-python deps-node
 	$(PY) -m mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # By hand, on an otherwise idle machine: each prints its figures (and the Node reference's, same run).
 bench: deps-python deps-node
@@ -82,7 +86,7 @@ deps-system:
 		elif [ "$${CI:-}" = true ]; then \
 			echo "error: Debian's chromium (/usr/bin/chromium) is needed for the page tests: install it, e.g. 'apt-get install chromium'" >&2; exit 1; \
 		else \
-			echo "note: no /usr/bin/chromium: the page tests (tests/test_web_pages.py) will skip ('apt-get install chromium')"; \
+			echo "note: no /usr/bin/chromium: the page tests (tests/web/test_web_pages.py) will skip ('apt-get install chromium')"; \
 		fi; \
 	fi
 	@if [ "$${CI:-}" = true ] && ! [ -x /usr/bin/chromium ]; then \

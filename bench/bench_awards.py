@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from mcbadge.api.app import create_app  # noqa: E402
 from mcbadge.credentials import service as credentials  # noqa: E402
-from tests.award_factories import make_tenant, passing_submissions  # noqa: E402
-from tests.conftest import make_settings  # noqa: E402
+from tests.factories.tenants import make_tenant, passing_submissions  # noqa: E402
+from tests.live_server import make_settings  # noqa: E402
 from tests.postgres import PostgresUnavailable, start_cluster  # noqa: E402
 
 

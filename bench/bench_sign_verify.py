@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_sign_verify.py [--seconds 5]
 
-The credential is tests/factories.py's rich_credential(): ~5 KB, a four-level rubric on three criteria,
+The credential is tests/factories/credentials.py's rich_credential(): ~5 KB, a four-level rubric on three criteria,
 two evidence items with digests, a Bitstring status entry; issuer did:key. Each side runs alone on one
 core (one process, one thread), one after the other, after a warm-up. Figures are ops/s; the ratio is
 mcbadge / Node. Python "verify (proof)" is the same work as the reference's verifyCredential: resolve the
@@ -30,7 +30,7 @@ from mcbadge.vc.dids import DidResolver, did_key_from_public  # noqa: E402
 from mcbadge.vc.keys import Ed25519KeyPair  # noqa: E402
 from mcbadge.vc.status_list import BitstringStatusList, status_list_credential  # noqa: E402
 from mcbadge.vc.verify import verify  # noqa: E402
-from tests.factories import rich_credential  # noqa: E402
+from tests.factories.credentials import rich_credential  # noqa: E402
 from tests.node_reference import NodeReference, node_available  # noqa: E402
 
 

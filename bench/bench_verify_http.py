@@ -45,8 +45,8 @@ import uvicorn
 sys.path.insert(0, {root!r})
 from mcbadge.api.app import create_app
 from mcbadge.credentials import service as credentials
-from tests.award_factories import make_tenant, passing_submissions
-from tests.conftest import make_settings
+from tests.factories.tenants import make_tenant, passing_submissions
+from tests.live_server import make_settings
 tmp = Path({tmp!r})
 settings = make_settings(tmp, public_base_url="http://127.0.0.1:{port}", port={port}, allow_loopback_fetch=False)
 app = create_app(settings)

@@ -1,54 +1,34 @@
-"""Shared fixtures: settings on temporary paths, and the app served over real HTTP on loopback.
+"""Fixtures shared by the whole suite: settings on temporary paths, the app served over real HTTP on loopback
+(``server``, ``client``), a database on SQLite and on PostgreSQL for every service test (``database_url``),
+and the session's throw-away PostgreSQL cluster. The plumbing is in tests/live_server.py and tests/postgres.py.
 
-``server`` runs uvicorn in a thread on a free 127.0.0.1 port; ``client`` is an ``httpx.Client`` bound to
-it. Requests go through a real socket, HTTP parsing and the ASGI stack, as in production.
+What is expensive is made once per test process (under pytest-xdist, once per worker): the migrated
+databases, the PostgreSQL cluster, the uvicorn serving the apps, the Node reference, the browser. What a test
+can change is its own: each service test builds a new app on a database that holds nothing from another test
+(a copy of the migrated SQLite file; the PostgreSQL one emptied), with its own keys, blob store and caches, so nothing one test leaves behind (a cached status list, a DID document, a row) can
+make another pass or fail.
 """
 
 from __future__ import annotations
 
 import os
-import itertools
-import socket
-import threading
-import time
+import shutil
+import sqlite3
+import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from mcbadge.api.app import create_app
 from mcbadge.config import Settings
+from mcbadge.db import make_engine, upgrade_to_head
 from mcbadge.keystore import Keystore, keystore_from_settings
-
-from .factories import rich_credential
-
-TEST_PASSPHRASE = "test-passphrase-not-secret"
-
-
-def unsigned_credential(issuer_id: str) -> dict[str, Any]:
-    """An unsigned, schema-valid OB 3.0 credential from ``issuer_id`` (the shared rich test credential)."""
-    return rich_credential(issuer_id=issuer_id)
-
-
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings whose keys, database and passphrase are all under ``tmp_path`` (never the developer's)."""
-    values: dict[str, object] = {
-        "keys_dir": tmp_path / "keys",
-        "database_url": f"sqlite:///{tmp_path / 'mcbadge.db'}",
-        "blob_dir": tmp_path / "blobs",
-        "key_passphrase": TEST_PASSPHRASE,
-        "issuer_slug": "test-district",
-        "issuer_name": "Test District",
-        "allow_loopback_fetch": True,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+from tests.factories.tenants import Tenant, make_tenant
+from tests.live_server import AppSwitch, LiveServer, free_socket, make_settings, serve
+from tests.postgres import ReusableDatabase
 
 
 @pytest.fixture
@@ -57,77 +37,88 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
-@dataclass
-class LiveServer:
-    """An app served by uvicorn on loopback."""
-
-    app: FastAPI
-    settings: Settings
-    base_url: str
-
-    @property
-    def keystore(self) -> Keystore:
-        return self.app.state.services.keystore
-
-
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def serve(app: FastAPI, sock: socket.socket) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on the bound loopback ``sock`` in a thread; yields the base URL.
-
-    On exit the server stops, the socket closes and the app's database engine is disposed."""
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test process (``upgrade_to_head``, as the app does); each test's
+    database is a copy of it. Left in rollback-journal mode, so the file alone is the whole database (the
+    app's engine switches each copy to WAL at its first connection, as with a new file)."""
+    path = tmp_path_factory.mktemp("template") / "mcbadge.db"
+    engine = make_engine(f"sqlite:///{path}")
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        upgrade_to_head(engine)
     finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        app.state.engine.dispose()
+        engine.dispose()
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=DELETE")
+    return path
 
 
-_DATABASE_NAMES = itertools.count(1)
+@pytest.fixture(scope="session")
+def postgres_database(postgres_cluster) -> Iterator[ReusableDatabase]:  # noqa: ANN001 - tests.postgres.Cluster
+    """A PostgreSQL database migrated to head once per test process and emptied before each test that uses
+    it (tests/postgres.py: ReusableDatabase), so each test starts from a new database's contents."""
+    database = postgres_cluster.reusable_database(f"test_{os.getpid()}")
+    try:
+        yield database
+    finally:
+        database.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every test that uses the service runs twice: on SQLite (the default) and on a fresh PostgreSQL database."""
+    """Every test that uses the service runs twice: on SQLite (the default) and on PostgreSQL, each time on
+    a database at the newest migration that holds nothing from another test: on SQLite a copy of the
+    session's migrated file, on PostgreSQL the process's database, emptied."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'mcbadge.db'}"
-    cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(f"test_{os.getpid()}_{next(_DATABASE_NAMES)}")
+        path = tmp_path / "mcbadge.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("postgres_database").reset()
+
+
+@pytest.fixture(scope="session")
+def http_switch() -> Iterator[AppSwitch]:
+    """One uvicorn on one loopback port for the whole test process, serving whichever app the running test
+    put behind it (see tests/live_server.py)."""
+    switch = AppSwitch()
+    sock = free_socket()
+    with serve(switch, sock) as base_url:
+        switch.base_url, switch.port = base_url, sock.getsockname()[1]
+        yield switch
 
 
 @pytest.fixture
-def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    """The app on a free 127.0.0.1 port; ``public_base_url`` is that address, so the DIDs name this server."""
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    live_settings = make_settings(tmp_path, public_base_url=f"http://127.0.0.1:{port}", port=port,
+def server(tmp_path: Path, database_url: str, http_switch: AppSwitch) -> Iterator[LiveServer]:
+    """A new app (its own settings, keys, database and caches) served over loopback HTTP; ``public_base_url``
+    is the address it is served on, so the DIDs and status-list URLs name this server."""
+    live_settings = make_settings(tmp_path, public_base_url=http_switch.base_url, port=http_switch.port,
                                   database_url=database_url)
     app = create_app(live_settings)
-    with serve(app, sock) as base_url:
-        yield LiveServer(app, live_settings, base_url)
+    try:
+        with http_switch.serving(app):
+            yield LiveServer(app, live_settings, http_switch.base_url)
+    finally:
+        app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _tls_context() -> ssl.SSLContext:
+    # httpx.Client() loads the CA bundle into a new SSL context each time (~15 ms); ``client`` speaks plain
+    # HTTP to loopback and never uses it, so its clients share this one.
+    return ssl.create_default_context()
 
 
 @pytest.fixture
-def client(server: LiveServer) -> Iterator[httpx.Client]:
+def client(server: LiveServer, _tls_context: ssl.SSLContext) -> Iterator[httpx.Client]:
     """An HTTP client for ``server``; ignores proxy settings from the environment (loopback only)."""
-    with httpx.Client(base_url=server.base_url, trust_env=False, timeout=30) as http:
+    with httpx.Client(base_url=server.base_url, trust_env=False, timeout=30, verify=_tls_context) as http:
         yield http
+
+
+@pytest.fixture
+def tenant(server: LiveServer) -> Tenant:
+    """The server's configured issuer, with one person and API key per role (tests/factories/tenants.py)."""
+    return make_tenant(server.app.state.services.sessions, server.settings.issuer_slug)
 
 
 @pytest.fixture
@@ -143,7 +134,7 @@ def postgres_cluster():  # -> tests.postgres.Cluster
     Without PostgreSQL binaries the tests that use it skip, saying why; under ``CI=true`` they fail instead,
     so CI cannot go green without having run them.
     """
-    from .postgres import PostgresUnavailable, start_cluster
+    from tests.postgres import PostgresUnavailable, start_cluster
 
     try:
         cluster = start_cluster()

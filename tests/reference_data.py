@@ -12,6 +12,7 @@ from typing import Any
 from mcbadge.vc.contexts import PINNED_LOADER, PinnedLoader
 
 TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 VECTORS = TESTS / "vectors"
 EDDSA = VECTORS / "eddsa-rdfc-2022"
 OB = VECTORS / "ob-v3p0"

@@ -15,7 +15,8 @@ from mcbadge.identity import issuer_did
 from mcbadge.keystore import Keystore
 from mcbadge.vc.data_integrity import sign_credential
 
-from .conftest import TEST_PASSPHRASE, unsigned_credential as _unsigned
+from tests.factories.credentials import rich_credential as _unsigned
+from tests.live_server import TEST_PASSPHRASE
 
 SLUG = "cli-district"
 BASE_URL = "http://127.0.0.1:8000"

@@ -29,9 +29,9 @@ from mcbadge.vc.dids import did_web_document, did_web_to_url
 from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.vc.status_list import BitstringStatusList, status_list_credential
 
-from .conftest import LiveServer
-from .factories import rich_credential
-from .local_servers import LocalServer, TestCA, record_connects, redirect_to, send
+from tests.live_server import LiveServer
+from tests.factories.credentials import rich_credential
+from tests.local_servers import LocalServer, TestCA, record_connects, redirect_to, send
 
 JSON_OK = json.dumps({"ok": True}).encode()
 

@@ -27,7 +27,7 @@ pyld, which produces the same dataset or the proper error. The rule is: when in 
 The output is the same SET of quads as the pyld path modulo blank node labels, with duplicates removed.
 Where pyld would emit two distinct JSON-LD values that serialize to the same RDF term (``"1"`` typed
 ``xsd:integer`` next to the number 1, say), this path falls back rather than guess which behaviour to copy.
-``tests/test_canon_fast_path.py`` compares both paths byte for byte after RDFC-1.0 over many documents.
+``tests/vc/test_canon_fast_path.py`` compares both paths byte for byte after RDFC-1.0 over many documents.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ Why not pyld end to end:
   are immutable once processed, so ``_CachingProcessor`` labels each one and memoizes
   ``(active context, pinned local context, flags) -> processed context``. Only contexts from the pinned
   documents are memoized (their objects never change); a document's own inline contexts are processed
-  afresh each time. ``tests/test_canon_fast_path.py`` checks the output is byte-identical to pyld's over many
+  afresh each time. ``tests/vc/test_canon_fast_path.py`` checks the output is byte-identical to pyld's over many
   varied documents.
 """
 

@@ -22,7 +22,7 @@ item's ``id``. Reasons:
 * nothing is lost in JSON-LD: ``relatedResource`` is defined in the VC 2.0 context's
   ``VerifiableCredential`` scope (so only at the top level of the credential, where we put it), and
   ``digestMultibase``/``mediaType`` are top-level VC 2.0 terms. Under the pinned contexts both placements
-  expand without dropping anything (``tests/test_evidence.py`` checks with pyld), and since JSON-LD merges
+  expand without dropping anything (``tests/vc/test_evidence.py`` checks with pyld), and since JSON-LD merges
   nodes by ``@id``, the entry's digest is a statement about the very same node as the Evidence item — in
   RDF the two designs differ only by the ``relatedResource`` link itself.
 

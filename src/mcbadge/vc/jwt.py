@@ -12,7 +12,7 @@ Verifying (:func:`decode_vc_jwt`) accepts three payload shapes, since all occur 
   later OB 3.0 text;
 * the credential itself, ``typ: "vc+jwt"`` — W3C VC-JOSE-COSE.
 
-Security decisions, each enforced here and tested in tests/test_jwt.py:
+Security decisions, each enforced here and tested in tests/vc/test_jwt.py:
 
 * Keys come only from the issuer's DID document, via ``kid``. ``jku``/``x5u`` (fetch a key from a
   URL the token names) and ``x5c`` (trust a certificate the token carries) are refused, and an

@@ -3,7 +3,7 @@
 Scope: what the service emits, not the whole OB 3.0 information model. Every model forbids unknown fields
 (``extra="forbid"``) so a misspelt property is an error at build time instead of a term the JSON-LD
 canonicalizer refuses (or, worse, silently drops) at signing time. Every property a model can emit is a
-term of the VC 2.0 context or of OB context 3.0.3; ``tests/test_models.py`` expands a full credential with
+term of the VC 2.0 context or of OB context 3.0.3; ``tests/vc/test_models.py`` expands a full credential with
 the pinned loader to prove nothing is lost.
 
 Shapes follow the 1EdTech JSON Schemas (the strict "JSON" variant): ``type`` is an array everywhere except

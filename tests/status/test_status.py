@@ -1,0 +1,246 @@
+"""Publish status over real HTTP: random unique indexes, revocation and suspension visible at the next fetch,
+ETag/304, lists that fill up, and no re-signing when nothing changed."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from sqlalchemy import func, select
+
+from mcbadge.api.app import create_app
+from mcbadge.credentials import service as credentials
+from mcbadge.db.models import AuditEvent, Credential, Role, StatusList, StatusPurpose
+from mcbadge.vc.status_list import BitstringStatusList
+from mcbadge.vc.verify import Outcome
+
+from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.live_server import LiveServer
+from tests.credentials.test_award import assert_all_passed, verify_live
+
+
+def _award(client: httpx.Client, tenant: Tenant, submission_id: uuid.UUID) -> dict:
+    response = client.post(f"/api/v1/submissions/{submission_id}/award", headers=tenant.headers())
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _bit(client: httpx.Client, url: str, index: int) -> bool:
+    listed = client.get(url).json()
+    encoded = listed["credentialSubject"]["encodedList"]
+    return BitstringStatusList.decode(encoded).get(index)
+
+
+def test_200_concurrent_awards_get_200_distinct_random_indexes(server: LiveServer, tenant: Tenant) -> None:
+    ids = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 200)
+
+    def award(submission_id: uuid.UUID) -> httpx.Response:
+        with httpx.Client(base_url=server.base_url, trust_env=False, timeout=120) as http:
+            return http.post(f"/api/v1/submissions/{submission_id}/award", headers=tenant.headers())
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        responses = list(pool.map(award, ids))
+    elapsed = time.perf_counter() - started
+    print(f"\n200 awards over HTTP in {elapsed:.2f} s: {200 / elapsed:.0f} awards/s (SQLite)")
+    assert [r.status_code for r in responses] == [201] * 200
+
+    revocation = [r.json()["revocation"]["index"] for r in responses]
+    suspension = [r.json()["suspension"]["index"] for r in responses]
+    for indexes in (revocation, suspension):
+        assert len(set(indexes)) == 200
+        # Random, not sequential: spread over the 131,072 entries, and consecutive awards far apart.
+        assert max(indexes) - min(indexes) > 100_000
+        assert statistics.median(abs(a - b) for a, b in zip(indexes, indexes[1:], strict=False)) > 1_000
+    with server.app.state.services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Credential)) == 200
+        lists = session.scalars(select(StatusList)).all()
+        assert sorted((lst.purpose.value, lst.seq, lst.allocated) for lst in lists) == [
+            ("revocation", 1, 200), ("suspension", 1, 200)]
+
+
+def test_revocation_is_visible_at_the_next_fetch(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    [submission_id] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
+    body = _award(client, tenant, submission_id)
+    document, list_url, index = body["credential"], body["revocation"]["list"], body["revocation"]["index"]
+    assert_all_passed(verify_live(server, document))
+    assert _bit(client, list_url, index) is False
+
+    response = client.post(f"/api/v1/credentials/{body['id']}/revoke", json={"reason": "Evidence was plagiarised"},
+                           headers=tenant.headers())
+    assert response.status_code == 200
+    assert response.json()["revoked"] is True and response.json()["revocation_reason"] == "Evidence was plagiarised"
+    assert _bit(client, list_url, index) is True
+    report = verify_live(server, document)
+    status = report.check("status")
+    assert status.outcome is Outcome.FAILED and "revoked" in status.message
+    assert not report.verified
+
+    # Permanent: not again, not suspended, not reinstated; the reason is in the audit log.
+    assert client.post(f"/api/v1/credentials/{body['id']}/revoke", json={"reason": "again"},
+                       headers=tenant.headers()).json()["type"] == "urn:mcbadge:problem:already-revoked"
+    for action in ("suspend", "reinstate"):
+        refused = client.post(f"/api/v1/credentials/{body['id']}/{action}", headers=tenant.headers())
+        assert refused.status_code == 409
+        assert refused.json()["type"] == "urn:mcbadge:problem:credential-revoked"
+    with server.app.state.services.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "credential.revoked")).one()
+        assert event.detail == {"reason": "Evidence was plagiarised"} and event.actor_id == tenant.admin.id
+
+
+def test_the_service_verifier_sees_a_revocation_another_process_made(
+    server: LiveServer, client: httpx.Client, tenant: Tenant
+) -> None:
+    # The verifier keeps its own signed lists in memory and re-reads one only when its revision moves; a
+    # revocation committed by another worker (here: a second app on the same database and keys) must show
+    # at this worker's very next verification, not after a cache expires.
+    [submission_id] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
+    body = _award(client, tenant, submission_id)
+
+    def verify_here() -> dict:
+        response = client.post("/verify", json=body["credential"])
+        assert response.status_code == 200, response.text
+        return {c["code"]: c for c in response.json()["checks"]}
+
+    assert verify_here()["status"]["outcome"] == "passed"
+    assert verify_here()["status"]["outcome"] == "passed"  # now served from the worker's memory
+    other_worker = create_app(server.settings)
+    try:
+        services = other_worker.state.services
+        with services.sessions() as session:
+            credentials.revoke(session, services, issuer_id=tenant.issuer.id, actor_id=tenant.admin.id,
+                               credential_id=uuid.UUID(body["id"]), reason="withdrawn by the district")
+    finally:
+        other_worker.state.engine.dispose()
+    status = verify_here()["status"]
+    assert status["outcome"] == "failed" and "revoked" in status["message"]
+
+
+def test_suspend_and_reinstate_round_trip(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    [submission_id] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
+    body = _award(client, tenant, submission_id)
+    cid, list_url, index = body["id"], body["suspension"]["list"], body["suspension"]["index"]
+    assert list_url.endswith(f"/issuers/{tenant.issuer.slug}/status/suspension/1")
+
+    def revision() -> int:
+        with server.app.state.services.sessions() as session:
+            return session.scalars(select(StatusList.revision).where(StatusList.purpose == StatusPurpose.SUSPENSION)).one()
+
+    start = revision()
+    suspended = client.post(f"/api/v1/credentials/{cid}/suspend", json={"reason": "Under review"},
+                            headers=tenant.headers())
+    assert suspended.status_code == 200 and suspended.json()["suspended"] is True
+    assert _bit(client, list_url, index) is True and revision() == start + 1
+    # Suspending twice changes nothing.
+    assert client.post(f"/api/v1/credentials/{cid}/suspend", headers=tenant.headers()).status_code == 200
+    assert revision() == start + 1
+    assert client.post(f"/api/v1/credentials/{cid}/reinstate", headers=tenant.headers(Role.EDUCATOR)).status_code == 403
+    reinstated = client.post(f"/api/v1/credentials/{cid}/reinstate", headers=tenant.headers())
+    assert reinstated.status_code == 200 and reinstated.json()["suspended"] is False
+    assert _bit(client, list_url, index) is False and revision() == start + 2
+    assert_all_passed(verify_live(server, body["credential"]))
+    with server.app.state.services.sessions() as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        assert actions == ["credential.awarded", "credential.suspended", "credential.reinstated"]
+
+
+def test_verifiers_see_a_suspension(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    """Both entries are in ``credentialStatus`` (a VC 2.0 array; each entry is a valid OB CredentialStatus)."""
+    [submission_id] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
+    services = server.app.state.services
+    with services.sessions() as session:
+        credential = credentials.award(session, services, submission_id, approved_by=None).credential
+    document = credential.document
+    assert [e["statusPurpose"] for e in document["credentialStatus"]] == ["revocation", "suspension"]
+    assert verify_live(server, document).verified
+    client.post(f"/api/v1/credentials/{credential.id}/suspend", headers=tenant.headers()).raise_for_status()
+    status = verify_live(server, document).check("status")
+    assert status.outcome is Outcome.FAILED and "suspended" in status.message
+
+
+def test_etag_and_not_modified(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    [submission_id] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
+    body = _award(client, tenant, submission_id)
+    url = body["revocation"]["list"]
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/ld+json"
+    assert first.headers["cache-control"] == "public, max-age=300"
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    for tag in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        cached = client.get(url, headers={"If-None-Match": tag})
+        assert cached.status_code == 304 and cached.content == b"" and cached.headers["etag"] == etag
+    assert client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 200
+
+    client.post(f"/api/v1/credentials/{body['id']}/revoke", json={"reason": "r"}, headers=tenant.headers())
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+    base = f"/issuers/{tenant.issuer.slug}/status"
+    for missing in (f"{base}/revocation/2", f"{base}/other/1", "/issuers/nobody/status/revocation/1"):
+        response = client.get(missing)
+        assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+    assert client.get(f"{base}/revocation/0").status_code == 422
+
+
+def test_list_is_signed_once_until_it_changes(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    ids = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 2)
+    first, second = (_award(client, tenant, sid) for sid in ids)
+    url = first["revocation"]["list"]
+    one, two = client.get(url), client.get(url)
+    assert one.content == two.content  # the same signed bytes: not re-signed per request
+    assert one.json()["proof"]["created"] == two.json()["proof"]["created"]
+    assert one.json()["credentialSubject"]["ttl"] == 300_000
+    # Another award allocates an index but changes no bit: still the same list credential.
+    assert client.get(url).content == one.content
+    with server.app.state.services.sessions() as session:
+        status_list = session.scalars(select(StatusList).where(StatusList.purpose == StatusPurpose.REVOCATION)).one()
+        assert status_list.signed_revision == status_list.revision == 1
+
+    time.sleep(1.05)  # proof timestamps have one-second resolution
+    client.post(f"/api/v1/credentials/{second['id']}/revoke", json={"reason": "r"}, headers=tenant.headers())
+    three = client.get(url)
+    assert three.content != one.content
+    assert three.json()["proof"]["created"] > one.json()["proof"]["created"]
+    assert client.get(url).content == three.content
+
+
+def test_a_full_list_opens_the_next_one(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    services = server.app.state.services
+    ids = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 10)
+    awarded = []
+    with services.sessions() as session:
+        for sid in ids:
+            awarded.append(credentials.award(session, services, sid, approved_by=tenant.admin.id,
+                                             list_length=8).credential)
+    with services.sessions() as session:
+        rows = session.execute(
+            select(StatusList.purpose, StatusList.seq, StatusList.length, StatusList.allocated).order_by(
+                StatusList.purpose, StatusList.seq)).all()
+    assert [tuple(r) for r in rows] == [
+        (StatusPurpose.REVOCATION, 1, 8, 8), (StatusPurpose.REVOCATION, 2, 8, 2),
+        (StatusPurpose.SUSPENSION, 1, 8, 8), (StatusPurpose.SUSPENSION, 2, 8, 2),
+    ]
+    first_list = {c.revocation_index for c in awarded[:8]}
+    assert first_list == set(range(8))
+    last, _suspension = awarded[-1].document["credentialStatus"]
+    assert last["statusListCredential"].endswith(f"/issuers/{tenant.issuer.slug}/status/revocation/2")
+    # A short list is still served signed (verifiers insist on 131,072 entries; this length is for tests).
+    listed = client.get(last["statusListCredential"])
+    assert listed.status_code == 200
+    assert BitstringStatusList.decode(listed.json()["credentialSubject"]["encodedList"], min_length=8).length == 8
+
+
+def test_another_tenant_lists_are_separate(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    other = make_tenant(server.app.state.services.sessions, "other-district")
+    [mine] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
+    [theirs] = passing_submissions(server.app.state.services.sessions, other, server.settings.blob_dir, 1)
+    a, b = _award(client, tenant, mine), _award(client, other, theirs)
+    assert a["revocation"]["list"].endswith(f"/issuers/{tenant.issuer.slug}/status/revocation/1")
+    assert b["revocation"]["list"].endswith("/issuers/other-district/status/revocation/1")
+    assert_all_passed(verify_live(server, b["credential"]))
+    assert client.post(f"/api/v1/credentials/{a['id']}/suspend", headers=other.headers()).status_code == 404
