@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 
-from mcbadge.identity import local_resolver
-from mcbadge.db.models import AuditEvent, Credential, IdempotencyRecord, Role, Submission, SubmissionStatus
-from mcbadge.vc.verify import Outcome, VerificationReport, verify
-
+from mcbadge.db.models import (
+    AuditEvent,
+    Credential,
+    IdempotencyRecord,
+    Role,
+    Submission,
+    SubmissionStatus,
+)
+from tests.assertions import assert_all_passed, verify_live
 from tests.factories.submissions import LESSON_PLAN, REFLECTION, assessed_submission
 from tests.factories.tenants import (
     AWARD_NOT_YET_SCORES,
@@ -32,37 +37,6 @@ PROBLEM = "application/problem+json"
 
 def _submission(server: LiveServer, tenant: Tenant, **options: Any) -> uuid.UUID:
     return passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1, **options)[0]
-
-
-def http_status_fetcher(server: LiveServer):  # noqa: ANN201 - a StatusFetcher
-    """Fetch status lists from the live server over HTTP, as a verifier elsewhere would."""
-
-    def fetch(url: str) -> dict[str, Any]:
-        assert url.startswith(server.base_url + "/issuers/")
-        response = httpx.get(url, trust_env=False, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    return fetch
-
-
-def verify_live(server: LiveServer, credential: Any, **options: Any) -> VerificationReport:
-    return verify(
-        credential,
-        resolver=local_resolver(server.keystore, server.settings.public_base_url),
-        status_fetcher=http_status_fetcher(server),
-        now=datetime.now(timezone.utc),
-        **options,
-    )
-
-
-def assert_all_passed(report: VerificationReport) -> None:
-    outcomes = {c.code: (c.outcome, c.message) for c in report.checks}
-    assert set(outcomes) == {"parse", "context", "schema", "issuer_key", "proof", "validity", "status",
-                             "evidence_digest", "rubric"}
-    failing = {code: message for code, (outcome, message) in outcomes.items() if outcome is not Outcome.PASSED}
-    assert not failing, failing
-    assert report.verified
 
 
 def test_awarded_credential_verifies_with_every_check_passing(server: LiveServer, client: httpx.Client,

@@ -8,9 +8,12 @@ Bitstring Status List entry. It is built through ``mcbadge.vc.models``, so it is
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from mcbadge.credentials import service as credentials
+from mcbadge.vc.contexts import CREDENTIALS_V2
 from mcbadge.vc.evidence import evidence_entry, split_evidence
 from mcbadge.vc.identity_hash import identity_object
 from mcbadge.vc.models import (
@@ -26,6 +29,8 @@ from mcbadge.vc.models import (
     ResultDescription,
     RubricCriterionLevel,
 )
+from tests.factories.tenants import Tenant, passing_submissions
+from tests.live_server import LiveServer
 
 LEVELS: tuple[tuple[str, str], ...] = (
     ("0", "Not yet"),
@@ -152,3 +157,22 @@ def rich_credential(
         ),
     )
     return credential.to_json_ld()
+
+
+def award_one(server: LiveServer, tenant: Tenant, *, format: str = "ldp") -> Any:
+    """A real credential for the tenant's educator (a new micro-credential each call)."""
+    services = server.app.state.services
+    [submission_id] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    with services.sessions() as session:
+        return credentials.award(session, services, submission_id, approved_by=tenant.admin.id,
+                                 format=format).credential  # type: ignore[arg-type]
+
+
+VC_SUBJECT = "did:key:z6MkhTNL7i2etLerDK8Acz5t528giE5KA4p75T6ka1E1D74r"
+"""The subject of the minimal VC 2.0 credentials (a did:key)."""
+
+
+def vc2(did: str, **extra: Any) -> dict[str, Any]:
+    """A minimal VC 2.0 credential (terms from the VC v2 context only)."""
+    return {"@context": [CREDENTIALS_V2], "id": f"urn:uuid:{uuid.uuid4()}", "type": ["VerifiableCredential"],
+            "issuer": did, "credentialSubject": {"id": VC_SUBJECT}, **extra}

@@ -23,11 +23,10 @@ from mcbadge.identity import issuer_did
 from mcbadge.vc.canon import default_canonicalizer
 from mcbadge.vc.contexts import CREDENTIALS_V2
 from mcbadge.vc.errors import CanonicalizationError
-
+from tests.assertions import assert_problem
+from tests.factories.credentials import vc2
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer
-from tests.vcapi.test_vcapi import vc2
-from tests.assertions import assert_problem
 
 RESOURCE = "https://www.w3.org/ns/credentials/v2"
 SRI = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"

@@ -3,21 +3,15 @@ revocation, expiry, scopes, and client-credentials clients made by an admin (SQL
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import html
-import re
-import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 
-from mcbadge.credentials import service as credentials
 from mcbadge.db.models import Role
 from mcbadge.db.oauth_models import OAuthClient, OAuthToken
 from mcbadge.oauth.scopes import (
@@ -29,113 +23,25 @@ from mcbadge.oauth.scopes import (
     VC_ISSUE,
 )
 from mcbadge.oauth.server import utcnow
-
+from tests.assertions import assert_imsx
+from tests.factories.credentials import award_one
+from tests.factories.oauth import (
+    REDIRECT,
+    authorize_params,
+    basic,
+    bearer,
+    consent,
+    educator_tokens,
+    hidden_fields,
+    pkce,
+    redirected,
+    register,
+    registration,
+    token_request,
+)
 from tests.factories.people import make_person
-from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer
-
-REDIRECT = "http://127.0.0.1:9/callback"
-IMSX_JSON = "application/json"
-
-
-def registration(**overrides: Any) -> dict[str, Any]:
-    """A registration request with every member OB 3.0 requires."""
-    body = {
-        "client_name": "Teacher Wallet", "client_uri": "https://wallet.example.org/",
-        "logo_uri": "https://wallet.example.org/logo.png", "tos_uri": "https://wallet.example.org/terms",
-        "policy_uri": "https://wallet.example.org/privacy", "software_id": "c5b1c3a2-wallet",
-        "software_version": "1.0.0", "redirect_uris": [REDIRECT],
-        "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
-        "scope": " ".join(OB_SCOPES), "token_endpoint_auth_method": "client_secret_basic",
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not None}
-
-
-def register(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
-    response = client.post("/oauth/register", json=registration(**overrides))
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-def authorize_params(reg: dict[str, Any], scope: str, challenge: str | None, **extra: str) -> dict[str, str]:
-    params = {"response_type": "code", "client_id": reg["client_id"], "redirect_uri": REDIRECT, "scope": scope,
-              "state": "st-" + secrets.token_hex(4)}
-    if challenge is not None:
-        params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
-    return params | extra
-
-
-def hidden_fields(page: str) -> dict[str, str]:
-    return {m.group(1): html.unescape(m.group(2))
-            for m in re.finditer(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', page)}
-
-
-def consent(client: httpx.Client, params: dict[str, str], api_key: str, decision: str = "approve") -> httpx.Response:
-    """GET the consent page, then POST its form as the educator would."""
-    page = client.get("/oauth/authorize", params=params)
-    assert page.status_code == 200, page.text
-    assert page.headers["content-type"].startswith("text/html")
-    form = hidden_fields(page.text) | {"api_key": api_key, "decision": decision}
-    return client.post("/oauth/authorize", data=form, follow_redirects=False)
-
-
-def redirected(response: httpx.Response) -> dict[str, str]:
-    assert response.status_code == 302, response.text
-    location = response.headers["location"]
-    assert location.startswith(REDIRECT + "?"), location
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-def basic(reg: dict[str, Any]) -> httpx.BasicAuth:
-    return httpx.BasicAuth(reg["client_id"], reg["client_secret"])
-
-
-def token_request(client: httpx.Client, reg: dict[str, Any], **form: str) -> httpx.Response:
-    auth = basic(reg) if "client_secret" in reg else None
-    if auth is None:
-        form = {"client_id": reg["client_id"], **form}
-    return client.post("/oauth/token", data=form, auth=auth)
-
-
-def educator_tokens(client: httpx.Client, reg: dict[str, Any], api_key: str, scope: str) -> dict[str, Any]:
-    """Registration done: consent with PKCE, then the code for tokens."""
-    verifier, challenge = pkce()
-    params = authorize_params(reg, scope, challenge)
-    query = redirected(consent(client, params, api_key))
-    assert query["state"] == params["state"]
-    response = token_request(client, reg, grant_type="authorization_code", code=query["code"],
-                             redirect_uri=REDIRECT, code_verifier=verifier)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_imsx(response: httpx.Response, status: int, code_minor: str) -> dict[str, Any]:
-    assert response.status_code == status, f"{response.status_code} != {status}: {response.text}"
-    assert response.headers["content-type"].startswith(IMSX_JSON)
-    body = response.json()
-    assert body["imsx_codeMajor"] == "failure" and body["imsx_severity"] == "error"
-    assert body["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == code_minor
-    return body
-
-
-def award_one(server: LiveServer, tenant: Tenant, *, format: str = "ldp") -> Any:
-    """A real credential for the tenant's educator (a new micro-credential each call)."""
-    services = server.app.state.services
-    [submission_id] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
-    with services.sessions() as session:
-        return credentials.award(session, services, submission_id, approved_by=tenant.admin.id,
-                                 format=format).credential  # type: ignore[arg-type]
 
 
 def test_registration_consent_pkce_token_and_get_credentials(server: LiveServer, client: httpx.Client,

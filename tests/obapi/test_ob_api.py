@@ -26,11 +26,11 @@ from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.jwt import encode_vc_jwt
 from mcbadge.vc.keys import Ed25519KeyPair
-
+from tests.assertions import assert_imsx
+from tests.factories.credentials import award_one, rich_credential
+from tests.factories.oauth import bearer, educator_tokens, register
 from tests.factories.tenants import Tenant
 from tests.live_server import LiveServer
-from tests.factories.credentials import rich_credential
-from tests.oauth.test_oauth import assert_imsx, award_one, bearer, educator_tokens, register
 from tests.reference_data import REPO
 
 SCHEMAS = REPO / "schemas" / "ob-v3p0"

@@ -16,10 +16,9 @@ from mcbadge.credentials import service as credentials
 from mcbadge.db.models import AuditEvent, Credential, Role, StatusList, StatusPurpose
 from mcbadge.vc.status_list import BitstringStatusList
 from mcbadge.vc.verify import Outcome
-
+from tests.assertions import assert_all_passed, verify_live
 from tests.factories.tenants import Tenant, make_tenant, passing_submissions
 from tests.live_server import LiveServer
-from tests.credentials.test_award import assert_all_passed, verify_live
 
 
 def _award(client: httpx.Client, tenant: Tenant, submission_id: uuid.UUID) -> dict:

@@ -18,25 +18,24 @@ from typing import Any
 import httpx
 import pytest
 
-from mcbadge.identity import issuer_did
 from mcbadge.db.models import Role
+from mcbadge.extra_contexts import context_policy, parse_names
+from mcbadge.identity import issuer_did
 from mcbadge.vc.contexts import CREDENTIALS_V1, CREDENTIALS_V2, DATA_INTEGRITY_V2
 from mcbadge.vc.data_integrity import create_proof, verify_proofs
 from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.vc.verify import verify
-from mcbadge.extra_contexts import context_policy, parse_names
-
-from tests.factories.tenants import Tenant, make_tenant
-from tests.live_server import LiveServer, make_settings
-from tests.node_reference import node_reference  # noqa: F401  (session fixture)
 from tests.assertions import assert_problem
-from tests.live_server import live_server
+from tests.factories.credentials import VC_SUBJECT, vc2
+from tests.factories.tenants import Tenant, make_tenant
+from tests.live_server import LiveServer, live_server, make_settings
+from tests.node_reference import node_reference  # noqa: F401  (session fixture)
 from tests.reference_data import TESTS
 
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 EXAMPLES_DOC = json.loads((TESTS / "contexts/credentials-examples-v2.jsonld").read_bytes())
-SUBJECT = "did:key:z6MkhTNL7i2etLerDK8Acz5t528giE5KA4p75T6ka1E1D74r"
+SUBJECT = VC_SUBJECT
 
 
 @pytest.fixture
@@ -47,12 +46,6 @@ def tenant(server: LiveServer) -> Tenant:
 @pytest.fixture
 def did(server: LiveServer) -> str:
     return issuer_did(server.base_url, "vc-district")
-
-
-def vc2(did: str, **extra: Any) -> dict[str, Any]:
-    """A minimal VC 2.0 credential (terms from the VC v2 context only)."""
-    return {"@context": [CREDENTIALS_V2], "id": f"urn:uuid:{uuid.uuid4()}", "type": ["VerifiableCredential"],
-            "issuer": did, "credentialSubject": {"id": SUBJECT}, **extra}
 
 
 def vc11(did: str) -> dict[str, Any]:
