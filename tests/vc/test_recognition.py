@@ -327,6 +327,8 @@ def test_reciprocity_is_one_step_unless_the_registry_allows_chaining(world):
     chained = evaluate_recognition(badge, state=STATE_U, registries=[s, t, u_chaining], on=ON)
     assert chained.outcome is RecognitionOutcome.RECOGNISED_THROUGH_RECIPROCITY
     assert chained.matches[0].via == (STATE_T, STATE_S)
+    assert chained.messages[0].startswith(
+        "Recognised by State U through reciprocity with State S (by way of State T) for license renewal in ")
 
 
 def test_reciprocity_needs_the_other_registry_verified(world):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -314,8 +314,10 @@ class RecognitionOutcome(str, Enum):
 class Reason:
     """Why an entry did not apply (or why the registry could not be used): a stable code and a sentence."""
 
-    code: str  # entry_expired, entry_not_yet_effective, digest_mismatch, area_not_listed,
-    # registry_not_verified, registry_missing, registry_not_valid_on_date, not_listed
+    code: str
+    """One of: ``not_listed``, ``digest_mismatch``, ``area_not_listed``, ``entry_expired``,
+    ``entry_not_yet_effective``, ``entry_malformed``, ``registry_missing``, ``registry_not_verified``,
+    ``registry_not_valid_on_date``, ``credential_unreadable``."""
     message: str
     agency: str | None = None
 
@@ -355,7 +357,7 @@ class RecognitionAnswer:
     outcome: RecognitionOutcome
     matches: tuple[RecognitionMatch, ...] = ()
     reasons: tuple[Reason, ...] = ()
-    messages: tuple[str, ...] = field(default=())
+    messages: tuple[str, ...] = ()
 
     @property
     def recognised(self) -> bool:
@@ -424,18 +426,14 @@ def _parse_credit(value: Any) -> RenewalCredit | None:
     return None
 
 
-def _label(registry: RegistryVerification) -> str:
-    return registry.label
-
-
 def _on_date(registry: RegistryVerification, on: date) -> str | None:
     """Why the registry itself is not in force on ``on``, or None."""
     start = parse_datetime(registry.document.get("validFrom"))
     end = parse_datetime(registry.document.get("validUntil"))
     if start is not None and on < start.date():
-        return f"{_label(registry)}'s registry is valid only from {start.date().isoformat()}"
+        return f"{registry.label}'s registry is valid only from {start.date().isoformat()}"
     if end is not None and on > end.date():
-        return f"{_label(registry)}'s registry expired on {end.date().isoformat()}"
+        return f"{registry.label}'s registry expired on {end.date().isoformat()}"
     return None
 
 
@@ -456,7 +454,7 @@ def _entries_of(
             continue
         if entry.get("achievementIssuer") != held.issuer or entry.get("achievementId") != held.achievement_id:
             continue
-        who = _label(registry)
+        who = registry.label
         if held.digest is None or not _digest_matches(entry.get("definitionDigest"), held.digest):
             reasons.append(Reason(
                 "digest_mismatch",
@@ -502,8 +500,11 @@ def _phrase(match: RecognitionMatch, state_label: str, names: Mapping[str, str])
             f"effective {match.effective_from.isoformat()}{until}")
     if not match.via:
         return f"Recognised by {state_label} {body}"
-    chain = " and ".join(names.get(a, a) for a in match.via)
-    return f"Recognised by {state_label} through reciprocity with {chain} {body}"
+    # The agency whose list holds the entry, and (for a chain) the agencies it was reached through.
+    source = names.get(match.via[-1], match.via[-1])
+    between = ", ".join(names.get(a, a) for a in match.via[:-1])
+    through = f" (by way of {between})" if between else ""
+    return f"Recognised by {state_label} through reciprocity with {source}{through} {body}"
 
 
 def evaluate_recognition(
