@@ -18,6 +18,7 @@ import pytest
 from mcbadge.vc.canon import canonicalize
 from mcbadge.vc.contexts import CREDENTIALS_V2, PINNED_LOADER, RECOGNITION_V1
 from mcbadge.vc.data_integrity import sign_credential
+from mcbadge.vc.data_model import check_unsigned_credential
 from mcbadge.vc.dids import DidResolver, did_web_document, did_web_to_url
 from mcbadge.vc.errors import CanonicalizationError
 from mcbadge.vc.keys import Ed25519KeyPair
@@ -164,6 +165,9 @@ def test_a_registry_is_a_signed_vc2_credential_that_verifies(world):
     assert registry["issuer"] == {"id": STATE_S, "name": "State S"}
     assert registry["credentialStatus"][0]["type"] == "BitstringStatusListEntry"
     assert registry["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    # The VC 2.0 data model's rules for what may be signed (the status entry is the builder's, not a caller's).
+    unsigned = {k: v for k, v in registry.items() if k not in ("proof", "credentialStatus")}
+    assert check_unsigned_credential(unsigned, expected_issuer=STATE_S) == 2
     checked = world.verified(registry, STATE_S)
     assert checked.verified, checked.problems
     outcomes = {c.code: c.outcome.value for c in checked.report.checks}
@@ -219,6 +223,10 @@ def test_recognised_by_the_state_for_an_area_counting_k_of_n(world):
     assert match == {"agency": STATE_S, "agency_name": "State S", "via": [], "endorsement_area": AREA,
                      "credit": {"kind": "count", "count": 1, "required": 3},
                      "effective_from": "2026-07-01", "effective_until": "2029-06-30"}
+    # The registry is in force from January 2026; this entry only from July.
+    too_soon = evaluate_recognition(badge, state=STATE_S, registries=[registry], on=date(2026, 3, 1))
+    assert too_soon.outcome is RecognitionOutcome.NOT_RECOGNISED
+    assert [r.code for r in too_soon.reasons] == ["entry_not_yet_effective"]
 
 
 def test_hours_are_reported_for_a_state_that_counts_hours(world):
