@@ -19,7 +19,8 @@ Modules, in the order a credential meets them: ``contexts`` (pinned JSON-LD cont
 the assessor saw), ``canon`` (RDFC-1.0), ``keys`` (Ed25519 key pairs; Ed25519, P-256 and RSA public keys
 from Multikeys and JWKs), ``dids`` (did:key, did:web, DID documents, the resolver), ``data_integrity`` and
 ``jwt`` (proofs), ``status_list`` (Bitstring Status List), ``baking`` (credentials inside PNG/SVG badge
-images), ``rubric`` (the rubric levels reached against those required), ``verify`` (the report).
+images), ``rubric`` (the rubric levels reached against those required), ``verify`` (the report),
+``recognition`` (state recognition registries: build, verify, and answer "does this count in that state?").
 """
 
 from .baking import bake, bake_png, bake_svg, unbake, unbake_png, unbake_svg

@@ -29,6 +29,8 @@ DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
 JWK_V1 = "https://w3id.org/security/jwk/v1"
+RECOGNITION_V1 = "https://w3id.org/mcbadge/recognition/v1"
+"""mcbadge's own context for state recognition registries (``vc/recognition.py``); see docs/ARCHITECTURE.md."""
 
 RemoteDocument = dict[str, Any]
 DocumentLoader = Callable[..., RemoteDocument]
@@ -114,6 +116,7 @@ __all__ = [
     "OB_V3P0_CONTEXTS",
     "PINNED_LOADER",
     "PinnedLoader",
+    "RECOGNITION_V1",
     "DocumentLoader",
     "provenance",
 ]
