@@ -28,7 +28,6 @@ What goes where, and why:
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from ..db.models import (
     MicroCredential,
     Person,
 )
-from ..vc.evidence import digest_multibase
+from ..vc.evidence import digest_multibase, encode_digest_multibase
 from ..vc.identity_hash import identity_object
 from ..vc.models import (
     Achievement,
@@ -63,7 +62,6 @@ from ..vc.models import (
 
 __all__ = ["AwardContext", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex"]
 
-_SHA2_256_MULTIHASH = bytes([0x12, 0x20])  # multicodec sha2-256, 32-byte digest
 
 
 @dataclass(frozen=True)
@@ -94,11 +92,8 @@ def achievement_id(public_base_url: str, slug: str, key: str, version: int) -> s
 
 
 def digest_multibase_from_hex(sha256_hex: str) -> str:
-    """The ``digestMultibase`` (base64url multihash) of bytes whose SHA-256 is ``sha256_hex``."""
-    digest = bytes.fromhex(sha256_hex)
-    if len(digest) != 32:
-        raise ValueError("a SHA-256 digest is 32 bytes")
-    return "u" + base64.urlsafe_b64encode(_SHA2_256_MULTIHASH + digest).rstrip(b"=").decode("ascii")
+    """The ``digestMultibase`` (base64url multihash) of bytes whose SHA-256 is ``sha256_hex`` (as stored)."""
+    return encode_digest_multibase(bytes.fromhex(sha256_hex), "sha2-256")
 
 
 def _image(url: str | None, caption: str | None = None) -> Image | None:

@@ -128,7 +128,16 @@ def digest_multibase(data: bytes, algorithm: str = "sha2-256") -> str:
     writing, sha2-384 "SHOULD be considered the minimum strength"; sha2-256 is the default here because it
     is what the OB/VC examples and most verifiers use.)
     """
-    digest = _hash(algorithm, data)
+    return encode_digest_multibase(_hash(algorithm, data), algorithm)
+
+
+def encode_digest_multibase(digest: bytes, algorithm: str = "sha2-256") -> str:
+    """The ``digestMultibase`` of a digest already computed (a stored SHA-256 of an uploaded file, say)."""
+    sizes = {name: size for name, _, size in _MULTIHASH.values()}
+    if algorithm not in sizes:
+        raise DigestFormatError(f"unsupported hash {algorithm!r}; use one of {', '.join(SUPPORTED_ALGORITHMS)}")
+    if len(digest) != sizes[algorithm]:
+        raise DigestFormatError(f"a {algorithm} digest is {sizes[algorithm]} bytes, not {len(digest)}")
     return "u" + _b64url_encode(_varint(_CODE_BY_NAME[algorithm]) + _varint(len(digest)) + digest)
 
 
