@@ -13,9 +13,11 @@ from mcbadge.db.models import AuditEvent, MicroCredential, Role, Submission
 from mcbadge.vc.components import component_digest, digest_matches
 from mcbadge.vc.schema import validate_achievement_credential, validate_credential_status
 from tests.assertions import verify_live
-from tests.factories.tenants import AWARD_PASSING_SCORES, Tenant, passing_submissions
+from tests.factories.credentials import award_one
+from tests.factories.tenants import AWARD_PASSING_SCORES, Tenant, make_tenant, passing_submissions
 from tests.factories.submissions import assessed_submission
 from tests.live_server import LiveServer
+from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
 
 def _submission_key(server: LiveServer, submission_id: uuid.UUID) -> str:
@@ -165,3 +167,53 @@ def test_stack_rules_and_tenant_isolation(server: LiveServer, client: httpx.Clie
     assert refused.status_code == 422 and refused.json()["type"].endswith("unknown-component")
     assert client.get(f"/api/v1/stacks/{unknown.json()['id']}", headers=tenant.headers(Role.EDUCATOR)).status_code == 404
     assert client.get(f"/api/v1/stacks/{uuid.uuid4()}", headers=tenant.headers()).status_code == 404
+
+
+def test_external_components_verified_on_entry_and_at_decision(server: LiveServer, client: httpx.Client,
+                                                               tenant: Tenant) -> None:
+    services = server.app.state.services
+    provider = make_tenant(services.sessions, f"provider-{uuid.uuid4().hex[:6]}")
+    brought = award_one(server, provider)                  # provider B's credential, brought to district A
+    document = brought.document
+    b_did, b_achievement = document["issuer"]["id"], document["credentialSubject"]["achievement"]["id"]
+
+    # An issuer the stack does not accept: the same achievement id under another DID does not count.
+    _auto(client, tenant, False)
+    _stack(client, tenant, [{"kind": "external", "issuer_did": "did:web:other.example",
+                             "achievement_id": b_achievement}])
+    tampered = {**document, "name": "A forged name"}
+    refused = client.post("/api/v1/stacks/external-credentials", json={"credential": tampered},
+                          headers=tenant.headers(Role.EDUCATOR))
+    assert refused.status_code == 422 and refused.json()["type"].endswith("external-credential-refused")
+    added = client.post("/api/v1/stacks/external-credentials", json={"credential": document},
+                        headers=tenant.headers(Role.EDUCATOR))
+    assert added.status_code == 200, added.text
+    assert added.json()["designations"] == []
+
+    accepting = _stack(client, tenant, [{"kind": "external", "issuer_did": b_did, "achievement_id": b_achievement}])
+    decided = client.post("/api/v1/stacks/designations/evaluate", headers=tenant.headers(Role.EDUCATOR))
+    assert decided.status_code == 200, decided.text
+    [pending] = decided.json()
+    assert pending["stack_id"] == accepting["id"] and pending["status"] == "pending"
+    assert pending["components"][0]["digest"] == component_digest(document)
+
+    # Re-checked when decided: B revokes it, so the approval finds the stack incomplete.
+    revoked = client.post(f"/api/v1/credentials/{brought.id}/revoke", json={"reason": "issued in error"},
+                          headers=provider.headers())
+    assert revoked.status_code == 200, revoked.text
+    approve = client.post(f"/api/v1/stacks/designations/{pending['id']}/approve", headers=tenant.headers())
+    assert approve.status_code == 409 and approve.json()["type"].endswith("stack-not-complete")
+
+
+def test_designation_verifies_in_the_node_reference(server: LiveServer, client: httpx.Client, tenant: Tenant,
+                                                    node_reference: Any) -> None:  # noqa: F811
+    services = server.app.state.services
+    _auto(client, tenant, True)
+    [submission] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    _stack(client, tenant, [{"kind": "local", "key": _submission_key(server, submission), "versions": [1]}])
+    _award(client, tenant, submission)
+    [designation] = _designations(client, tenant)
+    document = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()["credential"]
+    did = document["issuer"]["id"]
+    did_document = client.get(f"/issuers/{tenant.issuer.slug}/did.json").json()
+    assert node_reference.verify(document, {did: did_document}) == {"verified": True, "errors": []}

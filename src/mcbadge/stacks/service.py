@@ -324,7 +324,33 @@ def _achievement_of(document: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _held(session: Session, services: Services, issuer: Issuer, educator_id: uuid.UUID, now: datetime) -> list[Held]:
+def _external(session: Session, services: Services, educator_id: uuid.UUID, now: datetime) -> list[Held]:
+    """Other issuers' credentials the educator added, verified again now (signature, status, validity): only
+    those that verify count. Called OUTSIDE the decision's transaction: verifying may fetch status lists,
+    and this service's own lists may be re-signed on the way (a write that must not wait on our lock)."""
+    with read(session):
+        values = [row.jwt or row.document for row in session.scalars(
+            select(UpsertedCredential).where(UpsertedCredential.educator_id == educator_id)
+            .order_by(UpsertedCredential.issued_at.desc()))]
+    held: list[Held] = []
+    for value in values:
+        if value is None:
+            continue
+        report = verify(value, resolver=services.resolver, now=now, status_fetcher=services.status_fetcher,
+                        status_list_cache=services.status_list_cache)
+        document = report.credential
+        if not report.verified or report.failed() or document is None:
+            continue
+        issuer_of, achievement = _issuer_of(document), _achievement_of(document)
+        if issuer_of and achievement and isinstance(document.get("id"), str):
+            held.append(Held(document["id"], issuer_of, achievement, value))
+    return held
+
+
+def _held(session: Session, services: Services, issuer: Issuer, educator_id: uuid.UUID, now: datetime,
+          external: Sequence[Held]) -> list[Held]:
+    """What the educator holds: credentials awarded here that stand (not revoked, suspended or expired),
+    then the ``external`` ones (already verified by :func:`_external`)."""
     base = services.settings.public_base_url
     own_did = issuer_did(base, issuer.slug)
     held: list[Held] = []
@@ -342,21 +368,7 @@ def _held(session: Session, services: Services, issuer: Issuer, educator_id: uui
         held.append(Held(credential_url(base, credential.id), own_did,
                          microcredential_achievement_id(base, issuer.slug, mc.key, mc.version), presented,
                          credential.id))
-    # Other issuers' credentials the educator added: verified again now, as the decision needs them.
-    for row in session.scalars(select(UpsertedCredential).where(UpsertedCredential.educator_id == educator_id)
-                               .order_by(UpsertedCredential.issued_at.desc())):
-        value: Mapping[str, Any] | str | None = row.jwt or row.document
-        if value is None:
-            continue
-        report = verify(value, resolver=services.resolver, now=now, status_fetcher=services.status_fetcher,
-                        status_list_cache=services.status_list_cache)
-        document = report.credential
-        if not report.verified or report.failed() or document is None:
-            continue
-        issuer_of, achievement = _issuer_of(document), _achievement_of(document)
-        if issuer_of and achievement and isinstance(document.get("id"), str):
-            held.append(Held(document["id"], issuer_of, achievement, value))
-    return held
+    return held + list(external)
 
 
 def _accepted(stack: Stack, component: Mapping[str, Any], base: str, slug: str) -> set[tuple[str, str]]:
@@ -518,12 +530,12 @@ def _decide(session: Session, services: Services, issuer: Issuer, stack: Stack, 
 
 
 def _evaluate_in(session: Session, services: Services, issuer_id: uuid.UUID, educator_id: uuid.UUID,
-                 actor_id: uuid.UUID | None) -> list[Designation]:
+                 actor_id: uuid.UUID | None, external: Sequence[Held]) -> list[Designation]:
     issuer = session.get_one(Issuer, issuer_id)
     stacks = _current_stacks(session, issuer_id)
     if not stacks:
         return []
-    held = _held(session, services, issuer, educator_id, datetime.now(timezone.utc))
+    held = _held(session, services, issuer, educator_id, datetime.now(timezone.utc), external)
     decided = [_decide(session, services, issuer, s, educator_id, held, actor_id) for s in stacks]
     return [d for d in decided if d is not None]
 
@@ -546,16 +558,18 @@ def _educator(session: Session, principal: Principal, educator_id: uuid.UUID | N
 def evaluate(session: Session, services: Services, principal: Principal,
              educator_id: uuid.UUID | None = None) -> list[DesignationRead]:
     """Decide every current stack for the educator (their own record, or an admin's choice); idempotent."""
+    with read(session):
+        who = _educator(session, principal, educator_id)
+    external = _external(session, services, who, datetime.now(timezone.utc))
     try:
         with transaction(session):
-            who = _educator(session, principal, educator_id)
             return [_designation_read(d) for d in _evaluate_in(session, services, principal.issuer_id, who,
-                                                               principal.person_id)]
+                                                               principal.person_id, external)]
     except IntegrityError:
         # A concurrent evaluation inserted the same designation first: its outcome stands; read it.
         with read(session):
             rows = session.scalars(select(Designation).where(Designation.issuer_id == principal.issuer_id,
-                                                             Designation.educator_id == (educator_id or principal.person_id)))
+                                                             Designation.educator_id == who))
             return [_designation_read(d) for d in rows]
 
 
@@ -571,8 +585,9 @@ def award_component(session: Session, services: Services, submission_id: uuid.UU
                                 issuer_id=issuer_id)
     credential = outcome.credential
     try:
+        external = _external(session, services, credential.educator_id, datetime.now(timezone.utc))
         with transaction(session):
-            _evaluate_in(session, services, credential.issuer_id, credential.educator_id, approved_by)
+            _evaluate_in(session, services, credential.issuer_id, credential.educator_id, approved_by, external)
     except Exception:
         log.exception("deciding designations after awarding credential %s failed", credential.id)
     return outcome
@@ -581,6 +596,12 @@ def award_component(session: Session, services: Services, submission_id: uuid.UU
 def approve(session: Session, services: Services, principal: Principal, designation_id: uuid.UUID) -> DesignationRead:
     """An admin approves a pending designation: the stack is decided again (components re-checked) and the
     designation credential issued. Approving an awarded designation returns it unchanged."""
+    with read(session):
+        found = session.scalars(select(Designation.educator_id).where(
+            Designation.id == designation_id, Designation.issuer_id == principal.issuer_id)).first()
+    if found is None:
+        raise UnknownDesignation(f"no designation {designation_id}")
+    external = _external(session, services, found, datetime.now(timezone.utc))
     with transaction(session):
         designation = session.scalars(select(Designation).where(Designation.id == designation_id,
                                                                 Designation.issuer_id == principal.issuer_id)
@@ -591,7 +612,7 @@ def approve(session: Session, services: Services, principal: Principal, designat
             return _designation_read(designation)
         issuer = session.get_one(Issuer, principal.issuer_id)
         stack = session.get_one(Stack, designation.stack_id)
-        held = _held(session, services, issuer, designation.educator_id, datetime.now(timezone.utc))
+        held = _held(session, services, issuer, designation.educator_id, datetime.now(timezone.utc), external)
         met, used = _choose(stack, held, services.settings.public_base_url, issuer.slug)
         if not met:
             raise NotComplete("the stack is no longer complete for this educator (a component was revoked, "
@@ -635,6 +656,14 @@ def revoke_credential(session: Session, services: Services, *, issuer_id: uuid.U
                       credential_id: uuid.UUID, reason: str) -> Credential:
     """Revoke a credential and, in the same transaction, suspend each awarded designation of its earner that
     rested on it and whose stack no longer holds without it (with a reason and an audit event)."""
+    with read(session):
+        educator_id = session.scalar(select(Credential.educator_id).where(Credential.id == credential_id,
+                                                                          Credential.issuer_id == issuer_id))
+        has_designations = educator_id is not None and session.scalar(select(Designation.id).where(
+            Designation.educator_id == educator_id, Designation.status == DesignationStatus.AWARDED).limit(1))
+    # Verifying other issuers' credentials costs fetches: only when a designation may need them.
+    external = _external(session, services, educator_id, datetime.now(timezone.utc)) \
+        if educator_id is not None and has_designations else []
     with transaction(session):
         revoked = credentials.revoke_in_transaction(session, services, issuer_id=issuer_id, actor_id=actor_id,
                                                     credential_id=credential_id, reason=reason)
@@ -646,7 +675,7 @@ def revoke_credential(session: Session, services: Services, *, issuer_id: uuid.U
                                       Designation.status == DesignationStatus.AWARDED).with_for_update())
             if any(c["credential_id"] == revoked_url for c in d.components)]
         if dependants:
-            held = _held(session, services, issuer, revoked.educator_id, datetime.now(timezone.utc))
+            held = _held(session, services, issuer, revoked.educator_id, datetime.now(timezone.utc), external)
             for designation in dependants:
                 stack = session.get_one(Stack, designation.stack_id)
                 met, _ = _choose(stack, held, base, issuer.slug)
