@@ -20,6 +20,7 @@ from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
 from ..services import build_services
+from ..stacks.routes import router as stacks
 from ..status import routes as status
 from ..submissions.routes import UPLOAD_PATHS
 from ..submissions.routes import router as submissions
@@ -84,6 +85,7 @@ def _routers() -> list[APIRouter]:
         assessments,                                       # assess
         credentials.router, credentials.public_router,     # award, sign, public credentials
         status.router,                                     # publish status
+        stacks,                                            # stacks -> designations
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
     ]

@@ -11,7 +11,7 @@ Rules
   when two assessors agree on pass / not yet; when they disagree, an assigned *lead* assessor
   (``AssessorTraining.lead``) scores too, and that assessment (``lead_decision``) decides.
 - Not yet → ``not_yet`` (the educator sees the feedback and may start another attempt); pass → ``passed``,
-  then, when the issuer auto-approves, the award (``mcbadge.credentials.service.award``).
+  then, when the issuer auto-approves, the award (``mcbadge.stacks.service.award_component``: the award, then the designations it completes).
   Every assessment is kept.
 """
 
@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..credentials import service as credentials
+from ..stacks import service as stacks
 from ..db.models import (
     Assessment,
     AssessorTraining,
@@ -256,7 +256,7 @@ def _auto_award(session: Session, services: Services, submission_id: uuid.UUID) 
     approves it later (the award is idempotent), so the assessor's request still succeeds.
     """
     try:
-        credentials.award(session, services, submission_id, approved_by=None)
+        stacks.award_component(session, services, submission_id, approved_by=None)
     except Exception:
         # award() ran in its own transaction, rolled back by now: nothing of it is left in the session.
         log.exception("auto-approve: awarding submission %s failed; it stays passed for an admin", submission_id)

@@ -38,6 +38,7 @@ from ..services import Services
 from ..vc.status_list import VC_V2_CONTEXT
 from ..web.negotiation import wants_html
 from ..web.routes import badge_page
+from ..stacks import service as stacks
 from . import service
 from .badge_image import baked_badge
 from .schemas import (
@@ -98,8 +99,8 @@ def award_submission(
     body = body or AwardRequest()
 
     def handler() -> tuple[int, Any]:
-        outcome = service.award(session, services, submission_id, approved_by=principal.person_id,
-                                format=body.format, issuer_id=principal.issuer_id)
+        outcome = stacks.award_component(session, services, submission_id, approved_by=principal.person_id,
+                                         format=body.format, issuer_id=principal.issuer_id)
         [read] = _read(session, services, principal, [outcome.credential])
         return (201 if outcome.created else 200), read
 
@@ -126,8 +127,9 @@ def get_credential(credential_id: uuid.UUID, session: SessionDep, services: Serv
              responses=responses(*_CHANGE_ERRORS, service.AlreadyRevoked))
 def revoke(credential_id: uuid.UUID, body: RevokeRequest, session: SessionDep, services: ServicesDep,
            principal: Admin) -> CredentialRead:
-    """Revoke for good. The revocation list is re-signed at once: the next fetch of it says revoked."""
-    credential = service.revoke(session, services, issuer_id=principal.issuer_id, actor_id=principal.person_id,
+    """Revoke for good. The revocation list is re-signed at once: the next fetch of it says revoked. A
+    designation that needed this credential (and has no substitute) is suspended in the same transaction."""
+    credential = stacks.revoke_credential(session, services, issuer_id=principal.issuer_id, actor_id=principal.person_id,
                                 credential_id=credential_id, reason=body.reason)
     return _read(session, services, principal, [credential])[0]
 

@@ -60,8 +60,9 @@ class CredentialRead(BaseModel):
 
     id: uuid.UUID
     url: str = Field(description="The credential's id: its stable public URL.")
-    submission_id: uuid.UUID
-    microcredential_id: uuid.UUID
+    submission_id: uuid.UUID | None = Field(description="The awarded submission (None for a designation).")
+    microcredential_id: uuid.UUID | None = Field(description="The micro-credential version (None for a designation).")
+    stack_id: uuid.UUID | None = Field(default=None, description="The stack version of a designation.")
     educator_id: uuid.UUID
     approved_by: uuid.UUID | None
     format: Literal["ldp", "jwt"]
@@ -88,6 +89,7 @@ class CredentialRead(BaseModel):
             url=credential_url(public_base_url, credential.id),
             submission_id=credential.submission_id,
             microcredential_id=credential.microcredential_id,
+            stack_id=credential.stack_id,
             educator_id=credential.educator_id,
             approved_by=credential.approved_by,
             format=credential.format,  # type: ignore[arg-type]  # a str column; pydantic checks it is ldp or jwt

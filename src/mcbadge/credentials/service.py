@@ -16,10 +16,10 @@ returns the credential the winner committed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -58,6 +58,10 @@ __all__ = [
     "SubmissionNotFound",
     "award",
     "get_credential",
+    "insert_with_indexes",
+    "revoke_in_transaction",
+    "set_suspension",
+    "sign_into",
     "list_credentials",
     "public_credential",
     "reinstate",
@@ -214,7 +218,20 @@ def _award(
         ),
     )
     document = build_credential(ctx, public_base_url=base, valid_from=now)
-    signer = services.keystore.load_or_create(issuer.slug, did)
+    sign_into(services, issuer, credential, document, format=format, now=now)
+    submission.status = SubmissionStatus.AWARDED
+    audit(session, issuer_id=issuer.id, actor_id=approved_by, action="credential.awarded",
+          target=f"credential:{credential.id}", submission_id=str(submission.id), format=format,
+          microcredential=f"{microcredential.key}/v{microcredential.version}",
+          auto_approved=approved_by is None)
+    return Award(credential, created=True)
+
+
+def sign_into(services: Services, issuer: Issuer, credential: Credential, document: dict[str, Any], *,
+              format: Format, now: datetime) -> None:
+    """Sign ``document`` with the issuer's key into the (already inserted) ``credential`` row, and set its
+    expiry from the issuer's ``validity_days``. Runs inside the caller's award transaction."""
+    signer = services.keystore.load_or_create(issuer.slug, issuer_did(services.settings.public_base_url, issuer.slug))
     if format == "jwt":
         credential.jwt = encode_vc_jwt(document, signer, now=now)
         credential.document = document
@@ -226,12 +243,6 @@ def _award(
         credential.document = signed
     if issuer.validity_days:
         credential.valid_until = now + timedelta(days=issuer.validity_days)
-    submission.status = SubmissionStatus.AWARDED
-    audit(session, issuer_id=issuer.id, actor_id=approved_by, action="credential.awarded",
-          target=f"credential:{credential.id}", submission_id=str(submission.id), format=format,
-          microcredential=f"{microcredential.key}/v{microcredential.version}",
-          auto_approved=approved_by is None)
-    return Award(credential, created=True)
 
 
 def _insert_with_indexes(
@@ -242,20 +253,40 @@ def _insert_with_indexes(
     now: datetime,
     list_length: int,
 ) -> Credential:
-    """Reserve both status indexes and insert the credential row, retrying on an index collision."""
+    return insert_with_indexes(
+        session, issuer_id=submission.issuer_id, educator_id=submission.educator_id, approved_by=approved_by,
+        format=format, list_length=list_length, submission_id=submission.id,
+        microcredential_id=submission.microcredential_id,
+        awarded_already=lambda: _existing(session, submission.id) is not None)
+
+
+def insert_with_indexes(
+    session: Session,
+    *,
+    issuer_id: uuid.UUID,
+    educator_id: uuid.UUID,
+    approved_by: uuid.UUID | None,
+    format: Format,
+    list_length: int,
+    awarded_already: Callable[[], bool],
+    submission_id: uuid.UUID | None = None,
+    microcredential_id: uuid.UUID | None = None,
+    stack_id: uuid.UUID | None = None,
+) -> Credential:
+    """Reserve both status indexes and insert a credential row (an award's or a designation's), retrying on
+    an index collision; ``awarded_already`` tells a lost race for the award itself (re-raised) from one."""
     for _ in range(_MAX_ALLOCATION_ATTEMPTS):
         try:
             with session.begin_nested():
-                revocation = status.allocate(session, submission.issuer_id, StatusPurpose.REVOCATION,
-                                             length=list_length)
-                suspension = status.allocate(session, submission.issuer_id, StatusPurpose.SUSPENSION,
-                                             length=list_length)
+                revocation = status.allocate(session, issuer_id, StatusPurpose.REVOCATION, length=list_length)
+                suspension = status.allocate(session, issuer_id, StatusPurpose.SUSPENSION, length=list_length)
                 credential = Credential(
                     id=uuid.uuid4(),
-                    issuer_id=submission.issuer_id,
-                    submission_id=submission.id,
-                    microcredential_id=submission.microcredential_id,
-                    educator_id=submission.educator_id,
+                    issuer_id=issuer_id,
+                    submission_id=submission_id,
+                    microcredential_id=microcredential_id,
+                    stack_id=stack_id,
+                    educator_id=educator_id,
                     approved_by=approved_by,
                     revocation_entry=revocation.entry,
                     suspension_entry=suspension.entry,
@@ -267,8 +298,8 @@ def _insert_with_indexes(
                 session.flush()
             return credential
         except IntegrityError:
-            if _existing(session, submission.id) is not None:
-                raise  # the submission was awarded concurrently: award() returns that credential
+            if awarded_already():
+                raise  # awarded concurrently: the caller returns that credential
             # Someone else took one of the indexes (or opened the same new list): draw again.
     raise Conflict("could not reserve a status-list index; try again")
 
@@ -343,35 +374,50 @@ def revoke(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_
            credential_id: uuid.UUID, reason: str) -> Credential:
     """Revoke a credential for good: set its bit in the revocation list (re-signed at once), keep the reason."""
     with transaction(session):
-        credential, issuer = _locked(session, issuer_id, credential_id)
-        if credential.revoked_at is not None:
-            raise AlreadyRevoked(f"credential {credential_id} was revoked on {credential.revoked_at:%Y-%m-%d}")
-        status.set_bit(session, issuer=issuer, list_id=credential.revocation_list_id,
-                       index=credential.revocation_index, value=True, keystore=services.keystore,
-                       public_base_url=services.settings.public_base_url)
-        credential.revoked_at = datetime.now(timezone.utc)
-        credential.revocation_reason = reason
-        audit(session, issuer_id=issuer_id, actor_id=actor_id, action="credential.revoked",
-              target=f"credential:{credential.id}", reason=reason)
+        return revoke_in_transaction(session, services, issuer_id=issuer_id, actor_id=actor_id,
+                                     credential_id=credential_id, reason=reason)
+
+
+def revoke_in_transaction(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
+                          credential_id: uuid.UUID, reason: str) -> Credential:
+    """:func:`revoke` inside the caller's transaction (the stacks cascade adds its suspensions to it)."""
+    credential, issuer = _locked(session, issuer_id, credential_id)
+    if credential.revoked_at is not None:
+        raise AlreadyRevoked(f"credential {credential_id} was revoked on {credential.revoked_at:%Y-%m-%d}")
+    status.set_bit(session, issuer=issuer, list_id=credential.revocation_list_id,
+                   index=credential.revocation_index, value=True, keystore=services.keystore,
+                   public_base_url=services.settings.public_base_url)
+    credential.revoked_at = datetime.now(timezone.utc)
+    credential.revocation_reason = reason
+    audit(session, issuer_id=issuer_id, actor_id=actor_id, action="credential.revoked",
+          target=f"credential:{credential.id}", reason=reason)
     return credential
 
 
 def _suspension(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
                 credential_id: uuid.UUID, suspended: bool, reason: str | None) -> Credential:
     with transaction(session):
-        credential, issuer = _locked(session, issuer_id, credential_id)
-        if credential.revoked_at is not None:
-            verb = "suspended" if suspended else "reinstated"
-            raise CredentialRevoked(f"credential {credential_id} is revoked; it cannot be {verb}")
-        changed = status.set_bit(session, issuer=issuer, list_id=credential.suspension_list_id,
-                                 index=credential.suspension_index, value=suspended,
-                                 keystore=services.keystore, public_base_url=services.settings.public_base_url)
-        if changed or credential.suspended != suspended:
-            credential.suspended = suspended
-            detail = {"reason": reason} if reason else {}
-            audit(session, issuer_id=issuer_id, actor_id=actor_id,
-                  action="credential.suspended" if suspended else "credential.reinstated",
-                  target=f"credential:{credential.id}", **detail)
+        return set_suspension(session, services, issuer_id=issuer_id, actor_id=actor_id,
+                              credential_id=credential_id, suspended=suspended, reason=reason)
+
+
+def set_suspension(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID | None,
+                   credential_id: uuid.UUID, suspended: bool, reason: str | None) -> Credential:
+    """Suspend or reinstate inside the caller's transaction (:func:`suspend` and :func:`reinstate` open one;
+    the stacks cascade runs it in the transaction of the revocation that caused it)."""
+    credential, issuer = _locked(session, issuer_id, credential_id)
+    if credential.revoked_at is not None:
+        verb = "suspended" if suspended else "reinstated"
+        raise CredentialRevoked(f"credential {credential_id} is revoked; it cannot be {verb}")
+    changed = status.set_bit(session, issuer=issuer, list_id=credential.suspension_list_id,
+                             index=credential.suspension_index, value=suspended,
+                             keystore=services.keystore, public_base_url=services.settings.public_base_url)
+    if changed or credential.suspended != suspended:
+        credential.suspended = suspended
+        detail = {"reason": reason} if reason else {}
+        audit(session, issuer_id=issuer_id, actor_id=actor_id,
+              action="credential.suspended" if suspended else "credential.reinstated",
+              target=f"credential:{credential.id}", **detail)
     return credential
 
 

@@ -1,11 +1,12 @@
 """The database schema, in one place, in the order of the flow.
 
     Issuer ── ApiKey, Person (educators, assessors, admins), AssessorTraining
+      ├── Stack (versioned designation: a rule over component achievements) ── Designation (one per educator)
       └── MicroCredential (versioned; a published version is immutable)
             └── Submission (one per attempt) ── EvidenceItem ──> Blob (content-addressed, by SHA-256)
                   ├── Assignment (which assessor scores it)
                   ├── Assessment (scores per rubric criterion, feedback)
-                  └── Credential (the award: one per passing submission) ──> StatusEntry x2 ──> StatusList
+                  └── Credential (the award: one per passing submission, or a designation's) ──> StatusEntry x2 ──> StatusList
       AuditEvent, IdempotencyRecord
 
 Private keys are never here: they live encrypted under keys/ (mcbadge.keystore).
@@ -34,6 +35,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -131,6 +133,8 @@ class Issuer(Base):
     """Two assessors must agree (or a lead assessor decides) before an outcome stands."""
     validity_days: Mapped[int | None] = mapped_column(Integer)
     """When set, credentials carry validUntil = validFrom + this many days."""
+    auto_award_designations: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Award a designation as soon as its stack completes, without an admin's approval."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -351,8 +355,47 @@ class StatusEntry(Base):
     status_index: Mapped[int] = mapped_column(Integer)
 
 
+class StackStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class Stack(Base):
+    """One version of a stack: the designation it leads to (an OB 3.0 Achievement) and its rule.
+
+    Versioned like a micro-credential: ``(issuer, key, version)`` is unique, a published version never
+    changes, and a designation names the version it was awarded on.
+    """
+
+    __tablename__ = "stacks"
+    __table_args__ = (UniqueConstraint("issuer_id", "key", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[StackStatus] = mapped_column(_enum(StackStatus))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    criteria: Mapped[str] = mapped_column(Text)
+    """The criteria narrative of the designation (the rule is stated in the credential beside it)."""
+    achievement_type: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(200))
+    """The role the designation qualifies for, e.g. "Instructional Coach"."""
+    rule: Mapped[str] = mapped_column(String(16))  # all | n_of_m
+    required_count: Mapped[int | None] = mapped_column(Integer)
+    """N for an ``n_of_m`` rule."""
+    components: Mapped[list[Any]] = mapped_column(default=list)
+    """[{kind: local, key, versions: [int], required} | {kind: external, issuer_did, achievement_id, required}]."""
+    image_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column()
+
+
 class Credential(Base):
-    """An awarded micro-credential: exactly one per passing submission, with its status-list positions.
+    """An awarded credential with its status-list positions: a micro-credential (exactly one per passing
+    submission) or a designation (``stack_id``; one per educator and stack version, see :class:`Designation`).
 
     The row and both status indexes are written before the signature is made, in the same transaction.
     """
@@ -360,12 +403,15 @@ class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
+        CheckConstraint("(submission_id IS NULL) <> (stack_id IS NULL)", name="submission_or_stack"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
-    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"), unique=True)
-    microcredential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("microcredentials.id"), index=True)
+    submission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    microcredential_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("microcredentials.id"), index=True)
+    stack_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stacks.id"), index=True)
+    """The stack version of a designation (None for a micro-credential)."""
     educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
     revocation_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id"), unique=True)
@@ -405,6 +451,34 @@ class Credential(Base):
     @property
     def suspension_index(self) -> int:
         return self.suspension_entry.status_index
+
+
+class DesignationStatus(str, enum.Enum):
+    PENDING = "pending"    # the stack is complete; waiting for an admin's approval
+    AWARDED = "awarded"    # the designation credential was issued
+
+
+class Designation(Base):
+    """An educator's completed stack version: pending approval, or awarded (``credential_id``).
+
+    Unique per (stack version, educator): the award is idempotent like every award. ``components`` keeps the
+    component credentials the decision rested on (the same references the signed credential names).
+    """
+
+    __tablename__ = "designations"
+    __table_args__ = (UniqueConstraint("stack_id", "educator_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    stack_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stacks.id"), index=True)
+    educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    status: Mapped[DesignationStatus] = mapped_column(_enum(DesignationStatus))
+    credential_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    components: Mapped[list[Any]] = mapped_column(default=list)
+    """[{credential_id, issuer, achievement_id, digest, local_credential_id?}] at the last decision."""
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
 
 
 class AuditEvent(Base):

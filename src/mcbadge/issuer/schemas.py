@@ -26,6 +26,8 @@ class IssuerRead(BaseModel):
     auto_approve: bool = Field(description="Award a passing submission without an admin's approval.")
     second_scoring: bool = Field(description="Two assessors must agree, or a lead assessor decides.")
     validity_days: int | None = Field(description="Credentials expire this many days after award (none: never).")
+    auto_award_designations: bool = Field(description="Award a designation as soon as its stack completes, "
+                                                      "without an admin's approval.")
 
 
 class IssuerUpdate(BaseModel):
@@ -41,4 +43,5 @@ class IssuerUpdate(BaseModel):
     auto_approve: bool | None = None
     second_scoring: bool | None = None
     validity_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    auto_award_designations: bool | None = None
     no_expiry: bool = Field(default=False, description="Set true to remove validity_days (credentials never expire).")

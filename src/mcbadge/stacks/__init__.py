@@ -1,0 +1,1 @@
+"""Stacks of micro-credentials that lead to a designation (issue 11): define, evaluate, award, cascade."""

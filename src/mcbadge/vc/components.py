@@ -1,0 +1,58 @@
+"""The digest that binds a designation to each exact component credential it rests on.
+
+A designation (``mcbadge.stacks``) names every component credential in its ``evidence`` (an OB ``Evidence``
+item whose ``id`` is the component credential's ``id``) and, in ``relatedResource`` (VC 2.0 §5.3), a
+``digestMultibase`` of that component, so that a verifier holding the component *as the holder presents it*
+can recompute the digest and know it is the very credential the issuer counted.
+
+What is digested, so that anyone can recompute it:
+
+* a JSON-LD credential (Data Integrity): the RDFC-1.0 canonical N-Quads of the whole document **including
+  its proof** (the proof is a named graph in VC 2.0), UTF-8 encoded. Canonical, so a re-serialisation of the
+  same JSON (key order, whitespace, a one-element list for the proof) gives the same digest; including the
+  proof binds the signature too, so a re-signed copy does not pass. ``mediaType`` says
+  ``application/n-quads`` to make the form explicit.
+* a VC-JWT: the compact JWS string exactly as presented (ASCII), ``mediaType`` ``application/vc+jwt``.
+
+The digest is sha2-256 as multihash, multibase base58btc (``z...``); ``vc.evidence`` parses either base.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from .canon import Canonicalizer, default_canonicalizer
+from .evidence import digest_multibase_b58, parse_digest_multibase
+
+__all__ = ["JSON_LD_MEDIA_TYPE", "JWT_MEDIA_TYPE", "component_digest", "component_media_type", "digest_matches"]
+
+JSON_LD_MEDIA_TYPE = "application/n-quads"
+JWT_MEDIA_TYPE = "application/vc+jwt"
+
+
+def _bytes(component: Mapping[str, Any] | str, canonicalizer: Canonicalizer | None) -> bytes:
+    if isinstance(component, str):
+        return component.encode("ascii")
+    return (canonicalizer or default_canonicalizer()).canonicalize(component).encode("utf-8")
+
+
+def component_digest(component: Mapping[str, Any] | str, *, canonicalizer: Canonicalizer | None = None) -> str:
+    """The ``digestMultibase`` of a component credential: a JSON-LD document (with its proof) or a VC-JWT."""
+    return digest_multibase_b58(_bytes(component, canonicalizer))
+
+
+def component_media_type(component: Mapping[str, Any] | str) -> str:
+    """The ``mediaType`` that says which form :func:`component_digest` covered."""
+    return JWT_MEDIA_TYPE if isinstance(component, str) else JSON_LD_MEDIA_TYPE
+
+
+def digest_matches(component: Mapping[str, Any] | str, recorded: str, *,
+                   canonicalizer: Canonicalizer | None = None) -> bool:
+    """Whether ``recorded`` (any supported multihash, either base) is the digest of ``component``."""
+    algorithm, expected = parse_digest_multibase(recorded)
+    if algorithm != "sha2-256":
+        return False
+    _, actual = parse_digest_multibase(component_digest(component, canonicalizer=canonicalizer))
+    return hmac.compare_digest(actual, expected)

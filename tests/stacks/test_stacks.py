@@ -1,0 +1,219 @@
+"""Stacks and designations over real HTTP: rule, award (auto and approval), digest binding, schema and
+library verification, and the issuer-side cascade (revoke -> suspended, substitute -> reinstated)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from mcbadge.db.models import AuditEvent, MicroCredential, Role, Submission
+from mcbadge.vc.components import component_digest, digest_matches
+from mcbadge.vc.schema import validate_achievement_credential, validate_credential_status
+from tests.assertions import verify_live
+from tests.factories.credentials import award_one
+from tests.factories.tenants import AWARD_PASSING_SCORES, Tenant, make_tenant, passing_submissions
+from tests.factories.submissions import assessed_submission
+from tests.live_server import LiveServer
+from tests.node_reference import node_reference  # noqa: F401 - the session fixture
+
+
+def _submission_key(server: LiveServer, submission_id: uuid.UUID) -> str:
+    with server.app.state.services.sessions() as session:
+        submission = session.get_one(Submission, submission_id)
+        return session.get_one(MicroCredential, submission.microcredential_id).key
+
+
+def _stack(client: httpx.Client, tenant: Tenant, components: list[dict[str, Any]], **rule: Any) -> dict[str, Any]:
+    body = {"key": f"coach-{uuid.uuid4().hex[:6]}", "name": "Instructional Coach",
+            "description": "Coaches colleagues in formative assessment.", "criteria": "Earn the stack.",
+            "achievement_type": "Certification", "role": "Instructional Coach", "components": components, **rule}
+    created = client.post("/api/v1/stacks", json=body, headers=tenant.headers())
+    assert created.status_code == 201, created.text
+    published = client.post(f"/api/v1/stacks/{created.json()['id']}/publish", headers=tenant.headers())
+    assert published.status_code == 200, published.text
+    return published.json()
+
+
+def _award(client: httpx.Client, tenant: Tenant, submission_id: uuid.UUID) -> dict[str, Any]:
+    response = client.post(f"/api/v1/submissions/{submission_id}/award", headers=tenant.headers())
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def _designations(client: httpx.Client, tenant: Tenant) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/stacks/designations", headers=tenant.headers())
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def _auto(client: httpx.Client, tenant: Tenant, on: bool) -> None:
+    response = client.patch("/api/v1/issuer", json={"auto_award_designations": on}, headers=tenant.headers())
+    assert response.status_code == 200, response.text
+
+
+def test_designation_awarded_bound_verified_and_cascaded(server: LiveServer, client: httpx.Client,
+                                                         tenant: Tenant) -> None:
+    services = server.app.state.services
+    _auto(client, tenant, True)
+    [s1] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    [s2] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    k1, k2 = _submission_key(server, s1), _submission_key(server, s2)
+    stack = _stack(client, tenant, [{"kind": "local", "key": k1, "versions": [1]},
+                                    {"kind": "local", "key": k2, "versions": [1]}])
+
+    first = _award(client, tenant, s1)
+    assert _designations(client, tenant) == []          # one of two: the rule "all" does not hold yet
+    second = _award(client, tenant, s2)
+    [designation] = _designations(client, tenant)
+    assert designation["status"] == "awarded" and designation["stack_id"] == stack["id"]
+
+    # Idempotent: deciding again changes nothing.
+    again = client.post("/api/v1/stacks/designations/evaluate", json={"educator_id": str(tenant.educator.id)},
+                        headers=tenant.headers())
+    assert again.status_code == 200, again.text
+    assert [d["credential_id"] for d in again.json()] == [designation["credential_id"]]
+    assert len(_designations(client, tenant)) == 1
+
+    read = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
+    document = read["credential"]
+    assert read["stack_id"] == stack["id"] and read["submission_id"] is None
+    achievement = document["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] == "Certification" and achievement["id"] == stack["achievement_id"]
+
+    # Each component is named in evidence and bound by a digest recomputed from the component as presented.
+    related = {r["id"]: r for r in document["relatedResource"]}
+    for component in (first, second):
+        assert component["url"] in {e.get("id") for e in document["evidence"]}
+        recorded = related[component["url"]]["digestMultibase"]
+        assert recorded == component_digest(component["credential"])
+        assert digest_matches(component["credential"], recorded)
+        tampered = {**component["credential"], "name": "Something else"}
+        assert not digest_matches(tampered, recorded)
+
+    # The unmodified 1EdTech schema (each status entry checked in its place, as for awards) and the library.
+    assert validate_achievement_credential({k: v for k, v in document.items() if k != "credentialStatus"}) == []
+    for entry in document["credentialStatus"]:
+        assert validate_credential_status(entry) == []
+    report = verify_live(server, document)
+    assert report.verified, report.failed()
+
+    # Cascade: revoking a needed component suspends the designation, with a reason and an audit event.
+    revoked = client.post(f"/api/v1/credentials/{first['id']}/revoke", json={"reason": "evidence not original"},
+                          headers=tenant.headers())
+    assert revoked.status_code == 200, revoked.text
+    designation_row = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
+    assert designation_row["suspended"] is True
+    assert not verify_live(server, document).verified
+    with services.sessions() as session:
+        actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.issuer_id == tenant.issuer.id)))
+    assert "designation.suspended" in actions and "credential.suspended" in actions
+
+    # A substitute (a new attempt at the same micro-credential version) reinstates it.
+    with services.sessions() as session, session.begin():
+        mc = session.scalars(select(MicroCredential).where(MicroCredential.key == k1)).one()
+        substitute = assessed_submission(session, tenant.educator, tenant.assessor, mc, server.settings.blob_dir,
+                                         scores=AWARD_PASSING_SCORES, attempt=2).id
+    _award(client, tenant, substitute)
+    reinstated = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
+    assert reinstated["suspended"] is False
+    assert verify_live(server, document).verified
+
+
+def test_n_of_m_with_required_members_and_approval(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    services = server.app.state.services
+    _auto(client, tenant, False)
+    subs = [passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)[0] for _ in range(3)]
+    keys = [_submission_key(server, s) for s in subs]
+    stack = _stack(client, tenant, [{"kind": "local", "key": keys[0], "versions": [1], "required": True},
+                                    {"kind": "local", "key": keys[1], "versions": [1]},
+                                    {"kind": "local", "key": keys[2], "versions": [1]},
+                                    {"kind": "external", "issuer_did": "did:web:elsewhere.example",
+                                     "achievement_id": "https://elsewhere.example/a/1"}],
+                   rule="n_of_m", required_count=2)
+    _award(client, tenant, subs[1])
+    _award(client, tenant, subs[2])
+    assert _designations(client, tenant) == []          # two of four, but not the required one
+    _award(client, tenant, subs[0])
+    [pending] = _designations(client, tenant)
+    assert pending["status"] == "pending" and pending["credential_id"] is None
+    assert len(pending["components"]) == 3
+
+    educator = client.post("/api/v1/stacks/designations/" + pending["id"] + "/approve",
+                           headers=tenant.headers(Role.EDUCATOR))
+    assert educator.status_code == 403
+    approved = client.post(f"/api/v1/stacks/designations/{pending['id']}/approve", headers=tenant.headers())
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "awarded" and approved.json()["credential_id"]
+    twice = client.post(f"/api/v1/stacks/designations/{pending['id']}/approve", headers=tenant.headers())
+    assert twice.json()["credential_id"] == approved.json()["credential_id"]
+    assert stack["rule"] == "n_of_m"
+
+
+def test_stack_rules_and_tenant_isolation(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    bad = client.post("/api/v1/stacks", json={"key": "x", "name": "X", "description": "d", "criteria": "c",
+                                              "role": "Mentor", "rule": "n_of_m", "required_count": 3,
+                                              "components": [{"kind": "local", "key": "a", "versions": [1]}]},
+                      headers=tenant.headers())
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    unknown = client.post("/api/v1/stacks", json={"key": "y", "name": "Y", "description": "d", "criteria": "c",
+                                                  "role": "Mentor",
+                                                  "components": [{"kind": "local", "key": "nope", "versions": [1]}]},
+                          headers=tenant.headers())
+    assert unknown.status_code == 201
+    refused = client.post(f"/api/v1/stacks/{unknown.json()['id']}/publish", headers=tenant.headers())
+    assert refused.status_code == 422 and refused.json()["type"].endswith("unknown-component")
+    assert client.get(f"/api/v1/stacks/{unknown.json()['id']}", headers=tenant.headers(Role.EDUCATOR)).status_code == 404
+    assert client.get(f"/api/v1/stacks/{uuid.uuid4()}", headers=tenant.headers()).status_code == 404
+
+
+def test_external_components_verified_on_entry_and_at_decision(server: LiveServer, client: httpx.Client,
+                                                               tenant: Tenant) -> None:
+    services = server.app.state.services
+    provider = make_tenant(services.sessions, f"provider-{uuid.uuid4().hex[:6]}")
+    brought = award_one(server, provider)                  # provider B's credential, brought to district A
+    document = brought.document
+    b_did, b_achievement = document["issuer"]["id"], document["credentialSubject"]["achievement"]["id"]
+
+    # An issuer the stack does not accept: the same achievement id under another DID does not count.
+    _auto(client, tenant, False)
+    _stack(client, tenant, [{"kind": "external", "issuer_did": "did:web:other.example",
+                             "achievement_id": b_achievement}])
+    tampered = {**document, "name": "A forged name"}
+    refused = client.post("/api/v1/stacks/external-credentials", json={"credential": tampered},
+                          headers=tenant.headers(Role.EDUCATOR))
+    assert refused.status_code == 422 and refused.json()["type"].endswith("external-credential-refused")
+    added = client.post("/api/v1/stacks/external-credentials", json={"credential": document},
+                        headers=tenant.headers(Role.EDUCATOR))
+    assert added.status_code == 200, added.text
+    assert added.json()["designations"] == []
+
+    accepting = _stack(client, tenant, [{"kind": "external", "issuer_did": b_did, "achievement_id": b_achievement}])
+    decided = client.post("/api/v1/stacks/designations/evaluate", headers=tenant.headers(Role.EDUCATOR))
+    assert decided.status_code == 200, decided.text
+    [pending] = decided.json()
+    assert pending["stack_id"] == accepting["id"] and pending["status"] == "pending"
+    assert pending["components"][0]["digest"] == component_digest(document)
+
+    # Re-checked when decided: B revokes it, so the approval finds the stack incomplete.
+    revoked = client.post(f"/api/v1/credentials/{brought.id}/revoke", json={"reason": "issued in error"},
+                          headers=provider.headers())
+    assert revoked.status_code == 200, revoked.text
+    approve = client.post(f"/api/v1/stacks/designations/{pending['id']}/approve", headers=tenant.headers())
+    assert approve.status_code == 409 and approve.json()["type"].endswith("stack-not-complete")
+
+
+def test_designation_verifies_in_the_node_reference(server: LiveServer, client: httpx.Client, tenant: Tenant,
+                                                    node_reference: Any) -> None:  # noqa: F811
+    services = server.app.state.services
+    _auto(client, tenant, True)
+    [submission] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    _stack(client, tenant, [{"kind": "local", "key": _submission_key(server, submission), "versions": [1]}])
+    _award(client, tenant, submission)
+    [designation] = _designations(client, tenant)
+    document = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()["credential"]
+    did = document["issuer"]["id"]
+    did_document = client.get(f"/issuers/{tenant.issuer.slug}/did.json").json()
+    assert node_reference.verify(document, {did: did_document}) == {"verified": True, "errors": []}
