@@ -9,13 +9,23 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from mcbadge.db.models import AuditEvent, MicroCredential, Role, Submission
+from mcbadge.db.models import AuditEvent, MicroCredential, Person, Role, Submission
+from mcbadge.db.session import transaction
+from mcbadge.obapi import service as obapi
 from mcbadge.vc.components import component_digest, digest_matches
-from mcbadge.vc.schema import validate_achievement_credential, validate_credential_status
+from mcbadge.vc.schema import (
+    validate_achievement_credential,
+    validate_credential_status,
+)
 from tests.assertions import verify_live
 from tests.factories.credentials import award_one
-from tests.factories.tenants import AWARD_PASSING_SCORES, Tenant, make_tenant, passing_submissions
 from tests.factories.submissions import assessed_submission
+from tests.factories.tenants import (
+    AWARD_PASSING_SCORES,
+    Tenant,
+    make_tenant,
+    passing_submissions,
+)
 from tests.live_server import LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
@@ -169,10 +179,34 @@ def test_stack_rules_and_tenant_isolation(server: LiveServer, client: httpx.Clie
     assert client.get(f"/api/v1/stacks/{uuid.uuid4()}", headers=tenant.headers()).status_code == 404
 
 
+def _same_teacher(services: Any, provider: Tenant, tenant: Tenant) -> None:
+    with services.sessions() as session, transaction(session):
+        session.get_one(Person, provider.educator.id).email = tenant.educator.email
+
+
+def test_another_teachers_credential_neither_enters_nor_counts(server: LiveServer, client: httpx.Client,
+                                                               tenant: Tenant) -> None:
+    services = server.app.state.services
+    provider = make_tenant(services.sessions, f"provider-{uuid.uuid4().hex[:6]}")
+    theirs = award_one(server, provider).document         # issued to B's educator, another address
+    achievement = theirs["credentialSubject"]["achievement"]["id"]
+    _auto(client, tenant, True)
+    _stack(client, tenant, [{"kind": "external", "issuer_did": theirs["issuer"]["id"], "achievement_id": achievement}])
+    refused = client.post("/api/v1/stacks/external-credentials", json={"credential": theirs},
+                          headers=tenant.headers(Role.EDUCATOR))
+    assert refused.status_code == 422 and "not issued to you" in refused.json()["detail"]
+    # Stored another way (the OB 3.0 API keeps what a wallet upserts), it still does not count.
+    with services.sessions() as session:
+        obapi.upsert_credential(session, services, tenant.educator.id, theirs)
+    decided = client.post("/api/v1/stacks/designations/evaluate", headers=tenant.headers(Role.EDUCATOR))
+    assert decided.status_code == 200 and decided.json() == []
+
+
 def test_external_components_verified_on_entry_and_at_decision(server: LiveServer, client: httpx.Client,
                                                                tenant: Tenant) -> None:
     services = server.app.state.services
     provider = make_tenant(services.sessions, f"provider-{uuid.uuid4().hex[:6]}")
+    _same_teacher(services, provider, tenant)              # B knows the teacher by the address A knows
     brought = award_one(server, provider)                  # provider B's credential, brought to district A
     document = brought.document
     b_did, b_achievement = document["issuer"]["id"], document["credentialSubject"]["achievement"]["id"]

@@ -76,7 +76,7 @@ from ..principal import Principal
 from ..services import Services
 from ..status import service as status
 from ..vc.components import component_digest, component_media_type
-from ..vc.identity_hash import identity_object
+from ..vc.identity_hash import identity_object, issued_to
 from ..vc.models import (
     Achievement,
     AchievementCredential,
@@ -329,6 +329,7 @@ def _external(session: Session, services: Services, educator_id: uuid.UUID, now:
     those that verify count. Called OUTSIDE the decision's transaction: verifying may fetch status lists,
     and this service's own lists may be re-signed on the way (a write that must not wait on our lock)."""
     with read(session):
+        email = session.scalar(select(Person.email).where(Person.id == educator_id))
         values = [row.jwt or row.document for row in session.scalars(
             select(UpsertedCredential).where(UpsertedCredential.educator_id == educator_id)
             .order_by(UpsertedCredential.issued_at.desc()))]
@@ -336,15 +337,24 @@ def _external(session: Session, services: Services, educator_id: uuid.UUID, now:
     for value in values:
         if value is None:
             continue
-        report = verify(value, resolver=services.resolver, now=now, status_fetcher=services.status_fetcher,
-                        status_list_cache=services.status_list_cache)
-        document = report.credential
-        if not report.verified or report.failed() or document is None:
-            continue
+        document = _verified_document(services, value, now)
+        if document is None or not email or not issued_to(document, email):
+            continue  # does not verify now, or was not issued to this educator: it does not count
         issuer_of, achievement = _issuer_of(document), _achievement_of(document)
         if issuer_of and achievement and isinstance(document.get("id"), str):
             held.append(Held(document["id"], issuer_of, achievement, value))
     return held
+
+
+def _verified_document(services: Services, value: Mapping[str, Any] | str, now: datetime) -> Mapping[str, Any] | None:
+    """The credential as read if it verifies now (signature, status, validity) with the service's one
+    verifier set-up; None otherwise."""
+    report = verify(value, resolver=services.resolver, now=now, status_fetcher=services.status_fetcher,
+                    status_list_cache=services.status_list_cache,
+                    canonicalizer=services.contexts.canonicalizer_for(value))
+    if not report.verified or report.failed() or report.credential is None:
+        return None
+    return report.credential
 
 
 def _held(session: Session, services: Services, issuer: Issuer, educator_id: uuid.UUID, now: datetime,
@@ -642,6 +652,12 @@ def add_external_credential(session: Session, services: Services, principal: Pri
     verifies it first), then decide the educator's designations."""
     if principal.role is not Role.EDUCATOR:
         raise Forbidden("only an educator adds credentials to their own record")
+    document = _verified_document(services, value, datetime.now(timezone.utc))
+    with read(session):
+        email = session.scalar(select(Person.email).where(Person.id == principal.person_id))
+    if document is not None and (not email or not issued_to(document, email)):
+        raise ExternalCredentialRefused(
+            "the credential was not issued to you: none of its subject's identifiers is your e-mail address")
     try:
         upserted = obapi.upsert_credential(session, services, principal.person_id, value)
     except ImsxError as exc:

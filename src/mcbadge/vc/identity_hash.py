@@ -16,7 +16,7 @@ from typing import Any
 
 from .models import IdentityObject
 
-__all__ = ["identity_matches", "identity_object"]
+__all__ = ["identity_matches", "identity_object", "issued_to"]
 
 
 def _normalize_email(email: str) -> str:
@@ -60,3 +60,22 @@ def identity_matches(identity: Mapping[str, Any], email: str, *, normalize: bool
     else:
         return False
     return hmac.compare_digest(computed, hex_digest.lower())
+
+
+def issued_to(credential: Mapping[str, Any], email: str) -> bool:
+    """Whether ``credential`` names the holder of ``email`` as its subject: one of its subjects' OB
+    ``identifier`` IdentityObjects of type ``emailAddress`` matches the address (hashed or plain).
+
+    A credential someone adds to their record counts for them only if it was issued to them: holding a copy
+    of another teacher's badge proves nothing about its holder.
+    """
+    subjects = credential.get("credentialSubject")
+    for subject in subjects if isinstance(subjects, list) else [subjects]:
+        if not isinstance(subject, Mapping):
+            continue
+        identifiers = subject.get("identifier")
+        for identity in identifiers if isinstance(identifiers, list) else [identifiers]:
+            if (isinstance(identity, Mapping) and identity.get("identityType") == "emailAddress"
+                    and identity_matches(identity, email)):
+                return True
+    return False
