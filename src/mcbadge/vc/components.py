@@ -26,10 +26,13 @@ from typing import Any
 from .canon import Canonicalizer, default_canonicalizer
 from .evidence import digest_multibase_b58, parse_digest_multibase
 
-__all__ = ["JSON_LD_MEDIA_TYPE", "JWT_MEDIA_TYPE", "component_digest", "component_media_type", "digest_matches"]
+__all__ = ["COMPONENT_MEDIA_TYPES", "JSON_LD_MEDIA_TYPE", "JWT_MEDIA_TYPE", "component_digest", "component_media_type", "digest_matches"]
 
 JSON_LD_MEDIA_TYPE = "application/n-quads"
 JWT_MEDIA_TYPE = "application/vc+jwt"
+COMPONENT_MEDIA_TYPES = frozenset({JSON_LD_MEDIA_TYPE, JWT_MEDIA_TYPE})
+"""The ``mediaType`` values of a ``relatedResource`` entry that binds a component credential: how a verifier
+recognises a designation (``vc.verify``'s ``components`` check)."""
 
 
 def _bytes(component: Mapping[str, Any] | str, canonicalizer: Canonicalizer | None) -> bytes:

@@ -13,7 +13,19 @@ which is never reported as passing). The codes, in the order they run:
 ``status``          no revocation or suspension bit is set in the issuer's status lists
 ``evidence_digest`` the evidence digests are well formed, and any evidence file given matches one
 ``rubric``          every rubric criterion's achieved level is at or above the required level
+``components``      (designations only) every component credential it names verifies and has the digest
+                    the designation recorded
 ==================  ===========================================================================
+
+A credential names components (it is a designation, ``mcbadge.stacks``) when its ``relatedResource`` has
+entries whose ``mediaType`` is one of :data:`mcbadge.vc.components.COMPONENT_MEDIA_TYPES` (the forms a
+component digest covers); each such entry's ``id`` is a component credential's id and its
+``digestMultibase`` that credential's digest. Other credentials get no ``components`` check at all. Each
+component is taken from ``presented_components`` (what the holder gave, found by id) or else from
+``component_fetcher``; it is verified with the same collaborators (a component that is itself a designation
+is checked in turn, at most :data:`MAX_COMPONENT_DEPTH` levels deep) and its digest recomputed. The check
+fails when a component fails (revoked, tampered, expired...) or its digest differs, and is not checked when a
+component cannot be found or fully checked: never passed unless every component was.
 
 ``verify`` raises only for programmer errors (a naive ``now``); every problem of the credential itself
 is a failed check. Collaborators are passed in: the DID resolver (which owns any network access), the
@@ -33,6 +45,7 @@ from typing import Any
 from . import data_integrity, evidence, jwt, rubric, schema, status_list
 from ._jsonld_base import Quad
 from .canon import Canonicalizer, default_canonicalizer
+from .components import COMPONENT_MEDIA_TYPES, JWT_MEDIA_TYPE, component_media_type, digest_matches
 from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
 from .dids import DidResolver, VerificationMethod
 from .errors import (
@@ -47,6 +60,14 @@ StatusFetcher = Callable[[str], Any]
 """``fetch(status_list_credential_url)`` -> the status list credential (a mapping), or an object with
 ``.credential`` (that mapping) and ``.age_seconds`` (how old the information is; the status check then
 reports it in its message and as ``details["age_seconds"]``). Raises when the list cannot be fetched."""
+
+
+ComponentFetcher = Callable[[str], Any]
+"""``fetch(component credential id)`` -> that credential (a mapping, or a VC-JWT string) as its issuer keeps it.
+Raises ``LookupError`` when it does not have it (the component is then "could not be checked")."""
+
+MAX_COMPONENT_DEPTH = 3
+"""How deep designations of designations are followed; deeper components are "could not be checked"."""
 
 
 class Outcome(str, Enum):
@@ -197,8 +218,15 @@ class _Verifier:
         evidence_files: Iterable[bytes],
         expected_purpose: str,
         status_list_cache: MutableMapping[bytes, bool] | None = None,
+        presented_components: Mapping[str, Mapping[str, Any] | str] | None = None,
+        component_fetcher: ComponentFetcher | None = None,
+        depth: int = 0,
     ) -> None:
         self.status_list_cache = status_list_cache
+        self.inner_canon = canonicalizer
+        self.presented_components = presented_components or {}
+        self.component_fetcher = component_fetcher
+        self.depth = depth
         self.resolver = resolver
         self.status_fetcher = status_fetcher
         self.now = now
@@ -513,6 +541,96 @@ class _Verifier:
                          f"{c.name} ({c.achieved_level}, needs {c.required_level})" for c in below),
                      criteria=detail)
 
+    def check_components(self, credential: Mapping[str, Any]) -> None:
+        """Only for a credential that names components (see the module docstring); others get no check."""
+        entries = [r for r in _as_list(credential.get("relatedResource"))
+                   if isinstance(r, Mapping) and r.get("mediaType") in COMPONENT_MEDIA_TYPES]
+        if not entries:
+            return
+        results = [self._component(entry) for entry in entries]
+        detail = [{"id": ident, "outcome": outcome.value, "message": message} for ident, outcome, message in results]
+        failed = [f"{ident}: {message}" for ident, outcome, message in results if outcome is Outcome.FAILED]
+        unchecked = [f"{ident}: {message}" for ident, outcome, message in results if outcome is Outcome.NOT_CHECKED]
+        if failed:
+            self.add("components", Outcome.FAILED,
+                     f"{len(failed)} of {len(results)} components failed: " + "; ".join(failed), components=detail)
+        elif unchecked:
+            self.add("components", Outcome.NOT_CHECKED,
+                     f"{len(unchecked)} of {len(results)} components could not be checked: " + "; ".join(unchecked),
+                     components=detail)
+        else:
+            self.add("components", Outcome.PASSED,
+                     f"all {len(results)} components verify and are the very credentials the issuer counted",
+                     components=detail)
+
+    def _component(self, entry: Mapping[str, Any]) -> tuple[str, Outcome, str]:
+        """(component id, outcome, sentence) for one ``relatedResource`` entry that binds a component."""
+        ident, recorded, media = entry.get("id"), entry.get("digestMultibase"), entry.get("mediaType")
+        if not isinstance(ident, str) or not isinstance(recorded, str):
+            return str(ident), Outcome.FAILED, "the designation names it without an id and a digestMultibase"
+        if self.depth >= MAX_COMPONENT_DEPTH:
+            return ident, Outcome.NOT_CHECKED, f"components nested deeper than {MAX_COMPONENT_DEPTH} are not followed"
+        value = self.presented_components.get(ident)
+        if value is None:
+            if self.component_fetcher is None:
+                return ident, Outcome.NOT_CHECKED, "not presented with the designation"
+            try:
+                value = self.component_fetcher(ident)
+            except Exception as exc:  # noqa: BLE001 - LookupError or any fetch failure: "could not be checked"
+                return ident, Outcome.NOT_CHECKED, f"not presented with the designation, and not found: {exc}"
+        form = _digest_form(value)
+        if form is None:
+            return ident, Outcome.FAILED, "what was given for it is not a credential"
+        if component_media_type(form) != media:
+            given = "a VC-JWT" if isinstance(form, str) else "a JSON-LD document"
+            return ident, Outcome.NOT_CHECKED, (f"given as {given}, but the designation's digest covers its "
+                                                f"{'VC-JWT' if media == JWT_MEDIA_TYPE else 'JSON-LD'} form")
+        try:
+            matches = digest_matches(form, recorded, canonicalizer=self.inner_canon)
+        except (CredentialError, ValueError, TypeError):
+            matches = False
+        child = _Verifier(self.resolver, self.status_fetcher, self.now, self.inner_canon, (), "assertionMethod",
+                          self.status_list_cache, self.presented_components, self.component_fetcher, self.depth + 1)
+        report = _run(child, value)
+        problems = [f"{c.code}: {c.message}" for c in report.failed()]
+        if not matches:
+            problems.insert(0, "its digest does not match the one the designation recorded: it is not the "
+                               "credential the issuer counted")
+        if problems:
+            return ident, Outcome.FAILED, "; ".join(problems)
+        if not report.verified:
+            return ident, Outcome.NOT_CHECKED, "its signature could not be checked"
+        incomplete = [c for c in report.checks if c.outcome is Outcome.NOT_CHECKED and (
+            c.code == "components" or (c.code == "status" and report.credential is not None
+                                       and report.credential.get("credentialStatus")))]
+        if incomplete:
+            return ident, Outcome.NOT_CHECKED, "; ".join(f"{c.code}: {c.message}" for c in incomplete)
+        return ident, Outcome.PASSED, "verified (signature, status, validity) and its digest matches"
+
+
+def _digest_form(value: Any) -> Mapping[str, Any] | str | None:
+    """A component as its digest covers it: the JSON-LD document, or the compact VC-JWT (even if enveloped)."""
+    doc, token, _ = _parse(value)
+    return token if token is not None else doc
+
+
+def _credential_id(value: Any) -> str | None:
+    """The ``id`` of a credential (a JSON-LD document, or a VC-JWT's ``vc``/payload ``id`` or ``jti``), unverified."""
+    doc, token, _ = _parse(value)
+    if token is not None:
+        try:
+            _, claims = jwt.parse_unverified(token)
+        except CredentialError:
+            return None
+        if not isinstance(claims, Mapping):
+            return None
+        vc_claim = claims.get("vc")
+        inner: Mapping[str, Any] = vc_claim if isinstance(vc_claim, Mapping) else claims
+        ident = inner.get("id") or claims.get("jti")
+    else:
+        ident = doc.get("id") if doc is not None else None
+    return ident if isinstance(ident, str) else None
+
 
 def verify(
     credential: Any,
@@ -525,17 +643,33 @@ def verify(
     expected_purpose: str = "assertionMethod",
     check_schema: bool = True,
     status_list_cache: MutableMapping[bytes, bool] | None = None,
+    presented_components: Iterable[Mapping[str, Any] | str] = (),
+    component_fetcher: ComponentFetcher | None = None,
 ) -> VerificationReport:
     """Verify a credential (a dict, JSON text, a compact VC-JWT, or an EnvelopedVerifiableCredential).
 
     Never raises for a bad credential: the report says what failed. ``now`` must be timezone-aware.
     ``status_list_cache`` (a bounded mapping the caller keeps across calls) lets the signatures of status
     lists, which every credential of an issuer shares, be checked once (see ``verify_proofs``).
+    ``presented_components`` (credentials the holder gave with a designation, found by their ``id``) and
+    ``component_fetcher`` (the issuer's own store) serve the ``components`` check; a component found in
+    neither is "could not be checked".
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    by_id: dict[str, Mapping[str, Any] | str] = {}
+    for value in presented_components:
+        ident = _credential_id(value)
+        if ident is not None:
+            by_id.setdefault(ident, value)
     v = _Verifier(resolver, status_fetcher, now, canonicalizer or default_canonicalizer(),
-                  evidence_files, expected_purpose, status_list_cache)
+                  evidence_files, expected_purpose, status_list_cache, by_id, component_fetcher)
+    return _run(v, credential, check_schema=check_schema)
+
+
+def _run(v: _Verifier, credential: Any, *, check_schema: bool = True) -> VerificationReport:
+    """Every check of one credential with the verifier's collaborators (also for each component)."""
+    resolver, now = v.resolver, v.now
     doc, token, fmt = _parse(credential)
     if doc is None and token is None and fmt == "enveloped":
         v.add("parse", Outcome.FAILED,
@@ -590,4 +724,5 @@ def verify(
     v.check_status(doc)
     v.check_evidence(doc)
     v.check_rubric(doc)
+    v.check_components(doc)
     return VerificationReport(tuple(v.checks), doc, fmt)
