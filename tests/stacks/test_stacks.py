@@ -3,13 +3,14 @@ library verification, and the issuer-side cascade (revoke -> suspended, substitu
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
-from mcbadge.db.models import AuditEvent, MicroCredential, Person, Role, Submission
+from mcbadge.db.models import AuditEvent, Credential, MicroCredential, Person, Role, Submission
 from mcbadge.db.session import transaction
 from mcbadge.obapi import service as obapi
 from mcbadge.vc.components import component_digest, digest_matches
@@ -251,3 +252,64 @@ def test_designation_verifies_in_the_node_reference(server: LiveServer, client: 
     did = document["issuer"]["id"]
     did_document = client.get(f"/issuers/{tenant.issuer.slug}/did.json").json()
     assert node_reference.verify(document, {did: did_document}) == {"verified": True, "errors": []}
+
+
+def _components_check(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    return next(c for c in response.json()["checks"] if c["code"] == "components")
+
+
+def test_verifier_checks_each_component_of_a_designation(server: LiveServer, client: httpx.Client,
+                                                         tenant: Tenant) -> None:
+    """POST /verify: components issued here are read from the database; one the verifier cannot read must be
+    presented (a ``component`` form field, or a presentation), else it is not checked; a revoked one fails."""
+    services = server.app.state.services
+    _auto(client, tenant, True)
+    [s1] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    [s2] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    _stack(client, tenant, [{"kind": "local", "key": _submission_key(server, s1), "versions": [1]},
+                            {"kind": "local", "key": _submission_key(server, s2), "versions": [1]}])
+    first, second = _award(client, tenant, s1), _award(client, tenant, s2)
+    [designation] = _designations(client, tenant)
+    document = client.get(f"/api/v1/credentials/{designation['credential_id']}",
+                          headers=tenant.headers()).json()["credential"]
+
+    # Both components read from the database: passed, each named.
+    check = _components_check(client.post("/verify", json=document))
+    assert check["outcome"] == "passed", check
+    assert {c["id"]: c["outcome"] for c in check["details"]["components"]} == {
+        first["url"]: "passed", second["url"]: "passed"}
+
+    # A component the public cannot read (its earner made it private) could not be checked, never passed...
+    with services.sessions() as session, transaction(session):
+        session.get_one(Credential, uuid.UUID(second["id"])).public = False
+    check = _components_check(client.post("/verify", json=document))
+    assert check["outcome"] == "not_checked" and second["url"] in check["message"], check
+    assert first["url"] not in check["message"]
+    # ... until the holder presents it: as a form's component field, or in a Verifiable Presentation.
+    presented = client.post("/verify", files=[("credential", ("designation.json", json.dumps(document), "application/json")),
+                                              ("component", ("second.json", json.dumps(second["credential"]),
+                                                             "application/json"))])
+    assert _components_check(presented)["outcome"] == "passed"
+    presentation = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                    "verifiableCredential": [document, second["credential"]]}
+    assert _components_check(client.post("/verify", json=presentation))["outcome"] == "passed"
+    wrapped = client.post("/verify", json={"verifiablePresentation": presentation})
+    assert _components_check(wrapped)["outcome"] == "passed"
+    # A presented copy that is not the one counted fails, and says which.
+    tampered = {**second["credential"], "name": "Something else"}
+    check = _components_check(client.post("/verify", json={**presentation,
+                                                           "verifiableCredential": [document, tampered]}))
+    assert check["outcome"] == "failed" and second["url"] in check["message"]
+    assert "digest does not match" in check["message"], check
+
+    # The issuer revokes the first component: the verifier reports that component as revoked.
+    revoked = client.post(f"/api/v1/credentials/{first['id']}/revoke", json={"reason": "evidence not original"},
+                          headers=tenant.headers())
+    assert revoked.status_code == 200, revoked.text
+    answer = client.post("/verify", json=presentation)
+    check = _components_check(answer)
+    assert check["outcome"] == "failed" and first["url"] in check["message"] and "revoked" in check["message"], check
+    assert second["url"] not in check["message"]
+    assert answer.json()["verified"] is False
+    assert any(p["code"] == "components" for p in answer.json()["problemDetails"])

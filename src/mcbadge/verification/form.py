@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from ..errors import BodyTooLarge, Invalid, Unreadable
 from .inputs import (
+    MAX_COMPONENTS,
     MAX_EVIDENCE_FILES,
     EvidenceFile,
     GivenCredential,
@@ -68,6 +69,8 @@ class VerificationForm:
     """(file name, content) of each credential file actually chosen (a browser sends empty file inputs)."""
     urls: list[str] = field(default_factory=list)
     evidence: list[EvidenceFile] = field(default_factory=list)
+    components: list[GivenCredential] = field(default_factory=list)
+    """Credentials given with the one to verify (a designation's components), read like it (files or text)."""
     values: dict[str, str] = field(default_factory=dict)
     """Every text field as sent, to show the form again."""
 
@@ -88,22 +91,25 @@ class VerificationForm:
 
 
 async def read_form(request: Request, limit: int, *, credential_fields: Collection[str], url_field: str,
-                    only_known: bool) -> VerificationForm:
+                    only_known: bool, component_field: str | None = None) -> VerificationForm:
     """Read a verification form of at most ``limit`` bytes: credentials from ``credential_fields`` (text or
-    file), a URL from ``url_field``, files from ``evidence`` (at most ``MAX_EVIDENCE_FILES``). With
-    ``only_known``, a field of any other name is refused (:class:`InvalidForm`)."""
+    file), a URL from ``url_field``, files from ``evidence`` (at most ``MAX_EVIDENCE_FILES``), and, when
+    ``component_field`` is named, component credentials from that field (files or text, at most
+    ``MAX_COMPONENTS``). With ``only_known``, a field of any other name is refused (:class:`InvalidForm`)."""
     stream = limited_stream(request, limit)
     parser: MultiPartParser | FormParser
     if media_type(request) == "multipart/form-data":
-        parser = MultiPartParser(request.headers, stream, max_files=MAX_EVIDENCE_FILES + len(credential_fields),
-                                 max_fields=MAX_FORM_FIELDS, max_part_size=limit)
+        components = MAX_COMPONENTS if component_field else 0
+        parser = MultiPartParser(request.headers, stream,
+                                 max_files=MAX_EVIDENCE_FILES + len(credential_fields) + components,
+                                 max_fields=MAX_FORM_FIELDS + components, max_part_size=limit)
     else:
         parser = FormParser(request.headers, stream, max_fields=MAX_FORM_FIELDS, max_part_size=limit)
     try:
         form = await parser.parse()
     except MultiPartException as exc:
         raise MalformedForm(f"the form cannot be read: {exc.message}") from None
-    known = {*credential_fields, url_field, "evidence"}
+    known = {*credential_fields, url_field, "evidence", *([component_field] if component_field else [])}
     try:
         unknown = sorted(set(form.keys()) - known)
         if only_known and unknown:
@@ -125,6 +131,14 @@ async def read_form(request: Request, limit: int, *, credential_fields: Collecti
             if len(result.evidence) == MAX_EVIDENCE_FILES:
                 raise InvalidForm(f"at most {MAX_EVIDENCE_FILES} evidence files")
             result.evidence.append(EvidenceFile(item.filename or f"evidence file {index}", await item.read()))
+        for index, item in enumerate(form.getlist(component_field) if component_field else [], start=1):
+            if len(result.components) == MAX_COMPONENTS:
+                raise InvalidForm(f"at most {MAX_COMPONENTS} component credentials")
+            if isinstance(item, UploadFile):
+                if item.filename or item.size:
+                    result.components.append(from_file(await item.read(), item.filename))
+            elif item.strip():
+                result.components.append(from_text(item, f"component {index}"))
         return result
     finally:
         await form.close()

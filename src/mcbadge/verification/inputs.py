@@ -1,8 +1,9 @@
 """What a verifier gave, read into something the credential library verifies.
 
 A credential arrives as JSON text, a parsed JSON value (the credential, an EnvelopedVerifiableCredential,
-``{"verifiableCredential": ...}`` or ``{"url": ...}``), a compact VC-JWT, a baked PNG or SVG, a file that
-is any of these (told apart by content, never by name), or a URL. The API (``api/verification.py``) and
+``{"verifiableCredential": ...}``, ``{"url": ...}``, or a Verifiable Presentation: see :func:`from_json`),
+a compact VC-JWT, a baked PNG or SVG, a file that is any of these (told apart by content, never by name), or
+a URL. A designation's components may come with it (``GivenCredential.components``). The API (``api/verification.py``) and
 the verification page (``web/``) both read through here, so the same input means the same thing in both.
 
 Input that is not a credential at all raises a domain error (mapped to HTTP in ``api/problems.py``; the
@@ -33,6 +34,7 @@ from ..vc import baking
 from ..vc.errors import BakingError
 
 __all__ = [
+    "MAX_COMPONENTS",
     "MAX_EVIDENCE_FILES",
     "EvidenceFile",
     "GivenCredential",
@@ -47,10 +49,14 @@ __all__ = [
     "from_json",
     "from_text",
     "from_url",
+    "own_component",
 ]
 
 MAX_EVIDENCE_FILES = 20
 """Evidence files one verification compares (the API and the page alike)."""
+
+MAX_COMPONENTS = 20
+"""Component credentials one verification takes with a designation (a form's files, a presentation's entries)."""
 
 URL_MAX_BYTES = 4 * 1024 * 1024
 """Largest credential or badge image fetched from a URL."""
@@ -124,12 +130,15 @@ class GivenCredential:
 
     ``source`` is ``json``, ``jwt``, ``png``, ``svg`` or ``url`` (for a URL not yet fetched, ``value`` is
     None); ``url`` is set for a URL input; ``label`` names it for people ("the badge image x.png").
+    ``components`` are credentials given with it (documents or VC-JWTs): a designation's components, found
+    by their ids when it is verified (``vc.verify``'s ``presented_components``).
     """
 
     value: Any
     source: str
     url: str | None = None
     label: str = "the credential"
+    components: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,11 +164,20 @@ def from_text(text: str, label: str) -> GivenCredential:
 
 
 def from_json(value: Any, label: str) -> GivenCredential:
-    """A parsed JSON value: the credential, a JWT string, ``{"verifiableCredential": ...}`` or ``{"url": ...}``."""
+    """A parsed JSON value: the credential, a JWT string, ``{"verifiableCredential": ...}``, ``{"url": ...}``,
+    or a Verifiable Presentation (as it is, or as ``{"verifiablePresentation": ...}``) whose
+    ``verifiableCredential`` list holds the credential to verify **first**, then its components (a
+    designation's component credentials, documents or VC-JWTs). The presentation's own proof (the holder's)
+    is not checked: what is verified is each credential."""
     if isinstance(value, str):
         return GivenCredential(value, "jwt", label=label)
     if not isinstance(value, dict):
         raise NotACredential(f"{label} is not a credential: expected a JSON object, or a string holding a VC-JWT")
+    if "verifiablePresentation" in value and set(value) <= {"verifiablePresentation", "options"}:
+        return _from_presentation(value["verifiablePresentation"], label)
+    types = value.get("type")
+    if "VerifiablePresentation" in (types if isinstance(types, list) else [types]):
+        return _from_presentation(value, label)
     if set(value) == {"url"}:
         if not isinstance(value["url"], str):
             raise Invalid("url must be a string")
@@ -170,6 +188,19 @@ def from_json(value: Any, label: str) -> GivenCredential:
             raise NotACredential("verifiableCredential must be a credential (a JSON object) or a VC-JWT (a string)")
         return GivenCredential(inner, "jwt" if isinstance(inner, str) else "json", label=label)
     return GivenCredential(value, "json", label=label)
+
+
+def _from_presentation(presentation: Any, label: str) -> GivenCredential:
+    entries = presentation.get("verifiableCredential") if isinstance(presentation, dict) else None
+    entries = [entries] if isinstance(entries, (dict, str)) else entries
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, (dict, str)) for e in entries):
+        raise NotACredential(f"{label} is not a presentation of credentials: its verifiableCredential must list "
+                             "the credential to verify first, then its components (JSON objects or VC-JWTs)")
+    if len(entries) > 1 + MAX_COMPONENTS:
+        raise Invalid(f"a presentation may carry at most {MAX_COMPONENTS} components with the credential")
+    first = entries[0]
+    return GivenCredential(first, "jwt" if isinstance(first, str) else "json", label=label,
+                           components=tuple(entries[1:]))
 
 
 def from_image(data: bytes, kind: str | None, label: str) -> GivenCredential:
@@ -229,6 +260,19 @@ def from_url(services: Services, url: str) -> GivenCredential:
         raise UrlFetchFailed(f"the address {url} answered HTTP {fetched.status_code}, not a credential")
     given = _from_bytes(fetched.content, f"the document at {url}", image_label=label, text_label=label)
     return GivenCredential(given.value, "url", url=url, label=label)
+
+
+def own_component(services: Services, credential_id: str) -> Any:
+    """A designation's component issued here, read from the database by its id (the credential URL): the
+    ``component_fetcher`` of ``vc.verify``. ``LookupError`` for a credential that is not this service's, or
+    that it does not show (private or unknown): the component is then "could not be checked"."""
+    try:
+        own = _own_credential(services, credential_id)
+    except DomainError as exc:
+        raise LookupError(str(exc)) from None
+    if own is None:
+        raise LookupError(f"{credential_id} was not issued here, and was not presented")
+    return own
 
 
 def _own_credential(services: Services, url: str) -> Any:

@@ -19,10 +19,22 @@
     ``text/plain``
     ``image/png``, ``image/svg+xml``      a baked badge image (Open Badges 3.0 baking, ``mcbadge.vc.baking``)
     ``multipart/form-data``               a ``credential`` field (a file: JSON, JWT, PNG or SVG, told apart by
-                                          content; or pasted text), or a ``url`` field; and any number of
-                                          ``evidence`` files (a form without files may also be sent as
+                                          content; or pasted text), or a ``url`` field; any number of
+                                          ``evidence`` files; and, for a designation, its component
+                                          credentials as repeated ``component`` fields (files or text) (a
+                                          form without files may also be sent as
                                           ``application/x-www-form-urlencoded``)
+    ``application/json``                  a Verifiable Presentation, as it is or as
+                                          ``{"verifiablePresentation": ...}``: its ``verifiableCredential``
+                                          list holds the credential to verify **first**, then its components
+                                          (the presentation's own proof is not checked)
     ====================================  ===============================================================
+
+    A designation names its component credentials (``relatedResource`` digests); the report's ``components``
+    check verifies each one (signature, status, validity) and compares its digest. Components issued by this
+    service are read from its database; any other must be given with the designation (``component`` fields,
+    or the presentation), else it "could not be checked" (never "passed"). A revoked, tampered or expired
+    component, or one whose digest differs, fails the check, and the message names it.
 
     A verification that ran is a successful request: **200 whether or not the credential is verified**; the
     verdict is ``verified`` and each check says what passed, failed or could not be checked. (A person
@@ -50,6 +62,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -93,11 +106,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, list[EvidenceFile]]:
     """A ``multipart/form-data`` (files) or ``application/x-www-form-urlencoded`` (pasted text, a URL) form."""
-    form = await read_form(request, limit, credential_fields=("credential",), url_field="url", only_known=True)
+    form = await read_form(request, limit, credential_fields=("credential",), url_field="url", only_known=True,
+                           component_field="component")
     if form.given != 1:
         raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
                           "or a 'url' field")
-    return form.credential(), form.evidence
+    return replace(form.credential(), components=tuple(c.value for c in form.components)), form.evidence
 
 
 async def _verification_result(
@@ -181,6 +195,11 @@ _VERIFY_BODY = {
             {"type": "object", "description": "A credential (JSON-LD, or an EnvelopedVerifiableCredential)"},
             {"type": "string", "description": "A compact VC-JWT"},
             {"type": "object", "properties": {"url": {"type": "string", "format": "uri"}}, "required": ["url"]},
+            {"type": "object", "description": "A Verifiable Presentation (or {\"verifiablePresentation\": ...}) "
+                                              "whose verifiableCredential list holds the credential to verify "
+                                              "first, then its components",
+             "properties": {"verifiablePresentation": {"type": "object"},
+                            "verifiableCredential": {"type": "array", "items": {}}}},
         ]}},
         "application/jwt": {"schema": {"type": "string"}},
         "text/plain": {"schema": {"type": "string"}},
@@ -191,6 +210,8 @@ _VERIFY_BODY = {
                            "description": "A credential file (JSON, JWT, baked PNG or SVG) or pasted text"},
             "url": {"type": "string", "format": "uri"},
             "evidence": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "component": {"type": "array", "items": {"type": "string", "format": "binary"},
+                          "description": "A designation's component credentials (files or text), repeated"},
         }}},
     },
 }
@@ -207,8 +228,9 @@ _VERIFY_BODY = {
     },
 )
 async def verify_anything(request: Request, services: ServicesDep) -> JSONResponse:
-    """Verify a credential given as JSON, a VC-JWT, a baked PNG or SVG badge, or a URL; optionally compare
-    evidence files with the digests the credential records.
+    """Verify a credential given as JSON, a VC-JWT, a baked PNG or SVG badge, a URL, or a Verifiable
+    Presentation; optionally compare evidence files with the digests the credential records, and give a
+    designation's component credentials (``component`` form fields, or the presentation's later entries).
 
     Answers 200 with the report whether or not the credential is verified: ``verified``, ``summary``, every
     check with a readable message, the credential's content in plain fields (issuer, achievement, earner,

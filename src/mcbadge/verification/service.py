@@ -2,7 +2,8 @@
 
 :func:`verify_given` is the one way the API and the pages verify: issuers on this service resolved from
 the keystore, did:key offline, other did:web issuers and status lists through the guarded outbound client
-(cached), this service's status lists from the database, contexts by ``MCBADGE_EXTRA_CONTEXTS``.
+(cached), this service's status lists from the database, contexts by ``MCBADGE_EXTRA_CONTEXTS``; a
+designation's components from what was presented with it, else (issued here) from the database.
 :func:`verification_result` adds the JSON answer of ``POST /verify`` and ``POST /credentials/verify``: the
 library's report, what the credential says in plain fields, one line per evidence file, and the checks as
 problem details.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,8 +21,9 @@ from ..errors import PROBLEM_TYPE_BASE
 from ..identity import issuer_did
 from ..services import Services
 from ..vc import evidence
+from ..vc.components import COMPONENT_MEDIA_TYPES
 from ..vc.verify import Check, Outcome, VerificationReport, verify
-from .inputs import EvidenceFile, GivenCredential, from_url
+from .inputs import EvidenceFile, GivenCredential, from_url, own_component
 from .reading import credential_summary
 
 __all__ = [
@@ -53,19 +56,25 @@ def verify_given(
     """
     if given.source == "url" and given.value is None:
         assert given.url is not None
-        given = from_url(services, given.url)
+        given = replace(from_url(services, given.url), components=given.components)
+
+    def fetch_component(credential_id: str) -> Any:
+        # Components issued here are read from the database (never a request to itself); any other one
+        # must be presented with the designation, else it "could not be checked".
+        return own_component(services, credential_id)
 
     report = verify(given.value, resolver=services.resolver, status_fetcher=services.status_fetcher,
                     status_list_cache=services.status_list_cache,
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
-                    canonicalizer=services.contexts.canonicalizer_for(given.value))
+                    canonicalizer=services.contexts.canonicalizer_for(given.value),
+                    presented_components=given.components, component_fetcher=fetch_component)
     return given, report
 
 
 def verifies_locally(services: Services, given: GivenCredential) -> bool:
     """Whether verifying ``given`` needs nothing but memory and one indexed ``SELECT`` per status entry.
 
-    True for a JSON credential whose issuer and proof keys are did:key or this service's own issuers, and
+    True for a JSON credential (not a designation) whose issuer and proof keys are did:key or this service's own issuers, and
     whose status lists are this service's own, with the current revision already in memory, on the
     embedded database. Verifying such a credential is CPU work that never waits on the network, a lock or
     a write, so a route may run it on the event loop rather than pay a hop to the thread pool and back
@@ -78,6 +87,10 @@ def verifies_locally(services: Services, given: GivenCredential) -> bool:
     document = given.value
     if given.source != "json" or not isinstance(document, Mapping) or not services.own_status_lists.embedded:
         return False
+    related = document.get("relatedResource")
+    if given.components or any(isinstance(r, Mapping) and r.get("mediaType") in COMPONENT_MEDIA_TYPES
+                               for r in (related if isinstance(related, list) else [related])):
+        return False  # a designation: its components are read and verified too, whoever issued them
     own_prefix = issuer_did(services.settings.public_base_url, "x")[:-1]  # did:web:<host>:issuers:
 
     def local_did(value: Any) -> bool:
