@@ -147,3 +147,18 @@ def test_a_vc_jwt_component_is_bound_by_its_compact_form():
 def test_a_credential_that_names_no_components_has_no_components_check():
     world = World()
     assert world.verify(world.credential()).check("components") is None
+
+
+def test_designations_of_designations_are_followed_to_a_bounded_depth():
+    world = World()
+    chain: list[dict[str, Any]] = [component(world, FIRST, 11)]
+    for level in range(1, 5):
+        unsigned = rich_credential(issuer_id=ISSUER, base_url=BASE, credential_id=f"urn:uuid:{level:08d}-0000-4000-8000-000000000000")
+        below = chain[-1]
+        unsigned["relatedResource"] = [{"id": below["id"], "digestMultibase": component_digest(below),
+                                        "mediaType": component_media_type(below)}]
+        unsigned["credentialStatus"]["statusListIndex"] = str(20 + level)
+        chain.append(sign_credential(unsigned, world.key))
+    assert check(world.verify(chain[3], presented_components=chain[:3]))[0] == "passed"
+    outcome, message = check(world.verify(chain[4], presented_components=chain[:4]))
+    assert outcome == "not_checked" and "nested deeper than 3" in message, message
