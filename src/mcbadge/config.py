@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     default). ``credentials-examples-v2`` (the W3C examples context, for the W3C test suites) is the only one
     shipped; see ``mcbadge.extra_contexts``."""
 
+    trusted_states: str = ""
+    """Comma-separated DIDs of the state education agencies whose recognition registries the verifier consults
+    (``POST /verify`` answers "recognised by ..." for each). Agencies that are tenants here are read from the
+    database; others are fetched through did:web. Empty (default): no recognition answer."""
+
     oauth_access_token_ttl: int = Field(default=900, gt=0, le=86_400)
     """Lifetime of an OAuth 2.0 access token, in seconds (15 minutes; refresh tokens get new ones)."""
 

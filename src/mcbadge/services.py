@@ -20,6 +20,7 @@ from .extra_contexts import ContextPolicy, context_policy, parse_names
 from .identity import LocalIssuerDocuments
 from .keystore import Keystore
 from .outbound import FetchPolicy, OutboundClient
+from .recognition.source import RegistrySource
 from .resolution import StatusListFetcher, service_resolver
 from .status.own_lists import OwnStatusLists
 from .vc.dids import DidResolver
@@ -53,6 +54,9 @@ class Services:
     """This service's own status lists as its verifier reads them (behind ``status_fetcher``)."""
     contexts: ContextPolicy
     """Which JSON-LD contexts a document may use: the pinned ones, plus ``MCBADGE_EXTRA_CONTEXTS``."""
+    registries: RegistrySource
+    """State agencies' current recognition registries: this service's own from the database, others via
+    did:web through ``outbound`` (``recognition.source``)."""
 
     @property
     def public_base_url(self) -> str:
@@ -70,4 +74,5 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
     return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,
                     outbound=outbound, resolver=resolver, status_fetcher=status_fetcher,
                     status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists,
-                    contexts=context_policy(parse_names(settings.extra_contexts)))
+                    contexts=context_policy(parse_names(settings.extra_contexts)),
+                    registries=RegistrySource(sessions, outbound, base))

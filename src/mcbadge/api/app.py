@@ -19,6 +19,7 @@ from ..keystore import keystore_from_settings
 from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
+from ..recognition import routes as recognition
 from ..services import build_services
 from ..stacks.routes import router as stacks
 from ..status import routes as status
@@ -86,6 +87,7 @@ def _routers() -> list[APIRouter]:
         credentials.router, credentials.public_router,     # award, sign, public credentials
         status.router,                                     # publish status
         stacks,                                            # stacks -> designations
+        recognition.router, recognition.public_router,     # state recognition registries
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
     ]

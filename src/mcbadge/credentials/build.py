@@ -60,7 +60,8 @@ from ..vc.models import (
     RubricCriterionLevel,
 )
 
-__all__ = ["AwardContext", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex"]
+__all__ = ["AwardContext", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex",
+           "microcredential_achievement"]
 
 
 
@@ -200,6 +201,26 @@ def _evidence(
     return evidence, related
 
 
+def microcredential_achievement(public_base_url: str, slug: str, mc: MicroCredential) -> Achievement:
+    """The OB ``Achievement`` of one micro-credential version, as every award of it states it: also what a
+    state's recognition registry digests (``vc.recognition.definition_digest``)."""
+    ach_id = achievement_id(public_base_url.rstrip("/"), slug, mc.key, mc.version)
+    descriptions, _ = _rubric(ach_id, mc.rubric)
+    return Achievement(
+        id=ach_id,
+        name=mc.title,
+        description=mc.competency,
+        criteria=Criteria(narrative=_criteria_narrative(mc)),
+        achievementType="MicroCredential",
+        image=_image(mc.image_url, mc.title),
+        alignment=[_alignment(a) for a in mc.alignments] or None,
+        resultDescription=descriptions or None,
+        tag=[str(t) for t in mc.tags] or None,
+        version=str(mc.version),
+        creditsAvailable=mc.pd_hours,
+    )
+
+
 def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: datetime) -> dict[str, Any]:
     """The unsigned credential JSON for ``ctx``, built and checked by the OB 3.0 models.
 
@@ -208,7 +229,7 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
     base = public_base_url.rstrip("/")
     issuer, mc = ctx.issuer, ctx.microcredential
     ach_id = achievement_id(base, issuer.slug, mc.key, mc.version)
-    descriptions, rd_ids = _rubric(ach_id, mc.rubric)
+    _, rd_ids = _rubric(ach_id, mc.rubric)
     # In the rubric's order: PostgreSQL's JSONB does not keep the order of the stored scores.
     scores = ctx.assessment.scores
     results = [
@@ -236,19 +257,7 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
         validUntil=valid_until,
         credentialSubject=AchievementSubject(
             identifier=[identity_object(ctx.educator.email)],
-            achievement=Achievement(
-                id=ach_id,
-                name=mc.title,
-                description=mc.competency,
-                criteria=Criteria(narrative=_criteria_narrative(mc)),
-                achievementType="MicroCredential",
-                image=_image(mc.image_url, mc.title),
-                alignment=[_alignment(a) for a in mc.alignments] or None,
-                resultDescription=descriptions or None,
-                tag=[str(t) for t in mc.tags] or None,
-                version=str(mc.version),
-                creditsAvailable=mc.pd_hours,
-            ),
+            achievement=microcredential_achievement(base, issuer.slug, mc),
             result=results or None,
         ),
         evidence=evidence,

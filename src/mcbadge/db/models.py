@@ -135,6 +135,8 @@ class Issuer(Base):
     """When set, credentials carry validUntil = validFrom + this many days."""
     auto_award_designations: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Award a designation as soon as its stack completes, without an admin's approval."""
+    state_agency: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A state education agency: it may publish a recognition registry (``mcbadge.recognition``)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -479,6 +481,20 @@ class Designation(Base):
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class RecognitionRegistry(Base):
+    """A recognition registry a state agency published (``vc.recognition``): the signed credential as issued,
+    and the revocation bit by which the agency withdraws it. The newest one is the agency's current registry."""
+
+    __tablename__ = "recognition_registries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    revocation_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id"), unique=True)
+    document: Mapped[dict[str, Any]] = mapped_column(ExactJson)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
 
 
 class AuditEvent(Base):

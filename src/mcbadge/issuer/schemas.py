@@ -28,6 +28,7 @@ class IssuerRead(BaseModel):
     validity_days: int | None = Field(description="Credentials expire this many days after award (none: never).")
     auto_award_designations: bool = Field(description="Award a designation as soon as its stack completes, "
                                                       "without an admin's approval.")
+    state_agency: bool = Field(description="A state education agency: it may publish a recognition registry.")
 
 
 class IssuerUpdate(BaseModel):
@@ -44,4 +45,5 @@ class IssuerUpdate(BaseModel):
     second_scoring: bool | None = None
     validity_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     auto_award_designations: bool | None = None
+    state_agency: bool | None = None
     no_expiry: bool = Field(default=False, description="Set true to remove validity_days (credentials never expire).")

@@ -63,9 +63,10 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
@@ -74,6 +75,7 @@ from ..api.deps import ServicesDep
 from ..api.problems import problem_response, responses
 from ..credentials.service import CredentialNotFound
 from ..errors import PROBLEM_TYPE_BASE, BodyTooLarge, Unreadable
+from ..recognition.service import UntrustedState, check_state, wants_recognition
 from ..services import Services
 from ..vc.verify import Outcome, VerificationReport
 from . import inputs
@@ -115,15 +117,18 @@ async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, lis
 
 
 async def _verification_result(
-    services: Services, given: GivenCredential, files: Sequence[EvidenceFile] = ()
+    services: Services, given: GivenCredential, files: Sequence[EvidenceFile] = (),
+    state: str | None = None, on: date | None = None,
 ) -> tuple[VerificationReport, dict[str, Any]]:
-    if not files and verifies_locally(services, given):
+    if state is None and on is None and not files and not wants_recognition(services) and verifies_locally(
+            services, given):
         # This service's own credential, its keys and lists in memory: CPU only, never waiting on another
         # site or a lock, so it runs here and skips the hop to the thread pool and back (see
         # verifies_locally; bench/bench_verify_http.py measures the whole request).
         return verification_result(services, given)
     # Another site may have to answer (a DID document, a status list, a URL), or files must be hashed.
-    return await run_in_threadpool(verification_result, services, given, files)
+    # Recognition reads the states' registries (the database, or another site).
+    return await run_in_threadpool(verification_result, services, given, files, state=state, on=on)
 
 
 # -- routes --------------------------------------------------------------------------------------------
@@ -224,10 +229,17 @@ _VERIFY_BODY = {
         200: {"description": "The verification ran: the verdict is in `verified`, each check in `checks`"},
         **responses(inputs.MalformedJson, inputs.MalformedImage, inputs.EmptyInput, MalformedForm, NotText,
                     BodyTooLarge, inputs.ImageTooLarge, inputs.UnsupportedInput, inputs.NotACredential,
-                    inputs.UrlRefused, InvalidForm, CredentialNotFound, inputs.UrlFetchFailed, public=True),
+                    inputs.UrlRefused, InvalidForm, CredentialNotFound, inputs.UrlFetchFailed, UntrustedState,
+                    public=True),
     },
 )
-async def verify_anything(request: Request, services: ServicesDep) -> JSONResponse:
+async def verify_anything(
+    request: Request, services: ServicesDep,
+    state: Annotated[str | None, Query(max_length=500, description="Answer recognition for this state agency "
+                                       "(its DID; one of MCBADGE_TRUSTED_STATES) only.")] = None,
+    on: Annotated[date | None, Query(alias="date", description="The day recognition is answered for "
+                                     "(default: today).")] = None,
+) -> JSONResponse:
     """Verify a credential given as JSON, a VC-JWT, a baked PNG or SVG badge, a URL, or a Verifiable
     Presentation; optionally compare evidence files with the digests the credential records, and give a
     designation's component credentials (``component`` form fields, or the presentation's later entries).
@@ -237,6 +249,7 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
     dates, per-criterion rubric results) and one line per evidence file. Only input that is not a
     credential is an error (4xx problem details).
     """
+    check_state(services, state)  # before reading the body: a question this service cannot answer
     limit = services.settings.max_verify_bytes
     media = media_type(request)
     files: list[EvidenceFile] = []
@@ -262,7 +275,7 @@ async def verify_anything(request: Request, services: ServicesDep) -> JSONRespon
         raise inputs.UnsupportedInput(
             f"cannot verify a body of type {media or '(none)'!r}: send application/json, application/jwt, "
             "text/plain, image/png, image/svg+xml or multipart/form-data")
-    report, result = await _verification_result(services, given, files)
+    report, result = await _verification_result(services, given, files, state, on)
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
         raise inputs.NotACredential(f"not a credential: {parse.message}", **result)

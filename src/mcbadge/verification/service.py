@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ..errors import PROBLEM_TYPE_BASE
 from ..identity import issuer_did
+from ..recognition.service import recognition_for_report
 from ..services import Services
 from ..vc import evidence
 from ..vc.components import COMPONENT_MEDIA_TYPES
@@ -157,7 +158,7 @@ def evidence_file_results(
 
 def verification_result(
     services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
-    *, now: datetime | None = None,
+    *, now: datetime | None = None, state: str | None = None, on: date | None = None,
 ) -> tuple[VerificationReport, dict[str, Any]]:
     """Verify what was given (fetching a URL through the guarded client first) and build the answer.
 
@@ -165,6 +166,8 @@ def verification_result(
     ``credential`` summary, per-file ``evidenceFiles`` lines, the checks as ``problemDetails`` / ``warnings``,
     and ``document`` (the credential as read) when it came from an image or a URL. Raises an input error
     (``verification.inputs``) for a URL that gives no credential. Blocking: call it from a worker thread.
+    ``recognition`` answers, for each trusted state (or only ``state``) on ``on``, whether the credential
+    counts for license renewal (``recognition.service``).
     """
     given, report = verify_given(services, given, evidence_files, now=now)
     errors, warnings = problem_details(report)
@@ -176,6 +179,7 @@ def verification_result(
                                                credential_verified=report.verified),
         "problemDetails": errors,
         "warnings": warnings,
+        "recognition": recognition_for_report(services, report, state=state, on=on, now=now),
     }
     if given.url is not None:
         result["url"] = given.url

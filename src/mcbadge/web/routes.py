@@ -22,6 +22,7 @@ from starlette.routing import Match
 
 from ..api.problems import domain_status
 from ..errors import DomainError
+from ..recognition.service import recognition_for_report
 from ..services import Services
 from ..vc.verify import Outcome
 from ..verification import inputs
@@ -115,6 +116,7 @@ async def verify_report(request: Request) -> HTMLResponse:
         parse = report.check("parse")
         if parse is not None and parse.outcome is Outcome.FAILED:
             raise inputs.NotACredential(f"{given.label} is not a credential: {parse.message}")
+        recognition = await run_in_threadpool(recognition_for_report, _services(request), report, now=now)
     except PageInputError as exc:
         return _page(request, "verify.html", status=exc.status, error=exc.message, form=form_values)
     except DomainError as exc:  # an unreadable form or input, not a credential, a refused or failing URL
@@ -127,6 +129,7 @@ async def verify_report(request: Request) -> HTMLResponse:
         form={}, source=given.label, report=report_view(report, now), credential=content,
         evidence_files=evidence_file_rows(
             evidence_file_results(report.credential, files, credential_verified=report.verified)),
+        recognition=recognition,
     )
 
 

@@ -59,6 +59,12 @@ def _read_pinned() -> dict[str, bytes]:
     return pinned
 
 
+def pinned_bytes(url: str) -> bytes:
+    """The exact bytes of the pinned context ``url`` (checked against its recorded sha256), so a service can
+    publish mcbadge's own contexts byte for byte; KeyError for a URL that is not pinned."""
+    return _read_pinned()[url]
+
+
 class PinnedLoader:
     """A pyld document loader over a fixed set of contexts; any other URL raises ContextError.
 
@@ -117,6 +123,7 @@ __all__ = [
     "PINNED_LOADER",
     "PinnedLoader",
     "RECOGNITION_V1",
+    "pinned_bytes",
     "DocumentLoader",
     "provenance",
 ]

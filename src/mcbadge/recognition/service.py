@@ -1,0 +1,294 @@
+"""Publishing, withdrawing and serving recognition registries, and the verifier's recognition answer.
+
+A state-agency tenant (``Issuer.state_agency``) publishes a registry: each entry names an achievement
+version by issuer DID + achievement id + definition digest, or a micro-credential version of this service
+(whose digest is computed here from the Achievement its awards carry, ``credentials.build``). The registry
+gets a revocation entry in the agency's status list, is signed with the agency's key and stored; the newest
+is served at ``/issuers/{slug}/recognition-registry``. Withdrawing sets its revocation bit.
+
+The verifier (:func:`recognition_answers`) reads each trusted state's registry through the registry source
+(``Services.registries``), verifies it with the service's resolver and status fetcher, follows its
+reciprocity acceptances, and asks ``vc.recognition.evaluate_recognition``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..credentials.build import microcredential_achievement
+from ..db.models import Issuer, MicroCredential, MicroCredentialStatus, RecognitionRegistry, StatusEntry, StatusList, StatusPurpose, utcnow
+from ..db.session import read, transaction
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..features import audit
+from ..identity import issuer_did
+from ..principal import Principal
+from ..services import Services
+from ..status import service as status
+from ..vc.data_integrity import sign_credential
+from ..vc.errors import CredentialError
+from ..vc.verify import VerificationReport
+from ..vc.recognition import (
+    CountCredit,
+    HoursCredit,
+    ReciprocityAcceptance,
+    RecognizedAchievement,
+    Reason,
+    RecognitionAnswer,
+    RecognitionOutcome,
+    RegistryVerification,
+    definition_digest,
+    evaluate_recognition,
+    registry_credential,
+    verify_registry,
+)
+from .schemas import EntryIn, RegistryPublish, RegistryRead
+from .source import REGISTRY_PATH, latest_registry
+
+__all__ = [
+    "NotAStateAgency",
+    "RegistryNotFound",
+    "UnknownMicroCredential",
+    "UntrustedState",
+    "check_state",
+    "current_registry",
+    "publish",
+    "recognition_answers",
+    "recognition_for_report",
+    "registry_document",
+    "trusted_states",
+    "wants_recognition",
+    "withdraw",
+]
+
+_MAX_ALLOCATION_ATTEMPTS = 10
+_MAX_REGISTRIES = 16
+"""Registries read for one answer (the trusted states and those their reciprocity reaches): a bound on the
+work one verification can cause, whatever the registries say."""
+
+
+class NotAStateAgency(Forbidden):
+    """Only an issuer of kind "state agency" publishes a recognition registry."""
+
+    code = "not-a-state-agency"
+
+
+class RegistryNotFound(NotFound):
+    """No such recognition registry (or the issuer has published none)."""
+
+    code = "registry-not-found"
+
+
+class UnknownMicroCredential(Invalid):
+    """A registry entry names a micro-credential version this service does not have published."""
+
+    code = "unknown-microcredential"
+
+
+class UntrustedState(Invalid):
+    """``state`` names an agency this service is not configured to trust (``MCBADGE_TRUSTED_STATES``)."""
+
+    code = "untrusted-state"
+
+
+# -- publishing ------------------------------------------------------------------------------------------
+
+
+def _registry_url(base: str, slug: str, registry_id: uuid.UUID) -> str:
+    return f"{base}/issuers/{slug}/recognition-registries/{registry_id}"
+
+
+def _read(registry: RecognitionRegistry, base: str, slug: str) -> RegistryRead:
+    return RegistryRead(id=registry.id, url=_registry_url(base, slug, registry.id),
+                        current_url=f"{base}/issuers/{slug}/{REGISTRY_PATH}", published_at=registry.published_at,
+                        withdrawn_at=registry.withdrawn_at, document=registry.document)
+
+
+def _agency(session: Session, principal: Principal) -> Issuer:
+    issuer = session.get_one(Issuer, principal.issuer_id)
+    if not issuer.state_agency:
+        raise NotAStateAgency("only a state agency publishes a recognition registry: set state_agency on the issuer")
+    return issuer
+
+
+def _entry(session: Session, base: str, body: EntryIn) -> RecognizedAchievement:
+    credit = (CountCredit(body.credit.count or 0, body.credit.required or 0) if body.credit.kind == "count"
+              else HoursCredit(body.credit.hours or 0))
+    if body.microcredential is not None:
+        ref = body.microcredential
+        mc = session.scalars(
+            select(MicroCredential).join(Issuer, Issuer.id == MicroCredential.issuer_id)
+            .where(Issuer.slug == ref.issuer, MicroCredential.key == ref.key, MicroCredential.version == ref.version,
+                   MicroCredential.status != MicroCredentialStatus.DRAFT)).first()
+        if mc is None:
+            raise UnknownMicroCredential(f"no published micro-credential {ref.key} version {ref.version} "
+                                         f"of issuer {ref.issuer} on this service")
+        achievement = microcredential_achievement(base, ref.issuer, mc).to_json_ld()
+        issuer, achievement_id, digest = issuer_did(base, ref.issuer), achievement["id"], definition_digest(achievement)
+    else:
+        assert body.achievement_issuer and body.achievement_id and body.definition_digest  # the schema's rule
+        issuer, achievement_id, digest = body.achievement_issuer, body.achievement_id, body.definition_digest
+    return RecognizedAchievement(issuer, achievement_id, digest, tuple(body.endorsement_areas), credit,
+                                 body.effective_from, body.effective_until)
+
+
+def _reserve(session: Session, issuer: Issuer, registry_id: uuid.UUID) -> StatusEntry:
+    for _ in range(_MAX_ALLOCATION_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                return status.allocate(session, issuer.id, StatusPurpose.REVOCATION).entry
+        except IntegrityError:
+            pass  # a concurrent issue took the index (or opened the same list): draw again
+    raise Conflict("could not reserve a status-list index; try again")
+
+
+def publish(session: Session, services: Services, principal: Principal, body: RegistryPublish) -> RegistryRead:
+    """Build, sign and store a new registry of the caller's state agency (admins); it becomes the current one."""
+    base = services.public_base_url
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with transaction(session):
+        agency = _agency(session, principal)
+        did = issuer_did(base, agency.slug)
+        entries = [_entry(session, base, e) for e in body.entries]
+        registry_id = uuid.uuid4()
+        entry = _reserve(session, agency, registry_id)
+        status_entry = status.entry_for(base, agency.slug, session.get_one(StatusList, entry.status_list_id),
+                                        entry.status_index)
+        try:
+            document = registry_credential(
+                id=_registry_url(base, agency.slug, registry_id), agency=did, agency_name=agency.name,
+                entries=entries, reciprocity=[ReciprocityAcceptance(a.agency, a.allow_chaining) for a in body.accepts],
+                valid_from=body.valid_from or now, valid_until=body.valid_until, credential_status=[status_entry])
+            signer = services.keystore.load_or_create(agency.slug, did)
+            signed = sign_credential(document, signer, created=now)
+        except CredentialError as exc:  # RegistryError, or a term the context does not define (safe mode)
+            raise Invalid(f"the registry cannot be signed: {exc}") from None
+        registry = RecognitionRegistry(id=registry_id, issuer_id=agency.id, revocation_entry_id=entry.id,
+                                       document=signed, published_at=utcnow())
+        session.add(registry)
+        session.flush()
+        audit(session, issuer_id=agency.id, actor_id=principal.person_id, action="recognition_registry.published",
+              target=f"recognition_registry:{registry.id}", entries=len(entries),
+              accepts=[a.agency for a in body.accepts])
+        return _read(registry, base, agency.slug)
+
+
+def withdraw(session: Session, services: Services, principal: Principal, registry_id: uuid.UUID) -> RegistryRead:
+    """Withdraw a registry (admins): its revocation bit is set, so it no longer verifies anywhere."""
+    base = services.public_base_url
+    with transaction(session):
+        agency = _agency(session, principal)
+        registry = session.get(RecognitionRegistry, registry_id)
+        if registry is None or registry.issuer_id != agency.id:
+            raise RegistryNotFound(f"no recognition registry {registry_id} of this agency")
+        if registry.withdrawn_at is None:
+            entry = session.get_one(StatusEntry, registry.revocation_entry_id)
+            status.set_bit(session, issuer=agency, list_id=entry.status_list_id, index=entry.status_index,
+                           value=True, keystore=services.keystore, public_base_url=base)
+            registry.withdrawn_at = utcnow()
+            audit(session, issuer_id=agency.id, actor_id=principal.person_id,
+                  action="recognition_registry.withdrawn", target=f"recognition_registry:{registry.id}")
+        return _read(registry, base, agency.slug)
+
+
+def current_registry(session: Session, slug: str) -> dict[str, Any]:
+    """The newest registry the agency ``slug`` published (public)."""
+    with read(session):
+        found = latest_registry(session, slug)
+        if found is None:
+            raise RegistryNotFound(f"{slug} has published no recognition registry")
+        return dict(found.document)
+
+
+def registry_document(session: Session, slug: str, registry_id: uuid.UUID) -> dict[str, Any]:
+    """One registry by its id (public): the document its credential id names."""
+    with read(session):
+        found = session.scalars(select(RecognitionRegistry).join(Issuer, Issuer.id == RecognitionRegistry.issuer_id)
+                                .where(Issuer.slug == slug, RecognitionRegistry.id == registry_id)).first()
+        if found is None:
+            raise RegistryNotFound(f"no recognition registry {registry_id} of {slug}")
+        return dict(found.document)
+
+
+# -- the verifier's answer ---------------------------------------------------------------------------------
+
+
+def trusted_states(services: Services) -> list[str]:
+    """The state agencies' DIDs this service consults (``MCBADGE_TRUSTED_STATES``)."""
+    return [s.strip() for s in services.settings.trusted_states.split(",") if s.strip()]
+
+
+def _verified_registries(services: Services, state: str, now: datetime) -> list[RegistryVerification]:
+    """The state's registry and those its reciprocity reaches (breadth first, each agency once, bounded)."""
+    found: list[RegistryVerification] = []
+    queue, seen = [state], {state}
+    while queue and len(found) < _MAX_REGISTRIES:
+        agency = queue.pop(0)
+        document = services.registries(agency)
+        if document is None:
+            continue
+        verification = verify_registry(document, resolver=services.resolver, now=now,
+                                       status_fetcher=services.status_fetcher, expected_agency=agency)
+        found.append(verification)
+        if not verification.verified:
+            continue
+        subject = verification.document.get("credentialSubject")
+        accepted = subject.get("acceptsRegistriesOf") if isinstance(subject, Mapping) else None
+        for item in accepted if isinstance(accepted, list) else []:
+            other = item.get("agency") if isinstance(item, Mapping) else None
+            if isinstance(other, str) and other not in seen:
+                seen.add(other)
+                queue.append(other)
+    return found
+
+
+def check_state(services: Services, state: str | None) -> None:
+    """``UntrustedState`` unless ``state`` is None or one of the trusted states: checked before verifying."""
+    if state is not None and state not in trusted_states(services):
+        raise UntrustedState(f"{state} is not a state this service trusts (MCBADGE_TRUSTED_STATES)")
+
+
+def wants_recognition(services: Services, state: str | None = None) -> bool:
+    """Whether a verification must answer recognition (it then reads registries: not on the event loop)."""
+    return state is not None or bool(trusted_states(services))
+
+
+def recognition_for_report(services: Services, report: VerificationReport, *, state: str | None = None,
+                           on: date | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The ``recognition`` member of a verification answer: one answer per trusted state (or ``state``). A
+    credential that did not verify is not looked up: its answers say it could not be checked."""
+    check_state(services, state)
+    if not report.verified or report.credential is None:
+        return [RecognitionAnswer(agency, None, RecognitionOutcome.NOT_CHECKED,
+                                  reasons=(Reason("credential_not_verified", "the credential did not verify", agency),),
+                                  messages=(f"Could not check recognition by {agency}: the credential did not verify",)
+                                  ).to_dict()
+                for agency in ([state] if state is not None else trusted_states(services))]
+    return recognition_answers(services, report.credential, state=state, on=on, now=now)
+
+
+def recognition_answers(services: Services, credential: Mapping[str, Any], *, state: str | None = None,
+                        on: date | None = None, now: datetime | None = None,
+                        endorsement_area: str | None = None) -> list[dict[str, Any]]:
+    """For each trusted state (or only ``state``, which must be one of them), whether ``credential`` — already
+    verified by the caller — is recognised on ``on`` (default: today), as ``RecognitionAnswer.to_dict()``."""
+    check_state(services, state)
+    trusted = trusted_states(services)
+    moment = now or datetime.now(timezone.utc)
+    day = on or moment.date()
+    answers = []
+    for agency in [state] if state is not None else trusted:
+        registries = _verified_registries(services, agency, moment)
+        answers.append(evaluate_recognition(credential, state=agency, registries=registries, on=day,
+                                            endorsement_area=endorsement_area,
+                                            canonicalizer=services.contexts.canonicalizer_for(credential))
+                       .to_dict())
+    return answers
+
+

@@ -1,0 +1,152 @@
+"""State recognition over real HTTP (SQLite and PostgreSQL): a state-agency tenant publishes a signed
+recognition registry naming a district's micro-credential, the verifier (trusting that state) answers
+"Recognised by ...", reciprocity answers "through reciprocity", withdrawing the registry takes recognition
+away, and the context route serves the exact pinned bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mcbadge.api.app import create_app
+from mcbadge.db.models import MicroCredential
+from mcbadge.identity import issuer_did
+from mcbadge.vc.contexts import RECOGNITION_V1, pinned_bytes
+from tests.factories.credentials import award_one
+from tests.factories.tenants import Tenant, make_tenant
+from tests.live_server import LiveServer, make_settings
+
+STATE_S, STATE_T = "state-s", "state-t"
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str, http_switch: Any) -> Iterator[LiveServer]:
+    """As tests/conftest.py's ``server``, trusting the two state agencies that will be tenants on it."""
+    base = http_switch.base_url
+    trusted = ",".join(issuer_did(base, slug) for slug in (STATE_S, STATE_T))
+    settings = make_settings(tmp_path, public_base_url=base, port=http_switch.port, database_url=database_url,
+                             trusted_states=trusted)
+    app = create_app(settings)
+    try:
+        with http_switch.serving(app):
+            yield LiveServer(app, settings, base)
+    finally:
+        app.state.engine.dispose()
+
+
+def _agency(server: LiveServer, client: httpx.Client, slug: str) -> Tenant:
+    agency = make_tenant(server.app.state.services.sessions, slug)
+    response = client.patch("/api/v1/issuer", json={"state_agency": True, "name": f"{slug.upper()} Education Agency"},
+                            headers=agency.headers())
+    assert response.status_code == 200, response.text
+    assert response.json()["state_agency"] is True
+    return agency
+
+
+def _awarded(server: LiveServer, tenant: Tenant) -> tuple[dict[str, Any], str]:
+    """An awarded credential of the district and its micro-credential's key."""
+    awarded = award_one(server, tenant)
+    with server.app.state.services.sessions() as session:
+        key = session.get_one(MicroCredential, awarded.microcredential_id).key
+    document: dict[str, Any] = awarded.document
+    assert document["credentialSubject"]["achievement"]["id"].endswith(f"/{key}/v1")
+    return document, key
+
+
+def _entry(district: Tenant, key: str, **overrides: Any) -> dict[str, Any]:
+    return {"microcredential": {"issuer": district.issuer.slug, "key": key, "version": 1},
+            "endorsement_areas": ["Mathematics"], "credit": {"kind": "count", "count": 1, "required": 3},
+            "effective_from": "2024-01-01", "effective_until": "2030-12-31", **overrides}
+
+
+def _publish(client: httpx.Client, agency: Tenant, entries: list[dict[str, Any]],
+             accepts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    response = client.post("/api/v1/recognition-registries", json={"entries": entries, "accepts": accepts or [],
+                                                                 "valid_from": "2024-01-01T00:00:00Z"},
+                           headers=agency.headers())
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _recognition(client: httpx.Client, credential: dict[str, Any], **params: str) -> list[dict[str, Any]]:
+    response = client.post("/verify", json=credential, params=params)
+    assert response.status_code == 200, response.text
+    assert response.json()["verified"] is True, response.json()["summary"]
+    answers: list[dict[str, Any]] = response.json()["recognition"]
+    return answers
+
+
+def test_a_state_recognises_a_district_micro_credential_until_it_withdraws_its_registry(server, client, tenant):
+    agency = _agency(server, client, STATE_S)
+    did_s = issuer_did(server.base_url, STATE_S)
+    credential, key = _awarded(server, tenant)
+    published = _publish(client, agency, [_entry(tenant, key)])
+
+    public = client.get(f"/issuers/{STATE_S}/recognition-registry")
+    assert public.status_code == 200 and public.headers["content-type"].startswith("application/ld+json")
+    assert public.json() == published["document"] and public.json()["issuer"]["id"] == did_s
+    assert client.get(published["url"].removeprefix(server.base_url)).json() == published["document"]
+
+    [answer_s] = _recognition(client, credential, state=did_s, date="2026-06-01")
+    assert answer_s["outcome"] == "recognised", answer_s["messages"]
+    assert answer_s["messages"] == [
+        "Recognised by STATE-S Education Agency for license renewal in Mathematics: counts 1 of the 3 "
+        "micro-credentials required, effective 2024-01-01 to 2030-12-31"]
+    # Every trusted state by default: T has published nothing, so T's answer is "could not be checked".
+    answers = {a["state"]: a for a in _recognition(client, credential)}
+    assert answers[did_s]["recognised"] is True
+    assert answers[issuer_did(server.base_url, STATE_T)]["outcome"] == "not_checked"
+    # Outside the entry's dates it does not count.
+    [late] = _recognition(client, credential, state=did_s, date="2031-01-01")
+    assert late["outcome"] == "not_recognised" and late["reasons"][0]["code"] == "entry_expired"
+
+    withdrawn = client.post(f"/api/v1/recognition-registries/{published['id']}/withdraw", headers=agency.headers())
+    assert withdrawn.status_code == 200 and withdrawn.json()["withdrawn_at"] is not None
+    [after] = _recognition(client, credential, state=did_s, date="2026-06-01")
+    assert after["recognised"] is False and after["outcome"] == "not_checked"
+    assert after["reasons"][0]["code"] == "registry_not_verified"
+    assert "did not verify" in after["messages"][0]
+
+
+def test_recognition_through_reciprocity(server, client, tenant):
+    agency_s, agency_t = _agency(server, client, STATE_S), _agency(server, client, STATE_T)
+    did_s, did_t = issuer_did(server.base_url, STATE_S), issuer_did(server.base_url, STATE_T)
+    credential, key = _awarded(server, tenant)
+    _publish(client, agency_s, [_entry(tenant, key)])
+    _publish(client, agency_t, [], accepts=[{"agency": did_s}])
+
+    [answer] = _recognition(client, credential, state=did_t, date="2026-06-01")
+    assert answer["outcome"] == "recognised_through_reciprocity", answer
+    assert answer["matches"][0]["via"] == [did_s]
+    assert answer["messages"][0].startswith(
+        "Recognised by STATE-T Education Agency through reciprocity with STATE-S Education Agency "
+        "for license renewal in Mathematics")
+
+
+def test_only_a_state_agency_publishes_and_bad_input_gets_problem_details(server, client, tenant):
+    credential, key = _awarded(server, tenant)
+    refused = client.post("/api/v1/recognition-registries", json={"entries": [_entry(tenant, key)]},
+                          headers=tenant.headers())
+    assert refused.status_code == 403 and refused.json()["type"].endswith("not-a-state-agency")
+    agency = _agency(server, client, STATE_S)
+    unknown = client.post("/api/v1/recognition-registries",
+                          json={"entries": [_entry(tenant, "no-such-key")]}, headers=agency.headers())
+    assert unknown.status_code == 422 and unknown.json()["type"].endswith("unknown-microcredential")
+    malformed = client.post("/api/v1/recognition-registries", json={"entries": [
+        _entry(tenant, key, credit={"kind": "count", "count": 4, "required": 3})]}, headers=agency.headers())
+    assert malformed.status_code == 422 and malformed.headers["content-type"].startswith("application/problem+json")
+    untrusted = client.post("/verify", json=credential, params={"state": "did:web:elsewhere.example"})
+    assert untrusted.status_code == 422 and untrusted.json()["type"].endswith("untrusted-state")
+    assert client.get("/issuers/nobody/recognition-registry").status_code == 404
+
+
+def test_the_context_route_serves_the_exact_pinned_bytes(client):
+    response = client.get("/contexts/recognition/v1")
+    assert response.status_code == 200
+    assert response.content == pinned_bytes(RECOGNITION_V1)
+    assert response.headers["content-type"].startswith("application/ld+json")
+    assert "max-age" in response.headers["cache-control"]
