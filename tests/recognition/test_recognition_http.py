@@ -5,6 +5,7 @@ away, and the context route serves the exact pinned bytes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from mcbadge.vc.contexts import RECOGNITION_V1, pinned_bytes
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer, make_settings
+from tests.web.test_web_pages import browser, open_form, screenshot, submit  # noqa: F401 - browser: a fixture
 
 STATE_S, STATE_T = "state-s", "state-t"
 
@@ -150,3 +152,25 @@ def test_the_context_route_serves_the_exact_pinned_bytes(client):
     assert response.content == pinned_bytes(RECOGNITION_V1)
     assert response.headers["content-type"].startswith("application/ld+json")
     assert "max-age" in response.headers["cache-control"]
+
+
+def test_the_verification_page_shows_recognition_in_plain_words(server, client, tenant, browser):
+    agency = _agency(server, client, STATE_S)
+    credential, key = _awarded(server, tenant)
+    _publish(client, agency, [_entry(tenant, key, effective_until=None)])
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    try:
+        page = context.new_page()
+        open_form(page, server)
+        page.get_by_label("Credential JSON or VC-JWT").fill(json.dumps(credential))
+        submit(page)
+        section = page.locator(".recognition")
+        assert section.get_by_role("heading").inner_text() == "Recognition for license renewal"
+        lines = section.locator("li").all_inner_texts()
+        assert lines[0].startswith("Recognised by STATE-S Education Agency for license renewal in Mathematics: "
+                                   "counts 1 of the 3 micro-credentials required, effective 2024-01-01, with no end date")
+        # T is trusted too but has published nothing: said so, not hidden.
+        assert lines[1].startswith("Could not check recognition by")
+        screenshot(page, "verify-report-recognition")
+    finally:
+        context.close()
