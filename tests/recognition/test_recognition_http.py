@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +19,40 @@ from mcbadge.api.app import create_app
 from mcbadge.db.models import MicroCredential
 from mcbadge.identity import issuer_did
 from mcbadge.vc.contexts import RECOGNITION_V1, pinned_bytes
+from mcbadge.vc.data_integrity import sign_credential
+from mcbadge.vc.dids import did_web_document
+from mcbadge.vc.keys import Ed25519KeyPair
+from mcbadge.vc.recognition import CountCredit, RecognizedAchievement, definition_digest, registry_credential
+from mcbadge.vc.status_list import BitstringStatusList, status_entry, status_list_credential
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant, make_tenant
+from tests.local_servers import LocalServer, TestCA, send
 from tests.live_server import LiveServer, make_settings
 from tests.web.test_web_pages import browser, open_form, screenshot, submit  # noqa: F401 - browser: a fixture
 
 STATE_S, STATE_T = "state-s", "state-t"
 
 
-@pytest.fixture
-def server(tmp_path: Path, database_url: str, http_switch: Any) -> Iterator[LiveServer]:
-    """As tests/conftest.py's ``server``, trusting the two state agencies that will be tenants on it."""
+@contextmanager
+def _serving(tmp_path: Path, database_url: str, http_switch: Any, trusted: list[str],
+             **overrides: Any) -> Iterator[LiveServer]:
     base = http_switch.base_url
-    trusted = ",".join(issuer_did(base, slug) for slug in (STATE_S, STATE_T))
     settings = make_settings(tmp_path, public_base_url=base, port=http_switch.port, database_url=database_url,
-                             trusted_states=trusted)
+                             trusted_states=",".join(trusted), **overrides)
     app = create_app(settings)
     try:
         with http_switch.serving(app):
             yield LiveServer(app, settings, base)
     finally:
         app.state.engine.dispose()
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str, http_switch: Any) -> Iterator[LiveServer]:
+    """As tests/conftest.py's ``server``, trusting the two state agencies that will be tenants on it."""
+    trusted = [issuer_did(http_switch.base_url, slug) for slug in (STATE_S, STATE_T)]
+    with _serving(tmp_path, database_url, http_switch, trusted) as live:
+        yield live
 
 
 def _agency(server: LiveServer, client: httpx.Client, slug: str) -> Tenant:
@@ -174,3 +189,52 @@ def test_the_verification_page_shows_recognition_in_plain_words(server, client, 
         screenshot(page, "verify-report-recognition")
     finally:
         context.close()
+
+
+def test_a_state_on_another_deployment_is_reached_through_did_web(tmp_path, database_url, http_switch):
+    """A state agency elsewhere (its own HTTPS server: DID document, registry beside it, status list): the
+    verifier fetches its registry through the guarded client, verifies it, and answers; revoked there, gone."""
+    ca = TestCA(tmp_path / "ca")
+    with LocalServer(tls=ca.server_tls) as elsewhere:
+        base = f"https://127.0.0.1:{elsewhere.port}/agencies/ks"
+        did = f"did:web:127.0.0.1%3A{elsewhere.port}:agencies:ks"
+        key = Ed25519KeyPair.generate().bound(did)
+        bits = BitstringStatusList()
+        bodies: dict[str, bytes] = {}
+
+        def sign_list() -> None:
+            unsigned = status_list_credential(id=f"{base}/status", issuer=did, status_purpose="revocation",
+                                              encoded_list=bits.encode())
+            bodies["status"] = json.dumps(sign_credential(unsigned, key)).encode()
+
+        sign_list()
+        elsewhere.routes["/agencies/ks/did.json"] = lambda h: send(
+            h, 200, json.dumps(did_web_document(did, [key.public_key])).encode(), content_type="application/did+json")
+        elsewhere.routes["/agencies/ks/status"] = lambda h: send(h, 200, bodies["status"], {"Cache-Control": "no-cache"},
+                                                                 content_type="application/vc+ld+json")
+        elsewhere.routes["/agencies/ks/recognition-registry"] = lambda h: send(
+            h, 200, bodies["registry"], content_type="application/ld+json")
+        with _serving(tmp_path / "app", database_url, http_switch, [did], allow_loopback_fetch=True,
+                      outbound_ca_file=ca.ca_file) as live, \
+                httpx.Client(base_url=live.base_url, trust_env=False, timeout=30) as client:
+            district = make_tenant(live.app.state.services.sessions, live.settings.issuer_slug)
+            credential, _ = _awarded(live, district)
+            achievement = credential["credentialSubject"]["achievement"]
+            entry = RecognizedAchievement(credential["issuer"]["id"], achievement["id"], definition_digest(achievement),
+                                          ("Science",), CountCredit(1, 2), date(2024, 1, 1))
+            registry = registry_credential(
+                id=f"{base}/recognition-registry", agency=did, agency_name="Kansas State Department of Education",
+                entries=[entry], valid_from=datetime(2024, 1, 1, tzinfo=timezone.utc),
+                credential_status=[status_entry(list_credential_url=f"{base}/status", index=7, purpose="revocation")])
+            bodies["registry"] = json.dumps(sign_credential(registry, key)).encode()
+
+            [answer] = _recognition(client, credential, date="2026-06-01")
+            assert answer["outcome"] == "recognised", answer["messages"]
+            assert answer["messages"][0].startswith(
+                "Recognised by Kansas State Department of Education for license renewal in Science: counts 1 of the 2")
+            assert elsewhere.hits["/agencies/ks/recognition-registry"] >= 1
+
+            bits.set(7, True)
+            sign_list()
+            [withdrawn] = _recognition(client, credential, date="2026-06-01")
+            assert withdrawn["outcome"] == "not_checked" and "revoked" in withdrawn["messages"][0], withdrawn
