@@ -22,13 +22,22 @@ from mcbadge.vc.contexts import RECOGNITION_V1, pinned_bytes
 from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.dids import did_web_document
 from mcbadge.vc.keys import Ed25519KeyPair
-from mcbadge.vc.recognition import CountCredit, RecognizedAchievement, definition_digest, registry_credential
-from mcbadge.vc.status_list import BitstringStatusList, status_entry, status_list_credential
+from mcbadge.vc.recognition import (
+    CountCredit,
+    RecognizedAchievement,
+    definition_digest,
+    registry_credential,
+)
+from mcbadge.vc.status_list import (
+    BitstringStatusList,
+    status_entry,
+    status_list_credential,
+)
+from tests.browser import browser, open_form, screenshot, submit  # noqa: F401 - browser: a fixture
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant, make_tenant
-from tests.local_servers import LocalServer, TestCA, send
 from tests.live_server import LiveServer, make_settings
-from tests.web.test_web_pages import browser, open_form, screenshot, submit  # noqa: F401 - browser: a fixture
+from tests.local_servers import LocalServer, TestCA, send
 
 STATE_S, STATE_T = "state-s", "state-t"
 

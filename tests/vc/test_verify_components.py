@@ -9,9 +9,8 @@ from mcbadge.vc.components import component_digest, component_media_type
 from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.jwt import encode_vc_jwt
 from mcbadge.vc.verify import Outcome
-
 from tests.factories.credentials import rich_credential
-from tests.vc.test_verify import BASE, ISSUER, World
+from tests.factories.world import BASE, ISSUER, World
 
 FIRST = "urn:uuid:0b7e1a52-9c1d-4d7e-8a4b-000000000001"
 SECOND = "urn:uuid:0b7e1a52-9c1d-4d7e-8a4b-000000000002"

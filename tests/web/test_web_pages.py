@@ -12,65 +12,18 @@ from __future__ import annotations
 import http.server
 import io
 import json
-import os
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.browser import browser, open_form, page, screenshot, submit  # noqa: F401 - browser, page: fixtures
 from tests.factories.submissions import LESSON_PLAN, REFLECTION
 from tests.factories.tenants import Tenant, passing_submissions
 from tests.live_server import LiveServer
-from tests.reference_data import REPO
-
-CHROMIUM = os.environ.get("MCBADGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-ARTIFACTS = REPO / "test-artifacts"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the page tests need Chromium under CI: {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module (each test gets its own context)."""
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        _unavailable(f"no Chromium at {CHROMIUM} ('apt-get install chromium', or make deps-system)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        _unavailable(f"Playwright is not installed ({exc}): pip install -e '.[test]'")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1024, "height": 900})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def screenshot(page: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
 
 # -- data ---------------------------------------------------------------------------------------------------
 
@@ -96,17 +49,6 @@ def checks(page: Any) -> dict[str, tuple[str, str]]:
         rows.nth(i).get_attribute("data-code"): (rows.nth(i).get_attribute("data-outcome"), rows.nth(i).inner_text())
         for i in range(rows.count())
     }
-
-
-def submit(page: Any) -> None:
-    with page.expect_navigation():
-        page.get_by_role("button", name="Verify").click()
-
-
-def open_form(page: Any, server: LiveServer) -> None:
-    response = page.goto(f"{server.base_url}/verify")
-    assert response.status == 200
-    assert page.get_by_role("heading", level=1).inner_text() == "Verify a credential"
 
 
 def assert_verified(page: Any) -> dict[str, tuple[str, str]]:
