@@ -19,6 +19,7 @@ from ..db.oauth_models import PersonProfile, UpsertedCredential
 from ..db.session import transaction
 from ..services import Services
 from ..vc.data_integrity import parse_datetime
+from ..vc.json_values import as_list
 from ..vc.schema import validate_profile
 from ..vc.verify import OB_TYPES, Outcome, verify
 from .errors import ImsxError
@@ -30,8 +31,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 # -- getCredentials ------------------------------------------------------------------------------------
@@ -114,7 +113,7 @@ def upsert_credential(session: Session, services: Services, person_id: uuid.UUID
     document = report.credential
     if not report.verified or document is None:
         raise ImsxError(400, "invalid_data", _reason(report))
-    if not OB_TYPES & set(_as_list(document.get("type"))):
+    if not OB_TYPES & set(as_list(document.get("type"))):
         raise ImsxError(400, "invalid_data", "only Open Badges (OpenBadgeCredential, AchievementCredential) can be stored")
     credential_id = document.get("id")
     if not isinstance(credential_id, str) or not credential_id or len(credential_id) > 1000:
@@ -184,7 +183,7 @@ def put_profile(session: Session, person_id: uuid.UUID, body: Any) -> dict[str, 
                         + "; ".join(str(p) for p in problems[:5]))
     if body["id"] != profile_id(person_id):
         raise ImsxError(400, "invalid_data", f"the profile id must be {profile_id(person_id)}")
-    if "Profile" not in _as_list(body.get("type")):
+    if "Profile" not in as_list(body.get("type")):
         raise ImsxError(400, "invalid_data", "the profile's type must include Profile")
     name, email = body.get("name"), body.get("email")
     if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):

@@ -14,7 +14,7 @@ reciprocity acceptances, and asks ``vc.recognition.evaluate_recognition``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 

@@ -46,7 +46,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..catalog.service import latest_published_version
 from ..credentials import service as credentials
 from ..credentials.build import achievement_id as microcredential_achievement_id
 from ..credentials.build import credential_url
@@ -62,7 +61,6 @@ from ..db.models import (
     Stack,
     StackStatus,
     StatusList,
-    StatusPurpose,
     utcnow,
 )
 from ..db.oauth_models import UpsertedCredential

@@ -21,6 +21,7 @@ from typing import Any
 
 from .canon import Canonicalizer, default_canonicalizer
 from .errors import CanonicalizationError, CredentialError, KeyFormatError, ProofError
+from .json_values import as_list
 from .keys import PublicKey, Signer, multibase_b58_decode, multibase_b58_encode
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -56,10 +57,6 @@ def _hash_data(document: Mapping[str, Any], proof_config: Mapping[str, Any], can
     return proof_hash + doc_hash
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _unsecured(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,7 +106,7 @@ def create_proof(
     secured = _unsecured(document)
     if previous_proof is not None:
         options["previousProof"] = previous_proof
-        earlier = [p for p in _as_list(document.get("proof")) if isinstance(p, Mapping) and p.get("id") == previous_proof]
+        earlier = [p for p in as_list(document.get("proof")) if isinstance(p, Mapping) and p.get("id") == previous_proof]
         if not earlier:
             raise ProofError(f"previousProof {previous_proof!r} is not a proof of the document")
         secured["proof"] = earlier[0]

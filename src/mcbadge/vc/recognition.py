@@ -34,9 +34,10 @@ from .canon import Canonicalizer, default_canonicalizer
 from .contexts import CREDENTIALS_V2, OB_CONTEXT, RECOGNITION_V1
 from .data_integrity import format_datetime, parse_datetime
 from .data_model import check_members, is_url
+from .dids import DidResolver
 from .errors import CredentialError
 from .evidence import DigestFormatError, digest_multibase, parse_digest_multibase
-from .dids import DidResolver
+from .json_values import as_list, issuer_id
 from .verify import Outcome, StatusFetcher, VerificationReport, verify
 
 REGISTRY_CREDENTIAL_TYPE = "RecognitionRegistryCredential"
@@ -223,17 +224,8 @@ def registry_credential(
 # --------------------------------------------------------------------------------------------------
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
-def _issuer_id(credential: Mapping[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, Mapping):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
 
 
 def _issuer_name(credential: Mapping[str, Any]) -> str | None:
@@ -279,14 +271,14 @@ def verify_registry(
     credential = report.credential or {}
     subject = credential.get("credentialSubject")
     subject_agency = subject.get("agency") if isinstance(subject, Mapping) else None
-    issuer = _issuer_id(credential)
+    issuer = issuer_id(credential)
     claimed = expected_agency or (subject_agency if isinstance(subject_agency, str) else None) or issuer
     problems = [f"{c.code}: {c.message}" for c in report.failed()]
     status = report.check("status")
     if status is not None and status.outcome is Outcome.NOT_CHECKED:
         problems.append(f"status: could not be checked ({status.message})")
-    if REGISTRY_CREDENTIAL_TYPE not in _as_list(credential.get("type")) or not isinstance(subject, Mapping) or (
-        REGISTRY_SUBJECT_TYPE not in _as_list(subject.get("type"))
+    if REGISTRY_CREDENTIAL_TYPE not in as_list(credential.get("type")) or not isinstance(subject, Mapping) or (
+        REGISTRY_SUBJECT_TYPE not in as_list(subject.get("type"))
     ):
         problems.append("it is not a recognition registry")
     if issuer != claimed:
@@ -381,14 +373,14 @@ class _Credential:
 
 
 def _read_credential(credential: Mapping[str, Any], canonicalizer: Canonicalizer) -> _Credential:
-    issuer = _issuer_id(credential)
-    subjects = [s for s in _as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
+    issuer = issuer_id(credential)
+    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
     achievement = subjects[0].get("achievement") if subjects else None
     if not isinstance(achievement, Mapping):
         return _Credential(issuer, None, None, "the credential names no achievement")
     achievement_id = achievement.get("id") if isinstance(achievement.get("id"), str) else None
     try:
-        digest = definition_digest(achievement, contexts=_as_list(credential.get("@context")),
+        digest = definition_digest(achievement, contexts=as_list(credential.get("@context")),
                                    canonicalizer=canonicalizer)
     except CredentialError as exc:
         return _Credential(issuer, achievement_id, None, f"its achievement cannot be canonicalized: {exc}")
@@ -446,7 +438,7 @@ def _entries_of(
     reasons: list[Reason],
 ) -> list[RecognitionMatch]:
     subject = registry.document.get("credentialSubject")
-    entries = _as_list(subject.get("recognizes")) if isinstance(subject, Mapping) else []
+    entries = as_list(subject.get("recognizes")) if isinstance(subject, Mapping) else []
     agency = registry.agency or ""
     matches: list[RecognitionMatch] = []
     for entry in entries:
@@ -461,7 +453,7 @@ def _entries_of(
                 f"{who} recognises a different version of this achievement: the definition in the credential "
                 "does not match the digest on the list", agency))
             continue
-        areas = [a for a in _as_list(entry.get("endorsementArea")) if isinstance(a, str)]
+        areas = [a for a in as_list(entry.get("endorsementArea")) if isinstance(a, str)]
         wanted = [a for a in areas if area is None or a == area]
         if not wanted:
             reasons.append(Reason("area_not_listed",
@@ -488,7 +480,7 @@ def _entries_of(
 def _acceptances(registry: RegistryVerification) -> list[tuple[str, bool]]:
     subject = registry.document.get("credentialSubject")
     found: list[tuple[str, bool]] = []
-    for item in _as_list(subject.get("acceptsRegistriesOf")) if isinstance(subject, Mapping) else []:
+    for item in as_list(subject.get("acceptsRegistriesOf")) if isinstance(subject, Mapping) else []:
         if isinstance(item, Mapping) and isinstance(item.get("agency"), str):
             found.append((item["agency"], item.get("allowChaining") is True))
     return found

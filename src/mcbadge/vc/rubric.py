@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from .json_values import as_list
+
 __all__ = ["CriterionOutcome", "RubricOutcome", "RubricProblem", "rubric_outcome"]
 
 
@@ -52,10 +54,6 @@ class RubricOutcome:
         object.__setattr__(self, "met", met)
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _as_str(value: Any) -> str | None:
@@ -92,7 +90,7 @@ def _rank(levels: list[Mapping[str, Any]]) -> tuple[dict[str, Decimal | int], Li
 
 
 def _subjects(credential: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    for subject in _as_list(credential.get("credentialSubject")):
+    for subject in as_list(credential.get("credentialSubject")):
         if isinstance(subject, Mapping):
             yield subject
 
@@ -113,13 +111,13 @@ def rubric_outcome(credential: Mapping[str, Any]) -> RubricOutcome:
         achievement = subject.get("achievement")
         descriptions: dict[str, Mapping[str, Any]] = {}
         if isinstance(achievement, Mapping):
-            for rd in _as_list(achievement.get("resultDescription")):
+            for rd in as_list(achievement.get("resultDescription")):
                 rd_id = _as_str(rd.get("id")) if isinstance(rd, Mapping) else None
                 if rd_id is not None:
                     descriptions[rd_id] = rd
         rubric_ids = {i for i, rd in descriptions.items() if rd.get("resultType") == "RubricCriterionLevel"}
         evaluated: set[str] = set()
-        for index, result in enumerate(_as_list(subject.get("result"))):
+        for index, result in enumerate(as_list(subject.get("result"))):
             if not isinstance(result, Mapping):
                 continue
             rd_id = _as_str(result.get("resultDescription"))
@@ -146,7 +144,7 @@ def rubric_outcome(credential: Mapping[str, Any]) -> RubricOutcome:
 def _evaluate(
     rd_id: str, rd: Mapping[str, Any], result: Mapping[str, Any], index: int
 ) -> CriterionOutcome | RubricProblem:
-    levels = [lvl for lvl in _as_list(rd.get("rubricCriterionLevel")) if isinstance(lvl, Mapping)]
+    levels = [lvl for lvl in as_list(rd.get("rubricCriterionLevel")) if isinstance(lvl, Mapping)]
     by_id = {i: lvl for lvl in levels if (i := _as_str(lvl.get("id"))) is not None}
     achieved_id = _as_str(result.get("achievedLevel"))
     required_id = _as_str(rd.get("requiredLevel"))

@@ -45,7 +45,12 @@ from typing import Any
 from . import data_integrity, evidence, jwt, rubric, schema, status_list
 from ._jsonld_base import Quad
 from .canon import Canonicalizer, default_canonicalizer
-from .components import COMPONENT_MEDIA_TYPES, JWT_MEDIA_TYPE, component_media_type, digest_matches
+from .components import (
+    COMPONENT_MEDIA_TYPES,
+    JWT_MEDIA_TYPE,
+    component_media_type,
+    digest_matches,
+)
 from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
 from .dids import DidResolver, VerificationMethod
 from .errors import (
@@ -54,6 +59,7 @@ from .errors import (
     DidResolutionError,
     JwtKeyError,
 )
+from .json_values import as_list, issuer_id
 from .keys import PublicKey
 
 StatusFetcher = Callable[[str], Any]
@@ -139,18 +145,8 @@ _ENVELOPE_PREFIXES = ("data:application/vc+jwt,", "data:application/vc-ld+jwt,",
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
-def _issuer_id(credential: Mapping[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, str):
-        return issuer
-    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else None
-    return issuer_id if isinstance(issuer_id, str) else None
 
 
 def _parse(value: Any) -> tuple[Mapping[str, Any] | None, str | None, str]:
@@ -169,11 +165,11 @@ def _parse(value: Any) -> tuple[Mapping[str, Any] | None, str | None, str]:
         except ValueError:
             return None, None, "unknown"
     if isinstance(value, Mapping):
-        if "EnvelopedVerifiableCredential" in _as_list(value.get("type")):
+        if "EnvelopedVerifiableCredential" in as_list(value.get("type")):
             ident = value.get("id")
             # VC 2.0 §4.13: an envelope is a VC 2.0 document, whose @context starts with the credentials
             # context; without it the envelope is not a conforming document (its token is not read).
-            if _as_list(value.get("@context"))[:1] == [CREDENTIALS_V2] and isinstance(ident, str):
+            if as_list(value.get("@context"))[:1] == [CREDENTIALS_V2] and isinstance(ident, str):
                 for prefix in _ENVELOPE_PREFIXES:
                     if ident.startswith(prefix) and _JWT_RE.match(ident[len(prefix):]):
                         return None, ident[len(prefix):], "jwt"
@@ -275,7 +271,7 @@ class _Verifier:
     # -- checks -------------------------------------------------------------------------------------
 
     def check_context(self, credential: Mapping[str, Any]) -> bool:
-        contexts = _as_list(credential.get("@context"))
+        contexts = as_list(credential.get("@context"))
         if not contexts:
             self.add("context", Outcome.FAILED, "the credential has no @context")
             return False
@@ -293,7 +289,7 @@ class _Verifier:
         return True
 
     def check_schema(self, credential: Mapping[str, Any]) -> None:
-        types = set(_as_list(credential.get("type")))
+        types = set(as_list(credential.get("type")))
         if not types & OB_TYPES:
             self.add("schema", Outcome.NOT_CHECKED, "not an Open Badge; no schema to check against")
             return
@@ -323,8 +319,8 @@ class _Verifier:
             self.add("schema", Outcome.PASSED, "follows the Open Badges 3.0 JSON Schema")
 
     def check_data_integrity(self, credential: Mapping[str, Any], context_ok: bool) -> None:
-        issuer = _issuer_id(credential)
-        if not _as_list(credential.get("proof")):
+        issuer = issuer_id(credential)
+        if not as_list(credential.get("proof")):
             self.add("issuer_key", Outcome.NOT_CHECKED, "there is no proof, so no key to check")
             self.add("proof", Outcome.FAILED, "the credential is not signed (it has no proof)")
             return
@@ -377,7 +373,7 @@ class _Verifier:
             return None
 
     def check_validity(self, credential: Mapping[str, Any]) -> None:
-        v2 = _as_list(credential.get("@context"))[:1] == [CREDENTIALS_V2]
+        v2 = as_list(credential.get("@context"))[:1] == [CREDENTIALS_V2]
         start_name, end_name = ("validFrom", "validUntil") if v2 else ("issuanceDate", "expirationDate")
         start_raw, end_raw = credential.get(start_name), credential.get(end_name)
         start = data_integrity.parse_datetime(start_raw) if start_raw is not None else None
@@ -398,11 +394,11 @@ class _Verifier:
             self.add("validity", Outcome.PASSED, f"valid{since}{until}")
 
     def check_status(self, credential: Mapping[str, Any]) -> None:
-        entries = _as_list(credential.get("credentialStatus"))
+        entries = as_list(credential.get("credentialStatus"))
         if not entries:
             self.add("status", Outcome.NOT_CHECKED, "the credential has no status entry, so it cannot be revoked")
             return
-        issuer = _issuer_id(credential)
+        issuer = issuer_id(credential)
         messages: list[str] = []
         unchecked: list[str] = []
         ages: list[float] = []
@@ -462,7 +458,7 @@ class _Verifier:
     def _verify_status_list(self, list_credential: Mapping[str, Any], issuer: str | None) -> str | None:
         if not isinstance(list_credential, Mapping):
             return "the status list is not a JSON object"
-        list_issuer = _issuer_id(list_credential)
+        list_issuer = issuer_id(list_credential)
         if list_issuer != issuer:
             return f"it was issued by {list_issuer}, not by the credential's issuer {issuer}"
         results = data_integrity.verify_proofs(
@@ -477,15 +473,15 @@ class _Verifier:
         return None
 
     def check_evidence(self, credential: Mapping[str, Any]) -> None:
-        items = [e for e in _as_list(credential.get("evidence")) if isinstance(e, Mapping)]
+        items = [e for e in as_list(credential.get("evidence")) if isinstance(e, Mapping)]
         digests: list[str] = []
         for item in items:
             for prop in ("digestMultibase",):
-                for value in _as_list(item.get(prop)):
+                for value in as_list(item.get(prop)):
                     digests.append(value)
-        for related in _as_list(credential.get("relatedResource")):
+        for related in as_list(credential.get("relatedResource")):
             if isinstance(related, Mapping):
-                digests.extend(_as_list(related.get("digestMultibase")))
+                digests.extend(as_list(related.get("digestMultibase")))
         bad = []
         for value in digests:
             try:
@@ -543,7 +539,7 @@ class _Verifier:
 
     def check_components(self, credential: Mapping[str, Any]) -> None:
         """Only for a credential that names components (see the module docstring); others get no check."""
-        entries = [r for r in _as_list(credential.get("relatedResource"))
+        entries = [r for r in as_list(credential.get("relatedResource"))
                    if isinstance(r, Mapping) and r.get("mediaType") in COMPONENT_MEDIA_TYPES]
         if not entries:
             return
@@ -698,7 +694,7 @@ def _run(v: _Verifier, credential: Any, *, check_schema: bool = True) -> Verific
                 v.add("parse", Outcome.FAILED, f"not a readable VC-JWT: {exc}")
                 return VerificationReport(tuple(v.checks), None, fmt)
     assert doc is not None
-    if not isinstance(doc.get("type"), (list, str)) or "VerifiableCredential" not in _as_list(doc.get("type")):
+    if not isinstance(doc.get("type"), (list, str)) or "VerifiableCredential" not in as_list(doc.get("type")):
         v.add("parse", Outcome.FAILED, "the document is not a VerifiableCredential (its type says otherwise)")
         return VerificationReport(tuple(v.checks), doc, fmt)
     v.add("parse", Outcome.PASSED, "a JSON-LD verifiable credential" if fmt == "json" else "a VC-JWT")

@@ -15,15 +15,12 @@ from typing import Any
 
 from ..vc import evidence as vc_evidence
 from ..vc.data_integrity import parse_datetime
+from ..vc.json_values import as_list
 from ..vc.rubric import rubric_outcome
 
 __all__ = ["CredentialView", "Criterion", "EvidenceRow", "When", "credential_summary", "credential_view"]
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _text(value: Any) -> str | None:
@@ -157,7 +154,7 @@ def _digest(value: Any) -> Digest | None:
 
 def _sri_digests(value: Any) -> list[Digest]:
     out = []
-    for text in _as_list(value):
+    for text in as_list(value):
         if isinstance(text, str):
             try:
                 for algorithm, raw in vc_evidence.parse_digest_sri(text):
@@ -169,9 +166,9 @@ def _sri_digests(value: Any) -> list[Digest]:
 
 def _digests_by_id(credential: Mapping[str, Any]) -> dict[str, list[Digest]]:
     found: dict[str, list[Digest]] = {}
-    for related in _as_list(credential.get("relatedResource")):
+    for related in as_list(credential.get("relatedResource")):
         if isinstance(related, Mapping) and isinstance(related.get("id"), str):
-            digests = [d for v in _as_list(related.get("digestMultibase")) if (d := _digest(v))]
+            digests = [d for v in as_list(related.get("digestMultibase")) if (d := _digest(v))]
             digests += _sri_digests(related.get("digestSRI"))
             found.setdefault(related["id"], []).extend(digests)
     return found
@@ -180,11 +177,11 @@ def _digests_by_id(credential: Mapping[str, Any]) -> dict[str, list[Digest]]:
 def _evidence(credential: Mapping[str, Any], show_links: bool) -> tuple[EvidenceRow, ...]:
     related = _digests_by_id(credential)
     rows = []
-    for item in _as_list(credential.get("evidence")):
+    for item in as_list(credential.get("evidence")):
         if not isinstance(item, Mapping):
             continue
         item_id = item.get("id") if isinstance(item.get("id"), str) else None
-        digests = [d for v in _as_list(item.get("digestMultibase")) if (d := _digest(v))]
+        digests = [d for v in as_list(item.get("digestMultibase")) if (d := _digest(v))]
         digests += _sri_digests(item.get("digestSRI"))
         if item_id:
             digests += related.get(item_id, [])
@@ -207,7 +204,7 @@ def _rubric(achievement: Mapping[str, Any], results: list[Any], credential: Mapp
     achieved_by_rd: dict[str, str] = {}
     others: list[OtherResult] = []
     descriptions: dict[str, Mapping[str, Any]] = {
-        rd["id"]: rd for rd in _as_list(achievement.get("resultDescription"))
+        rd["id"]: rd for rd in as_list(achievement.get("resultDescription"))
         if isinstance(rd, Mapping) and isinstance(rd.get("id"), str)}
     for result in results:
         if not isinstance(result, Mapping):
@@ -230,7 +227,7 @@ def _rubric(achievement: Mapping[str, Any], results: list[Any], credential: Mapp
         required_id = _text(rd.get("requiredLevel"))
         levels = []
         names: dict[str, str] = {}
-        for level in _as_list(rd.get("rubricCriterionLevel")):
+        for level in as_list(rd.get("rubricCriterionLevel")):
             if not isinstance(level, Mapping):
                 continue
             level_id = _text(level.get("id")) or ""
@@ -255,7 +252,7 @@ def _earner(subject: Mapping[str, Any]) -> str | None:
     name = _text(subject.get("name"))
     if name:
         return name
-    for identity in _as_list(subject.get("identifier")):
+    for identity in as_list(subject.get("identifier")):
         if isinstance(identity, Mapping):
             kind = _text(identity.get("identityType")) or "identifier"
             words = {"emailAddress": "e-mail address", "sourcedId": "student information system id"}.get(kind, kind)
@@ -270,22 +267,22 @@ def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool,
     issuer = credential.get("issuer")
     issuer_map: Mapping[str, Any] = issuer if isinstance(issuer, Mapping) else {}
     issuer_id = _text(issuer) if isinstance(issuer, str) else _text(issuer_map.get("id"))
-    subjects = [s for s in _as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
     subject: Mapping[str, Any] = subjects[0] if subjects else {}
     achievement = subject.get("achievement") if isinstance(subject.get("achievement"), Mapping) else {}
     assert isinstance(achievement, Mapping)
     criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), Mapping) else {}
     assert isinstance(criteria, Mapping)
-    rubric, others = _rubric(achievement, _as_list(subject.get("result")), credential)
+    rubric, others = _rubric(achievement, as_list(subject.get("result")), credential)
     alignments = tuple(
         (name, _link(a.get("targetUrl")))
-        for a in _as_list(achievement.get("alignment"))
+        for a in as_list(achievement.get("alignment"))
         if isinstance(a, Mapping) and (name := _text(a.get("targetName")))
     )
     credits = achievement.get("creditsAvailable")
     title = _text(credential.get("name")) or _text(achievement.get("name")) or "Credential"
     identifiers = tuple((_text(i.get("identityType")), i.get("hashed") is True)
-                        for i in _as_list(subject.get("identifier")) if isinstance(i, Mapping))
+                        for i in as_list(subject.get("identifier")) if isinstance(i, Mapping))
     return CredentialView(
         id=_text(credential.get("id")),
         own_name=_text(credential.get("name")),
@@ -303,7 +300,7 @@ def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool,
         criteria_narrative=_text(criteria.get("narrative")),
         credits=f"{credits:g}" if isinstance(credits, (int, float)) and not isinstance(credits, bool) else None,
         alignments=alignments,
-        tags=tuple(t for t in (_text(x) for x in _as_list(achievement.get("tag"))) if t),
+        tags=tuple(t for t in (_text(x) for x in as_list(achievement.get("tag"))) if t),
         earner=earner_name or _earner(subject),
         earner_id=_text(subject.get("id")),
         earner_own_name=_text(subject.get("name")),
