@@ -23,17 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from http_bench import cpu_seconds, free_port, http_round, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,12 +58,6 @@ uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each side of a round")
@@ -83,32 +75,6 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-
-
-def wait_for(path: Path, port: int) -> dict:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if path.exists() and httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return json.loads(path.read_text())
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the service did not start")
-
-
-@dataclass
-class HttpFigures:
-    rate: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rounds(port: int, credential: dict, args: argparse.Namespace, server_pid: int) -> None:
@@ -139,38 +105,6 @@ def rounds(port: int, credential: dict, args: argparse.Namespace, server_pid: in
         node.close()
     if ratios:
         print(f"  median ratio (mcbadge over HTTP / Node in process, same document): {statistics.median(ratios):.2f}x")
-
-
-def http_round(url: str, body: bytes, seconds: float, clients: int) -> HttpFigures:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    failures: list[str] = []
-
-    def worker(deadline: float) -> None:
-        mine: list[float] = []
-        with httpx.Client(trust_env=False, timeout=30, headers={"content-type": "application/json"}) as http:
-            while time.monotonic() < deadline:
-                start = time.perf_counter()
-                response = http.post(url, content=body)
-                mine.append(time.perf_counter() - start)
-                if response.status_code != 200 or not response.json()["verified"]:
-                    failures.append(response.text[:300])
-        with lock:
-            latencies.extend(mine)
-
-    deadline = time.monotonic() + seconds
-    threads = [threading.Thread(target=worker, args=(deadline,)) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} requests failed, e.g. {failures[0]}")
-    latencies.sort()
-    return HttpFigures(rate=len(latencies) / elapsed, p50_ms=statistics.median(latencies) * 1000,
-                       p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000, requests=len(latencies))
 
 
 class NodeBench:
