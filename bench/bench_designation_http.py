@@ -29,28 +29,17 @@ from pathlib import Path
 
 import httpx
 
-from http_bench import HttpFigures, cpu_seconds, free_port, http_round, verified, wait_for
+from http_bench import SERVER_PRELUDE, HttpFigures, cpu_seconds, free_port, http_round, verified, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENTS = 7
 TARGET_RATIO = 3.0
 
-SERVER = r"""
-import json, sys, warnings
-from pathlib import Path
-import uvicorn
+SERVER = SERVER_PRELUDE + r"""
+import warnings
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")  # the set-up only
 from fastapi.testclient import TestClient
-sys.path.insert(0, {root!r})
-from mcbadge.api.app import create_app
 from mcbadge.db.models import MicroCredential, Submission
-from tests.factories.tenants import make_tenant, passing_submissions
-from tests.live_server import make_settings
-tmp = Path({tmp!r})
-settings = make_settings(tmp, public_base_url="http://127.0.0.1:{port}", port={port}, allow_loopback_fetch=False)
-app = create_app(settings)
-services = app.state.services
-tenant = make_tenant(services.sessions, "bench-district")
 headers = tenant.headers()
 api = TestClient(app, base_url="http://127.0.0.1:{port}")
 

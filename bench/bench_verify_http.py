@@ -31,25 +31,13 @@ from pathlib import Path
 
 import httpx
 
-from http_bench import cpu_seconds, free_port, http_round, wait_for
+from http_bench import SERVER_PRELUDE, cpu_seconds, free_port, http_round, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER = r"""
-import json, sys
-from pathlib import Path
-import uvicorn
-sys.path.insert(0, {root!r})
-from mcbadge.api.app import create_app
+SERVER = SERVER_PRELUDE + r"""
 from mcbadge.credentials import service as credentials
-from tests.factories.tenants import make_tenant, passing_submissions
-from tests.live_server import make_settings
-tmp = Path({tmp!r})
-settings = make_settings(tmp, public_base_url="http://127.0.0.1:{port}", port={port}, allow_loopback_fetch=False)
-app = create_app(settings)
-services = app.state.services
-tenant = make_tenant(services.sessions, "bench-district")
 [submission_id] = passing_submissions(services.sessions, tenant, settings.blob_dir, 1)
 with services.sessions() as session:
     document = credentials.award(session, services, submission_id, approved_by=None).credential.document

@@ -92,3 +92,21 @@ def http_round(url: str, body: bytes, seconds: float, clients: int, check: Check
     latencies.sort()
     return HttpFigures(rate=len(latencies) / elapsed, p50_ms=statistics.median(latencies) * 1000,
                        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000, requests=len(latencies))
+
+
+SERVER_PRELUDE = r"""
+import json, sys
+from pathlib import Path
+import uvicorn
+sys.path.insert(0, {root!r})
+from mcbadge.api.app import create_app
+from tests.factories.tenants import make_tenant, passing_submissions
+from tests.live_server import make_settings
+tmp = Path({tmp!r})
+settings = make_settings(tmp, public_base_url="http://127.0.0.1:{port}", port={port}, allow_loopback_fetch=False)
+app = create_app(settings)
+services = app.state.services
+tenant = make_tenant(services.sessions, "bench-district")
+"""
+"""The start of every benchmark server script (a ``str.format`` template with ``root``, ``tmp`` and ``port``): a
+throw-away service on SQLite under ``tmp``, its app and services, and one tenant. Each script goes on from there."""
