@@ -65,11 +65,15 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(app: ASGIApp, sock: socket.socket) -> Iterator[str]:
+def serve(app: ASGIApp, sock: socket.socket, *, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
     """Serve ``app`` with uvicorn on the bound loopback ``sock`` in a thread; yields the base URL.
 
-    On exit the server stops (without waiting for idle keep-alive connections) and the socket closes."""
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    ``tls=(certificate, key)`` serves https (a second deployment that others reach through did:web, which
+    the guarded client fetches over https only). On exit the server stops (without waiting for idle
+    keep-alive connections) and the socket closes."""
+    certificate, key = tls if tls else (None, None)
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                                       ssl_certfile=certificate, ssl_keyfile=key))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -78,7 +82,7 @@ def serve(app: ASGIApp, sock: socket.socket) -> Iterator[str]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         uv.should_exit = True
         uv.force_exit = True  # the test is over: do not wait for clients' idle keep-alive connections

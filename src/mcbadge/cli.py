@@ -1,4 +1,5 @@
-"""The ``mcbadge`` command: ``init``, ``serve``, ``verify``.
+"""The ``mcbadge`` command: ``init``, ``serve``, ``verify``, ``rotate-key``, ``openapi``,
+``designations recheck``.
 
 Settings come from ``MCBADGE_*`` environment variables (see mcbadge.config). Expected failures (an
 unreadable file, a wrong passphrase, input that is not a credential) print one line to stderr and exit 2;
@@ -27,6 +28,7 @@ from .demo import seed_demo
 from .identity import issuer_did
 from .keystore import KeystoreError, keystore_from_settings
 from .services import build_services
+from .stacks import service as stacks
 from .vc.verify import Outcome
 from .vc.verify import verify as verify_credential
 
@@ -182,6 +184,34 @@ def openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(openapi_document(), encoding="utf-8")
     typer.echo(f"wrote {output}")
+
+
+designations = typer.Typer(help="Designations awarded for completed stacks.", no_args_is_help=True)
+app.add_typer(designations, name="designations")
+
+
+@designations.command("recheck")
+def recheck_designations() -> None:
+    """Check every awarded designation's components again (run it on a schedule, e.g. daily): another
+    issuer's revocation or an expired component suspends the designation; a substitute reinstates it."""
+    _configure_logging()
+    settings = _settings()
+    try:
+        application = create_app(settings)
+    except KeystoreError as exc:
+        _fail(str(exc))
+    services = application.state.services
+    try:
+        with services.sessions() as session:
+            changed = stacks.recheck_all(session, services)
+    finally:
+        application.state.engine.dispose()
+    for slug, designations_changed in changed.items():
+        for d in designations_changed:
+            typer.echo(f"{slug}: designation {d.id} {'suspended' if d.suspended else 'reinstated'} "
+                       f"(credential {d.credential_id})")
+    total = sum(len(v) for v in changed.values())
+    typer.echo(f"rechecked the designations of {len(changed)} issuer(s); {total} changed")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     (``POST /verify`` answers "recognised by ..." for each). Agencies that are tenants here are read from the
     database; others are fetched through did:web. Empty (default): no recognition answer."""
 
+    status_list_max_age: int = Field(default=300, ge=0, le=86_400)
+    """How long others (verifiers, HTTP caches, CDNs) may reuse one of this service's status lists, in
+    seconds (``Cache-Control: max-age``): a revocation or suspension reaches them within this time. 0 makes
+    every verifier revalidate each time (cheap: an unchanged list answers 304 to its ``ETag``)."""
+
     oauth_access_token_ttl: int = Field(default=900, gt=0, le=86_400)
     """Lifetime of an OAuth 2.0 access token, in seconds (15 minutes; refresh tokens get new ones)."""
 

@@ -4,7 +4,11 @@ library verification, and the issuer-side cascade (revoke -> suspended, substitu
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -27,7 +31,7 @@ from tests.factories.tenants import (
     make_tenant,
     passing_submissions,
 )
-from tests.live_server import LiveServer
+from tests.live_server import TEST_PASSPHRASE, LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
 
@@ -313,3 +317,38 @@ def test_verifier_checks_each_component_of_a_designation(server: LiveServer, cli
     assert second["url"] not in check["message"]
     assert answer.json()["verified"] is False
     assert any(p["code"] == "components" for p in answer.json()["problemDetails"])
+
+
+def test_a_scheduled_recheck_suspends_a_designation_whose_component_expired(server: LiveServer, client: httpx.Client,
+                                                                            tenant: Tenant) -> None:
+    """``mcbadge designations recheck`` (the scheduled job, a real subprocess on the same database and keys):
+    a component that expired since the award no longer holds the stack up, so the designation is suspended;
+    running it again changes nothing."""
+    services = server.app.state.services
+    _auto(client, tenant, True)
+    [submission] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    _stack(client, tenant, [{"kind": "local", "key": _submission_key(server, submission), "versions": [1]}])
+    component = _award(client, tenant, submission)
+    [designation] = _designations(client, tenant)
+    assert designation["suspended"] is False
+    with services.sessions() as session, transaction(session):     # time passes: the component expires
+        session.get_one(Credential, uuid.UUID(component["id"])).valid_until = datetime.now(timezone.utc) - timedelta(days=1)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCBADGE_")}
+    env.update(MCBADGE_KEYS_DIR=str(server.settings.keys_dir), MCBADGE_KEY_PASSPHRASE=TEST_PASSPHRASE,
+               MCBADGE_DATABASE_URL=server.settings.database_url, MCBADGE_PUBLIC_BASE_URL=server.base_url,
+               MCBADGE_ISSUER_SLUG=server.settings.issuer_slug, MCBADGE_BLOB_DIR=str(server.settings.blob_dir))
+
+    def recheck() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mcbadge.cli", "designations", "recheck"], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    first = recheck()
+    assert first.returncode == 0, first.stderr
+    assert f"designation {designation['id']} suspended" in first.stdout, first.stdout
+    [after] = _designations(client, tenant)
+    assert after["suspended"] is True
+    assert not verify_live(server, client.get(f"/api/v1/credentials/{designation['credential_id']}",
+                                              headers=tenant.headers()).json()["credential"]).verified
+    second = recheck()
+    assert second.returncode == 0 and "0 changed" in second.stdout, second.stdout

@@ -476,6 +476,7 @@ class Designation(Base):
     educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
     status: Mapped[DesignationStatus] = mapped_column(_enum(DesignationStatus))
     credential_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    credential: Mapped[Credential | None] = relationship(viewonly=True)
     components: Mapped[list[Any]] = mapped_column(default=list)
     """[{credential_id, issuer, achievement_id, digest, local_credential_id?}] at the last decision."""
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))

@@ -61,6 +61,14 @@ def evaluate(session: SessionDep, services: ServicesDep, principal: CurrentPrinc
     return service.evaluate(session, services, principal, (body or Evaluate()).educator_id)
 
 
+@router.post("/designations/recheck", response_model=list[DesignationRead], responses=responses(Forbidden))
+def recheck(session: SessionDep, services: ServicesDep, admin: Admin) -> list[DesignationRead]:
+    """Check the components of every awarded designation again now (admins): designations whose stack no
+    longer holds (another issuer revoked a component, one expired) are suspended, those that hold again are
+    reinstated. The designations that changed. ``mcbadge designations recheck`` does the same on a schedule."""
+    return service.recheck(session, services, admin.issuer_id, admin.person_id)
+
+
 @router.post("/designations/{designation_id}/approve", response_model=DesignationRead,
              responses=responses(Forbidden, service.UnknownDesignation, service.NotComplete))
 def approve(designation_id: uuid.UUID, session: SessionDep, services: ServicesDep, admin: Admin) -> DesignationRead:

@@ -114,6 +114,8 @@ class DesignationRead(BaseModel):
     educator_id: uuid.UUID
     status: DesignationStatus
     credential_id: uuid.UUID | None
+    suspended: bool = Field(default=False, description="The designation credential is suspended: a component it "
+                            "needed was revoked, expired or no longer verifies; reinstated when the stack holds again.")
     components: list[ComponentUsed]
     created_at: datetime
     decided_at: datetime | None

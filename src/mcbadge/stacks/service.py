@@ -419,6 +419,7 @@ def _choose(stack: Stack, held: Sequence[Held], base: str, slug: str) -> tuple[b
 def _designation_read(designation: Designation) -> DesignationRead:
     return DesignationRead(id=designation.id, stack_id=designation.stack_id, educator_id=designation.educator_id,
                            status=designation.status, credential_id=designation.credential_id,
+                           suspended=designation.credential is not None and designation.credential.suspended,
                            components=[ComponentUsed.model_validate(c) for c in designation.components],
                            created_at=designation.created_at, decided_at=designation.decided_at)
 
@@ -512,13 +513,7 @@ def _decide(session: Session, services: Services, issuer: Issuer, stack: Stack, 
     met, used = _choose(stack, held, base, issuer.slug)
     designation = _locked_designation(session, stack, educator_id)
     if designation is not None and designation.status is DesignationStatus.AWARDED:
-        assert designation.credential_id is not None
-        credential = session.get_one(Credential, designation.credential_id)
-        if met and credential.suspended and credential.revoked_at is None:
-            credentials.set_suspension(session, services, issuer_id=issuer.id, actor_id=actor_id,
-                                       credential_id=credential.id, suspended=False,
-                                       reason="the stack is complete again: a substitute component was earned")
-            designation.components = [h.used() for h in used]
+        _stand_or_fall(session, services, issuer, stack, designation, held, actor_id)
         return designation
     if not met:
         return designation
@@ -535,6 +530,42 @@ def _decide(session: Session, services: Services, issuer: Issuer, stack: Stack, 
     if issuer.auto_award_designations:
         _award(session, services, issuer, stack, designation, used, approved_by=None)
     return designation
+
+
+def _stand_or_fall(session: Session, services: Services, issuer: Issuer, stack: Stack, designation: Designation,
+                   held: Sequence[Held], actor_id: uuid.UUID | None, cause: str | None = None) -> bool:
+    """Decide an awarded designation again against what the educator holds now (components re-checked): a
+    stack that no longer holds suspends it, naming the components that fell away; one that holds again
+    (a substitute was earned) reinstates it. Whether it changed.
+
+    Revoking a component issued here cascades at once (:func:`revoke_credential`); another issuer's revocation
+    or an expiry is only seen when components are checked again: at the educator's next decision, or when the
+    issuer re-checks (:func:`recheck`, ``mcbadge designations recheck`` on a schedule)."""
+    assert designation.credential_id is not None
+    credential = session.get_one(Credential, designation.credential_id)
+    if credential.revoked_at is not None:
+        return False  # a revoked designation stays revoked: nothing the components do brings it back
+    met, used = _choose(stack, held, services.settings.public_base_url, issuer.slug)
+    if met and credential.suspended:
+        credentials.set_suspension(session, services, issuer_id=issuer.id, actor_id=actor_id,
+                                   credential_id=credential.id, suspended=False,
+                                   reason="the stack is complete again: a substitute component was earned")
+        designation.components = [h.used() for h in used]
+        audit(session, issuer_id=issuer.id, actor_id=actor_id, action="designation.reinstated",
+              target=f"designation:{designation.id}")
+        return True
+    if not met and not credential.suspended:
+        standing = {h.credential_id for h in held}
+        fallen = [c["credential_id"] for c in designation.components if c["credential_id"] not in standing]
+        reason = (f"{cause or ', '.join(fallen) or 'a component'}"
+                  f"{'' if cause else ' no longer verifies (revoked, suspended or expired)'}; "
+                  f"the stack {stack.key}/v{stack.version} is no longer complete")
+        credentials.set_suspension(session, services, issuer_id=issuer.id, actor_id=actor_id,
+                                   credential_id=credential.id, suspended=True, reason=reason)
+        audit(session, issuer_id=issuer.id, actor_id=actor_id, action="designation.suspended",
+              target=f"designation:{designation.id}", components=fallen, reason=reason)
+        return True
+    return False
 
 
 def _evaluate_in(session: Session, services: Services, issuer_id: uuid.UUID, educator_id: uuid.UUID,
@@ -691,15 +722,47 @@ def revoke_credential(session: Session, services: Services, *, issuer_id: uuid.U
         if dependants:
             held = _held(session, services, issuer, revoked.educator_id, datetime.now(timezone.utc), external)
             for designation in dependants:
-                stack = session.get_one(Stack, designation.stack_id)
-                met, _ = _choose(stack, held, base, issuer.slug)
-                if met or designation.credential_id is None:
-                    continue
-                credentials.set_suspension(
-                    session, services, issuer_id=issuer_id, actor_id=actor_id,
-                    credential_id=designation.credential_id, suspended=True,
-                    reason=f"component {revoked_url} was revoked ({reason}); the stack "
-                           f"{stack.key}/v{stack.version} is no longer complete")
-                audit(session, issuer_id=issuer_id, actor_id=actor_id, action="designation.suspended",
-                      target=f"designation:{designation.id}", component=revoked_url, reason=reason)
+                _stand_or_fall(session, services, issuer, session.get_one(Stack, designation.stack_id), designation,
+                               held, actor_id, cause=f"component {revoked_url} was revoked ({reason})")
         return revoked
+
+
+def recheck(session: Session, services: Services, issuer_id: uuid.UUID,
+            actor_id: uuid.UUID | None = None) -> list[DesignationRead]:
+    """Check the components of every awarded designation of the issuer again, now: a designation whose
+    stack no longer holds (another issuer revoked a component, a component expired) is suspended, one that
+    holds again is reinstated. The designations that changed. Run on a schedule (``mcbadge designations
+    recheck``) or by an admin (``POST /api/v1/stacks/designations/recheck``); idempotent.
+
+    One educator at a time: their other issuers' credentials are verified outside any transaction (it may
+    fetch), then their designations are decided in one transaction."""
+    with read(session):
+        educators = list(session.scalars(
+            select(Designation.educator_id).where(Designation.issuer_id == issuer_id,
+                                                  Designation.status == DesignationStatus.AWARDED)
+            .distinct().order_by(Designation.educator_id)))
+    changed: list[DesignationRead] = []
+    for educator_id in educators:
+        external = _external(session, services, educator_id, datetime.now(timezone.utc))
+        with transaction(session):
+            issuer = session.get_one(Issuer, issuer_id)
+            held = _held(session, services, issuer, educator_id, datetime.now(timezone.utc), external)
+            for designation in session.scalars(
+                    select(Designation).where(Designation.issuer_id == issuer_id,
+                                              Designation.educator_id == educator_id,
+                                              Designation.status == DesignationStatus.AWARDED)
+                    .order_by(Designation.id).with_for_update()):
+                stack = session.get_one(Stack, designation.stack_id)
+                if _stand_or_fall(session, services, issuer, stack, designation, held, actor_id):
+                    changed.append(_designation_read(designation))
+    return changed
+
+
+def recheck_all(session: Session, services: Services) -> dict[str, list[DesignationRead]]:
+    """:func:`recheck` for every issuer on this service (the scheduled job); changed designations by slug."""
+    with read(session):
+        issuers = list(session.execute(
+            select(Issuer.id, Issuer.slug).where(Issuer.id.in_(
+                select(Designation.issuer_id).where(Designation.status == DesignationStatus.AWARDED)))
+            .order_by(Issuer.slug)))
+    return {slug: recheck(session, services, issuer_id) for issuer_id, slug in issuers}

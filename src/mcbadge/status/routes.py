@@ -1,7 +1,8 @@
 """``GET /issuers/{slug}/status/{purpose}/{seq}``: an issuer's signed Bitstring Status List credential
 (and :func:`list_response`, how the VC API's ``GET /status-lists/{key}`` serves its lists too).
 
-Public, cacheable by any HTTP cache or CDN: ``Cache-Control: public, max-age=300`` and a strong ``ETag``
+Public, cacheable by any HTTP cache or CDN: ``Cache-Control: public, max-age=N`` (``MCBADGE_STATUS_LIST_MAX_AGE``,
+300 s by default) and a strong ``ETag``
 (SHA-256 of the exact bytes served); ``If-None-Match`` gets 304. The server keeps no cache of its own:
 every request reads the database, so a revocation is in the very next response.
 """
@@ -19,10 +20,7 @@ from ..api.deps import ServicesDep, SessionDep
 from ..api.problems import responses
 from . import service
 
-__all__ = ["CACHE_MAX_AGE_SECONDS", "list_response", "router"]
-
-CACHE_MAX_AGE_SECONDS = 300
-"""How long HTTP caches may reuse a list: a revocation reaches cached copies within this time."""
+__all__ = ["list_response", "router"]
 
 router = APIRouter(tags=["status"])
 
@@ -59,15 +57,15 @@ def get_status_list(
     """A signed status list of the issuer (``revocation`` or ``suspension``), re-signed only when it changed."""
     signed = service.signed_list(session, service.NumberedList(slug, purpose, seq), keystore=services.keystore,
                                  public_base_url=services.settings.public_base_url)
-    return list_response(signed, request)
+    return list_response(signed, request, max_age=services.settings.status_list_max_age)
 
 
-def list_response(signed: Mapping[str, Any], request: Request) -> Response:
+def list_response(signed: Mapping[str, Any], request: Request, *, max_age: int) -> Response:
     """A signed list credential as served at its URL (both kinds of list): the exact bytes, a strong ETag,
-    public caching for :data:`CACHE_MAX_AGE_SECONDS`, 304 for a matching ``If-None-Match``."""
+    public caching for ``max_age`` seconds, 304 for a matching ``If-None-Match``."""
     body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     etag = _etag(body)
-    headers = {"Cache-Control": f"public, max-age={CACHE_MAX_AGE_SECONDS}", "ETag": etag}
+    headers = {"Cache-Control": f"public, max-age={max_age}", "ETag": etag}
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/ld+json", headers=headers)

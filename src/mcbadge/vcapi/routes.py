@@ -97,8 +97,10 @@ def create_status_list(body: CreateStatusListRequest, session: SessionDep, servi
     **responses(status_service.VcApiStatusListNotFound, public=True)})
 def get_status_list(list_id: Annotated[str, Path(max_length=64)], request: Request, session: SessionDep,
                     services: ServicesDep) -> Response:
-    """A status list (public, cacheable for five minutes; a change is in the very next response)."""
-    return list_response(_signed_list(session, services, list_id), request)
+    """A status list (public, cacheable for ``MCBADGE_STATUS_LIST_MAX_AGE`` seconds, five minutes by default;
+    a change is in the very next response)."""
+    return list_response(_signed_list(session, services, list_id), request,
+                         max_age=services.settings.status_list_max_age)
 
 
 def _signed_list(session: SessionDep, services: ServicesDep, list_id: str) -> dict[str, Any]:
