@@ -14,7 +14,13 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from mcbadge.db.models import AuditEvent, Credential, MicroCredential, Person, Role, Submission
+from mcbadge.db.models import (
+    AuditEvent,
+    Credential,
+    MicroCredential,
+    Person,
+    Role,
+)
 from mcbadge.db.session import transaction
 from mcbadge.obapi import service as obapi
 from mcbadge.vc.components import component_digest, digest_matches
@@ -24,6 +30,13 @@ from mcbadge.vc.schema import (
 )
 from tests.assertions import verify_live
 from tests.factories.credentials import award_one
+from tests.factories.stacks import (
+    auto_award,
+    award_over_api,
+    designations,
+    publish_stack,
+    submission_key,
+)
 from tests.factories.submissions import assessed_submission
 from tests.factories.tenants import (
     AWARD_PASSING_SCORES,
@@ -35,54 +48,20 @@ from tests.live_server import TEST_PASSPHRASE, LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
 
-def _submission_key(server: LiveServer, submission_id: uuid.UUID) -> str:
-    with server.app.state.services.sessions() as session:
-        submission = session.get_one(Submission, submission_id)
-        return session.get_one(MicroCredential, submission.microcredential_id).key
-
-
-def _stack(client: httpx.Client, tenant: Tenant, components: list[dict[str, Any]], **rule: Any) -> dict[str, Any]:
-    body = {"key": f"coach-{uuid.uuid4().hex[:6]}", "name": "Instructional Coach",
-            "description": "Coaches colleagues in formative assessment.", "criteria": "Earn the stack.",
-            "achievement_type": "Certification", "role": "Instructional Coach", "components": components, **rule}
-    created = client.post("/api/v1/stacks", json=body, headers=tenant.headers())
-    assert created.status_code == 201, created.text
-    published = client.post(f"/api/v1/stacks/{created.json()['id']}/publish", headers=tenant.headers())
-    assert published.status_code == 200, published.text
-    return published.json()
-
-
-def _award(client: httpx.Client, tenant: Tenant, submission_id: uuid.UUID) -> dict[str, Any]:
-    response = client.post(f"/api/v1/submissions/{submission_id}/award", headers=tenant.headers())
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
-def _designations(client: httpx.Client, tenant: Tenant) -> list[dict[str, Any]]:
-    response = client.get("/api/v1/stacks/designations", headers=tenant.headers())
-    assert response.status_code == 200, response.text
-    return response.json()["items"]
-
-
-def _auto(client: httpx.Client, tenant: Tenant, on: bool) -> None:
-    response = client.patch("/api/v1/issuer", json={"auto_award_designations": on}, headers=tenant.headers())
-    assert response.status_code == 200, response.text
-
-
 def test_designation_awarded_bound_verified_and_cascaded(server: LiveServer, client: httpx.Client,
                                                          tenant: Tenant) -> None:
     services = server.app.state.services
-    _auto(client, tenant, True)
+    auto_award(client, tenant, True)
     [s1] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
     [s2] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
-    k1, k2 = _submission_key(server, s1), _submission_key(server, s2)
-    stack = _stack(client, tenant, [{"kind": "local", "key": k1, "versions": [1]},
+    k1, k2 = submission_key(server, s1), submission_key(server, s2)
+    stack = publish_stack(client, tenant, [{"kind": "local", "key": k1, "versions": [1]},
                                     {"kind": "local", "key": k2, "versions": [1]}])
 
-    first = _award(client, tenant, s1)
-    assert _designations(client, tenant) == []          # one of two: the rule "all" does not hold yet
-    second = _award(client, tenant, s2)
-    [designation] = _designations(client, tenant)
+    first = award_over_api(client, tenant, s1)
+    assert designations(client, tenant) == []          # one of two: the rule "all" does not hold yet
+    second = award_over_api(client, tenant, s2)
+    [designation] = designations(client, tenant)
     assert designation["status"] == "awarded" and designation["stack_id"] == stack["id"]
 
     # Idempotent: deciding again changes nothing.
@@ -90,7 +69,7 @@ def test_designation_awarded_bound_verified_and_cascaded(server: LiveServer, cli
                         headers=tenant.headers())
     assert again.status_code == 200, again.text
     assert [d["credential_id"] for d in again.json()] == [designation["credential_id"]]
-    assert len(_designations(client, tenant)) == 1
+    assert len(designations(client, tenant)) == 1
 
     read = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
     document = read["credential"]
@@ -131,7 +110,7 @@ def test_designation_awarded_bound_verified_and_cascaded(server: LiveServer, cli
         mc = session.scalars(select(MicroCredential).where(MicroCredential.key == k1)).one()
         substitute = assessed_submission(session, tenant.educator, tenant.assessor, mc, server.settings.blob_dir,
                                          scores=AWARD_PASSING_SCORES, attempt=2).id
-    _award(client, tenant, substitute)
+    award_over_api(client, tenant, substitute)
     reinstated = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
     assert reinstated["suspended"] is False
     assert verify_live(server, document).verified
@@ -139,20 +118,20 @@ def test_designation_awarded_bound_verified_and_cascaded(server: LiveServer, cli
 
 def test_n_of_m_with_required_members_and_approval(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
     services = server.app.state.services
-    _auto(client, tenant, False)
+    auto_award(client, tenant, False)
     subs = [passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)[0] for _ in range(3)]
-    keys = [_submission_key(server, s) for s in subs]
-    stack = _stack(client, tenant, [{"kind": "local", "key": keys[0], "versions": [1], "required": True},
+    keys = [submission_key(server, s) for s in subs]
+    stack = publish_stack(client, tenant, [{"kind": "local", "key": keys[0], "versions": [1], "required": True},
                                     {"kind": "local", "key": keys[1], "versions": [1]},
                                     {"kind": "local", "key": keys[2], "versions": [1]},
                                     {"kind": "external", "issuer_did": "did:web:elsewhere.example",
                                      "achievement_id": "https://elsewhere.example/a/1"}],
                    rule="n_of_m", required_count=2)
-    _award(client, tenant, subs[1])
-    _award(client, tenant, subs[2])
-    assert _designations(client, tenant) == []          # two of four, but not the required one
-    _award(client, tenant, subs[0])
-    [pending] = _designations(client, tenant)
+    award_over_api(client, tenant, subs[1])
+    award_over_api(client, tenant, subs[2])
+    assert designations(client, tenant) == []          # two of four, but not the required one
+    award_over_api(client, tenant, subs[0])
+    [pending] = designations(client, tenant)
     assert pending["status"] == "pending" and pending["credential_id"] is None
     assert len(pending["components"]) == 3
 
@@ -195,8 +174,8 @@ def test_another_teachers_credential_neither_enters_nor_counts(server: LiveServe
     provider = make_tenant(services.sessions, f"provider-{uuid.uuid4().hex[:6]}")
     theirs = award_one(server, provider).document         # issued to B's educator, another address
     achievement = theirs["credentialSubject"]["achievement"]["id"]
-    _auto(client, tenant, True)
-    _stack(client, tenant, [{"kind": "external", "issuer_did": theirs["issuer"]["id"], "achievement_id": achievement}])
+    auto_award(client, tenant, True)
+    publish_stack(client, tenant, [{"kind": "external", "issuer_did": theirs["issuer"]["id"], "achievement_id": achievement}])
     refused = client.post("/api/v1/stacks/external-credentials", json={"credential": theirs},
                           headers=tenant.headers(Role.EDUCATOR))
     assert refused.status_code == 422 and "not issued to you" in refused.json()["detail"]
@@ -217,8 +196,8 @@ def test_external_components_verified_on_entry_and_at_decision(server: LiveServe
     b_did, b_achievement = document["issuer"]["id"], document["credentialSubject"]["achievement"]["id"]
 
     # An issuer the stack does not accept: the same achievement id under another DID does not count.
-    _auto(client, tenant, False)
-    _stack(client, tenant, [{"kind": "external", "issuer_did": "did:web:other.example",
+    auto_award(client, tenant, False)
+    publish_stack(client, tenant, [{"kind": "external", "issuer_did": "did:web:other.example",
                              "achievement_id": b_achievement}])
     tampered = {**document, "name": "A forged name"}
     refused = client.post("/api/v1/stacks/external-credentials", json={"credential": tampered},
@@ -229,7 +208,7 @@ def test_external_components_verified_on_entry_and_at_decision(server: LiveServe
     assert added.status_code == 200, added.text
     assert added.json()["designations"] == []
 
-    accepting = _stack(client, tenant, [{"kind": "external", "issuer_did": b_did, "achievement_id": b_achievement}])
+    accepting = publish_stack(client, tenant, [{"kind": "external", "issuer_did": b_did, "achievement_id": b_achievement}])
     decided = client.post("/api/v1/stacks/designations/evaluate", headers=tenant.headers(Role.EDUCATOR))
     assert decided.status_code == 200, decided.text
     [pending] = decided.json()
@@ -247,11 +226,11 @@ def test_external_components_verified_on_entry_and_at_decision(server: LiveServe
 def test_designation_verifies_in_the_node_reference(server: LiveServer, client: httpx.Client, tenant: Tenant,
                                                     node_reference: Any) -> None:  # noqa: F811
     services = server.app.state.services
-    _auto(client, tenant, True)
+    auto_award(client, tenant, True)
     [submission] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
-    _stack(client, tenant, [{"kind": "local", "key": _submission_key(server, submission), "versions": [1]}])
-    _award(client, tenant, submission)
-    [designation] = _designations(client, tenant)
+    publish_stack(client, tenant, [{"kind": "local", "key": submission_key(server, submission), "versions": [1]}])
+    award_over_api(client, tenant, submission)
+    [designation] = designations(client, tenant)
     document = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()["credential"]
     did = document["issuer"]["id"]
     did_document = client.get(f"/issuers/{tenant.issuer.slug}/did.json").json()
@@ -268,13 +247,13 @@ def test_verifier_checks_each_component_of_a_designation(server: LiveServer, cli
     """POST /verify: components issued here are read from the database; one the verifier cannot read must be
     presented (a ``component`` form field, or a presentation), else it is not checked; a revoked one fails."""
     services = server.app.state.services
-    _auto(client, tenant, True)
+    auto_award(client, tenant, True)
     [s1] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
     [s2] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
-    _stack(client, tenant, [{"kind": "local", "key": _submission_key(server, s1), "versions": [1]},
-                            {"kind": "local", "key": _submission_key(server, s2), "versions": [1]}])
-    first, second = _award(client, tenant, s1), _award(client, tenant, s2)
-    [designation] = _designations(client, tenant)
+    publish_stack(client, tenant, [{"kind": "local", "key": submission_key(server, s1), "versions": [1]},
+                            {"kind": "local", "key": submission_key(server, s2), "versions": [1]}])
+    first, second = award_over_api(client, tenant, s1), award_over_api(client, tenant, s2)
+    [designation] = designations(client, tenant)
     document = client.get(f"/api/v1/credentials/{designation['credential_id']}",
                           headers=tenant.headers()).json()["credential"]
 
@@ -325,11 +304,11 @@ def test_a_scheduled_recheck_suspends_a_designation_whose_component_expired(serv
     a component that expired since the award no longer holds the stack up, so the designation is suspended;
     running it again changes nothing."""
     services = server.app.state.services
-    _auto(client, tenant, True)
+    auto_award(client, tenant, True)
     [submission] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
-    _stack(client, tenant, [{"kind": "local", "key": _submission_key(server, submission), "versions": [1]}])
-    component = _award(client, tenant, submission)
-    [designation] = _designations(client, tenant)
+    publish_stack(client, tenant, [{"kind": "local", "key": submission_key(server, submission), "versions": [1]}])
+    component = award_over_api(client, tenant, submission)
+    [designation] = designations(client, tenant)
     assert designation["suspended"] is False
     with services.sessions() as session, transaction(session):     # time passes: the component expires
         session.get_one(Credential, uuid.UUID(component["id"])).valid_until = datetime.now(timezone.utc) - timedelta(days=1)
@@ -346,7 +325,7 @@ def test_a_scheduled_recheck_suspends_a_designation_whose_component_expired(serv
     first = recheck()
     assert first.returncode == 0, first.stderr
     assert f"designation {designation['id']} suspended" in first.stdout, first.stdout
-    [after] = _designations(client, tenant)
+    [after] = designations(client, tenant)
     assert after["suspended"] is True
     assert not verify_live(server, client.get(f"/api/v1/credentials/{designation['credential_id']}",
                                               headers=tenant.headers()).json()["credential"]).verified

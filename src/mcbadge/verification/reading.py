@@ -14,6 +14,7 @@ from datetime import timezone
 from typing import Any
 
 from ..vc import evidence as vc_evidence
+from ..vc.components import COMPONENT_MEDIA_TYPES
 from ..vc.data_integrity import parse_datetime
 from ..vc.json_values import as_list
 from ..vc.rubric import rubric_outcome
@@ -105,6 +106,17 @@ class OtherResult:
 
 
 @dataclass(frozen=True)
+class ComponentRef:
+    """A component credential a designation names: its ``relatedResource`` binding (id, digest), and what the
+    evidence entry naming it says (issuer, achievement)."""
+
+    id: str
+    url: str | None  # the id, when it is an http(s) link (a badge page)
+    description: str | None
+    digest: str | None
+
+
+@dataclass(frozen=True)
 class CredentialView:
     """A credential's content as a person reads it. Fields named ``own_*`` and ``*_text`` hold what the
     credential itself says (None when it says nothing); the others may fall back to something readable."""
@@ -140,6 +152,12 @@ class CredentialView:
     evidence: tuple[EvidenceRow, ...]
     format: str = "json"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    components: tuple[ComponentRef, ...] = ()
+    """Non-empty for a designation: the component credentials it rests on."""
+
+    @property
+    def is_designation(self) -> bool:
+        return bool(self.components)
 
 
 def _digest(value: Any) -> Digest | None:
@@ -261,6 +279,17 @@ def _earner(subject: Mapping[str, Any]) -> str | None:
     return f"identified by {subject_id}" if subject_id else None
 
 
+def _components(credential: Mapping[str, Any]) -> tuple[ComponentRef, ...]:
+    """The components a designation binds (``relatedResource`` entries of the component media types, as the
+    verifier's ``components`` check finds them), described by the evidence entry with the same id."""
+    described = {e.get("id"): _text(e.get("description")) for e in as_list(credential.get("evidence"))
+                 if isinstance(e, Mapping)}
+    return tuple(
+        ComponentRef(id=ident, url=_link(ident), description=described.get(ident), digest=_text(r.get("digestMultibase")))
+        for r in as_list(credential.get("relatedResource"))
+        if isinstance(r, Mapping) and r.get("mediaType") in COMPONENT_MEDIA_TYPES and (ident := _text(r.get("id"))))
+
+
 def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool, format: str = "json",
                     earner_name: str | None = None) -> CredentialView:
     """The readable content of a credential (JSON). ``earner_name`` replaces the subject's (hashed) identity."""
@@ -274,6 +303,7 @@ def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool,
     criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), Mapping) else {}
     assert isinstance(criteria, Mapping)
     rubric, others = _rubric(achievement, as_list(subject.get("result")), credential)
+    components = _components(credential)
     alignments = tuple(
         (name, _link(a.get("targetUrl")))
         for a in as_list(achievement.get("alignment"))
@@ -312,8 +342,10 @@ def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool,
         awarded_text=_text(credential.get("awardedDate")),
         rubric=rubric,
         other_results=others,
-        evidence=_evidence(credential, show_evidence_links),
+        # A designation's components are shown as such (with what the verifier found), not again as evidence.
+        evidence=tuple(e for e in _evidence(credential, show_evidence_links) if e.id not in {c.id for c in components}),
         format=format,
+        components=components,
     )
 
 

@@ -166,7 +166,8 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
     og = {
         "title": f"{content.achievement_name} \u2014 earned by {badge.earner_name}" if badge.earner_name
         else content.achievement_name,
-        "description": f"{badge.earner_name or 'An educator'} earned the micro-credential \u201c"
+        "description": f"{badge.earner_name or 'An educator'} earned the "
+                       f"{'designation' if content.is_designation else 'micro-credential'} \u201c"
                        f"{content.achievement_name}\u201d from {badge.issuer_name or content.issuer_name}.",
         "url": page_url,
         "image": image,

@@ -18,6 +18,7 @@ from ..verification.reading import When
 __all__ = [
     "CHECK_NAMES",
     "CheckRow",
+    "ComponentOutcome",
     "EvidenceFileRow",
     "ReportView",
     "evidence_file_rows",
@@ -34,6 +35,7 @@ CHECK_NAMES: dict[str, str] = {
     "status": "Not revoked",
     "evidence_digest": "Evidence matches",
     "rubric": "Rubric met",
+    "components": "Component credentials",
 }
 """Plain-language names of the library's check codes, in the words a person reading the page expects."""
 
@@ -59,6 +61,14 @@ class CheckRow:
 
 
 @dataclass(frozen=True)
+class ComponentOutcome:
+    state: str  # passed | failed | unchecked (css modifier)
+    symbol: str
+    label: str
+    message: str
+
+
+@dataclass(frozen=True)
 class ReportView:
     verified: bool
     headline: str
@@ -66,6 +76,21 @@ class ReportView:
     state: str  # passed | failed
     checks: tuple[CheckRow, ...]
     checked_at: When
+    components: Mapping[str, ComponentOutcome]
+    """A designation's components by id: what the ``components`` check found for each (empty otherwise)."""
+
+
+def _component_outcomes(report: VerificationReport) -> dict[str, ComponentOutcome]:
+    check = report.check("components")
+    found: dict[str, ComponentOutcome] = {}
+    for item in (check.details.get("components") or []) if check is not None else []:
+        try:
+            state, symbol, label = _OUTCOMES[Outcome(item["outcome"])]
+        except (KeyError, ValueError, TypeError):
+            continue
+        message = str(item.get("message") or "")
+        found[str(item.get("id"))] = ComponentOutcome(state, symbol, label, message[:1].upper() + message[1:])
+    return found
 
 
 def report_view(report: VerificationReport, now: datetime) -> ReportView:
@@ -102,6 +127,7 @@ def report_view(report: VerificationReport, now: datetime) -> ReportView:
         state="passed" if report.verified else "failed",
         checks=tuple(rows),
         checked_at=When(iso=now_text.isoformat(timespec="seconds"), text=f"{now_text:%Y-%m-%d %H:%M} UTC"),
+        components=_component_outcomes(report),
     )
 
 

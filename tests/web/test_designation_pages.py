@@ -1,0 +1,79 @@
+"""A designation in headless Chromium: its public badge page names the credentials it rests on, each with what
+the live verification found, and the verification page shows the same when a holder presents it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from mcbadge.db.models import Role
+from tests.browser import browser, open_form, page, screenshot, submit  # noqa: F401 - browser, page: fixtures
+from tests.factories.stacks import auto_award, award_over_api, designations, publish_stack, submission_key
+from tests.factories.tenants import Tenant, passing_submissions
+from tests.live_server import LiveServer
+
+
+def _designation(server: LiveServer, client: httpx.Client, tenant: Tenant) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An awarded two-component designation: its credential row (API read) and the two component awards."""
+    auto_award(client, tenant, True)
+    subs = [passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)[0]
+            for _ in range(2)]
+    publish_stack(client, tenant, [{"kind": "local", "key": submission_key(server, s), "versions": [1]} for s in subs])
+    components = [award_over_api(client, tenant, s) for s in subs]
+    [designation] = designations(client, tenant)
+    read = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers())
+    assert read.status_code == 200, read.text
+    return read.json(), components
+
+
+def test_a_designations_badge_page_shows_its_components(server: LiveServer, client: httpx.Client, tenant: Tenant,
+                                                        page: Any) -> None:
+    designation, components = _designation(server, client, tenant)
+    url = designation["credential"]["id"]
+    response = page.goto(url)
+    assert response.status == 200
+    assert page.locator(".eyebrow").text_content() == "Designation"
+    assert page.get_by_role("heading", level=1).inner_text() == "Instructional Coach"
+    assert page.locator(".report .verdict").inner_text().strip().endswith("Verified")
+    assert page.locator("#achievement-heading").inner_text() == "The designation"
+    rows = page.locator(".components .component")
+    assert rows.count() == 2
+    for n, component in enumerate(components):
+        row = rows.nth(n)
+        assert row.get_attribute("data-outcome") == "passed"
+        assert component["url"] in row.inner_text()
+        assert "its digest matches" in row.inner_text()
+        assert row.locator("a").get_attribute("href") == component["url"]
+    # The components are not listed a second time as evidence, and a designation has no rubric to show.
+    assert page.locator("#evidence-heading").count() == 0 and page.locator("#rubric-heading").count() == 0
+    screenshot(page, "designation-badge-page")
+
+    # The issuer revokes one component: the page says which one failed, and why.
+    revoked = client.post(f"/api/v1/credentials/{components[0]['id']}/revoke", json={"reason": "evidence not original"},
+                          headers=tenant.headers())
+    assert revoked.status_code == 200, revoked.text
+    page.goto(url)
+    assert page.locator(".report .verdict").inner_text().strip().endswith(("Suspended", "Not verified"))
+    first, second = page.locator(".components .component").nth(0), page.locator(".components .component").nth(1)
+    assert first.get_attribute("data-outcome") == "failed" and "revoked" in first.inner_text()
+    assert second.get_attribute("data-outcome") == "passed"
+    screenshot(page, "designation-badge-page-component-revoked")
+
+
+def test_the_verification_page_shows_a_presented_designations_components(server: LiveServer, client: httpx.Client,
+                                                                          tenant: Tenant, page: Any) -> None:
+    designation, components = _designation(server, client, tenant)
+    presentation = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                    "verifiableCredential": [designation["credential"], *(c["credential"] for c in components)]}
+    open_form(page, server)
+    page.locator("textarea").first.fill(json.dumps(presentation))
+    submit(page)
+    assert page.locator(".report .verdict").inner_text().strip().endswith("Verified")
+    rows = page.locator(".components .component")
+    assert rows.count() == 2
+    assert [rows.nth(n).get_attribute("data-outcome") for n in range(2)] == ["passed", "passed"]
+    assert page.locator(".check[data-code='components']").get_attribute("data-outcome") == "passed"
+    screenshot(page, "verify-designation-presented")
+    assert client.get("/api/v1/credentials", headers=tenant.headers(Role.EDUCATOR)).status_code == 200
