@@ -4,6 +4,7 @@ the live verification found, and the verification page shows the same when a hol
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -76,4 +77,31 @@ def test_the_verification_page_shows_a_presented_designations_components(server:
     assert [rows.nth(n).get_attribute("data-outcome") for n in range(2)] == ["passed", "passed"]
     assert page.locator(".check[data-code='components']").get_attribute("data-outcome") == "passed"
     screenshot(page, "verify-designation-presented")
-    assert client.get("/api/v1/credentials", headers=tenant.headers(Role.EDUCATOR)).status_code == 200
+
+
+def test_the_verification_page_takes_component_files(server: LiveServer, client: httpx.Client, tenant: Tenant,
+                                                     page: Any, tmp_path: Path) -> None:
+    """A component the public cannot read here (its earner made it private) could not be checked, until the
+    holder uploads it beside the designation."""
+    designation, components = _designation(server, client, tenant)
+    hidden = client.patch(f"/api/v1/credentials/{components[1]['id']}/visibility", json={"public": False},
+                          headers=tenant.headers(Role.EDUCATOR))
+    assert hidden.status_code == 200, hidden.text
+    designation_file = tmp_path / "designation.json"
+    designation_file.write_text(json.dumps(designation["credential"]))
+    component_file = tmp_path / "component.json"
+    component_file.write_text(json.dumps(components[1]["credential"]))
+
+    open_form(page, server)
+    page.set_input_files("#credential_file", str(designation_file))
+    submit(page)
+    rows = page.locator(".components .component")
+    assert [rows.nth(n).get_attribute("data-outcome") for n in range(2)] == ["passed", "unchecked"]
+
+    open_form(page, server)
+    page.set_input_files("#credential_file", str(designation_file))
+    page.set_input_files("#component_file", str(component_file))
+    submit(page)
+    rows = page.locator(".components .component")
+    assert [rows.nth(n).get_attribute("data-outcome") for n in range(2)] == ["passed", "passed"]
+    assert page.locator(".report .verdict").inner_text().strip().endswith("Verified")

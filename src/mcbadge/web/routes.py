@@ -9,6 +9,8 @@ meets the API and an API client never gets a page, whatever it sends as ``Accept
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
@@ -106,10 +108,10 @@ async def verify_report(request: Request) -> HTMLResponse:
     try:
         form = await read_form(request, _services(request).settings.max_verify_bytes,
                                credential_fields=("credential_text", "credential_file"), url_field="credential_url",
-                               only_known=False)
+                               only_known=False, component_field="component_file")
         form_values = {name: form.values[name][:_MAX_TEXT_CHARS]
                        for name in ("credential_text", "credential_url") if name in form.values}
-        given = _credential_input(form)
+        given = replace(_credential_input(form), components=tuple(c.value for c in form.components))
         files = form.evidence
         now = datetime.now(timezone.utc)
         given, report = await run_in_threadpool(verify_given, _services(request), given, files, now=now)
