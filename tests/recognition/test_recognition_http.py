@@ -38,6 +38,7 @@ from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer, make_settings
 from tests.local_servers import LocalServer, TestCA, send
+from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
 STATE_S, STATE_T = "state-s", "state-t"
 
@@ -136,6 +137,20 @@ def test_a_state_recognises_a_district_micro_credential_until_it_withdraws_its_r
     assert after["recognised"] is False and after["outcome"] == "not_checked"
     assert after["reasons"][0]["code"] == "registry_not_verified"
     assert "did not verify" in after["messages"][0]
+
+
+def test_a_published_registry_verifies_in_the_node_reference(server, client, tenant, node_reference):  # noqa: F811
+    """The registry this service signs for a state agency (its context pinned on both sides) verifies in
+    Digital Bazaar's vc: the signature covers every recognition term, none dropped as undefined."""
+    agency = _agency(server, client, STATE_S)
+    _, key = _awarded(server, tenant)
+    document = _publish(client, agency, [_entry(tenant, key)], accepts=[{"agency": "did:web:state-t.example"}])["document"]
+    did = document["issuer"]["id"]
+    did_document = client.get(f"/issuers/{STATE_S}/did.json").json()
+    assert node_reference.verify(document, {did: did_document}) == {"verified": True, "errors": []}
+    tampered = json.loads(json.dumps(document))
+    tampered["credentialSubject"]["recognizes"][0]["renewalCredit"]["count"] = 3
+    assert node_reference.verify(tampered, {did: did_document})["verified"] is False
 
 
 def test_recognition_through_reciprocity(server, client, tenant):
