@@ -477,6 +477,23 @@ def _entries_of(
     return matches
 
 
+def credits_by_area(registry: RegistryVerification) -> dict[str, list[RenewalCredit]]:
+    """Each endorsement area the registry lists, with the renewal credit of each of its entries there
+    (entries that cannot be read are left out). Empty for a registry that did not verify."""
+    if not registry.verified:
+        return {}
+    subject = registry.document.get("credentialSubject")
+    found: dict[str, list[RenewalCredit]] = {}
+    for entry in as_list(subject.get("recognizes")) if isinstance(subject, Mapping) else []:
+        credit = _parse_credit(entry.get("renewalCredit")) if isinstance(entry, Mapping) else None
+        if credit is None:
+            continue
+        for area in as_list(entry.get("endorsementArea")):
+            if isinstance(area, str):
+                found.setdefault(area, []).append(credit)
+    return found
+
+
 def _acceptances(registry: RegistryVerification) -> list[tuple[str, bool]]:
     subject = registry.document.get("credentialSubject")
     found: list[tuple[str, bool]] = []
@@ -507,12 +524,17 @@ def evaluate_recognition(
     on: date,
     endorsement_area: str | None = None,
     canonicalizer: Canonicalizer | None = None,
+    registries_on: date | None = None,
 ) -> RecognitionAnswer:
     """Does ``credential`` (an OB AchievementCredential the caller has verified) count in ``state`` on ``on``?
 
     ``registries`` are results of ``verify_registry`` (the state's own and those reached by reciprocity);
     a registry that did not verify is never used. Reciprocity goes one step (the state's registry accepts
     another agency's) and further only where the accepting registry's entry says ``allowChaining``.
+
+    Entries must be effective on ``on``; the registries themselves must be in force on ``registries_on``
+    (default: ``on``). A renewal report asks about each entry at the credential's award date, but about the
+    registry as the state publishes it today: a list published in 2026 still says what counted in 2025.
     """
     canon = canonicalizer or default_canonicalizer()
     by_agency: dict[str, RegistryVerification] = {}
@@ -553,7 +575,7 @@ def evaluate_recognition(
                                       + "; ".join(found.problems), agency))
             continue
         registry = found
-        not_in_force = _on_date(registry, on)
+        not_in_force = _on_date(registry, registries_on or on)
         if not_in_force:
             reasons.append(Reason("registry_not_valid_on_date", not_in_force, agency))
             continue
@@ -598,6 +620,7 @@ __all__ = [
     "RegistryError",
     "RegistryVerification",
     "RenewalCredit",
+    "credits_by_area",
     "definition_digest",
     "evaluate_recognition",
     "registry_credential",
