@@ -20,6 +20,7 @@ from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
 from ..recognition import routes as recognition
+from ..renewal.routes import router as renewal
 from ..services import build_services
 from ..stacks.routes import router as stacks
 from ..status import routes as status
@@ -88,6 +89,7 @@ def _routers() -> list[APIRouter]:
         status.router,                                     # publish status
         stacks,                                            # stacks -> designations
         recognition.router, recognition.public_router,     # state recognition registries
+        renewal,                                           # renewal reports
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
     ]

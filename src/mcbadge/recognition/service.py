@@ -63,6 +63,7 @@ __all__ = [
     "recognition_for_report",
     "registry_document",
     "trusted_states",
+    "verified_registries",
     "wants_recognition",
     "withdraw",
 ]
@@ -224,8 +225,10 @@ def trusted_states(services: Services) -> list[str]:
     return [s.strip() for s in services.settings.trusted_states.split(",") if s.strip()]
 
 
-def _verified_registries(services: Services, state: str, now: datetime) -> list[RegistryVerification]:
-    """The state's registry and those its reciprocity reaches (breadth first, each agency once, bounded)."""
+def verified_registries(services: Services, state: str, now: datetime) -> list[RegistryVerification]:
+    """The state's registry and those its reciprocity reaches (breadth first, each agency once, bounded), each
+    verified with the service's resolver and status fetcher. Blocking (another site may answer): not on the
+    event loop."""
     found: list[RegistryVerification] = []
     queue, seen = [state], {state}
     while queue and len(found) < _MAX_REGISTRIES:
@@ -284,7 +287,7 @@ def recognition_answers(services: Services, credential: Mapping[str, Any], *, st
     day = on or moment.date()
     answers = []
     for agency in [state] if state is not None else trusted:
-        registries = _verified_registries(services, agency, moment)
+        registries = verified_registries(services, agency, moment)
         answers.append(evaluate_recognition(credential, state=agency, registries=registries, on=day,
                                             endorsement_area=endorsement_area,
                                             canonicalizer=services.contexts.canonicalizer_for(credential))

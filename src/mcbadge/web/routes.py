@@ -1,6 +1,6 @@
-"""The pages: ``GET /verify`` (the verification form), ``POST /verify/report`` (its result), and the HTML
+"""The pages: ``GET /verify`` (the verification form), ``POST /verify/report`` (its result), the HTML
 branch of ``GET /credentials/{id}`` (:func:`badge_page`, called by the credentials route when the client
-asks for HTML).
+asks for HTML), and the printable renewal report (:func:`renewal_page`, called by the renewal routes).
 
 Paths. People type and share ``/verify``; the page is served there on GET. The JSON verification API keeps
 ``POST /verify`` and ``POST /credentials/verify``; the form posts to ``/verify/report`` so a browser never
@@ -25,6 +25,7 @@ from starlette.routing import Match
 from ..api.problems import domain_status
 from ..errors import DomainError
 from ..recognition.service import recognition_for_report
+from ..renewal.schemas import RenewalReportRead
 from ..services import Services
 from ..vc.verify import Outcome
 from ..verification import inputs
@@ -34,9 +35,10 @@ from ..verification.reading import credential_view
 from ..verification.service import evidence_file_results, verify_given
 from . import service
 from .service import PageInputError
+from .renewal_view import printed_report
 from .view import evidence_file_rows, report_view
 
-__all__ = ["STATIC_DIR", "badge_page", "router"]
+__all__ = ["STATIC_DIR", "badge_page", "renewal_page", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -180,3 +182,12 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
         json_url=f"{page_url}?format=json", png_url=png_url, show_evidence=badge.show_evidence,
         badge_id=str(badge.id),
     )
+
+
+# -- the printable renewal report -----------------------------------------------------------------------------
+
+
+def renewal_page(request: Request, report: RenewalReportRead) -> HTMLResponse:
+    """The renewal report as a document an educator prints and hands to a licensing office (no script; a
+    print stylesheet). The route has authorised the caller and made the report."""
+    return _page(request, "renewal_report.html", report=printed_report(report))
