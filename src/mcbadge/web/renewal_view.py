@@ -39,11 +39,13 @@ class PrintedReport:
     checked_at_iso: str
     result: str
     result_state: str  # met | not-met | hours | none (css modifier)
+    result_detail: str
     summary: str
     counted: tuple[PrintedLine, ...]
     not_counted: tuple[PrintedLine, ...]
     registries: tuple[str, ...]
     verify_page: str
+    prepared_by: str
 
 
 def _recognised_by(line: RenewalLineRead, state_label: str) -> str:
@@ -64,6 +66,17 @@ def _line(number: int, line: RenewalLineRead, state_label: str) -> PrintedLine:
         verification_url=line.verification_url, reference=line.reference,
         reasons=tuple(r.message[:1].upper() + r.message[1:] for r in line.reasons),
     )
+
+
+def _detail(report: RenewalReportRead, counted: int, others: int) -> str:
+    home = report.registries[0] if report.registries else None
+    if home is None or home.state != "verified":
+        return home.message + "." if home is not None else "The state's registry could not be read."
+    counts = f"{counted} credential{'s' if counted != 1 else ''} count{'s' if counted == 1 else ''}"
+    rest = f"; {others} do{'es' if others == 1 else ''} not (the reasons are listed below)" if others else ""
+    hours = (" The list counts hours for this area but names no number of hours required: the licensing office "
+             "states it." if report.totals.counts_hours else "")
+    return f"{counts} toward renewal in {report.endorsement_area}{rest}.{hours}"
 
 
 def _result(report: RenewalReportRead) -> tuple[str, str]:
@@ -92,8 +105,10 @@ def printed_report(report: RenewalReportRead) -> PrintedReport:
         educator=report.educator.name, license_number=report.educator.license_number or "not recorded",
         issuer_name=report.educator.issuer_name,
         checked_at=f"{report.checked_at:%Y-%m-%d %H:%M} UTC", checked_at_iso=report.checked_at.isoformat(),
-        result=result, result_state=result_state, summary=report.summary,
+        result=result, result_state=result_state, result_detail=_detail(report, len(counted), len(others)),
+        summary=report.summary,
         counted=tuple(_line(n, line, state_label) for n, line in enumerate(counted, 1)),
         not_counted=tuple(_line(n, line, state_label) for n, line in enumerate(others, 1)),
         registries=tuple(s.message + "." for s in report.registries), verify_page=report.verify_page,
+        prepared_by=report.verify_page.removesuffix("/verify"),  # the service's public base URL
     )
