@@ -263,9 +263,11 @@ def wants_recognition(services: Services, state: str | None = None) -> bool:
 
 
 def recognition_for_report(services: Services, report: VerificationReport, *, state: str | None = None,
-                           on: date | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The ``recognition`` member of a verification answer: one answer per trusted state (or ``state``). A
-    credential that did not verify is not looked up: its answers say it could not be checked."""
+                           on: date | None = None, now: datetime | None = None,
+                           endorsement_area: str | None = None) -> list[dict[str, Any]]:
+    """The ``recognition`` member of a verification answer: one answer per trusted state (or ``state``), for
+    any endorsement area or only ``endorsement_area``. A credential that did not verify is not looked up:
+    its answers say it could not be checked."""
     check_state(services, state)
     if not report.verified or report.credential is None:
         return [RecognitionAnswer(agency, None, RecognitionOutcome.NOT_CHECKED,
@@ -273,7 +275,8 @@ def recognition_for_report(services: Services, report: VerificationReport, *, st
                                   messages=(f"Could not check recognition by {agency}: the credential did not verify",)
                                   ).to_dict()
                 for agency in ([state] if state is not None else trusted_states(services))]
-    return recognition_answers(services, report.credential, state=state, on=on, now=now)
+    return recognition_answers(services, report.credential, state=state, on=on, now=now,
+                               endorsement_area=endorsement_area)
 
 
 def recognition_answers(services: Services, credential: Mapping[str, Any], *, state: str | None = None,

@@ -4,10 +4,15 @@
     The W3C VC API request ``{"verifiableCredential": <credential object, or a VC-JWT string>, "options":
     {...}}``. A verified credential answers 200 with the report; one that is not verified answers 422 with a
     problem detail carrying the same report, so a client that only looks at the status code cannot mistake
-    a failed verification for a success (unchanged VC API behaviour).
+    a failed verification for a success (unchanged VC API behaviour). The answer's ``recognition`` (does it
+    count for license renewal?) covers every trusted state, any area, today; mcbadge's namespaced option
+    ``options.recognition = {"state": <agency DID>, "date": "YYYY-MM-DD", "area": <endorsement area>}``
+    narrows it (an untrusted state: 422 ``untrusted-state``).
 
 ``POST /verify``
-    mcbadge's own endpoint, for people and integrators: whatever they hold, one request.
+    mcbadge's own endpoint, for people and integrators: whatever they hold, one request. The query
+    parameters ``state``, ``date`` and ``area`` narrow the ``recognition`` answer as ``options.recognition``
+    does above.
 
     ====================================  ===============================================================
     ``Content-Type``                      body
@@ -63,7 +68,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -118,23 +123,48 @@ async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, lis
 
 async def _verification_result(
     services: Services, given: GivenCredential, files: Sequence[EvidenceFile] = (),
-    state: str | None = None, on: date | None = None,
+    state: str | None = None, on: datetime.date | None = None, area: str | None = None,
 ) -> tuple[VerificationReport, dict[str, Any]]:
-    if state is None and on is None and not files and not wants_recognition(services) and verifies_locally(
-            services, given):
+    if state is None and on is None and area is None and not files and not wants_recognition(services) and \
+            verifies_locally(services, given):
         # This service's own credential, its keys and lists in memory: CPU only, never waiting on another
         # site or a lock, so it runs here and skips the hop to the thread pool and back (see
         # verifies_locally; bench/bench_verify_http.py measures the whole request).
         return verification_result(services, given)
     # Another site may have to answer (a DID document, a status list, a URL), or files must be hashed.
     # Recognition reads the states' registries (the database, or another site).
-    return await run_in_threadpool(verification_result, services, given, files, state=state, on=on)
+    return await run_in_threadpool(verification_result, services, given, files, state=state, on=on, area=area)
 
 
 # -- routes --------------------------------------------------------------------------------------------
 
 
 _COMPACT_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+class RecognitionOptions(BaseModel):
+    """mcbadge's own verification option: which state's recognition to answer, on which day, for which
+    endorsement area. Namespaced under ``options.recognition`` so it cannot clash with the VC API's options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: str | None = Field(default=None, min_length=1, max_length=500, description=(
+        "Answer recognition for this state agency only (its DID; one of MCBADGE_TRUSTED_STATES). Default: every "
+        "trusted state."))
+    date: datetime.date | None = Field(default=None, description="The day recognition is answered for (default: "
+                                                                 "today).")
+    area: str | None = Field(default=None, min_length=1, max_length=500, description=(
+        "Only this endorsement area (as the registries name it). Default: any area."))
+
+
+class VerifyOptions(BaseModel):
+    """``options`` of ``POST /credentials/verify``. The VC API's own options are accepted and do not change the
+    checks; ``recognition`` is mcbadge's."""
+
+    model_config = ConfigDict(extra="allow")
+
+    recognition: RecognitionOptions | None = Field(default=None, description=(
+        "Which state's recognition for license renewal the answer's `recognition` member gives."))
 
 
 class VerifyCredentialRequest(BaseModel):
@@ -145,8 +175,10 @@ class VerifyCredentialRequest(BaseModel):
     verifiableCredential: dict[str, Any] | str = Field(
         description="The credential: a JSON object (with its proof), or a compact VC-JWT string."
     )
-    options: dict[str, Any] = Field(
-        default_factory=dict, description="VC API verification options; none changes the checks yet."
+    options: VerifyOptions = Field(
+        default_factory=VerifyOptions, description=(
+            "VC API verification options; none changes the checks. `recognition` (mcbadge's, namespaced) picks "
+            "the state, day and endorsement area of the recognition answer.")
     )
 
     @field_validator("verifiableCredential", mode="before")
@@ -172,7 +204,8 @@ _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
     responses={
         200: {"description": "Verified: every check passed or could not apply"},
         **responses(inputs.MalformedJson, BodyTooLarge, public=True),
-        422: {"description": "Not verified (the report says why), or the request is invalid", **_PROBLEM},
+        422: {"description": "Not verified (the report says why), an untrusted `options.recognition.state`, or "
+                             "the request is invalid", **_PROBLEM},
     },
 )
 async def verify_credential(body: VerifyCredentialRequest, services: ServicesDep) -> JSONResponse:
@@ -182,11 +215,17 @@ async def verify_credential(body: VerifyCredentialRequest, services: ServicesDep
     through the guarded outbound client (https only, public addresses only, size and time limits); the
     status check says how old the status information is. The verdict is in ``verified`` and each
     check is listed with a readable message.
+
+    ``recognition`` says whether the credential counts for license renewal with each state this service
+    trusts; ``options.recognition`` (``state``, ``date``, ``area``) narrows the question.
     """
+    wanted = body.options.recognition or RecognitionOptions()
+    check_state(services, wanted.state)  # before verifying: a question this service cannot answer
     # Exactly the credential: no unwrapping, no {"url": ...} to fetch (that is /verify's convenience).
     value = body.verifiableCredential
     given = GivenCredential(value, "jwt" if isinstance(value, str) else "json", label="verifiableCredential")
-    report, result = await _verification_result(services, given)
+    report, result = await _verification_result(services, given, state=wanted.state, on=wanted.date,
+                                                area=wanted.area)
     if report.verified:
         return JSONResponse(result)
     return problem_response(422, "Credential not verified", report.summary,
@@ -237,8 +276,10 @@ async def verify_anything(
     request: Request, services: ServicesDep,
     state: Annotated[str | None, Query(max_length=500, description="Answer recognition for this state agency "
                                        "(its DID; one of MCBADGE_TRUSTED_STATES) only.")] = None,
-    on: Annotated[date | None, Query(alias="date", description="The day recognition is answered for "
-                                     "(default: today).")] = None,
+    on: Annotated[datetime.date | None, Query(alias="date", description="The day recognition is answered for "
+                                              "(default: today).")] = None,
+    area: Annotated[str | None, Query(min_length=1, max_length=500, description="Answer recognition for this "
+                                      "endorsement area only (as the registries name it).")] = None,
 ) -> JSONResponse:
     """Verify a credential given as JSON, a VC-JWT, a baked PNG or SVG badge, a URL, or a Verifiable
     Presentation; optionally compare evidence files with the digests the credential records, and give a
@@ -275,7 +316,7 @@ async def verify_anything(
         raise inputs.UnsupportedInput(
             f"cannot verify a body of type {media or '(none)'!r}: send application/json, application/jwt, "
             "text/plain, image/png, image/svg+xml or multipart/form-data")
-    report, result = await _verification_result(services, given, files, state, on)
+    report, result = await _verification_result(services, given, files, state, on, area)
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
         raise inputs.NotACredential(f"not a credential: {parse.message}", **result)

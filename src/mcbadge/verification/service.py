@@ -158,7 +158,7 @@ def evidence_file_results(
 
 def verification_result(
     services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
-    *, now: datetime | None = None, state: str | None = None, on: date | None = None,
+    *, now: datetime | None = None, state: str | None = None, on: date | None = None, area: str | None = None,
 ) -> tuple[VerificationReport, dict[str, Any]]:
     """Verify what was given (fetching a URL through the guarded client first) and build the answer.
 
@@ -167,7 +167,7 @@ def verification_result(
     and ``document`` (the credential as read) when it came from an image or a URL. Raises an input error
     (``verification.inputs``) for a URL that gives no credential. Blocking: call it from a worker thread.
     ``recognition`` answers, for each trusted state (or only ``state``) on ``on``, whether the credential
-    counts for license renewal (``recognition.service``).
+    counts for license renewal (in any endorsement area, or only ``area``; ``recognition.service``).
     """
     given, report = verify_given(services, given, evidence_files, now=now)
     errors, warnings = problem_details(report)
@@ -179,7 +179,8 @@ def verification_result(
                                                credential_verified=report.verified),
         "problemDetails": errors,
         "warnings": warnings,
-        "recognition": recognition_for_report(services, report, state=state, on=on, now=now),
+        "recognition": recognition_for_report(services, report, state=state, on=on, now=now,
+                                              endorsement_area=area),
     }
     if given.url is not None:
         result["url"] = given.url
