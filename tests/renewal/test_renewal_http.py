@@ -13,11 +13,12 @@ from typing import Any
 
 import httpx
 
-from mcbadge.db.models import Person, Role
+from mcbadge.db.models import Person, Role, Submission
 from mcbadge.db.oauth_models import UpsertedCredential
 from mcbadge.db.session import transaction
 from mcbadge.identity import issuer_did
 from mcbadge.renewal.table import COLUMNS
+from mcbadge.vc.recognition import definition_digest
 from tests.factories.credentials import award_one
 from tests.factories.recognition import (
     STATE_S,
@@ -27,7 +28,7 @@ from tests.factories.recognition import (
     publish_registry,
     registry_entry,
 )
-from tests.factories.tenants import Tenant, make_tenant
+from tests.factories.tenants import Tenant, make_tenant, passing_submissions
 from tests.live_server import LiveServer
 
 TODAY = date.today()
@@ -284,3 +285,50 @@ def test_bad_parameters_and_who_may_read_get_problem_details(server, client, ten
     assert problem(good, headers=other.headers(), path=path, status=404)["type"].endswith("unknown-educator")
     assert problem(good, headers=other.headers(Role.EDUCATOR), path=path, status=403)["type"].endswith("forbidden")
     assert client.get(path, params=good).status_code == 401
+
+
+def test_a_designation_counts_with_its_private_components_checked(server, client, tenant):
+    """A state may list a designation (a stack's achievement) for hours. Its components are the educator's
+    own credentials, one of them private: the report presents them with it, so they are checked, not
+    "could not be checked"."""
+    services = server.app.state.services
+    agency = make_agency(server, client, STATE_S)
+    did_s = issuer_did(server.base_url, STATE_S)
+    assert client.patch("/api/v1/issuer", json={"auto_award_designations": True},
+                        headers=tenant.headers()).status_code == 200
+    submissions = [passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)[0] for _ in range(2)]
+    keys = [microcredential_key(server, _microcredential_of(server, s)) for s in submissions]
+    stack = client.post("/api/v1/stacks", json={
+        "key": "coach", "name": "Instructional Coach", "description": "Coaches colleagues.", "criteria": "The stack.",
+        "achievement_type": "Certification", "role": "Instructional Coach",
+        "components": [{"kind": "local", "key": key, "versions": [1]} for key in keys]}, headers=tenant.headers())
+    assert stack.status_code == 201, stack.text
+    assert client.post(f"/api/v1/stacks/{stack.json()['id']}/publish", headers=tenant.headers()).status_code == 200
+    awarded = [client.post(f"/api/v1/submissions/{s}/award", headers=tenant.headers()).json() for s in submissions]
+    hidden = client.patch(f"/api/v1/credentials/{awarded[0]['id']}/visibility", json={"public": False},
+                          headers=tenant.headers(Role.EDUCATOR))
+    assert hidden.status_code == 200, hidden.text
+    [designation] = client.get("/api/v1/stacks/designations", headers=tenant.headers()).json()["items"]
+    document = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()[
+        "credential"]
+    achievement = document["credentialSubject"]["achievement"]
+    publish_registry(client, agency, [{
+        "achievement_issuer": document["issuer"]["id"], "achievement_id": achievement["id"],
+        "definition_digest": definition_digest(achievement, contexts=document["@context"]),
+        "endorsement_areas": ["Mathematics"], "credit": {"kind": "hours", "hours": 30},
+        "effective_from": "2024-01-01"}])
+
+    report = _report(client, tenant.headers(Role.EDUCATOR), state=did_s, area="Mathematics", **CYCLE)
+    lines = _by_reference(report)
+    counted = lines[document["id"]]
+    assert counted["counts"] is True, counted["reasons"]
+    assert counted["recognition"]["credit"]["text"] == "counts 30 hours toward renewal"
+    private = lines[awarded[0]["url"]]
+    assert private["verification_url"] is None and _codes(private) == ["not_listed"]
+    assert lines[awarded[1]["url"]]["verification_url"] == awarded[1]["url"]
+    assert report["totals"]["hours_counted"] == 30.0
+
+
+def _microcredential_of(server: LiveServer, submission_id: uuid.UUID) -> uuid.UUID:
+    with server.app.state.services.sessions() as session:
+        return session.get_one(Submission, submission_id).microcredential_id
