@@ -215,7 +215,7 @@ def test_through_reciprocity_and_after_the_registry_is_withdrawn(server, client,
     assert report_s["registries"][0]["state"] == "withdrawn"
     [line] = report_s["credentials"]
     assert line["counts"] is False and _codes(line) == ["registry_withdrawn"]
-    assert report_s["summary"] == "Nothing can be counted: STATE-S Education Agency has withdrawn its registry"
+    assert report_s["summary"] == "Nothing can be counted: STATE-S Education Agency has withdrawn its registry."
 
 
 def test_csv_has_one_row_per_credential_with_the_same_data(server, client, tenant):

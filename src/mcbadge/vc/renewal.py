@@ -161,7 +161,7 @@ class RenewalReport:
     def summary(self) -> str:
         """The outcome in one sentence, as the printed report states it."""
         if not self.checkable:
-            return f"Nothing can be counted: {self.registries[0].message}" if self.registries else "Nothing can be counted."
+            return f"Nothing can be counted: {self.registries[0].message}." if self.registries else "Nothing can be counted."
         totals = self.totals
         parts: list[str] = []
         if totals.required is not None:
