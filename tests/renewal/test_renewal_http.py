@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from mcbadge.db.models import Person, Role, Submission
+from mcbadge.db.models import Person, Role
 from mcbadge.db.oauth_models import UpsertedCredential
 from mcbadge.db.session import transaction
 from mcbadge.identity import issuer_did
@@ -28,6 +28,7 @@ from tests.factories.recognition import (
     publish_registry,
     registry_entry,
 )
+from tests.factories.stacks import auto_award, award_over_api, designations, publish_stack, submission_key
 from tests.factories.tenants import Tenant, make_tenant, passing_submissions
 from tests.live_server import LiveServer
 
@@ -294,21 +295,15 @@ def test_a_designation_counts_with_its_private_components_checked(server, client
     services = server.app.state.services
     agency = make_agency(server, client, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
-    assert client.patch("/api/v1/issuer", json={"auto_award_designations": True},
-                        headers=tenant.headers()).status_code == 200
+    auto_award(client, tenant, True)
     submissions = [passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)[0] for _ in range(2)]
-    keys = [microcredential_key(server, _microcredential_of(server, s)) for s in submissions]
-    stack = client.post("/api/v1/stacks", json={
-        "key": "coach", "name": "Instructional Coach", "description": "Coaches colleagues.", "criteria": "The stack.",
-        "achievement_type": "Certification", "role": "Instructional Coach",
-        "components": [{"kind": "local", "key": key, "versions": [1]} for key in keys]}, headers=tenant.headers())
-    assert stack.status_code == 201, stack.text
-    assert client.post(f"/api/v1/stacks/{stack.json()['id']}/publish", headers=tenant.headers()).status_code == 200
-    awarded = [client.post(f"/api/v1/submissions/{s}/award", headers=tenant.headers()).json() for s in submissions]
+    publish_stack(client, tenant, [{"kind": "local", "key": submission_key(server, s), "versions": [1]}
+                                   for s in submissions])
+    awarded = [award_over_api(client, tenant, s) for s in submissions]
     hidden = client.patch(f"/api/v1/credentials/{awarded[0]['id']}/visibility", json={"public": False},
                           headers=tenant.headers(Role.EDUCATOR))
     assert hidden.status_code == 200, hidden.text
-    [designation] = client.get("/api/v1/stacks/designations", headers=tenant.headers()).json()["items"]
+    [designation] = designations(client, tenant)
     document = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()[
         "credential"]
     achievement = document["credentialSubject"]["achievement"]
@@ -327,8 +322,3 @@ def test_a_designation_counts_with_its_private_components_checked(server, client
     assert private["verification_url"] is None and _codes(private) == ["not_listed"]
     assert lines[awarded[1]["url"]]["verification_url"] == awarded[1]["url"]
     assert report["totals"]["hours_counted"] == 30.0
-
-
-def _microcredential_of(server: LiveServer, submission_id: uuid.UUID) -> uuid.UUID:
-    with server.app.state.services.sessions() as session:
-        return session.get_one(Submission, submission_id).microcredential_id
