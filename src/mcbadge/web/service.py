@@ -62,7 +62,9 @@ def load_public_badge(session: Session, credential_id: str) -> Badge | None:
     with read(session):
         earner = session.get(Person, credential.educator_id)
         issuer = session.get(Issuer, credential.issuer_id)
-        mc = session.get(MicroCredential, credential.microcredential_id)
+        # A designation rests on a stack, not on one micro-credential: no micro-credential image to show.
+        mc = (session.get(MicroCredential, credential.microcredential_id)
+              if credential.microcredential_id is not None else None)
         document = credential.document
         assert document is not None  # public_credential refuses a credential without its document
         return Badge(
