@@ -6,7 +6,8 @@ which is never reported as passing). The codes, in the order they run:
 ==================  ===========================================================================
 ``parse``           the input is a JSON credential, a compact VC-JWT, or an enveloped VC-JWT
 ``context``         its @context is VC 2.0 (or 1.1) with pinned contexts, and every term is defined
-``schema``          an Open Badge validates against the 1EdTech OB 3.0 JSON Schema
+``schema``          an Open Badge (or an OB EndorsementCredential) validates against its 1EdTech OB 3.0
+                    JSON Schema
 ``issuer_key``      the signing key belongs to the issuer and is listed for ``assertionMethod``
 ``proof``           the signature (Data Integrity eddsa-rdfc-2022, or JOSE) covers this exact credential
 ``validity``        ``now`` lies between validFrom and validUntil
@@ -143,6 +144,8 @@ class VerificationReport:
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 _ENVELOPE_PREFIXES = ("data:application/vc+jwt,", "data:application/vc-ld+jwt,", "data:application/jwt,")
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
+ENDORSEMENT_TYPE = "EndorsementCredential"
+"""OB 3.0's other credential: validated against its own schema (a state's vetting, ``vc.vetting``)."""
 
 
 
@@ -290,7 +293,8 @@ class _Verifier:
 
     def check_schema(self, credential: Mapping[str, Any]) -> None:
         types = set(as_list(credential.get("type")))
-        if not types & OB_TYPES:
+        endorsement = ENDORSEMENT_TYPE in types and not types & OB_TYPES
+        if not types & OB_TYPES and not endorsement:
             self.add("schema", Outcome.NOT_CHECKED, "not an Open Badge; no schema to check against")
             return
         document = dict(credential)
@@ -299,7 +303,9 @@ class _Verifier:
             # emits the former; the vendored schema is the strict JSON variant that wants the array.
             document["proof"] = [document["proof"]]
         statuses = document.get("credentialStatus")
-        if isinstance(statuses, list) and statuses:
+        if endorsement:
+            problems = schema.validate_endorsement_credential(document)
+        elif isinstance(statuses, list) and statuses:
             # VC 2.0 allows several status entries (mcbadge issues one for revocation and one for
             # suspension); the OB 3.0 schema, written for VC 1.1, has room for one. The credential is
             # checked with its first entry in that place, and every other entry against the schema's
