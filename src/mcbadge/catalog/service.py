@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db.models import MicroCredential, MicroCredentialStatus, Role, utcnow
+from ..db.models import Issuer, MicroCredential, MicroCredentialStatus, Role, utcnow
 from ..db.session import transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..features import Page, PageParams, audit, paginate
@@ -43,6 +43,7 @@ __all__ = [
     "list_microcredentials",
     "new_version",
     "publish",
+    "published_version",
     "update",
 ]
 
@@ -105,6 +106,15 @@ def latest_published_version(session: Session, issuer_id: uuid.UUID, key: str) -
             MicroCredential.status == MicroCredentialStatus.PUBLISHED,
         )
     )
+
+
+def published_version(session: Session, issuer_slug: str, key: str, version: int) -> MicroCredential | None:
+    """Version ``version`` of ``key`` of the issuer ``issuer_slug`` on this service, if it was published (it may
+    have been retired since): what other tenants may name (a state's registry, vetting, a nomination)."""
+    return session.scalars(
+        select(MicroCredential).join(Issuer, Issuer.id == MicroCredential.issuer_id)
+        .where(Issuer.slug == issuer_slug, MicroCredential.key == key, MicroCredential.version == version,
+               MicroCredential.status != MicroCredentialStatus.DRAFT)).first()
 
 
 def _is_latest(session: Session, mc: MicroCredential) -> bool:

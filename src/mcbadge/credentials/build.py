@@ -45,6 +45,7 @@ from ..db.models import (
 )
 from ..vc.evidence import digest_multibase, encode_digest_multibase
 from ..vc.identity_hash import identity_object
+from ..vc.recognition import definition_digest
 from ..vc.models import (
     Achievement,
     AchievementCredential,
@@ -61,7 +62,7 @@ from ..vc.models import (
 )
 
 __all__ = ["AwardContext", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex",
-           "microcredential_achievement"]
+           "microcredential_achievement", "microcredential_definition"]
 
 
 
@@ -219,6 +220,13 @@ def microcredential_achievement(public_base_url: str, slug: str, mc: MicroCreden
         version=str(mc.version),
         creditsAvailable=mc.pd_hours,
     )
+
+
+def microcredential_definition(public_base_url: str, slug: str, mc: MicroCredential) -> tuple[str, str]:
+    """(achievement id, definition digest) of one micro-credential version, computed from the Achievement its
+    awards carry: what a recognition registry entry and a vetting endorsement bind."""
+    achievement = microcredential_achievement(public_base_url, slug, mc).to_json_ld()
+    return achievement["id"], definition_digest(achievement)
 
 
 def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: datetime) -> dict[str, Any]:

@@ -19,13 +19,13 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..credentials.build import microcredential_achievement
-from ..db.models import Issuer, MicroCredential, MicroCredentialStatus, RecognitionRegistry, StatusEntry, StatusList, StatusPurpose, utcnow
+from ..catalog.service import published_version
+from ..credentials.build import microcredential_definition
+from ..db.models import Issuer, RecognitionRegistry, StatusEntry, StatusList, StatusPurpose, utcnow
 from ..db.session import read, transaction
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Forbidden, Invalid, NotFound
 from ..features import audit
 from ..identity import issuer_did
 from ..principal import Principal
@@ -43,7 +43,6 @@ from ..vc.recognition import (
     RecognitionAnswer,
     RecognitionOutcome,
     RegistryVerification,
-    definition_digest,
     evaluate_recognition,
     registry_credential,
     verify_registry,
@@ -62,20 +61,20 @@ __all__ = [
     "recognition_answers",
     "recognition_for_report",
     "registry_document",
+    "require_state_agency",
     "trusted_states",
     "verified_registries",
     "wants_recognition",
     "withdraw",
 ]
 
-_MAX_ALLOCATION_ATTEMPTS = 10
 _MAX_REGISTRIES = 16
 """Registries read for one answer (the trusted states and those their reciprocity reaches): a bound on the
 work one verification can cause, whatever the registries say."""
 
 
 class NotAStateAgency(Forbidden):
-    """Only an issuer of kind "state agency" publishes a recognition registry."""
+    """Only an issuer of kind "state agency" publishes a recognition registry or vets a micro-credential."""
 
     code = "not-a-state-agency"
 
@@ -111,11 +110,17 @@ def _read(registry: RecognitionRegistry, base: str, slug: str) -> RegistryRead:
                         withdrawn_at=registry.withdrawn_at, document=registry.document)
 
 
-def _agency(session: Session, principal: Principal) -> Issuer:
+def require_state_agency(session: Session, principal: Principal, doing: str) -> Issuer:
+    """The caller's issuer, which must be a state agency; ``NotAStateAgency`` (saying who may be ``doing`` what
+    was asked) otherwise. Recognition registries and vetting (``mcbadge.vetting``) both ask it."""
     issuer = session.get_one(Issuer, principal.issuer_id)
     if not issuer.state_agency:
-        raise NotAStateAgency("only a state agency publishes a recognition registry: set state_agency on the issuer")
+        raise NotAStateAgency(f"only a state agency {doing}: set state_agency on the issuer")
     return issuer
+
+
+def _agency(session: Session, principal: Principal) -> Issuer:
+    return require_state_agency(session, principal, "publishes a recognition registry")
 
 
 def _entry(session: Session, base: str, body: EntryIn) -> RecognizedAchievement:
@@ -123,30 +128,17 @@ def _entry(session: Session, base: str, body: EntryIn) -> RecognizedAchievement:
               else HoursCredit(body.credit.hours or 0))
     if body.microcredential is not None:
         ref = body.microcredential
-        mc = session.scalars(
-            select(MicroCredential).join(Issuer, Issuer.id == MicroCredential.issuer_id)
-            .where(Issuer.slug == ref.issuer, MicroCredential.key == ref.key, MicroCredential.version == ref.version,
-                   MicroCredential.status != MicroCredentialStatus.DRAFT)).first()
+        mc = published_version(session, ref.issuer, ref.key, ref.version)
         if mc is None:
             raise UnknownMicroCredential(f"no published micro-credential {ref.key} version {ref.version} "
                                          f"of issuer {ref.issuer} on this service")
-        achievement = microcredential_achievement(base, ref.issuer, mc).to_json_ld()
-        issuer, achievement_id, digest = issuer_did(base, ref.issuer), achievement["id"], definition_digest(achievement)
+        achievement_id, digest = microcredential_definition(base, ref.issuer, mc)
+        issuer = issuer_did(base, ref.issuer)
     else:
         assert body.achievement_issuer and body.achievement_id and body.definition_digest  # the schema's rule
         issuer, achievement_id, digest = body.achievement_issuer, body.achievement_id, body.definition_digest
     return RecognizedAchievement(issuer, achievement_id, digest, tuple(body.endorsement_areas), credit,
                                  body.effective_from, body.effective_until)
-
-
-def _reserve(session: Session, issuer: Issuer, registry_id: uuid.UUID) -> StatusEntry:
-    for _ in range(_MAX_ALLOCATION_ATTEMPTS):
-        try:
-            with session.begin_nested():
-                return status.allocate(session, issuer.id, StatusPurpose.REVOCATION).entry
-        except IntegrityError:
-            pass  # a concurrent issue took the index (or opened the same list): draw again
-    raise Conflict("could not reserve a status-list index; try again")
 
 
 def publish(session: Session, services: Services, principal: Principal, body: RegistryPublish) -> RegistryRead:
@@ -158,7 +150,7 @@ def publish(session: Session, services: Services, principal: Principal, body: Re
         did = issuer_did(base, agency.slug)
         entries = [_entry(session, base, e) for e in body.entries]
         registry_id = uuid.uuid4()
-        entry = _reserve(session, agency, registry_id)
+        entry = status.reserve_entry(session, agency.id, StatusPurpose.REVOCATION)
         status_entry = status.entry_for(base, agency.slug, session.get_one(StatusList, entry.status_list_id),
                                         entry.status_index)
         try:

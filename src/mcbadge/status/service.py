@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db.models import Issuer, StatusEntry, StatusList, StatusPurpose, utcnow
@@ -64,6 +65,7 @@ __all__ = [
     "keyed_list",
     "keyed_list_url",
     "list_url",
+    "reserve_entry",
     "set_bit",
     "signed_list",
     "signed_list_at",
@@ -265,6 +267,22 @@ def allocate(
         else:
             assert current.seq is not None
             current = _open_list(session, issuer_id, purpose, length, seq=current.seq + 1)
+
+
+_MAX_RESERVE_ATTEMPTS = 10
+
+
+def reserve_entry(session: Session, issuer_id: uuid.UUID, purpose: StatusPurpose) -> StatusEntry:
+    """One entry of the issuer's current list for ``purpose``, for a document that is not an award (a
+    recognition registry, a vetting endorsement): :func:`allocate` in a savepoint, drawn again when a
+    concurrent issue took the index (or opened the same list). ``Conflict`` after repeated collisions."""
+    for _ in range(_MAX_RESERVE_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                return allocate(session, issuer_id, purpose).entry
+        except IntegrityError:
+            pass  # another transaction took the index or opened the list first: draw again
+    raise Conflict("could not reserve a status-list index; try again")
 
 
 def allocate_in(session: Session, status_list: StatusList) -> Allocation:
