@@ -7,6 +7,7 @@
                   ├── Assignment (which assessor scores it)
                   ├── Assessment (scores per rubric criterion, feedback)
                   └── Credential (the award: one per passing submission, or a designation's) ──> StatusEntry x2 ──> StatusList
+      VettingNomination, VettingEndorsement (a state agency's vetting of a MicroCredential version) ──> StatusEntry
       AuditEvent, IdempotencyRecord
 
 Private keys are never here: they live encrypted under keys/ (mcbadge.keystore).
@@ -36,6 +37,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -496,6 +498,60 @@ class RecognitionRegistry(Base):
     document: Mapped[dict[str, Any]] = mapped_column(ExactJson)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column()
+
+
+class NominationStatus(str, enum.Enum):
+    PENDING = "pending"    # waiting for the state agency's reviewer
+    ACCEPTED = "accepted"  # the agency vetted the version (``endorsement_id``)
+    DECLINED = "declined"  # the agency declined, with reasons
+
+
+class VettingEndorsement(Base):
+    """A state agency's vetting of one micro-credential version (``vc.vetting``): the signed OB 3.0
+    EndorsementCredential as issued, the definition digest it binds, and the revocation bit that withdraws it.
+
+    At most one endorsement per agency and version is in force (not withdrawn): vetting again gives it back.
+    """
+
+    __tablename__ = "vetting_endorsements"
+    __table_args__ = (
+        Index("uq_vetting_endorsements_in_force", "agency_id", "microcredential_id", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL"), postgresql_where=text("withdrawn_at IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    microcredential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("microcredentials.id"), index=True)
+    achievement_id: Mapped[str] = mapped_column(String(500))
+    definition_digest: Mapped[str] = mapped_column(String(128))
+    revocation_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id"), unique=True)
+    document: Mapped[dict[str, Any]] = mapped_column(ExactJson)
+    issued_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class VettingNomination(Base):
+    """A district (an admin of the micro-credential's issuer) or an educator asks a state agency of this
+    service to vet one micro-credential version; the agency's reviewer accepts (an endorsement) or declines."""
+
+    __tablename__ = "vetting_nominations"
+    __table_args__ = (Index("ix_vetting_nominations_agency_status", "agency_id", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
+    microcredential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("microcredentials.id"), index=True)
+    nominator_issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    nominated_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    status: Mapped[NominationStatus] = mapped_column(_enum(NominationStatus))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    """Why the agency declined (a list of sentences); empty otherwise."""
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    endorsement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vetting_endorsements.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(Base):
