@@ -28,6 +28,7 @@ from ..submissions.routes import UPLOAD_PATHS
 from ..submissions.routes import router as submissions
 from ..vcapi.routes import router as vc_api
 from ..verification import routes as verification
+from ..vetting import routes as vetting
 from ..web import routes as pages
 from . import problems
 
@@ -90,6 +91,7 @@ def _routers() -> list[APIRouter]:
         stacks,                                            # stacks -> designations
         recognition.router, recognition.public_router,     # state recognition registries
         renewal,                                           # renewal reports
+        vetting.router, vetting.public_router,             # state vetting of micro-credential versions
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
     ]

@@ -27,7 +27,7 @@ schema), ``verify_endorsement`` verifies one against the definition it must bind
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -163,6 +163,7 @@ def verify_endorsement(
     definition_digest: str,
     expected_agency: str | None = None,
     canonicalizer: Canonicalizer | None = None,
+    status_list_cache: MutableMapping[bytes, bool] | None = None,
 ) -> EndorsementVerification:
     """Whether ``document`` is a vetting endorsement that holds today for the definition ``definition_digest``
     of ``achievement_id`` (and, when given, by ``expected_agency``).
@@ -170,9 +171,10 @@ def verify_endorsement(
     It holds when ``verify`` passes it (context, OB schema, signature by a key the issuer lists, validity)
     with its status *checked* and clear (a withdrawal that cannot be ruled out is not ruled out), it is an
     EndorsementCredential about that Achievement, and the digest it binds is the definition's. Never raises
-    for a bad document.
+    for a bad document. ``status_list_cache`` as for ``verify``.
     """
-    report = verify(document, resolver=resolver, now=now, status_fetcher=status_fetcher, canonicalizer=canonicalizer)
+    report = verify(document, resolver=resolver, now=now, status_fetcher=status_fetcher, canonicalizer=canonicalizer,
+                    status_list_cache=status_list_cache)
     credential = report.credential or {}
     problems = [f"{c.code}: {c.message}" for c in report.failed()]
     status = report.check("status")
