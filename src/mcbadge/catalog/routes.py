@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from ..api.auth import CurrentPrincipal, require
-from ..api.deps import PageDep, SessionDep
+from ..api.deps import PageDep, ServicesDep, SessionDep
 from ..api.problems import responses
 from ..db.models import MicroCredentialStatus, Role
 from ..errors import Forbidden, Invalid
@@ -31,20 +31,22 @@ def create_microcredential(body: MicroCredentialCreate, session: SessionDep, adm
 
 @router.get("", response_model=Page[MicroCredentialRead], responses=responses())
 def list_microcredentials(
-    session: SessionDep, principal: CurrentPrincipal, page: PageDep,
+    session: SessionDep, services: ServicesDep, principal: CurrentPrincipal, page: PageDep,
     key: Annotated[str | None, Query(max_length=100, description="Only the versions of this key.")] = None,
     status: Annotated[MicroCredentialStatus | None, Query(description="Only versions in this status.")] = None,
 ) -> Page[MicroCredentialRead]:
-    """The issuer's micro-credential versions (any role; educators see published versions only)."""
-    return service.list_microcredentials(session, principal, page, key=key, status=status)
+    """The issuer's micro-credential versions (any role; educators see published versions only), each with
+    the state agencies whose vetting of that exact version verifies now (``vetted_by``)."""
+    return service.list_microcredentials(session, services, principal, page, key=key, status=status)
 
 
 @router.get("/{microcredential_id}", response_model=MicroCredentialRead,
             responses=responses(service.UnknownMicroCredential))
-def get_microcredential(microcredential_id: uuid.UUID, session: SessionDep,
+def get_microcredential(microcredential_id: uuid.UUID, session: SessionDep, services: ServicesDep,
                         principal: CurrentPrincipal) -> MicroCredentialRead:
-    """One version of a micro-credential (educators cannot see drafts)."""
-    return service.get(session, principal, microcredential_id)
+    """One version of a micro-credential (educators cannot see drafts), with the state agencies whose vetting
+    of it verifies now (``vetted_by``)."""
+    return service.get(session, services, principal, microcredential_id)
 
 
 @router.patch("/{microcredential_id}", response_model=MicroCredentialRead,

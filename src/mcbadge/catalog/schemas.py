@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..db.models import MicroCredentialStatus
+from ..vetting.schemas import VettedBy
 
 KEY_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN, description="A slug: lower-case letters, digits and '-'.")]
@@ -138,3 +139,8 @@ class MicroCredentialRead(_Content):
     latest: bool = Field(description="The newest published version of this key: new attempts start on it.")
     created_at: datetime
     published_at: datetime | None
+    vetted_by: list[VettedBy] = Field(
+        default_factory=list,
+        description="State agencies that vet this exact version, listed only while their endorsement verifies "
+                    "(signature, not withdrawn, the digest of this version's definition). Another version "
+                    "of the key is vetted only if endorsed itself.")

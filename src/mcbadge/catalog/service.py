@@ -28,6 +28,9 @@ from ..db.session import transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..features import Page, PageParams, audit, paginate
 from ..principal import Principal
+from ..services import Services
+from ..vetting import labels as vetting
+from ..vetting.schemas import VettedBy
 from .schemas import MicroCredentialChanges, MicroCredentialCreate, MicroCredentialRead
 
 __all__ = [
@@ -90,11 +93,22 @@ class VersionRace(Conflict):
     code = "version-race"
 
 
-def _read(mc: MicroCredential, latest: bool) -> MicroCredentialRead:
+_DERIVED = frozenset({"latest", "vetted_by"})
+"""Fields of the read model that are not columns."""
+
+
+def _read(mc: MicroCredential, latest: bool, vetted_by: list[VettedBy] | None = None) -> MicroCredentialRead:
     return MicroCredentialRead.model_validate(
-        {column: getattr(mc, column) for column in MicroCredentialRead.model_fields if column != "latest"}
-        | {"latest": latest}
+        {column: getattr(mc, column) for column in MicroCredentialRead.model_fields if column not in _DERIVED}
+        | {"latest": latest, "vetted_by": vetted_by or []}
     )
+
+
+def _with_vetting(services: Services, reads: list[MicroCredentialRead],
+                  pending: list[vetting.Pending]) -> list[MicroCredentialRead]:
+    # Verified after the read transaction ended (vetting.labels says why).
+    labels = vetting.resolve(services, pending)
+    return [r.model_copy(update={"vetted_by": labels.get(r.id, [])}) if r.id in labels else r for r in reads]
 
 
 def latest_published_version(session: Session, issuer_id: uuid.UUID, key: str) -> int | None:
@@ -191,9 +205,11 @@ def create(session: Session, principal: Principal, body: MicroCredentialCreate) 
         return _read(mc, latest=False)
 
 
-def list_microcredentials(session: Session, principal: Principal, page: PageParams, *, key: str | None = None,
+def list_microcredentials(session: Session, services: Services, principal: Principal, page: PageParams, *,
+                          key: str | None = None,
                           status: MicroCredentialStatus | None = None) -> Page[MicroCredentialRead]:
-    """The issuer's micro-credential versions, newest key first; educators see published versions only."""
+    """The issuer's micro-credential versions, newest key first; educators see published versions only. Each
+    says which state agencies vet it (``vetted_by``, only while the endorsement verifies)."""
     with transaction(session):
         query = select(MicroCredential).where(MicroCredential.issuer_id == principal.issuer_id)
         if principal.role is Role.EDUCATOR:
@@ -210,14 +226,19 @@ def list_microcredentials(session: Session, principal: Principal, page: PagePara
                 latest[mc.key] = latest_published_version(session, principal.issuer_id, mc.key)
         items = [_read(mc, mc.status is MicroCredentialStatus.PUBLISHED and latest[mc.key] == mc.version)
                  for mc in rows]
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        pending = vetting.collect(session, services.public_base_url, rows)
+    return Page(items=_with_vetting(services, items, pending), total=total, limit=page.limit, offset=page.offset)
 
 
-def get(session: Session, principal: Principal, microcredential_id: uuid.UUID) -> MicroCredentialRead:
-    """One version of a micro-credential."""
+def get(session: Session, services: Services, principal: Principal,
+        microcredential_id: uuid.UUID) -> MicroCredentialRead:
+    """One version of a micro-credential, with the state agencies that vet it."""
     with transaction(session):
         mc = load(session, principal, microcredential_id)
-        return _read(mc, _is_latest(session, mc))
+        found = _read(mc, _is_latest(session, mc))
+        pending = vetting.collect(session, services.public_base_url, [mc])
+    [found] = _with_vetting(services, [found], pending)
+    return found
 
 
 def update(session: Session, principal: Principal, microcredential_id: uuid.UUID,
