@@ -13,9 +13,11 @@ from sqlalchemy import select
 
 from mcbadge.db.models import AuditEvent, MicroCredential, Role
 from mcbadge.identity import issuer_did
+from mcbadge.vc.recognition import definition_digest
 from mcbadge.vc.schema import validate_endorsement_credential
 from tests.assertions import assert_problem, verify_live
 from tests.factories.catalog import microcredential_body
+from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
@@ -46,6 +48,10 @@ def _ref(district: Tenant, mc: dict[str, Any]) -> dict[str, Any]:
     return {"issuer": district.issuer.slug, "key": mc["key"], "version": mc["version"]}
 
 
+def _achievement_url(server: LiveServer, district: Tenant, mc: dict[str, Any]) -> str:
+    return f"{server.base_url}/issuers/{district.issuer.slug}/microcredentials/{mc['key']}/v{mc['version']}"
+
+
 def _vetted_by(client: httpx.Client, district: Tenant, mc: dict[str, Any]) -> list[dict[str, Any]]:
     response = client.get(f"{MC}/{mc['id']}", headers=district.headers())
     assert response.status_code == 200, response.text
@@ -65,6 +71,15 @@ def _served(server: LiveServer, client: httpx.Client, url: str) -> dict[str, Any
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/ld+json")
     document: dict[str, Any] = response.json()
     return document
+
+
+def _page(server: LiveServer, client: httpx.Client, url: str) -> str:
+    response = client.get(url.removeprefix(server.base_url), headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html"), response.text
+    return response.text
+
+
+VETTED_BY_S = "Vetted by STATE-S Education Agency"
 
 
 def test_nominate_accept_and_the_catalogue_says_vetted(server, client, tenant):
@@ -116,6 +131,11 @@ def test_nominate_accept_and_the_catalogue_says_vetted(server, client, tenant):
     assert label["endorsement"] == endorsement_url
     listed = client.get(MC, headers=tenant.headers(Role.EDUCATOR)).json()["items"]
     assert [m["vetted_by"][0]["agency"] for m in listed if m["id"] == mc["id"]] == [did]
+    # The public page at the Achievement id says so; its JSON is the definition whose digest was vetted.
+    achievement_url = document["credentialSubject"]["id"]
+    assert VETTED_BY_S in _page(server, client, achievement_url)
+    definition = client.get(achievement_url.removeprefix(server.base_url)).json()
+    assert definition_digest(definition) == document["credentialSubject"]["definitionDigest"]
 
     # Idempotent: accepting again, or vetting the same version directly, gives the same endorsement.
     assert client.post(f"{NOMINATIONS}/{nomination['id']}/accept", headers=agency.headers()).json()[
@@ -225,6 +245,9 @@ def test_a_new_version_is_not_vetted_until_endorsed_again(server, client, tenant
     listed = {m["version"]: m["vetted_by"] for m in client.get(MC, params={"key": v1["key"]},
                                                                headers=tenant.headers()).json()["items"]}
     assert listed[2] == [] and [v["agency"] for v in listed[1]] == [endorsement["agency"]]
+    v2_page = _page(server, client, _achievement_url(server, tenant, v2_read))
+    assert "Vetted by" not in v2_page and "No state agency vets this version." in v2_page
+    assert VETTED_BY_S in _page(server, client, _achievement_url(server, tenant, v1))
     second = _vet(client, agency, tenant, v2_read)
     assert second["id"] != endorsement["id"] and second["definition_digest"] != endorsement["definition_digest"]
     assert [v["endorsement"] for v in _vetted_by(client, tenant, v2_read)] == [second["url"]]
@@ -240,6 +263,7 @@ def test_a_withdrawn_endorsement_takes_the_label_away(server, client, tenant):
     assert withdrawn.status_code == 200, withdrawn.text
     assert withdrawn.json()["withdrawn_at"] and withdrawn.json()["withdrawal_reason"] == "Rubric under review."
     assert _vetted_by(client, tenant, mc) == []
+    assert "Vetted by" not in _page(server, client, _achievement_url(server, tenant, mc))
     # Anyone verifying the served endorsement finds it revoked.
     report = verify_live(server, _served(server, client, endorsement["url"]))
     assert not report.verified and report.check("status").outcome.value == "failed"
@@ -277,3 +301,18 @@ def test_the_endorsement_follows_the_unmodified_schema_and_verifies_in_the_node_
     tampered = {**document, "credentialSubject": {**document["credentialSubject"], "definitionDigest":
                                                   document["credentialSubject"]["definitionDigest"][:-2] + "AA"}}
     assert node_reference.verify(tampered, {did: did_document})["verified"] is False
+
+
+def test_the_badge_page_says_vetted_by_while_the_endorsement_verifies(server, client, tenant):
+    agency = _agency(server, client)
+    awarded = award_one(server, tenant)
+    with server.app.state.services.sessions() as session:
+        key = session.get_one(MicroCredential, awarded.microcredential_id).key
+    badge_url = awarded.document["id"]
+    assert "Vetted by" not in _page(server, client, badge_url)
+    endorsement = _vet(client, agency, tenant, {"key": key, "version": 1})
+    page = _page(server, client, badge_url)
+    assert VETTED_BY_S in page and endorsement["url"] in page
+    assert f"/issuers/{tenant.issuer.slug}/microcredentials/{key}/v1" in page
+    client.post(f"{ENDORSEMENTS}/{endorsement['id']}/withdraw", headers=agency.headers())
+    assert "Vetted by" not in _page(server, client, badge_url)

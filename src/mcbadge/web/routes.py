@@ -12,17 +12,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 import logging
+import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from ..api.problems import domain_status
+from ..catalog.service import UnknownMicroCredential
 from ..errors import DomainError
 from ..recognition.service import recognition_for_report
 from ..renewal.schemas import RenewalReportRead
@@ -34,6 +38,7 @@ from ..verification.inputs import GivenCredential
 from ..verification.reading import credential_view
 from ..verification.service import evidence_file_results, verify_given
 from . import service
+from .negotiation import wants_html
 from .service import PageInputError
 from .renewal_view import printed_report
 from .view import evidence_file_rows, report_view
@@ -155,7 +160,7 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
     services = _services(request)
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
     with services.sessions() as session:
-        badge = service.load_public_badge(session, credential_id)
+        badge = service.load_public_badge(session, services, credential_id)
     if badge is None:
         return _page(request, "not_found.html", status=404, headers=headers)
     now = datetime.now(timezone.utc)
@@ -180,8 +185,44 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
         request, "badge.html", headers=headers,
         credential=content, report=report_view(report, now), og=og, page_url=page_url,
         json_url=f"{page_url}?format=json", png_url=png_url, show_evidence=badge.show_evidence,
-        badge_id=str(badge.id),
+        badge_id=str(badge.id), vetted=badge.vetted,
+        version_url=_achievement_page(request.scope.get("root_path", ""), badge.document),
     )
+
+
+def _achievement_page(root: str, document: Any) -> str | None:
+    """The local path of the credential's Achievement page when it is one of this service's versions."""
+    subject = document.get("credentialSubject") if isinstance(document, dict) else None
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    ident = achievement.get("id") if isinstance(achievement, dict) else None
+    path = urlsplit(ident).path if isinstance(ident, str) else ""
+    return f"{root}{path}" if _MICROCREDENTIAL_PATH.fullmatch(path) else None
+
+
+# -- the public page of a micro-credential version (its Achievement id) -----------------------------------
+
+_MICROCREDENTIAL_PATH = re.compile(r"/issuers/[^/]+/microcredentials/[^/]+/v[0-9]+")
+
+
+@router.get("/issuers/{slug}/microcredentials/{key}/v{version}", response_model=None)
+def microcredential_page(request: Request, slug: Annotated[str, PathParam(max_length=64)],
+                         key: Annotated[str, PathParam(max_length=100)],
+                         version: Annotated[int, PathParam(ge=1, le=1_000_000)]) -> Response:
+    """A published micro-credential version at its Achievement id: the page (its definition, and "vetted by"
+    each state agency whose endorsement of this exact version verifies now), or for JSON clients the OB
+    Achievement as every award of it states it."""
+    services = _services(request)
+    with services.sessions() as session:
+        found = service.load_microcredential(session, services, slug, key, version)
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
+    if not wants_html(request):
+        if found is None:
+            raise UnknownMicroCredential(f"no published version {version} of {key} of {slug}")
+        return JSONResponse(dict(found.achievement), media_type="application/ld+json", headers=headers)
+    if found is None:
+        return _page(request, "not_found.html", status=404, headers=headers)
+    return _page(request, "microcredential.html", headers=headers, mc=found, vetted=found.vetted,
+                 json_url=f"{services.public_base_url}{request.url.path}?format=json")
 
 
 # -- the printable renewal report -----------------------------------------------------------------------------

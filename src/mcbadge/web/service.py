@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..catalog.service import published_version
 from ..credentials import service as credentials
-from ..db.models import Credential, Issuer, MicroCredential, Person
+from ..credentials.build import microcredential_achievement
+from ..db.models import Credential, Issuer, MicroCredential, MicroCredentialStatus, Person
 from ..db.session import read
+from ..services import Services
+from ..vc.contexts import CREDENTIALS_V2, OB_CONTEXT
+from ..vetting import labels as vetting
+from ..vetting.schemas import VettedBy
 
-__all__ = ["Badge", "PageInputError", "load_public_badge"]
+__all__ = ["Badge", "MicroCredentialPage", "PageInputError", "load_microcredential", "load_public_badge"]
 
 
 class PageInputError(Exception):
@@ -51,9 +57,11 @@ class Badge:
     issuer_image: str | None
     achievement_image: str | None
     show_evidence: bool
+    vetted: tuple[VettedBy, ...] = ()
+    """State agencies whose vetting of the micro-credential version it was earned on verifies now."""
 
 
-def load_public_badge(session: Session, credential_id: str) -> Badge | None:
+def load_public_badge(session: Session, services: Services, credential_id: str) -> Badge | None:
     """The credential if it exists and its earner lets the public see it; None otherwise (a 404 either way)."""
     try:
         credential = credentials.public_credential(session, credential_id)
@@ -67,7 +75,8 @@ def load_public_badge(session: Session, credential_id: str) -> Badge | None:
               if credential.microcredential_id is not None else None)
         document = credential.document
         assert document is not None  # public_credential refuses a credential without its document
-        return Badge(
+        pending = vetting.collect(session, services.public_base_url, [mc] if mc is not None else [])
+        badge = Badge(
             id=credential.id,
             value=_public_json(credential),
             document=document,
@@ -78,3 +87,54 @@ def load_public_badge(session: Session, credential_id: str) -> Badge | None:
             achievement_image=mc.image_url if mc is not None else None,
             show_evidence=credential.show_evidence,
         )
+    # Verified after the read (vetting.labels says why).
+    vetted = vetting.resolve(services, pending).get(mc.id, []) if mc is not None else []
+    return replace(badge, vetted=tuple(vetted))
+
+
+# -- the public page of a micro-credential version ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MicroCredentialPage:
+    """One published version as the public sees it at its Achievement id, and who vets it."""
+
+    issuer_name: str
+    issuer_slug: str
+    key: str
+    version: int
+    retired: bool
+    title: str
+    competency: str
+    key_method: str
+    research: str | None
+    resources: tuple[Mapping[str, Any], ...]
+    requirements: tuple[Mapping[str, Any], ...]
+    rubric: Mapping[str, Any]
+    alignments: tuple[Mapping[str, Any], ...]
+    pd_hours: float | None
+    achievement: Mapping[str, Any]
+    """The OB Achievement (with ``@context``), as every award of this version states it."""
+    vetted: tuple[VettedBy, ...]
+
+
+def load_microcredential(session: Session, services: Services, slug: str, key: str,
+                         version: int) -> MicroCredentialPage | None:
+    """The published (or retired) version ``version`` of ``key`` of issuer ``slug``; None for a draft or
+    nothing (a 404 either way)."""
+    base = services.public_base_url
+    with read(session):
+        mc = published_version(session, slug, key, version)
+        if mc is None:
+            return None
+        issuer = session.get_one(Issuer, mc.issuer_id)
+        achievement = {"@context": [CREDENTIALS_V2, OB_CONTEXT],
+                       **microcredential_achievement(base, issuer.slug, mc).to_json_ld()}
+        pending = vetting.collect(session, base, [mc])
+        page = MicroCredentialPage(
+            issuer_name=issuer.name, issuer_slug=issuer.slug, key=mc.key, version=mc.version,
+            retired=mc.status is MicroCredentialStatus.RETIRED, title=mc.title, competency=mc.competency,
+            key_method=mc.key_method, research=mc.research, resources=tuple(mc.resources),
+            requirements=tuple(mc.requirements), rubric=dict(mc.rubric), alignments=tuple(mc.alignments),
+            pd_hours=mc.pd_hours, achievement=achievement, vetted=())
+    return replace(page, vetted=tuple(vetting.resolve(services, pending).get(mc.id, [])))
