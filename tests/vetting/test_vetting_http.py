@@ -6,6 +6,7 @@ new version, not once withdrawn, not if the definition no longer matches its dig
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -124,6 +125,9 @@ def test_nominate_accept_and_the_catalogue_says_vetted(server, client, tenant):
     assert document["credentialSubject"]["endorsementComment"].endswith("Meets our criteria.")
     report = verify_live(server, document)
     assert report.verified, [(c.code, c.message) for c in report.checks]
+    checked = client.post("/verify", json=document)
+    assert checked.status_code == 200 and checked.json()["verified"] is True, checked.text
+    assert {c["code"]: c["outcome"] for c in checked.json()["checks"]}["schema"] == "passed"
 
     did = issuer_did(server.base_url, STATE)
     [label] = _vetted_by(client, tenant, mc)
@@ -316,3 +320,19 @@ def test_the_badge_page_says_vetted_by_while_the_endorsement_verifies(server, cl
     assert f"/issuers/{tenant.issuer.slug}/microcredentials/{key}/v1" in page
     client.post(f"{ENDORSEMENTS}/{endorsement['id']}/withdraw", headers=agency.headers())
     assert "Vetted by" not in _page(server, client, badge_url)
+
+
+def test_vetting_the_same_version_at_the_same_time_gives_one_endorsement(server, client, tenant):
+    agency = _agency(server, client)
+    mc = _published(client, tenant)
+    body = {"microcredential": _ref(tenant, mc)}
+
+    def vet_once(_: int) -> httpx.Response:
+        with httpx.Client(base_url=server.base_url, trust_env=False, timeout=30) as own:
+            return own.post(ENDORSEMENTS, json=body, headers=agency.headers())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(vet_once, range(4)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert client.get(ENDORSEMENTS, headers=agency.headers()).json()["total"] == 1
