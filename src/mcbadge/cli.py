@@ -1,5 +1,6 @@
-"""The ``mcbadge`` command: ``init``, ``serve``, ``verify``, ``rotate-key``, ``openapi``,
-``designations recheck``.
+"""The ``mcbadge`` command: ``init``, ``serve``, ``verify``, ``rotate-key``, ``openapi``, ``designations
+recheck``, and the operator's ``tenants create|list|disable|enable``, ``keys create``, ``people import``,
+``operator-keys create`` (run where the data and keys are: that is the trust boundary).
 
 Settings come from ``MCBADGE_*`` environment variables (see mcbadge.config). Expected failures (an
 unreadable file, a wrong passphrase, input that is not a credential) print one line to stderr and exit 2;
@@ -13,22 +14,32 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 import uvicorn
+from pydantic import BaseModel, ValidationError
 
 from .api.app import create_app
 from .api.openapi_doc import openapi_document
 from .config import Settings
-from .db import make_engine, make_sessionmaker
+from .db import make_engine, make_sessionmaker, upgrade_to_head
+from .db.models import IssuerKind, Role
+from .db.session import transaction
+from .errors import DomainError
+from .features import PageParams
+from .principal import issue_operator_key
 from .demo import seed_demo
 from .identity import issuer_did
 from .keystore import KeystoreError, keystore_from_settings
-from .services import build_services
+from .services import Services, build_services
 from .stacks import service as stacks
+from .tenants import service as tenants_service
+from .tenants.schemas import KeyCreate, TenantCreate
 from .vc.verify import Outcome
 from .vc.verify import verify as verify_credential
 
@@ -41,7 +52,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
 EXIT_NOT_VERIFIED = 1
+EXIT_ROWS_REFUSED = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -186,6 +200,30 @@ def openapi(
     typer.echo(f"wrote {output}")
 
 
+@contextmanager
+def _services() -> Iterator[Services]:
+    """The service container for a command that works on the data (migrated to the newest schema first):
+    the same database, keys and settings the server uses. A domain error ends the command with one line."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_to_head(engine)
+        yield build_services(settings, keystore_from_settings(settings), make_sessionmaker(engine))
+    except (DomainError, KeystoreError) as exc:
+        _fail(getattr(exc, "detail", None) or str(exc))
+    finally:
+        engine.dispose()
+
+
+OPERATOR = "command line"
+"""Who the audit log names for what the command line does (it runs where the data and keys are)."""
+
+
+def _shown_once(label: str, key: str) -> None:
+    typer.echo(f"{label}: {key}")
+    typer.echo("  (shown only now: store it safely; only its hash is kept)")
+
+
 designations = typer.Typer(help="Designations awarded for completed stacks.", no_args_is_help=True)
 app.add_typer(designations, name="designations")
 
@@ -195,23 +233,136 @@ def recheck_designations() -> None:
     """Check every awarded designation's components again (run it on a schedule, e.g. daily): another
     issuer's revocation or an expired component suspends the designation; a substitute reinstates it."""
     _configure_logging()
-    settings = _settings()
-    try:
-        application = create_app(settings)
-    except KeystoreError as exc:
-        _fail(str(exc))
-    services = application.state.services
-    try:
-        with services.sessions() as session:
-            changed = stacks.recheck_all(session, services)
-    finally:
-        application.state.engine.dispose()
+    with _services() as services, services.sessions() as session:
+        changed = stacks.recheck_all(session, services)
     for slug, designations_changed in changed.items():
         for d in designations_changed:
             typer.echo(f"{slug}: designation {d.id} {'suspended' if d.suspended else 'reinstated'} "
                        f"(credential {d.credential_id})")
     total = sum(len(v) for v in changed.values())
     typer.echo(f"rechecked the designations of {len(changed)} issuer(s); {total} changed")
+
+
+tenants = typer.Typer(help="Organisations on this service (districts, state agencies, providers).",
+                      no_args_is_help=True)
+app.add_typer(tenants, name="tenants")
+
+
+@tenants.command("create")
+def create_tenant(
+    slug: Annotated[str, typer.Argument(help="Part of its DID: did:web:<host>:issuers:<slug>; cannot change.")],
+    name: Annotated[str, typer.Option(help="The organisation's name, as its credentials show it.")],
+    admin_email: Annotated[str, typer.Option(help="Its first admin's e-mail address.")],
+    admin_name: Annotated[str, typer.Option(help="Its first admin's name.")],
+    kind: Annotated[IssuerKind, typer.Option(help="What it is.")] = IssuerKind.DISTRICT,
+    url: Annotated[str | None, typer.Option(help="Its web site.")] = None,
+    email: Annotated[str | None, typer.Option(help="Its contact address.")] = None,
+) -> None:
+    """Create an organisation with its DID, signing key and first admin; prints the admin's API key once."""
+    body = _valid(TenantCreate, slug=slug, name=name, kind=kind, url=url, email=email,
+                  admin={"name": admin_name, "email": admin_email})
+    with _services() as services, services.sessions() as session:
+        created = tenants_service.create_tenant(session, services, body, operator=OPERATOR)
+    typer.echo(f"created {created.tenant.kind.value} {created.tenant.slug} ({created.tenant.name})")
+    typer.echo(f"DID: {created.tenant.did}")
+    _shown_once(f"admin {admin_email} API key", created.admin_key)
+
+
+@tenants.command("list")
+def list_tenants() -> None:
+    """Every organisation: slug, kind, whether disabled, people, credentials issued, DID."""
+    with _services() as services, services.sessions() as session:
+        offset, rows = 0, []
+        while True:
+            page = tenants_service.list_tenants(session, services, PageParams(limit=200, offset=offset))
+            rows += page.items
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                break
+    for t in rows:
+        state = "disabled" if t.disabled else "active"
+        typer.echo(f"{t.slug:<24} {t.kind.value:<13} {state:<9} {t.people:>6} people {t.credentials:>8} credentials  {t.did}")
+    typer.echo(f"{len(rows)} organisation(s)")
+
+
+@tenants.command("disable")
+def disable_tenant(slug: str) -> None:
+    """Refuse the organisation's keys and tokens; what it issued keeps verifying."""
+    with _services() as services, services.sessions() as session:
+        tenant = tenants_service.set_disabled(session, services, slug, True, operator=OPERATOR)
+    typer.echo(f"{tenant.slug} is disabled since {tenant.disabled_at:%Y-%m-%d %H:%M} UTC; its "
+               f"{tenant.credentials} credential(s) keep verifying")
+
+
+@tenants.command("enable")
+def enable_tenant(slug: str) -> None:
+    """Accept the organisation's keys and tokens again."""
+    with _services() as services, services.sessions() as session:
+        tenant = tenants_service.set_disabled(session, services, slug, False, operator=OPERATOR)
+    typer.echo(f"{tenant.slug} is active")
+
+
+keys = typer.Typer(help="API keys of the people of an organisation.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+
+
+@keys.command("create")
+def create_key(
+    tenant: Annotated[str, typer.Option(help="The organisation's slug.")],
+    person: Annotated[str, typer.Option(help="The person's e-mail address.")],
+    role: Annotated[Role, typer.Option(help="Their role (checked against theirs if they exist).")],
+    name: Annotated[str | None, typer.Option(help="Create the person with this name if they do not exist.")] = None,
+) -> None:
+    """A new API key for a person (how an organisation that lost its admin's key gets back in)."""
+    body = _valid(KeyCreate, email=person, role=role, name=name)
+    with _services() as services, services.sessions() as session:
+        issued = tenants_service.issue_key(session, tenant, body, operator=OPERATOR)
+    if issued.created_person:
+        typer.echo(f"created {role.value} {person} at {tenant}")
+    _shown_once(f"{role.value} {person} API key", issued.key)
+
+
+people = typer.Typer(help="People of an organisation.", no_args_is_help=True)
+app.add_typer(people, name="people")
+
+
+@people.command("import")
+def import_people(
+    file: Annotated[Path, typer.Argument(help="CSV with a header row: email, name, role.")],
+    tenant: Annotated[str, typer.Option(help="The organisation's slug.")],
+) -> None:
+    """Add people from a CSV file; bad rows are listed with their number and reason, good ones added.
+    Exit 0 when every row was good, 1 when some were reported."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark is not part of a header
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {file}: {exc}")
+    with _services() as services, services.sessions() as session:
+        result = tenants_service.import_people(session, tenant, text, operator=OPERATOR)
+    for problem in result.problems:
+        typer.echo(f"row {problem.row}: {problem.reason}")
+    typer.echo(f"{result.created} added, {result.unchanged} already there, {len(result.problems)} refused")
+    raise typer.Exit(EXIT_ROWS_REFUSED if result.problems else 0)
+
+
+operator_keys = typer.Typer(help="Keys of the platform operator (the operator API).", no_args_is_help=True)
+app.add_typer(operator_keys, name="operator-keys")
+
+
+@operator_keys.command("create")
+def create_operator_key(name: Annotated[str, typer.Option(help="Whose key (the audit log names it).")]) -> None:
+    """A key for /api/v1/operator/... (create, list, disable organisations; recover access)."""
+    with _services() as services, services.sessions() as session, transaction(session):
+        key = issue_operator_key(session, name)
+    _shown_once(f"operator key for {name}", key)
+
+
+def _valid(model: type[M], **values: Any) -> M:
+    """``model`` from the options, or one line naming what is wrong."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()))
 
 
 if __name__ == "__main__":  # pragma: no cover

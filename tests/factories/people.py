@@ -10,17 +10,20 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from mcbadge.db.models import AssessorTraining, Issuer, IssuerKind, Person, Role
 from mcbadge.principal import issue_api_key
-from mcbadge.db.models import AssessorTraining, Issuer, Person, Role
 
 
 def make_issuer(session: Session, slug: str | None = None, *, name: str | None = None, url: str | None = None,
                 email: str | None = None, image_url: str | None = None, validity_days: int | None = None,
-                second_scoring: bool = False, auto_approve: bool = False) -> Issuer:
-    """An issuer (a fresh ``district-<tag>`` slug unless given); profile fields and award rules as given."""
+                second_scoring: bool = False, auto_approve: bool = False,
+                kind: IssuerKind = IssuerKind.DISTRICT) -> Issuer:
+    """An issuer (a fresh ``district-<tag>`` slug unless given); profile fields, award rules and kind as given
+    (what the platform operator does with ``mcbadge tenants create``)."""
     slug = slug or f"district-{uuid.uuid4().hex[:8]}"
     issuer = Issuer(slug=slug, name=name or f"District {slug}", url=url, email=email, image_url=image_url,
-                    validity_days=validity_days, second_scoring=second_scoring, auto_approve=auto_approve)
+                    validity_days=validity_days, second_scoring=second_scoring, auto_approve=auto_approve,
+                    kind=kind, state_agency=kind is IssuerKind.STATE_AGENCY)
     session.add(issuer)
     session.flush()
     return issuer

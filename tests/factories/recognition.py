@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from mcbadge.api.app import create_app
-from mcbadge.db.models import MicroCredential
+from mcbadge.db.models import IssuerKind, MicroCredential
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer, make_settings
 
@@ -34,13 +34,10 @@ def serving_trusting(tmp_path: Path, database_url: str, http_switch: Any, truste
         app.state.engine.dispose()
 
 
-def make_agency(server: LiveServer, client: httpx.Client, slug: str) -> Tenant:
-    """A tenant made a state agency by its admin (``PATCH /api/v1/issuer``), named "<SLUG> Education Agency"."""
-    agency = make_tenant(server.app.state.services.sessions, slug)
-    response = client.patch("/api/v1/issuer", json={"state_agency": True, "name": f"{slug.upper()} Education Agency"},
-                            headers=agency.headers())
-    assert response.status_code == 200, response.text
-    return agency
+def make_agency(server: LiveServer, slug: str, name: str | None = None) -> Tenant:
+    """A state-agency tenant (as the platform operator creates one), named ``name`` or "<SLUG> Education Agency"."""
+    return make_tenant(server.app.state.services.sessions, slug, kind=IssuerKind.STATE_AGENCY,
+                       name=name or f"{slug.upper()} Education Agency")
 
 
 def microcredential_key(server: LiveServer, microcredential_id: Any) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from mcbadge.db.models import Issuer, MicroCredential, Person, Role
+from mcbadge.db.models import Issuer, IssuerKind, MicroCredential, Person, Role
 
 from .catalog import LEVELS, published_microcredential
 from .people import api_key, auth, make_issuer, make_person, train
@@ -70,13 +70,14 @@ class Tenant:
 
 
 def make_tenant(sessions: sessionmaker[Session], slug: str, *, validity_days: int | None = 1095,
-                second_scoring: bool = False) -> Tenant:
+                second_scoring: bool = False, kind: IssuerKind = IssuerKind.DISTRICT,
+                name: str | None = None) -> Tenant:
     """An issuer with a full profile, an admin, an assessor, an educator and an integrator, each with an API key."""
     with sessions() as session, session.begin():
-        issuer = make_issuer(session, slug, name=f"{slug.replace('-', ' ').title()} Schools",
+        issuer = make_issuer(session, slug, name=name or f"{slug.replace('-', ' ').title()} Schools",
                              url=f"https://{slug}.example.org/", email=f"badges@{slug}.example.org",
                              image_url=f"https://{slug}.example.org/logo.png", validity_days=validity_days,
-                             second_scoring=second_scoring)
+                             second_scoring=second_scoring, kind=kind)
         tenant = Tenant(
             issuer=issuer,
             admin=make_person(session, issuer, Role.ADMIN, "Ada Admin"),

@@ -26,6 +26,7 @@ from mcbadge.db.models import MicroCredential, Person, Role, Submission
 from mcbadge.db.session import transaction
 from mcbadge.identity import issuer_did
 from mcbadge.vc.recognition import definition_digest
+from tests.factories.recognition import make_agency
 from tests.factories.tenants import Tenant, make_tenant, passing_submissions
 from tests.live_server import LiveServer, free_socket, make_settings, serve
 from tests.local_servers import TestCA
@@ -116,10 +117,7 @@ def test_micro_credentials_count_across_districts_and_states(tmp_path: Path, dat
         _teacher(b_server, provider)
         agencies: dict[str, Tenant] = {}
         for name in ("s", "t"):
-            agencies[name] = make_tenant(sessions, slugs[name])
-            flagged = here.patch("/api/v1/issuer", headers=agencies[name].headers(),
-                                 json={"state_agency": True, "name": f"State {name.upper()} Department of Education"})
-            assert flagged.status_code == 200, flagged.text
+            agencies[name] = make_agency(server, slugs[name], f"State {name.upper()} Department of Education")
 
         # District A issues two micro-credentials to the teacher; provider B issues one, on its own server.
         a1, key1 = _earn(server, here, district)

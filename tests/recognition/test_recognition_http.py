@@ -35,6 +35,7 @@ from mcbadge.vc.status_list import (
 )
 from tests.browser import browser, open_form, screenshot, submit  # noqa: F401 - browser: a fixture
 from tests.factories.credentials import award_one
+from tests.factories.recognition import make_agency
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer, make_settings
 from tests.local_servers import LocalServer, TestCA, send
@@ -66,11 +67,9 @@ def server(tmp_path: Path, database_url: str, http_switch: Any) -> Iterator[Live
 
 
 def _agency(server: LiveServer, client: httpx.Client, slug: str) -> Tenant:
-    agency = make_tenant(server.app.state.services.sessions, slug)
-    response = client.patch("/api/v1/issuer", json={"state_agency": True, "name": f"{slug.upper()} Education Agency"},
-                            headers=agency.headers())
-    assert response.status_code == 200, response.text
-    assert response.json()["state_agency"] is True
+    agency = make_agency(server, slug)
+    read = client.get("/api/v1/issuer", headers=agency.headers())
+    assert read.json()["state_agency"] is True and read.json()["kind"] == "state_agency"
     return agency
 
 

@@ -50,7 +50,7 @@ def _answers(response: httpx.Response) -> list[dict[str, Any]]:
 @pytest.fixture
 def recognised(server: LiveServer, client: httpx.Client, tenant: Any) -> dict[str, Any]:
     """A district credential that state S recognises for Mathematics (2024-01-01 to 2030-12-31)."""
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     awarded = award_one(server, tenant)
     publish_registry(client, agency, [registry_entry(tenant.issuer.slug,
                                                      microcredential_key(server, awarded.microcredential_id))])

@@ -28,7 +28,13 @@ from tests.factories.recognition import (
     publish_registry,
     registry_entry,
 )
-from tests.factories.stacks import auto_award, award_over_api, designations, publish_stack, submission_key
+from tests.factories.stacks import (
+    auto_award,
+    award_over_api,
+    designations,
+    publish_stack,
+    submission_key,
+)
 from tests.factories.tenants import Tenant, make_tenant, passing_submissions
 from tests.live_server import LiveServer
 
@@ -60,7 +66,7 @@ def _codes(line: dict[str, Any]) -> list[str]:
 
 
 def test_k_of_n_counts_what_verifies_in_the_cycle_and_explains_the_rest(server, client, tenant):
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
     slug = tenant.issuer.slug
     (first, key1), (second, key2), (third, key3), (unlisted, _) = (_award(server, tenant) for _ in range(4))
@@ -107,7 +113,7 @@ def test_k_of_n_counts_what_verifies_in_the_cycle_and_explains_the_rest(server, 
 
 
 def test_requirement_met_once_k_credentials_count_and_an_achievement_counts_once(server, client, tenant):
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
     awarded = [_award(server, tenant) for _ in range(2)]
     entries = [registry_entry(tenant.issuer.slug, key, credit={"kind": "count", "count": 1, "required": 2})
@@ -130,7 +136,7 @@ def test_requirement_met_once_k_credentials_count_and_an_achievement_counts_once
 
 
 def test_hours_are_added_up(server, client, tenant):
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
     (_, key1), (_, key2) = _award(server, tenant), _award(server, tenant)
     publish_registry(client, agency, [
@@ -152,7 +158,7 @@ def _same_teacher(server: LiveServer, provider: Tenant, tenant: Tenant) -> None:
 
 def test_an_added_credential_counts_only_verified_and_issued_to_the_educator(server, client, tenant):
     services = server.app.state.services
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
     provider = make_tenant(services.sessions, f"provider-{uuid.uuid4().hex[:6]}")
     _same_teacher(server, provider, tenant)              # B knows the teacher by the address A knows
@@ -197,7 +203,7 @@ def test_an_added_credential_counts_only_verified_and_issued_to_the_educator(ser
 
 
 def test_through_reciprocity_and_after_the_registry_is_withdrawn(server, client, tenant):
-    agency_s, agency_t = make_agency(server, client, STATE_S), make_agency(server, client, STATE_T)
+    agency_s, agency_t = make_agency(server, STATE_S), make_agency(server, STATE_T)
     did_s, did_t = issuer_did(server.base_url, STATE_S), issuer_did(server.base_url, STATE_T)
     awarded, key = _award(server, tenant)
     published = publish_registry(client, agency_s, [registry_entry(tenant.issuer.slug, key)])
@@ -220,7 +226,7 @@ def test_through_reciprocity_and_after_the_registry_is_withdrawn(server, client,
 
 
 def test_csv_has_one_row_per_credential_with_the_same_data(server, client, tenant):
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
     (counted, key), (revoked, key2) = _award(server, tenant), _award(server, tenant)
     publish_registry(client, agency, [registry_entry(tenant.issuer.slug, key), registry_entry(tenant.issuer.slug, key2)])
@@ -254,7 +260,7 @@ def test_csv_has_one_row_per_credential_with_the_same_data(server, client, tenan
 
 
 def test_bad_parameters_and_who_may_read_get_problem_details(server, client, tenant):
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
     _, key = _award(server, tenant)
     publish_registry(client, agency, [registry_entry(tenant.issuer.slug, key)])
@@ -293,7 +299,7 @@ def test_a_designation_counts_with_its_private_components_checked(server, client
     own credentials, one of them private: the report presents them with it, so they are checked, not
     "could not be checked"."""
     services = server.app.state.services
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
     auto_award(client, tenant, True)
     submissions = [passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)[0] for _ in range(2)]

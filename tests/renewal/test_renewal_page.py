@@ -11,11 +11,17 @@ from mcbadge.db.models import Role
 from mcbadge.identity import issuer_did
 from tests.browser import ARTIFACTS, browser, screenshot  # noqa: F401 - browser: a fixture
 from tests.factories.credentials import award_one
-from tests.factories.recognition import STATE_S, make_agency, microcredential_key, publish_registry, registry_entry
+from tests.factories.recognition import (
+    STATE_S,
+    make_agency,
+    microcredential_key,
+    publish_registry,
+    registry_entry,
+)
 
 
 def test_the_printable_report_reads_as_a_document(server, client, tenant, browser):  # noqa: F811
-    agency = make_agency(server, client, STATE_S)
+    agency = make_agency(server, STATE_S)
     did_s = issuer_did(server.base_url, STATE_S)
     counted, revoked = award_one(server, tenant), award_one(server, tenant)
     publish_registry(client, agency, [registry_entry(tenant.issuer.slug, microcredential_key(server, c.microcredential_id))

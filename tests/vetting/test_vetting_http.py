@@ -19,6 +19,7 @@ from mcbadge.vc.schema import validate_endorsement_credential
 from tests.assertions import assert_problem, verify_live
 from tests.factories.catalog import microcredential_body
 from tests.factories.credentials import award_one
+from tests.factories.recognition import make_agency
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
@@ -30,11 +31,7 @@ STATE = "state-s"
 
 
 def _agency(server: LiveServer, client: httpx.Client, slug: str = STATE) -> Tenant:
-    agency = make_tenant(server.app.state.services.sessions, slug)
-    response = client.patch("/api/v1/issuer", json={"state_agency": True, "name": f"{slug.upper()} Education Agency"},
-                            headers=agency.headers())
-    assert response.status_code == 200, response.text
-    return agency
+    return make_agency(server, slug)
 
 
 def _published(client: httpx.Client, district: Tenant, key: str = "checking-for-understanding") -> dict[str, Any]:

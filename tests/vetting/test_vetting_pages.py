@@ -9,16 +9,13 @@ from typing import Any
 from mcbadge.db.models import MicroCredential
 from tests.browser import browser, screenshot  # noqa: F401 - browser: a fixture
 from tests.factories.credentials import award_one
-from tests.factories.tenants import Tenant, make_tenant
+from tests.factories.recognition import make_agency
+from tests.factories.tenants import Tenant
 from tests.live_server import LiveServer
 
 
 def _agency(server: LiveServer, client: Any) -> Tenant:
-    agency = make_tenant(server.app.state.services.sessions, "state-s")
-    response = client.patch("/api/v1/issuer", json={"state_agency": True, "name": "State S Department of Education"},
-                            headers=agency.headers())
-    assert response.status_code == 200, response.text
-    return agency
+    return make_agency(server, "state-s", "State S Department of Education")
 
 
 def test_the_pages_say_vetted_by_the_state(server, client, tenant, browser):

@@ -26,6 +26,7 @@ from ..stacks.routes import router as stacks
 from ..status import routes as status
 from ..submissions.routes import UPLOAD_PATHS
 from ..submissions.routes import router as submissions
+from ..tenants.routes import router as tenants
 from ..vcapi.routes import router as vc_api
 from ..verification import routes as verification
 from ..vetting import routes as vetting
@@ -94,4 +95,5 @@ def _routers() -> list[APIRouter]:
         vetting.router, vetting.public_router,             # state vetting of micro-credential versions
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
+        tenants,                                           # the platform operator
     ]

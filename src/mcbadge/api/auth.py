@@ -13,10 +13,10 @@ from fastapi import Depends, Request
 from ..db.models import Role
 from ..db.session import read
 from ..errors import Forbidden
-from ..principal import Principal, authenticate
+from ..principal import Operator, Principal, authenticate, authenticate_operator
 from .deps import SessionDep
 
-__all__ = ["CurrentPrincipal", "presented_key", "require"]
+__all__ = ["CurrentOperator", "CurrentPrincipal", "presented_key", "require"]
 
 
 def presented_key(request: Request) -> str | None:
@@ -36,6 +36,14 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def current_operator(request: Request, session: SessionDep) -> Operator:
+    with read(session):  # ended here, as for a principal (see above)
+        return authenticate_operator(session, presented_key(request))
+
+
+CurrentOperator = Annotated[Operator, Depends(current_operator)]
 
 
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:

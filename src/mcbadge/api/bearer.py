@@ -101,7 +101,8 @@ class _Validator(BearerTokenValidator):
             .join(OAuthClient, OAuthClient.id == OAuthToken.client_pk)
             .join(Person, Person.id == OAuthToken.person_id)
             .join(Issuer, Issuer.id == Person.issuer_id)
-            .where(OAuthToken.access_token_hash == digest(token_string))
+            .where(OAuthToken.access_token_hash == digest(token_string),
+                   Issuer.disabled_at.is_(None))  # a disabled organisation's tokens are no longer valid
         ).first()
         if row is None:
             return None

@@ -11,7 +11,11 @@ and body are stored on that record. Then, for a request with the same key:
 - the first request is still in flight → 409 ``idempotency-in-flight`` (retry later).
 
 A request that fails with an error stores nothing: its record is removed, so the client may retry with
-the same key. A record left in flight by a crashed process is taken over after ``IN_FLIGHT_TIMEOUT``.
+the same key. While a request runs, its process renews a short lease on the record (every
+``LEASE_RENEW_EVERY``, for ``LEASE``); a process that died (``kill -9``, a crash, a lost machine) stops
+renewing, so within ``LEASE`` a retry takes the key over and runs the request again, which, for an award,
+returns the credential the first run committed (awards are idempotent per submission). A record from
+before leases is taken over after ``IN_FLIGHT_TIMEOUT``.
 
 Usage in a route (after authentication)::
 
@@ -22,8 +26,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -39,8 +46,11 @@ from ..errors import Conflict, Invalid
 from ..services import Services
 from .auth import Principal
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "IN_FLIGHT_TIMEOUT",
+    "LEASE",
     "IdempotencyInFlight",
     "IdempotencyKey",
     "IdempotencyKeyReused",
@@ -49,7 +59,14 @@ __all__ = [
 ]
 
 IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
-"""After this long without a response, an in-flight record is assumed abandoned (its process died)."""
+"""After this long without a response, an in-flight record without a lease is assumed abandoned."""
+
+LEASE = timedelta(seconds=6)
+"""How long an in-flight record stays claimed without a renewal: how soon a crashed request's key is free."""
+
+LEASE_RENEW_EVERY = 2.0
+"""Seconds between renewals while the request runs: three chances before the lease runs out, so a renewal
+waiting on a busy database does not free the key of a request that is still running."""
 
 MAX_KEY_LENGTH = 255
 
@@ -95,7 +112,8 @@ def _claim(services: Services, principal: Principal, key: str, method: str, path
         try:
             with transaction(session):
                 record = IdempotencyRecord(api_key_id=principal.api_key_id, key=key, method=method, path=path,
-                                           request_hash=request_hash, status_code=None, response=None)
+                                           request_hash=request_hash, status_code=None, response=None,
+                                           lease_until=datetime.now(timezone.utc) + LEASE)
                 session.add(record)
             return record.id
         except IntegrityError:
@@ -114,20 +132,49 @@ def _claim(services: Services, principal: Principal, key: str, method: str, path
             if existing.status_code is not None:
                 return JSONResponse(existing.response, status_code=existing.status_code,
                                     headers={"Idempotent-Replayed": "true"})
-            stale_before = datetime.now(timezone.utc) - IN_FLIGHT_TIMEOUT
-            if existing.created_at < stale_before:
+            now = datetime.now(timezone.utc)
+            abandoned = (existing.lease_until < now if existing.lease_until is not None
+                         else existing.created_at < now - IN_FLIGHT_TIMEOUT)
+            if abandoned:
                 # Take over an abandoned record; the condition makes only one concurrent taker win.
                 taken = session.execute(
                     update(IdempotencyRecord)
                     .where(IdempotencyRecord.id == existing.id, IdempotencyRecord.created_at == existing.created_at,
-                           IdempotencyRecord.status_code.is_(None))
-                    .values(created_at=datetime.now(timezone.utc))
+                           IdempotencyRecord.status_code.is_(None),
+                           (IdempotencyRecord.lease_until == existing.lease_until) if existing.lease_until is not None
+                           else IdempotencyRecord.lease_until.is_(None))
+                    .values(created_at=now, lease_until=now + LEASE)
                     .execution_options(synchronize_session=False)
                 )
                 # An UPDATE's result is a CursorResult (it has rowcount); Session.execute's type does not say so.
                 if taken.rowcount == 1:  # type: ignore[attr-defined]
                     return existing.id
             raise IdempotencyInFlight("a request with this Idempotency-Key is still in progress; retry later")
+
+
+@contextmanager
+def _leased(services: Services, record_id: uuid.UUID) -> Iterator[None]:
+    """Renew the record's lease from a daemon thread while the block runs (see the module docstring)."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(LEASE_RENEW_EVERY):
+            try:
+                with services.sessions() as session, transaction(session):
+                    session.execute(update(IdempotencyRecord)
+                                    .where(IdempotencyRecord.id == record_id, IdempotencyRecord.status_code.is_(None))
+                                    .values(lease_until=datetime.now(timezone.utc) + LEASE)
+                                    .execution_options(synchronize_session=False))
+            except Exception:  # noqa: BLE001 - a missed renewal is retried; the lease covers two more
+                log.warning("renewing the lease of idempotency record %s failed", record_id, exc_info=True)
+
+    thread = threading.Thread(target=renew, name=f"idempotency-lease-{record_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=LEASE_RENEW_EVERY)
 
 
 def run_idempotent(
@@ -152,7 +199,8 @@ def run_idempotent(
     if isinstance(claimed, JSONResponse):
         return claimed
     try:
-        status_code, payload = handler()
+        with _leased(services, claimed):
+            status_code, payload = handler()
     except BaseException:
         with services.sessions() as session, transaction(session):
             session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claimed))

@@ -85,6 +85,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: Timestamp, dict[str, Any]: JsonData, list[Any]: JsonData}
 
 
+class IssuerKind(str, enum.Enum):
+    DISTRICT = "district"            # a school district (or a school, a network of schools)
+    STATE_AGENCY = "state_agency"    # a state education agency: recognises and vets (``recognition``, ``vetting``)
+    PROVIDER = "provider"            # a professional-learning provider
+
+
 class Role(str, enum.Enum):
     ADMIN = "admin"            # issuer admin: defines micro-credentials, approves awards, revokes
     ASSESSOR = "assessor"      # scores the submissions assigned to them
@@ -139,6 +145,12 @@ class Issuer(Base):
     """Award a designation as soon as its stack completes, without an admin's approval."""
     state_agency: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """A state education agency: it may publish a recognition registry (``mcbadge.recognition``)."""
+    kind: Mapped[IssuerKind] = mapped_column(_enum(IssuerKind), default=IssuerKind.DISTRICT,
+                                             server_default=IssuerKind.DISTRICT.value)
+    """What the organisation is (the operator says so when creating the tenant); ``state_agency`` follows it."""
+    disabled_at: Mapped[datetime | None] = mapped_column()
+    """Set by the operator: the tenant's keys and tokens are refused and nothing new is issued, while what it
+    issued keeps verifying (its DID document and status lists stay served)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -174,6 +186,20 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+class OperatorKey(Base):
+    """A platform operator's API key (``mcbop_<prefix>_<secret>``): creates and disables tenants. Made only by
+    the command line (``mcbadge operator-keys create``), where the data and keys are. Only a hash is stored."""
+
+    __tablename__ = "operator_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class AssessorTraining(Base):
@@ -584,3 +610,6 @@ class IdempotencyRecord(Base):
     """None while the first request is still being processed (a concurrent duplicate gets 409)."""
     response: Mapped[dict[str, Any] | None] = mapped_column(ExactJson)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column()
+    """While in flight: the request's process renews this every few seconds; once it passes, the process is
+    taken to have died and a retry may take the key over (``api/idempotency.py``)."""

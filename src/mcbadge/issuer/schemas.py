@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from ..db.models import IssuerKind
+
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -28,7 +30,9 @@ class IssuerRead(BaseModel):
     validity_days: int | None = Field(description="Credentials expire this many days after award (none: never).")
     auto_award_designations: bool = Field(description="Award a designation as soon as its stack completes, "
                                                       "without an admin's approval.")
-    state_agency: bool = Field(description="A state education agency: it may publish a recognition registry.")
+    kind: IssuerKind = Field(description="What the organisation is; only the platform operator sets it.")
+    state_agency: bool = Field(description="A state education agency (its kind): it may publish a recognition "
+                                           "registry and vet micro-credentials.")
 
 
 class IssuerUpdate(BaseModel):
@@ -45,5 +49,4 @@ class IssuerUpdate(BaseModel):
     second_scoring: bool | None = None
     validity_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     auto_award_designations: bool | None = None
-    state_agency: bool | None = None
     no_expiry: bool = Field(default=False, description="Set true to remove validity_days (credentials never expire).")

@@ -1,0 +1,90 @@
+"""An ``Idempotency-Key`` whose request's process died (``kill -9``) is free again within seconds (its lease
+runs out), and the retry gets what the dead process committed: one credential, never two (issue 16, 4).
+
+The crash is real: a second server process on the same database and keys, whose award commits and then
+SIGKILLs its own process before the response is stored (fault injection in that harness process only)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+from sqlalchemy import func, select
+
+from mcbadge.api.idempotency import LEASE
+from mcbadge.db.models import Credential
+from tests.factories.tenants import Tenant, passing_submissions
+from tests.live_server import TEST_PASSPHRASE, LiveServer, free_socket
+
+CRASHING_SERVER = """
+import os, signal, sys
+import uvicorn
+from mcbadge.api.app import create_app
+from mcbadge.config import Settings
+from mcbadge.stacks import service as stacks
+
+real_award = stacks.award_component
+
+def award_then_die(*args, **kwargs):
+    real_award(*args, **kwargs)              # the award commits ...
+    os.kill(os.getpid(), signal.SIGKILL)     # ... and the process dies before its response is stored
+
+stacks.award_component = award_then_die
+uvicorn.run(create_app(Settings()), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def test_a_crashed_requests_key_is_released_within_seconds_and_the_retry_gets_the_committed_credential(
+        server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    [submission] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
+    path = f"/api/v1/submissions/{submission}/award"
+    headers = {**tenant.headers(), "Idempotency-Key": "award-before-the-crash"}
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCBADGE_")}
+    env.update(MCBADGE_KEYS_DIR=str(server.settings.keys_dir), MCBADGE_KEY_PASSPHRASE=TEST_PASSPHRASE,
+               MCBADGE_DATABASE_URL=server.settings.database_url, MCBADGE_PUBLIC_BASE_URL=server.base_url,
+               MCBADGE_ISSUER_SLUG=server.settings.issuer_slug, MCBADGE_BLOB_DIR=str(server.settings.blob_dir))
+    crashing = subprocess.Popen([sys.executable, "-c", CRASHING_SERVER, str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=60) as doomed:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if doomed.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline and crashing.poll() is None, "the harness server did not start"
+                time.sleep(0.1)
+            try:
+                doomed.post(path, json={"format": "ldp"}, headers=headers)
+                raise AssertionError("the harness process answered instead of dying")
+            except httpx.TransportError:
+                pass  # the process died in the middle of the request
+        assert crashing.wait(timeout=30) == -9
+    finally:
+        if crashing.poll() is None:
+            crashing.kill()
+
+    # At once the key is still leased to the dead request: in flight, not run a second time.
+    died_at = time.monotonic()
+    first_retry = client.post(path, json={"format": "ldp"}, headers=headers)
+    assert first_retry.status_code == 409, first_retry.text
+    # Within the lease it is free: the retry runs again and gets the credential the dead process committed.
+    while True:
+        retry = client.post(path, json={"format": "ldp"}, headers=headers)
+        if retry.status_code != 409:
+            break
+        assert time.monotonic() - died_at < LEASE.total_seconds() + 5, "the key stayed in flight after its lease"
+        time.sleep(0.5)
+    assert retry.status_code == 200, retry.text           # 200: already awarded (by the process that died)
+    with server.app.state.services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Credential)
+                              .where(Credential.submission_id == submission)) == 1
+    assert client.post(path, json={"format": "ldp"}, headers=headers).json()["id"] == retry.json()["id"]
