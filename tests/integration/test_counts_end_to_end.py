@@ -7,7 +7,8 @@ recognises three of them for an endorsement area; T accepts S's registry by reci
 from A and brings one from B (verified on entry); A's stack awards the designation, which verifies here and
 in ``@digitalbazaar/vc``; the verifier answers "recognised by S" and "recognised by T through reciprocity with
 S"; B revokes its credential, so the verifier reports the revoked component and A's re-check suspends the
-designation; S withdraws its registry and recognition is gone.
+designation; S withdraws its registry and recognition is gone. S vets A's two micro-credentials (one
+nominated by A), and a version A edits afterwards is not vetted until S endorses it again.
 """
 
 from __future__ import annotations
@@ -142,6 +143,24 @@ def test_micro_credentials_count_across_districts_and_states(tmp_path: Path, dat
              "definition_digest": definition_digest(b_achievement), **credit}], accepts=[])
         _publish_registry(here, agencies["t"], [], accepts=[{"agency": did_s}])
 
+        # S vets district A's two: A nominates the first and S's reviewer accepts; S vets the second directly.
+        with sessions() as session:
+            mc_ids = {key: str(session.scalars(select(MicroCredential.id).where(
+                MicroCredential.key == key, MicroCredential.version == 1)).one()) for key in (key1, key2)}
+        nominated = here.post("/api/v1/vetting/nominations", headers=district.headers(), json={
+            "agency": slugs["s"], "microcredential": local(key1)["microcredential"],
+            "note": "Our coaches' first micro-credential; assessed by trained, calibrated assessors."})
+        assert nominated.status_code == 201, nominated.text
+        accepted = here.post(f"/api/v1/vetting/nominations/{nominated.json()['id']}/accept",
+                             headers=agencies["s"].headers(), json={})
+        assert accepted.status_code == 200, accepted.text
+        direct = here.post("/api/v1/vetting/endorsements", headers=agencies["s"].headers(),
+                           json={"microcredential": local(key2)["microcredential"]})
+        assert direct.status_code == 201, direct.text
+        for key in (key1, key2):
+            read = here.get(f"/api/v1/microcredentials/{mc_ids[key]}", headers=district.headers()).json()
+            assert [v["agency"] for v in read["vetted_by"]] == [did_s], read["vetted_by"]
+
         # The teacher brings B's credential to district A: verified (B's DID and status list fetched from B's
         # server) before it enters their record.
         added = here.post("/api/v1/stacks/external-credentials", json={"credential": b_document},
@@ -215,4 +234,12 @@ def test_micro_credentials_count_across_districts_and_states(tmp_path: Path, dat
         assert withdrawn.status_code == 200, withdrawn.text
         answers = {a["state"]: a for a in _verify(here, a2["credential"])["recognition"]}
         assert not answers[did_s]["recognised"] and not answers[did_t]["recognised"], answers
+
+        # District A edits its first micro-credential: the new version is not vetted until S endorses it.
+        edited = here.post(f"/api/v1/microcredentials/{mc_ids[key1]}/versions", headers=district.headers(),
+                           json={"key_method": "Hinge questions, exit tickets and a re-teach plan."})
+        assert edited.status_code == 201, edited.text
+        assert edited.json()["version"] == 2 and edited.json()["vetted_by"] == []
+        still = here.get(f"/api/v1/microcredentials/{mc_ids[key1]}", headers=district.headers()).json()
+        assert [v["agency"] for v in still["vetted_by"]] == [did_s]      # version 1 stays vetted
     app.state.engine.dispose()
