@@ -34,7 +34,7 @@ from .errors import DomainError
 from .features import PageParams
 from .principal import issue_operator_key
 from .demo import seed_demo
-from .identity import issuer_did
+from .identity import BaseUrlChanged, check_stable_identity, issuer_did
 from .keystore import KeystoreError, keystore_from_settings
 from .services import Services, build_services
 from .stacks import service as stacks
@@ -107,7 +107,7 @@ def serve(
     settings = _settings(**{name: value for name, value in given.items() if value is not None})
     try:
         application = create_app(settings)
-    except KeystoreError as exc:
+    except (KeystoreError, BaseUrlChanged) as exc:
         _fail(str(exc))
     if demo:
         _seed_demo(application.state.services.sessions, settings)
@@ -208,8 +208,11 @@ def _services() -> Iterator[Services]:
     engine = make_engine(settings.database_url)
     try:
         upgrade_to_head(engine)
-        yield build_services(settings, keystore_from_settings(settings), make_sessionmaker(engine))
-    except (DomainError, KeystoreError) as exc:
+        sessions = make_sessionmaker(engine)
+        with sessions() as session:
+            check_stable_identity(session, settings.public_base_url, settings.previous_base_urls())
+        yield build_services(settings, keystore_from_settings(settings), sessions)
+    except (DomainError, KeystoreError, BaseUrlChanged) as exc:
         _fail(getattr(exc, "detail", None) or str(exc))
     finally:
         engine.dispose()

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     (``POST /verify`` answers "recognised by ..." for each). Agencies that are tenants here are read from the
     database; others are fetched through did:web. Empty (default): no recognition answer."""
 
+    previous_public_base_urls: str = ""
+    """Comma-separated base URLs this service issued credentials under before ``public_base_url``: the service
+    refuses to start under a URL that would orphan issued credentials unless their URL is listed here (see
+    docs/OPERATIONS.md, "Moving to another domain")."""
+
     status_list_max_age: int = Field(default=300, ge=0, le=86_400)
     """How long others (verifiers, HTTP caches, CDNs) may reuse one of this service's status lists, in
     seconds (``Cache-Control: max-age``): a revocation or suspension reaches them within this time. 0 makes
@@ -102,6 +107,10 @@ class Settings(BaseSettings):
         if isinstance(data, dict) and data.get("public_base_url") is None and data.get("port") is not None:
             data = {**data, "public_base_url": f"http://127.0.0.1:{int(data['port'])}"}
         return data
+
+    def previous_base_urls(self) -> list[str]:
+        """``previous_public_base_urls`` as a list, each without a trailing slash."""
+        return [u.strip().rstrip("/") for u in self.previous_public_base_urls.split(",") if u.strip()]
 
     @field_validator("public_base_url")
     @classmethod

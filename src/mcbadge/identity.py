@@ -12,11 +12,18 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .db.models import Credential
+from .db.session import read
 from .errors import NotFound
 from .keystore import Keystore, KeystoreError
 from .vc.dids import DidResolver, did_web_document, did_web_from_url, did_web_to_url
+from .vc.json_values import issuer_id
 
-__all__ = ["LocalIssuerDocuments", "UnknownIssuer", "did_document", "issuer_did", "local_resolver"]
+__all__ = ["BaseUrlChanged", "LocalIssuerDocuments", "UnknownIssuer", "check_stable_identity", "did_document",
+           "issuer_did", "local_resolver"]
 
 _ISSUER_PATH = re.compile(r"^/issuers/([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)/did\.json$")
 
@@ -30,6 +37,39 @@ class UnknownIssuer(NotFound):
 def issuer_did(public_base_url: str, slug: str) -> str:
     """The did:web DID of issuer ``slug`` on the service at ``public_base_url``."""
     return did_web_from_url(f"{public_base_url.rstrip('/')}/issuers/{slug}")
+
+
+class BaseUrlChanged(Exception):
+    """The configured public base URL would give issuers other DIDs than the ones their credentials name."""
+
+
+def _did_prefix(public_base_url: str) -> str:
+    """What every issuer DID on the service at ``public_base_url`` starts with."""
+    return issuer_did(public_base_url, "x")[:-1]
+
+
+def check_stable_identity(session: Session, public_base_url: str, previous_base_urls: list[str]) -> None:
+    """Refuse a public base URL under which the credentials already issued would no longer resolve.
+
+    Issuer DIDs are did:web of the base URL, so a changed ``MCBADGE_PUBLIC_BASE_URL`` silently breaks every
+    credential issued under the old one (its issuer DID no longer resolves here). The credentials themselves
+    are the record of the DIDs signed under: the newest credential's issuer must be under the configured URL
+    or one the operator lists in ``MCBADGE_PREVIOUS_PUBLIC_BASE_URLS`` (saying "I moved, and I know what that
+    means": docs/OPERATIONS.md). Raises :class:`BaseUrlChanged` with one line saying what breaks."""
+    with read(session):
+        newest = session.scalars(select(Credential.document).where(Credential.document.is_not(None))
+                                 .order_by(Credential.issued_at.desc()).limit(1)).first()
+    signed_under = issuer_id(newest) if newest is not None else None
+    if signed_under is None:
+        return  # nothing issued yet: any URL is the first
+    accepted = [public_base_url, *previous_base_urls]
+    if any(signed_under.startswith(_did_prefix(url)) for url in accepted):
+        return
+    raise BaseUrlChanged(
+        f"MCBADGE_PUBLIC_BASE_URL={public_base_url} gives issuers DIDs under {_did_prefix(public_base_url)}…, but "
+        f"credentials already issued here name {signed_under}, which would no longer resolve; start with the "
+        f"URL they were issued under, or, having read docs/OPERATIONS.md (moving a domain), list the old URL "
+        f"in MCBADGE_PREVIOUS_PUBLIC_BASE_URLS")
 
 
 def did_document(keystore: Keystore, public_base_url: str, slug: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from ..catalog.routes import router as catalog
 from ..config import Settings
 from ..credentials import routes as credentials
 from ..db import make_engine, make_sessionmaker, upgrade_to_head
-from ..identity import issuer_did
+from ..identity import BaseUrlChanged, check_stable_identity, issuer_did
 from ..issuer import routes as issuer
 from ..keystore import keystore_from_settings
 from ..oauth import routes as oauth
@@ -60,8 +60,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     engine = make_engine(settings.database_url)
     upgrade_to_head(engine)  # the same migrations on SQLite and PostgreSQL; a no-op when up to date
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        try:
+            check_stable_identity(session, settings.public_base_url, settings.previous_base_urls())
+        except BaseUrlChanged:
+            engine.dispose()
+            raise
     app.state.engine = engine
-    app.state.services = build_services(settings, keystore, make_sessionmaker(engine))
+    app.state.services = build_services(settings, keystore, sessions)
     problems.install(app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes,
                      upload_paths=UPLOAD_PATHS, path_limits=[(r"/verify(?:/report)?", settings.max_verify_bytes)])
 
