@@ -8,16 +8,18 @@ Feature services take a :class:`Services` argument; nothing here knows HTTP (rou
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from cachetools import LRUCache
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
 from .extra_contexts import ContextPolicy, context_policy, parse_names
-from .identity import LocalIssuerDocuments
+from .identity import LocalIssuerDocuments, issuer_did
 from .keystore import Keystore
 from .outbound import FetchPolicy, OutboundClient
 from .recognition.source import RegistrySource
@@ -25,7 +27,9 @@ from .resolution import StatusListFetcher, service_resolver
 from .status.own_lists import OwnStatusLists
 from .vc.dids import DidResolver
 
-__all__ = ["Services", "build_services", "fetch_policy"]
+__all__ = ["Services", "build_services", "fetch_policy", "readiness"]
+
+log = logging.getLogger(__name__)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -76,3 +80,26 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
                     status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists,
                     contexts=context_policy(parse_names(settings.extra_contexts)),
                     registries=RegistrySource(sessions, outbound, base))
+
+
+def readiness(services: Services) -> dict[str, str]:
+    """What stands between this process and its work, by part (empty when ready): the database answers a
+    query, and the configured issuer's private key decrypts (a wrong passphrase or an unreadable key
+    directory means no award can be signed). Said without the error's details, which may name paths."""
+    problems: dict[str, str] = {}
+    try:
+        with services.sessions() as session:
+            session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not ready"; logged with its cause
+        log.warning("readiness: the database does not answer", exc_info=True)
+        problems["database"] = "the database does not answer"
+    slug = services.settings.issuer_slug
+    try:
+        if services.keystore.key_ids(slug):
+            services.keystore.load_or_create(slug, issuer_did(services.public_base_url, slug))
+        else:
+            problems["keys"] = f"the issuer {slug} has no signing key"
+    except Exception:  # noqa: BLE001 - as above
+        log.warning("readiness: the signing key of %s cannot be loaded", slug, exc_info=True)
+        problems["keys"] = f"the signing key of {slug} cannot be loaded (passphrase or key directory)"
+    return problems

@@ -191,3 +191,20 @@ def test_public_base_url_defaults_to_the_configured_port() -> None:
 
     assert Settings(port=9123).public_base_url == "http://127.0.0.1:9123"
     assert Settings(port=9123, public_base_url="https://badges.example.org/").public_base_url == "https://badges.example.org"
+
+
+def test_ready_says_which_part_is_not_ready(server: LiveServer, client: httpx.Client) -> None:
+    """/ready: 200 while the database answers and the issuer's key loads; 503 naming the part when the key
+    directory loses the issuer's keys (a failed volume mount), and ready again once they are back."""
+    assert client.get("/ready").json() == {"status": "ready"}
+    issuer_keys = server.settings.keys_dir / server.settings.issuer_slug
+    moved = issuer_keys.with_name("elsewhere")
+    issuer_keys.rename(moved)
+    try:
+        response = client.get("/ready")
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert set(response.json()["problems"]) == {"keys"}
+        assert str(server.settings.keys_dir) not in response.text
+    finally:
+        moved.rename(issuer_keys)
+    assert client.get("/ready").status_code == 200

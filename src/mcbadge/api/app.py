@@ -6,6 +6,7 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..assessments.routes import router as assessments
@@ -21,7 +22,7 @@ from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
 from ..recognition import routes as recognition
 from ..renewal.routes import router as renewal
-from ..services import build_services
+from ..services import build_services, readiness
 from ..stacks.routes import router as stacks
 from ..status import routes as status
 from ..submissions.routes import UPLOAD_PATHS
@@ -76,6 +77,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         """Liveness: the process is up and answering."""
         return {"status": "ok"}
+
+    @app.get("/ready", tags=["service"], responses={
+        503: {"description": "Not ready: which part is not, and why", "content": {"application/json": {}}}})
+    def ready() -> JSONResponse:
+        """Readiness, for a load balancer or an orchestrator: the database answers and the issuer's signing key
+        loads. 503 says which part is not ready (nothing else: no paths, no errors' details)."""
+        problems = readiness(app.state.services)
+        if problems:
+            return JSONResponse({"status": "not ready", "problems": problems}, status_code=503,
+                                headers={"Retry-After": "5"})
+        return JSONResponse({"status": "ready"})
 
     for router in _routers():
         app.include_router(router)
