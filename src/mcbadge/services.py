@@ -9,9 +9,11 @@ Feature services take a :class:`Services` argument; nothing here knows HTTP (rou
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping
+import threading
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cachetools import LRUCache
 from sqlalchemy import text
@@ -26,16 +28,53 @@ from .recognition.source import RegistrySource
 from .resolution import StatusListFetcher, service_resolver
 from .status.own_lists import OwnStatusLists
 from .vc.dids import DidResolver
+from .vc.verify import ComponentCache
 
-__all__ = ["Services", "build_services", "fetch_policy", "readiness"]
+__all__ = ["LockedLRU", "Services", "build_services", "fetch_policy", "readiness"]
 
 log = logging.getLogger(__name__)
+
+COMPONENT_CACHE_SIZE = 2048
+"""Canonical forms of stored components kept (three per component, a few KB each: a few MB at most)."""
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
     """The outbound policy: production rules, or loopback and http allowed when ``allow_loopback_fetch`` (tests)."""
     ca_file = str(settings.outbound_ca_file) if settings.outbound_ca_file else None
     return FetchPolicy.for_tests(ca_file=ca_file) if settings.allow_loopback_fetch else FetchPolicy(ca_file=ca_file)
+
+
+class LockedLRU(MutableMapping[bytes, Any]):
+    """A bounded LRU mapping (cachetools) that the service's worker threads share: every operation takes one
+    lock, since ``LRUCache`` reorders itself even on a read and is not safe to use from several threads."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._entries: LRUCache[bytes, Any] = LRUCache(maxsize=maxsize)
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: bytes) -> Any:
+        with self._lock:
+            return self._entries[key]
+
+    def get(self, key: bytes, default: Any = None) -> Any:
+        with self._lock:
+            return self._entries.get(key, default)
+
+    def __setitem__(self, key: bytes, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        with self._lock:
+            del self._entries[key]
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self._lock:
+            return iter(list(self._entries))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
 
 @dataclass(frozen=True)
@@ -54,6 +93,9 @@ class Services:
     """Status lists with an HTTP cache; this service's own lists are read from the database."""
     status_list_cache: MutableMapping[bytes, bool]
     """Signatures of status lists already checked (``vc.verify``'s ``status_list_cache``), bounded."""
+    component_cache: ComponentCache
+    """Canonical forms of this service's own stored credentials met as a designation's components
+    (``vc.verify``'s ``component_cache``), bounded and shared by the worker threads."""
     own_status_lists: OwnStatusLists
     """This service's own status lists as its verifier reads them (behind ``status_fetcher``)."""
     contexts: ContextPolicy
@@ -78,6 +120,7 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
     return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,
                     outbound=outbound, resolver=resolver, status_fetcher=status_fetcher,
                     status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists,
+                    component_cache=LockedLRU(COMPONENT_CACHE_SIZE),
                     contexts=context_policy(parse_names(settings.extra_contexts)),
                     registries=RegistrySource(sessions, outbound, base))
 

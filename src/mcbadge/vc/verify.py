@@ -35,6 +35,7 @@ status-list fetcher, the clock, and the canonicalizer (which owns the pinned con
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -207,6 +208,58 @@ class _OnceCanonicalizer(Canonicalizer):
         return self._inner.to_quads(document)
 
 
+ComponentCache = MutableMapping[bytes, Any]
+"""Where ``verify`` keeps the canonical forms of fetched components across calls (see ``component_cache``).
+Shared by the caller's threads, so it must be safe to use from several at once."""
+
+
+class _RememberingCanonicalizer(Canonicalizer):
+    """Across verifications: a document already canonicalized is found by its exact JSON, not canonicalized again.
+
+    For the components a designation names that the issuer's own store gives (``component_fetcher``): the
+    same stored documents come back at every verification of every designation that rests on them, and
+    canonicalizing them is most of the cost of checking them. The key is SHA-256 over the document's JSON
+    with sorted keys, which tells apart any two JSON values (``json.loads`` output: string keys, lists, no
+    NaN), so a document that differs in one character, its proof included, is canonicalized afresh. The
+    canonical form is a function of the document and the canonicalizer alone; each entry keeps the
+    canonicalizer it was made with and counts only for that one. Nothing else is kept: the signature, the
+    key's binding, status and validity are checked every time from these N-Quads.
+    """
+
+    def __init__(self, inner: Canonicalizer, cache: ComponentCache) -> None:  # noqa: D107 - skips the parent's setup
+        self._inner = inner
+        self._cache = cache
+
+    def canonicalize(self, document: Mapping[str, Any]) -> str:
+        try:
+            text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):
+            return self._inner.canonicalize(document)  # not plain JSON: no key that stands for it
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        found = self._cache.get(key)
+        if found is not None and found[0] is self._inner:
+            return str(found[1])
+        canonical = self._inner.canonicalize(document)  # an error is raised, never remembered
+        self._cache[key] = (self._inner, canonical)
+        return canonical
+
+    def to_quads(self, document: Mapping[str, Any]) -> list[Quad]:
+        return self._inner.to_quads(document)
+
+
+@dataclass
+class _Consulted:
+    """What one call of ``verify`` has already asked its collaborators, shared by the designation and each of
+    its components: the same issuer key and the same two status lists serve all of them, so each is
+    resolved, read and checked once per call, never across calls (a revocation shows at the next one)."""
+
+    methods: dict[str, VerificationMethod | CredentialError] = field(default_factory=dict)
+    status_lists: dict[str, Any] = field(default_factory=dict)
+    """url -> what the status fetcher returned for it, or the exception it raised."""
+    list_problems: dict[tuple[str, str | None], str | None] = field(default_factory=dict)
+    """(url, the credential's issuer) -> why that list is not trustworthy for it, or None."""
+
+
 class _Verifier:
     def __init__(
         self,
@@ -220,22 +273,29 @@ class _Verifier:
         presented_components: Mapping[str, Mapping[str, Any] | str] | None = None,
         component_fetcher: ComponentFetcher | None = None,
         depth: int = 0,
+        component_cache: ComponentCache | None = None,
+        own_canon: Canonicalizer | None = None,
+        consulted: _Consulted | None = None,
     ) -> None:
         self.status_list_cache = status_list_cache
         self.inner_canon = canonicalizer
         self.presented_components = presented_components or {}
         self.component_fetcher = component_fetcher
+        self.component_cache = component_cache
         self.depth = depth
         self.resolver = resolver
         self.status_fetcher = status_fetcher
         self.now = now
-        self.canon = _OnceCanonicalizer(canonicalizer)
+        # ``own_canon``: how this verifier's own document is canonicalized, when not as its components are
+        # (a fetched component, remembered across calls); ``inner_canon`` is handed on to its components.
+        self.canon = _OnceCanonicalizer(own_canon or canonicalizer)
         self.evidence_files = list(evidence_files)
         self.expected_purpose = expected_purpose
         self.checks: list[Check] = []
         # One verification names the issuer's key up to four times (the proof, its attribution, each
-        # status list's proof): resolve it once. A new verification resolves afresh.
-        self._methods: dict[str, VerificationMethod | CredentialError] = {}
+        # status list's proof), and a designation's components name it again: resolve it once. A new
+        # verification resolves afresh.
+        self.consulted = consulted or _Consulted()
 
     def add(self, code: str, outcome: Outcome, message: str, **details: Any) -> None:
         self.checks.append(Check(code, outcome, message, details))
@@ -243,13 +303,13 @@ class _Verifier:
     # -- key binding --------------------------------------------------------------------------------
 
     def method(self, vm: str) -> VerificationMethod:
-        found = self._methods.get(vm)
+        found = self.consulted.methods.get(vm)
         if found is None:
             try:
                 found = self.resolver.resolve_verification_method(vm)
             except CredentialError as exc:
                 found = exc
-            self._methods[vm] = found
+            self.consulted.methods[vm] = found
         if isinstance(found, CredentialError):
             raise found
         return found
@@ -418,10 +478,15 @@ class _Verifier:
             if self.status_fetcher is None:
                 unchecked.append(f"{purpose} status could not be checked: no status fetcher configured")
                 continue
-            try:
-                fetched = self.status_fetcher(str(url))
-            except Exception as exc:  # noqa: BLE001 - any fetch failure means "could not be checked"
-                unchecked.append(f"{purpose} status could not be checked: {exc}")
+            fetched = self.consulted.status_lists.get(str(url))
+            if fetched is None:
+                try:
+                    fetched = self.status_fetcher(str(url))
+                except Exception as exc:  # noqa: BLE001 - any fetch failure means "could not be checked"
+                    fetched = exc
+                self.consulted.status_lists[str(url)] = fetched
+            if isinstance(fetched, Exception):
+                unchecked.append(f"{purpose} status could not be checked: {fetched}")
                 continue
             # A fetcher may return the list itself, or an object with ``.credential`` and ``.age_seconds``
             # (how old the information is: a cached list is as old as its last confirmation by the issuer).
@@ -432,7 +497,10 @@ class _Verifier:
                     ages.append(float(age))
                 else:
                     age = None
-            problem = self._verify_status_list(list_credential, issuer)
+            trust_key = (str(url), issuer)
+            if trust_key not in self.consulted.list_problems:
+                self.consulted.list_problems[trust_key] = self._verify_status_list(list_credential, issuer)
+            problem = self.consulted.list_problems[trust_key]
             if problem:
                 self.add("status", Outcome.FAILED, f"the {purpose} status list is not trustworthy: {problem}")
                 return
@@ -573,6 +641,7 @@ class _Verifier:
         if self.depth >= MAX_COMPONENT_DEPTH:
             return ident, Outcome.NOT_CHECKED, f"components nested deeper than {MAX_COMPONENT_DEPTH} are not followed"
         value = self.presented_components.get(ident)
+        canon = self.inner_canon
         if value is None:
             if self.component_fetcher is None:
                 return ident, Outcome.NOT_CHECKED, "not presented with the designation"
@@ -580,6 +649,10 @@ class _Verifier:
                 value = self.component_fetcher(ident)
             except Exception as exc:  # noqa: BLE001 - LookupError or any fetch failure: "could not be checked"
                 return ident, Outcome.NOT_CHECKED, f"not presented with the designation, and not found: {exc}"
+            if self.component_cache is not None:
+                # The issuer's own copy: the same document at every verification, so its canonical forms are
+                # remembered (what a holder presents is canonicalized afresh: anyone can send anything).
+                canon = _RememberingCanonicalizer(self.inner_canon, self.component_cache)
         form = _digest_form(value)
         if form is None:
             return ident, Outcome.FAILED, "what was given for it is not a credential"
@@ -588,11 +661,12 @@ class _Verifier:
             return ident, Outcome.NOT_CHECKED, (f"given as {given}, but the designation's digest covers its "
                                                 f"{'VC-JWT' if media == JWT_MEDIA_TYPE else 'JSON-LD'} form")
         try:
-            matches = digest_matches(form, recorded, canonicalizer=self.inner_canon)
+            matches = digest_matches(form, recorded, canonicalizer=canon)
         except (CredentialError, ValueError, TypeError):
             matches = False
         child = _Verifier(self.resolver, self.status_fetcher, self.now, self.inner_canon, (), "assertionMethod",
-                          self.status_list_cache, self.presented_components, self.component_fetcher, self.depth + 1)
+                          self.status_list_cache, self.presented_components, self.component_fetcher, self.depth + 1,
+                          self.component_cache, canon, self.consulted)
         report = _run(child, value)
         problems = [f"{c.code}: {c.message}" for c in report.failed()]
         if not matches:
@@ -647,6 +721,7 @@ def verify(
     status_list_cache: MutableMapping[bytes, bool] | None = None,
     presented_components: Iterable[Mapping[str, Any] | str] = (),
     component_fetcher: ComponentFetcher | None = None,
+    component_cache: ComponentCache | None = None,
 ) -> VerificationReport:
     """Verify a credential (a dict, JSON text, a compact VC-JWT, or an EnvelopedVerifiableCredential).
 
@@ -655,7 +730,10 @@ def verify(
     lists, which every credential of an issuer shares, be checked once (see ``verify_proofs``).
     ``presented_components`` (credentials the holder gave with a designation, found by their ``id``) and
     ``component_fetcher`` (the issuer's own store) serve the ``components`` check; a component found in
-    neither is "could not be checked".
+    neither is "could not be checked". ``component_cache`` (a bounded mapping the caller keeps across calls,
+    safe to share between threads) remembers the canonical forms of the components ``component_fetcher``
+    gave, by their exact JSON: a designation verified again canonicalizes none of its stored components again,
+    while every check of every component still runs.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -665,7 +743,8 @@ def verify(
         if ident is not None:
             by_id.setdefault(ident, value)
     v = _Verifier(resolver, status_fetcher, now, canonicalizer or default_canonicalizer(),
-                  evidence_files, expected_purpose, status_list_cache, by_id, component_fetcher)
+                  evidence_files, expected_purpose, status_list_cache, by_id, component_fetcher,
+                  component_cache=component_cache)
     return _run(v, credential, check_schema=check_schema)
 
 

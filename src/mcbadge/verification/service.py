@@ -68,7 +68,8 @@ def verify_given(
                     status_list_cache=services.status_list_cache,
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
                     canonicalizer=services.contexts.canonicalizer_for(given.value),
-                    presented_components=given.components, component_fetcher=fetch_component)
+                    presented_components=given.components, component_fetcher=fetch_component,
+                    component_cache=services.component_cache)
     return given, report
 
 
