@@ -23,7 +23,7 @@ from mcbadge.db.models import (
 )
 from mcbadge.db.session import transaction
 from mcbadge.obapi import service as obapi
-from mcbadge.vc.components import component_digest, digest_matches
+from mcbadge.vc.components import MAX_COMPONENTS, component_digest, digest_matches
 from mcbadge.vc.schema import (
     validate_achievement_credential,
     validate_credential_status,
@@ -251,7 +251,7 @@ def test_verifier_checks_each_component_of_a_designation(server: LiveServer, cli
     [s1] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
     [s2] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
     publish_stack(client, tenant, [{"kind": "local", "key": submission_key(server, s1), "versions": [1]},
-                            {"kind": "local", "key": submission_key(server, s2), "versions": [1]}])
+                                   {"kind": "local", "key": submission_key(server, s2), "versions": [1]}])
     first, second = award_over_api(client, tenant, s1), award_over_api(client, tenant, s2)
     [designation] = designations(client, tenant)
     document = client.get(f"/api/v1/credentials/{designation['credential_id']}",
@@ -331,3 +331,53 @@ def test_a_scheduled_recheck_suspends_a_designation_whose_component_expired(serv
                                               headers=tenant.headers()).json()["credential"]).verified
     second = recheck()
     assert second.returncode == 0 and "0 changed" in second.stdout, second.stdout
+
+
+def test_verifier_rereads_stored_components_at_every_verification(server: LiveServer, client: httpx.Client,
+                                                                  tenant: Tenant) -> None:
+    """POST /verify remembers the canonical forms of the components it reads from the database, never their
+    status nor the document itself: a stored component that changes fails its digest at the very next
+    verification, and so does a revoked one, right after a verification that passed."""
+    services = server.app.state.services
+    auto_award(client, tenant, True)
+    [s1] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    [s2] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    publish_stack(client, tenant, [{"kind": "local", "key": submission_key(server, s1), "versions": [1]},
+                                   {"kind": "local", "key": submission_key(server, s2), "versions": [1]}])
+    first, second = award_over_api(client, tenant, s1), award_over_api(client, tenant, s2)
+    [designation] = designations(client, tenant)
+    document = client.get(f"/api/v1/credentials/{designation['credential_id']}",
+                          headers=tenant.headers()).json()["credential"]
+    for _ in range(2):  # the second from what was remembered
+        assert _components_check(client.post("/verify", json=document))["outcome"] == "passed"
+
+    with services.sessions() as session, transaction(session):
+        stored = session.get_one(Credential, uuid.UUID(second["id"]))
+        stored.document = {**stored.document, "name": "Something else"}
+    check = _components_check(client.post("/verify", json=document))
+    assert check["outcome"] == "failed" and second["url"] in check["message"], check
+    assert "digest does not match" in check["message"] and first["url"] not in check["message"]
+
+    with services.sessions() as session, transaction(session):
+        session.get_one(Credential, uuid.UUID(second["id"])).document = second["credential"]
+    assert _components_check(client.post("/verify", json=document))["outcome"] == "passed"
+    revoked = client.post(f"/api/v1/credentials/{first['id']}/revoke", json={"reason": "evidence not original"},
+                          headers=tenant.headers())
+    assert revoked.status_code == 200, revoked.text
+    answer = client.post("/verify", json=document)
+    check = _components_check(answer)
+    assert check["outcome"] == "failed" and first["url"] in check["message"] and "revoked" in check["message"], check
+    assert answer.json()["verified"] is False
+
+
+def test_a_designation_naming_too_many_components_fails_unread(server: LiveServer, client: httpx.Client,
+                                                              tenant: Tenant) -> None:
+    """A crafted designation naming thousands of components is refused by its components check, naming the
+    limit, without reading any of them."""
+    document = award_one(server, tenant).document
+    related = [{"id": f"{server.base_url}/credentials/{uuid.uuid4()}", "mediaType": "application/n-quads",
+                "digestMultibase": component_digest(document)} for _ in range(5000)]
+    answer = client.post("/verify", json={**document, "relatedResource": related})
+    check = _components_check(answer)
+    assert check["outcome"] == "failed" and "names 5000 components" in check["message"], check
+    assert f"at most {MAX_COMPONENTS}" in check["message"] and answer.json()["verified"] is False

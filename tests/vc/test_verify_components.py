@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+import importlib
 from typing import Any
 
-from mcbadge.vc.components import component_digest, component_media_type
+from mcbadge.vc.components import MAX_COMPONENTS, component_digest, component_media_type
 from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.jwt import encode_vc_jwt
 from mcbadge.vc.verify import Outcome
@@ -161,3 +162,84 @@ def test_designations_of_designations_are_followed_to_a_bounded_depth():
     assert check(world.verify(chain[3], presented_components=chain[:3]))[0] == "passed"
     outcome, message = check(world.verify(chain[4], presented_components=chain[:4]))
     assert outcome == "not_checked" and "nested deeper than 3" in message, message
+
+
+def _fetcher(parts: dict[str, Any]) -> Any:
+    """The issuer's store: whatever ``parts`` holds at the time of the call, a fresh copy each time."""
+    def fetch(ident: str) -> Any:
+        try:
+            return copy.deepcopy(parts[ident])
+        except KeyError:
+            raise LookupError(f"no credential {ident}") from None
+    return fetch
+
+
+def test_remembered_components_still_report_a_revocation_at_the_next_verification():
+    """The canonical forms of stored components are remembered across calls; their status is not."""
+    world = World()
+    parts = {FIRST: component(world, FIRST, 11), SECOND: component(world, SECOND, 12)}
+    document = designation(world, list(parts.values()))
+    cache: dict[bytes, Any] = {}
+    assert check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))[0] == "passed"
+    assert cache, "the stored components' canonical forms are remembered"
+    world.status.set(12, True)
+    world.publish_status()
+    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
+    assert outcome == "failed" and SECOND in message and "revoked" in message and FIRST not in message
+
+
+def test_remembered_components_changed_in_the_store_fail_signature_and_digest():
+    """A stored component that changes (one word, or its proof) is canonicalized afresh: it is not the document
+    whose canonical form was remembered, so it fails its signature and the designation's digest."""
+    world = World()
+    parts = {FIRST: component(world, FIRST, 11), SECOND: component(world, SECOND, 12)}
+    document = designation(world, list(parts.values()))
+    cache: dict[bytes, Any] = {}
+    assert check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))[0] == "passed"
+    parts[FIRST] = {**parts[FIRST], "name": "Something else"}
+    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
+    assert outcome == "failed" and FIRST in message and "proof" in message and "digest does not match" in message
+    # A re-signed copy under the same id: a valid signature, but not the credential the issuer counted.
+    parts[FIRST] = component(world, FIRST, 13)
+    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
+    assert outcome == "failed" and "digest does not match" in message and "proof" not in message
+
+
+def test_presented_components_are_not_remembered():
+    """What a holder presents is canonicalized afresh (anyone may send anything): only the store's copies are kept."""
+    world = World()
+    parts = [component(world, FIRST, 11), component(world, SECOND, 12)]
+    cache: dict[bytes, Any] = {}
+    report = world.verify(designation(world, parts), presented_components=parts, component_cache=cache)
+    assert check(report)[0] == "passed" and not cache
+
+
+def test_a_designation_naming_more_than_the_limit_fails_unread():
+    world = World()
+    part = component(world, FIRST, 11)
+    count = MAX_COMPONENTS + 1
+    ids = [f"urn:uuid:0b7e1a52-9c1d-4d7e-8a4b-{i:012d}" for i in range(count)]
+    document = designation(world, [part] * count, ids=ids)
+    fetched: list[str] = []
+    report = world.verify(document, component_fetcher=lambda ident: fetched.append(ident) or part)
+    outcome, message = check(report)
+    assert outcome == "failed" and f"names {count} components" in message and f"at most {MAX_COMPONENTS}" in message
+    assert fetched == [] and not report.verified
+
+
+def test_one_verification_checks_a_bounded_number_of_components_in_all(monkeypatch):
+    """Nested designations count against the same budget, so naming one designation many times over cannot
+    multiply the work; the components beyond it are not checked, never passed."""
+    # mcbadge.vc re-exports the function verify under the module's name, hence the import by path.
+    monkeypatch.setattr(importlib.import_module("mcbadge.vc.verify"), "MAX_COMPONENTS", 3)
+    world = World()
+    leaf = component(world, FIRST, 11)
+    unsigned = rich_credential(issuer_id=ISSUER, base_url=BASE, credential_id=SECOND)
+    unsigned["relatedResource"] = [{"id": FIRST, "digestMultibase": component_digest(leaf),
+                                    "mediaType": component_media_type(leaf)}] * 2
+    unsigned["credentialStatus"]["statusListIndex"] = "12"
+    middle = sign_credential(unsigned, world.key)
+    top = designation(world, [middle, middle], ids=[SECOND, SECOND])
+    report = world.verify(top, presented_components=[leaf, middle])
+    outcome, message = check(report)
+    assert outcome == "not_checked" and "at most 3 components" in message, message

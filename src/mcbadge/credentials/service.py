@@ -16,7 +16,7 @@ returns the credential the winner committed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
@@ -64,6 +64,7 @@ __all__ = [
     "sign_into",
     "list_credentials",
     "public_credential",
+    "public_documents",
     "reinstate",
     "revoke",
     "set_visibility",
@@ -353,6 +354,16 @@ def public_credential(session: Session, credential_id: uuid.UUID | str) -> Crede
     if credential is None or not credential.public or credential.document is None:
         raise CredentialNotFound(f"no public credential {credential_id}")
     return credential
+
+
+def public_documents(session: Session, credential_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Mapping[str, Any] | str]:
+    """The documents, as issued, of those of ``credential_ids`` that :func:`public_credential` would give (public,
+    issued), in one query: a VC-JWT as its compact form, else the JSON-LD credential. Others are left out."""
+    with read(session):
+        rows = session.execute(select(Credential.id, Credential.jwt, Credential.document).where(
+            Credential.id.in_(credential_ids), Credential.public.is_(True)))
+        # A JSON column reads SQL NULL and JSON null alike as None: told apart here, as public_credential does.
+        return {row.id: row.jwt or dict(row.document) for row in rows if row.document is not None}
 
 
 # -- status changes ------------------------------------------------------------------------------------

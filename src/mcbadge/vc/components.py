@@ -25,14 +25,36 @@ from typing import Any
 
 from .canon import Canonicalizer, default_canonicalizer
 from .evidence import digest_multibase_b58, parse_digest_multibase
+from .json_values import as_list
 
-__all__ = ["COMPONENT_MEDIA_TYPES", "JSON_LD_MEDIA_TYPE", "JWT_MEDIA_TYPE", "component_digest", "component_media_type", "digest_matches"]
+__all__ = [
+    "COMPONENT_MEDIA_TYPES",
+    "JSON_LD_MEDIA_TYPE",
+    "JWT_MEDIA_TYPE",
+    "MAX_COMPONENTS",
+    "component_digest",
+    "component_entries",
+    "component_media_type",
+    "digest_matches",
+]
 
 JSON_LD_MEDIA_TYPE = "application/n-quads"
 JWT_MEDIA_TYPE = "application/vc+jwt"
 COMPONENT_MEDIA_TYPES = frozenset({JSON_LD_MEDIA_TYPE, JWT_MEDIA_TYPE})
 """The ``mediaType`` values of a ``relatedResource`` entry that binds a component credential: how a verifier
 recognises a designation (``vc.verify``'s ``components`` check)."""
+
+MAX_COMPONENTS = 100
+"""The most components a designation may name (a stack has at most as many), and the most component
+verifications one verification makes, nested designations included: the work a crafted designation can cause
+is bounded whatever it names."""
+
+
+def component_entries(credential: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ``relatedResource`` entries that bind a component credential: those with a ``mediaType`` of
+    :data:`COMPONENT_MEDIA_TYPES`. A credential with any is a designation."""
+    return [r for r in as_list(credential.get("relatedResource"))
+            if isinstance(r, Mapping) and r.get("mediaType") in COMPONENT_MEDIA_TYPES]
 
 
 def _bytes(component: Mapping[str, Any] | str, canonicalizer: Canonicalizer | None) -> bytes:

@@ -26,7 +26,11 @@ component is taken from ``presented_components`` (what the holder gave, found by
 ``component_fetcher``; it is verified with the same collaborators (a component that is itself a designation
 is checked in turn, at most :data:`MAX_COMPONENT_DEPTH` levels deep) and its digest recomputed. The check
 fails when a component fails (revoked, tampered, expired...) or its digest differs, and is not checked when a
-component cannot be found or fully checked: never passed unless every component was.
+component cannot be found or fully checked: never passed unless every component was. The work is bounded:
+a designation that names more than :data:`mcbadge.vc.components.MAX_COMPONENTS` components fails the check
+unread, and one verification verifies at most that many components in all (any further one, in a nested
+designation, is not checked). The issuer key and the status lists are consulted once per call for the
+designation and all its components alike.
 
 ``verify`` raises only for programmer errors (a naive ``now``); every problem of the credential itself
 is a failed check. Collaborators are passed in: the DID resolver (which owns any network access), the
@@ -48,8 +52,9 @@ from . import data_integrity, evidence, jwt, rubric, schema, status_list
 from ._jsonld_base import Quad
 from .canon import Canonicalizer, default_canonicalizer
 from .components import (
-    COMPONENT_MEDIA_TYPES,
     JWT_MEDIA_TYPE,
+    MAX_COMPONENTS,
+    component_entries,
     component_media_type,
     digest_matches,
 )
@@ -258,6 +263,8 @@ class _Consulted:
     """url -> what the status fetcher returned for it, or the exception it raised."""
     list_problems: dict[tuple[str, str | None], str | None] = field(default_factory=dict)
     """(url, the credential's issuer) -> why that list is not trustworthy for it, or None."""
+    components_checked: int = 0
+    """Component verifications made so far, at any depth (at most :data:`MAX_COMPONENTS`)."""
 
 
 class _Verifier:
@@ -613,9 +620,13 @@ class _Verifier:
 
     def check_components(self, credential: Mapping[str, Any]) -> None:
         """Only for a credential that names components (see the module docstring); others get no check."""
-        entries = [r for r in as_list(credential.get("relatedResource"))
-                   if isinstance(r, Mapping) and r.get("mediaType") in COMPONENT_MEDIA_TYPES]
+        entries = component_entries(credential)
         if not entries:
+            return
+        if len(entries) > MAX_COMPONENTS:
+            self.add("components", Outcome.FAILED,
+                     f"the designation names {len(entries)} components; a designation may name at most "
+                     f"{MAX_COMPONENTS}, so none was checked", limit=MAX_COMPONENTS)
             return
         results = [self._component(entry) for entry in entries]
         detail = [{"id": ident, "outcome": outcome.value, "message": message} for ident, outcome, message in results]
@@ -640,6 +651,10 @@ class _Verifier:
             return str(ident), Outcome.FAILED, "the designation names it without an id and a digestMultibase"
         if self.depth >= MAX_COMPONENT_DEPTH:
             return ident, Outcome.NOT_CHECKED, f"components nested deeper than {MAX_COMPONENT_DEPTH} are not followed"
+        if self.consulted.components_checked >= MAX_COMPONENTS:
+            return ident, Outcome.NOT_CHECKED, (f"not checked: one verification checks at most {MAX_COMPONENTS} "
+                                                "components, nested designations' included")
+        self.consulted.components_checked += 1
         value = self.presented_components.get(ident)
         canon = self.inner_canon
         if value is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,6 +51,7 @@ __all__ = [
     "from_text",
     "from_url",
     "own_component",
+    "own_components",
 ]
 
 MAX_EVIDENCE_FILES = 20
@@ -275,10 +277,39 @@ def own_component(services: Services, credential_id: str) -> Any:
     return own
 
 
+def own_components(services: Services, credential_ids: Iterable[str]) -> dict[str, Any]:
+    """Those of a designation's components that :func:`own_component` would give, all read in one query rather
+    than one each: id -> the credential. The others are left out (``own_component`` says why for each)."""
+    wanted: dict[str, uuid.UUID] = {}
+    for url in credential_ids:
+        try:
+            credential_id = _own_credential_id(services, url)
+        except DomainError:
+            continue
+        if credential_id is not None:
+            wanted[url] = credential_id
+    if not wanted:
+        return {}
+    with services.sessions() as session:
+        found = credentials.public_documents(session, set(wanted.values()))
+    return {url: found[credential_id] for url, credential_id in wanted.items() if credential_id in found}
+
+
 def _own_credential(services: Services, url: str) -> Any:
     """A credential of this service named by its URL (its id, or its baked badge download), read from the
     database. None when the URL is on another site. Any other URL of this service is not a credential;
     private and unknown credentials are NotFound."""
+    credential_id = _own_credential_id(services, url)
+    if credential_id is None:
+        return None
+    with services.sessions() as session:
+        credential = credentials.public_credential(session, credential_id)  # private or unknown: NotFound
+    return credential.jwt or dict(credential.document or {})
+
+
+def _own_credential_id(services: Services, url: str) -> uuid.UUID | None:
+    """The id of the credential of this service that ``url`` names; None when the URL is on another site.
+    Any other URL of this service is not a credential (NotACredential)."""
     base = services.settings.public_base_url.rstrip("/")
     path = url.split("#", 1)[0].split("?", 1)[0]
     if not path.startswith(base + "/"):
@@ -291,6 +322,4 @@ def _own_credential(services: Services, url: str) -> Any:
     if credential_id is None:
         raise NotACredential(f"the address {url} is a page of this service, not a credential: give a credential's address "
                              f"({base}/credentials/...)")
-    with services.sessions() as session:
-        credential = credentials.public_credential(session, credential_id)  # private or unknown: NotFound
-    return credential.jwt or dict(credential.document or {})
+    return credential_id

@@ -22,9 +22,9 @@ from ..identity import issuer_did
 from ..recognition.service import recognition_for_report
 from ..services import Services
 from ..vc import evidence
-from ..vc.components import COMPONENT_MEDIA_TYPES
+from ..vc.components import MAX_COMPONENTS, component_entries
 from ..vc.verify import Check, Outcome, VerificationReport, verify
-from .inputs import EvidenceFile, GivenCredential, from_url, own_component
+from .inputs import EvidenceFile, GivenCredential, from_url, own_component, own_components
 from .reading import credential_summary
 
 __all__ = [
@@ -59,10 +59,15 @@ def verify_given(
         assert given.url is not None
         given = replace(from_url(services, given.url), components=given.components)
 
+    # Components issued here are read from the database (never a request to itself), a designation's all in
+    # one query; any other one must be presented with the designation, else it "could not be checked".
+    named = component_entries(given.value) if isinstance(given.value, Mapping) else []
+    stored = own_components(services, [e["id"] for e in named if isinstance(e.get("id"), str)]
+                            ) if 0 < len(named) <= MAX_COMPONENTS else {}
+
     def fetch_component(credential_id: str) -> Any:
-        # Components issued here are read from the database (never a request to itself); any other one
-        # must be presented with the designation, else it "could not be checked".
-        return own_component(services, credential_id)
+        found = stored.get(credential_id)
+        return found if found is not None else own_component(services, credential_id)  # nested, or why not
 
     report = verify(given.value, resolver=services.resolver, status_fetcher=services.status_fetcher,
                     status_list_cache=services.status_list_cache,
@@ -89,9 +94,7 @@ def verifies_locally(services: Services, given: GivenCredential) -> bool:
     document = given.value
     if given.source != "json" or not isinstance(document, Mapping) or not services.own_status_lists.embedded:
         return False
-    related = document.get("relatedResource")
-    if given.components or any(isinstance(r, Mapping) and r.get("mediaType") in COMPONENT_MEDIA_TYPES
-                               for r in (related if isinstance(related, list) else [related])):
+    if given.components or component_entries(document):
         return False  # a designation: its components are read and verified too, whoever issued them
     own_prefix = issuer_did(services.settings.public_base_url, "x")[:-1]  # did:web:<host>:issuers:
 
