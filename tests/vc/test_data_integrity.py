@@ -154,3 +154,23 @@ def test_expires_and_created_are_signed(issuer):
                          expires=day + timedelta(days=1))
     assert proof["created"] == "2026-11-22T00:00:00Z" and proof["expires"] == "2026-11-24T00:00:00Z"
     assert decode_multikey(issuer.public_multibase).raw == issuer.public_key.raw
+
+
+def test_signature_cache_keyed_by_the_callers_document_key(issuer):
+    """With ``document_key``, a signature is remembered per (exact document, which proof, key): another key is
+    checked afresh (and fails), and the proof's dates are checked at every call, remembered or not."""
+    signed = sign_credential(rich_credential(issuer_id=issuer.controller), issuer)
+    cache: dict[bytes, bool] = {}
+    key = b"\x01" * 32  # the caller's digest of the exact document
+    assert verify_proofs(signed, _did_key_resolver, now=now(), signature_cache=cache, document_key=key)[0].verified
+    assert len(cache) == 1
+    other = Ed25519KeyPair.generate()
+    [check] = verify_proofs(signed, lambda vm, purpose: other.public_key, now=now(), signature_cache=cache,
+                            document_key=key)
+    assert not check.verified and "does not match" in check.reason
+    # The same key for a document whose proof expired: the dates are checked before the cache is consulted.
+    created = datetime.fromisoformat(signed["proof"]["created"].replace("Z", "+00:00"))
+    [check] = verify_proofs({**signed, "proof": {**signed["proof"], "expires": signed["proof"]["created"]}},
+                            _did_key_resolver, now=created + timedelta(days=1), signature_cache=cache,
+                            document_key=key)
+    assert not check.verified and "expired" in check.reason

@@ -164,13 +164,16 @@ def verify_proofs(
     expected_domain: str | None = None,
     canonicalizer: Canonicalizer | None = None,
     signature_cache: MutableMapping[bytes, bool] | None = None,
+    document_key: bytes | None = None,
 ) -> list[ProofCheck]:
     """Verify every proof on ``document``; an empty list means it has no proof. Never raises for bad input.
 
     ``signature_cache`` (optional) remembers whether a signature is valid for exactly these bytes and this
     public key, so a document verified again and again (an issuer's status list, fetched for every one of
     its credentials) skips canonicalization and the signature check. Everything else — the key's
-    resolution and binding, the proof's purpose and dates — is checked every time.
+    resolution and binding, the proof's purpose and dates — is checked every time. ``document_key``: a
+    collision-resistant digest of the exact document (its proofs included) that the caller already has; the
+    cache is then keyed by it, which proof, and the key, rather than by serializing the document again.
     """
     canon = canonicalizer or default_canonicalizer()
     raw = document.get("proof")
@@ -180,8 +183,9 @@ def verify_proofs(
     by_id = {p.get("id"): p for p in proofs if isinstance(p, Mapping) and p.get("id")}
     return [
         _verify_one(document, proof, by_id, resolve_key, now, expected_purpose, expected_challenge,
-                    expected_domain, canon, signature_cache)
-        for proof in proofs
+                    expected_domain, canon, signature_cache,
+                    None if document_key is None else document_key + b"\x00" + str(index).encode("ascii"))
+        for index, proof in enumerate(proofs)
     ]
 
 
@@ -196,6 +200,7 @@ def _verify_one(
     expected_domain: str | None,
     canon: Canonicalizer,
     signature_cache: MutableMapping[bytes, bool] | None = None,
+    proof_key: bytes | None = None,  # the document's key and which of its proofs this is
 ) -> ProofCheck:
     def fail(reason: str, code: str = "proof") -> ProofCheck:
         vm = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
@@ -269,8 +274,14 @@ def _verify_one(
     cache_key = None
     if signature_cache is not None:
         # Exactly these bytes (document, proof options, signature) and this key: the answer cannot change.
-        text = json.dumps([secured, config, value], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        cache_key = hashlib.sha256(text.encode("utf-8") + b"\x00" + key.raw).digest()
+        # The document's own key covers all three; its tag holds a NUL, which JSON text never does, so the
+        # two kinds of key cannot meet.
+        if proof_key is not None:
+            material = b"document-key\x00" + proof_key
+        else:
+            material = json.dumps([secured, config, value], sort_keys=True, ensure_ascii=False,
+                                  separators=(",", ":")).encode("utf-8")
+        cache_key = hashlib.sha256(material + b"\x00" + key.raw).digest()
         if signature_cache.get(cache_key) is True:
             return ProofCheck(True, vm, "the signature is valid", proof)
     try:

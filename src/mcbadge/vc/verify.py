@@ -218,31 +218,57 @@ ComponentCache = MutableMapping[bytes, Any]
 Shared by the caller's threads, so it must be safe to use from several at once."""
 
 
+def _exact_key(value: Mapping[str, Any] | str) -> bytes | None:
+    """SHA-256 over a document's exact JSON (sorted keys), or over a VC-JWT's compact form; None when it is not
+    plain JSON. Sorted-key JSON tells apart any two JSON values as ``json.loads`` gives them (string keys,
+    lists, no NaN): a document that differs in one character, its proof included, has another key."""
+    if isinstance(value, str):
+        return hashlib.sha256(b"jwt\x00" + value.encode("utf-8", "surrogatepass")).digest()
+    try:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
 class _RememberingCanonicalizer(Canonicalizer):
     """Across verifications: a document already canonicalized is found by its exact JSON, not canonicalized again.
 
     For the components a designation names that the issuer's own store gives (``component_fetcher``): the
     same stored documents come back at every verification of every designation that rests on them, and
-    canonicalizing them is most of the cost of checking them. The key is SHA-256 over the document's JSON
-    with sorted keys, which tells apart any two JSON values (``json.loads`` output: string keys, lists, no
-    NaN), so a document that differs in one character, its proof included, is canonicalized afresh. The
-    canonical form is a function of the document and the canonicalizer alone; each entry keeps the
-    canonicalizer it was made with and counts only for that one. Nothing else is kept: the signature, the
-    key's binding, status and validity are checked every time from these N-Quads.
+    canonicalizing them is most of the cost of checking them. Documents are found by :func:`_exact_key`. The
+    component itself (``document``, whose key the caller computed once) and its copies without the proof
+    (the context check's and the signature's: the same member objects, ``is``, minus ``proof``) are keyed
+    from the component's key; anything else (a proof configuration) by its own. The canonical form is a
+    function of the document and the canonicalizer alone; each entry keeps the canonicalizer it was made
+    with and counts only for that one. Nothing else is kept here: the key's binding, status and validity are
+    checked every time.
     """
 
-    def __init__(self, inner: Canonicalizer, cache: ComponentCache) -> None:  # noqa: D107 - skips the parent's setup
+    def __init__(self, inner: Canonicalizer, cache: ComponentCache,  # noqa: D107 - skips the parent's setup
+                 document: Mapping[str, Any] | None = None, document_key: bytes = b"") -> None:
         self._inner = inner
         self._cache = cache
+        self._document = document
+        self._document_key = document_key
+        self._unsecured_names = document.keys() - {"proof"} if document is not None else set()
+
+    def _key(self, document: Mapping[str, Any]) -> bytes | None:
+        if self._document is None:
+            return _exact_key(document)
+        if document is self._document:
+            return self._document_key + b"/document"
+        if document.keys() == self._unsecured_names and all(
+                document[name] is self._document[name] for name in self._unsecured_names):
+            return self._document_key + b"/unsecured"
+        return _exact_key(document)
 
     def canonicalize(self, document: Mapping[str, Any]) -> str:
-        try:
-            text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError):
-            return self._inner.canonicalize(document)  # not plain JSON: no key that stands for it
-        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        key = self._key(document)
+        if key is None:
+            return self._inner.canonicalize(document)  # not plain JSON: no key stands for it
         found = self._cache.get(key)
-        if found is not None and found[0] is self._inner:
+        if isinstance(found, tuple) and found[0] is self._inner:
             return str(found[1])
         canonical = self._inner.canonicalize(document)  # an error is raised, never remembered
         self._cache[key] = (self._inner, canonical)
@@ -250,6 +276,14 @@ class _RememberingCanonicalizer(Canonicalizer):
 
     def to_quads(self, document: Mapping[str, Any]) -> list[Quad]:
         return self._inner.to_quads(document)
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    """A stored component being verified: its exact key, and where what is known about it is kept."""
+
+    cache: ComponentCache
+    document_key: bytes
 
 
 @dataclass
@@ -283,18 +317,21 @@ class _Verifier:
         component_cache: ComponentCache | None = None,
         own_canon: Canonicalizer | None = None,
         consulted: _Consulted | None = None,
+        remembered: _Remembered | None = None,
     ) -> None:
         self.status_list_cache = status_list_cache
         self.inner_canon = canonicalizer
         self.presented_components = presented_components or {}
         self.component_fetcher = component_fetcher
         self.component_cache = component_cache
+        self.remembered = remembered
         self.depth = depth
         self.resolver = resolver
         self.status_fetcher = status_fetcher
         self.now = now
         # ``own_canon``: how this verifier's own document is canonicalized, when not as its components are
-        # (a fetched component, remembered across calls); ``inner_canon`` is handed on to its components.
+        # (a stored component, remembered across calls: ``remembered``); ``inner_canon`` is handed on to
+        # its components.
         self.canon = _OnceCanonicalizer(own_canon or canonicalizer)
         self.evidence_files = list(evidence_files)
         self.expected_purpose = expected_purpose
@@ -405,12 +442,17 @@ class _Verifier:
             self.add("issuer_key", Outcome.NOT_CHECKED, "the credential could not be read")
             self.add("proof", Outcome.FAILED, "the signature cannot be checked over data that cannot be read")
             return
+        remembered = self.remembered
         results = data_integrity.verify_proofs(
             credential,
             self.key_resolver(None),
             now=self.now,
             expected_purpose=self.expected_purpose,
             canonicalizer=self.canon,
+            # A stored component: its signature is checked once per exact document and key (the key's
+            # binding and the proof's dates every time).
+            signature_cache=remembered.cache if remembered is not None else None,
+            document_key=remembered.document_key if remembered is not None else None,
         )
         key_failures = [r for r in results if not r.verified and r.code == "issuer_key"]
         proof_failures = [r for r in results if not r.verified and r.code == "proof"]
@@ -656,7 +698,7 @@ class _Verifier:
                                                 "components, nested designations' included")
         self.consulted.components_checked += 1
         value = self.presented_components.get(ident)
-        canon = self.inner_canon
+        stored = value is None
         if value is None:
             if self.component_fetcher is None:
                 return ident, Outcome.NOT_CHECKED, "not presented with the designation"
@@ -664,10 +706,6 @@ class _Verifier:
                 value = self.component_fetcher(ident)
             except Exception as exc:  # noqa: BLE001 - LookupError or any fetch failure: "could not be checked"
                 return ident, Outcome.NOT_CHECKED, f"not presented with the designation, and not found: {exc}"
-            if self.component_cache is not None:
-                # The issuer's own copy: the same document at every verification, so its canonical forms are
-                # remembered (what a holder presents is canonicalized afresh: anyone can send anything).
-                canon = _RememberingCanonicalizer(self.inner_canon, self.component_cache)
         form = _digest_form(value)
         if form is None:
             return ident, Outcome.FAILED, "what was given for it is not a credential"
@@ -675,13 +713,23 @@ class _Verifier:
             given = "a VC-JWT" if isinstance(form, str) else "a JSON-LD document"
             return ident, Outcome.NOT_CHECKED, (f"given as {given}, but the designation's digest covers its "
                                                 f"{'VC-JWT' if media == JWT_MEDIA_TYPE else 'JSON-LD'} form")
+        canon, remembered = self.inner_canon, None
+        if stored and self.component_cache is not None:
+            # The issuer's own copy: the same document at every verification, so what depends on nothing but
+            # its exact bytes is remembered (what a holder presents is checked afresh: anyone can send anything).
+            key = _exact_key(form)
+            if isinstance(form, Mapping) and key is not None:
+                remembered = _Remembered(self.component_cache, key)
+                canon = _RememberingCanonicalizer(self.inner_canon, self.component_cache, form, key)
+            else:
+                canon = _RememberingCanonicalizer(self.inner_canon, self.component_cache)
         try:
             matches = digest_matches(form, recorded, canonicalizer=canon)
         except (CredentialError, ValueError, TypeError):
             matches = False
         child = _Verifier(self.resolver, self.status_fetcher, self.now, self.inner_canon, (), "assertionMethod",
                           self.status_list_cache, self.presented_components, self.component_fetcher, self.depth + 1,
-                          self.component_cache, canon, self.consulted)
+                          self.component_cache, canon, self.consulted, remembered)
         report = _run(child, value)
         problems = [f"{c.code}: {c.message}" for c in report.failed()]
         if not matches:
