@@ -189,8 +189,8 @@ def test_remembered_components_still_report_a_revocation_at_the_next_verificatio
 
 
 def test_remembered_components_changed_in_the_store_fail_signature_and_digest():
-    """A stored component that changes (one word, or its proof) is canonicalized afresh: it is not the document
-    whose canonical form was remembered, so it fails its signature and the designation's digest."""
+    """A stored component that changes (one word, or its proof) is checked afresh: it is not the document whose
+    canonical form, signature and schema were remembered, so it fails its signature and the designation's digest."""
     world = World()
     parts = {FIRST: component(world, FIRST, 11), SECOND: component(world, SECOND, 12)}
     document = designation(world, list(parts.values()))
@@ -199,6 +199,10 @@ def test_remembered_components_changed_in_the_store_fail_signature_and_digest():
     parts[FIRST] = {**parts[FIRST], "name": "Something else"}
     outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
     assert outcome == "failed" and FIRST in message and "proof" in message and "digest does not match" in message
+    # What depends on the document alone (its schema, here) is judged again for the changed document.
+    parts[FIRST] = {**parts[FIRST], "name": 5}
+    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
+    assert outcome == "failed" and "schema:" in message and "digest does not match" in message
     # A re-signed copy under the same id: a valid signature, but not the credential the issuer counted.
     parts[FIRST] = component(world, FIRST, 13)
     outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
