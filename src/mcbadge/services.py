@@ -28,14 +28,15 @@ from .recognition.source import RegistrySource
 from .resolution import StatusListFetcher, service_resolver
 from .status.own_lists import OwnStatusLists
 from .vc.dids import DidResolver
-from .vc.verify import ComponentCache
+from .vc.verify import DocumentCache
 
 __all__ = ["LockedLRU", "Services", "build_services", "fetch_policy", "readiness"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT_CACHE_SIZE = 2048
-"""Canonical forms of stored components kept (three per component, a few KB each: a few MB at most)."""
+DOCUMENT_CACHE_SIZE = 4096
+"""Entries ``document_cache`` keeps: up to seven per recurring document (three canonical forms, a signature,
+three checks), the largest a few KB: some MB at most."""
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -93,9 +94,11 @@ class Services:
     """Status lists with an HTTP cache; this service's own lists are read from the database."""
     status_list_cache: MutableMapping[bytes, bool]
     """Signatures of status lists already checked (``vc.verify``'s ``status_list_cache``), bounded."""
-    component_cache: ComponentCache
-    """Canonical forms of this service's own stored credentials met as a designation's components
-    (``vc.verify``'s ``component_cache``), bounded and shared by the worker threads."""
+    document_cache: DocumentCache
+    """What verifying remembers about documents that come back at every verification — this service's own
+    credentials met as a designation's components, the states' recognition registries — by their exact bytes
+    (``vc.verify``'s ``document_cache``): never their status, validity or key binding. Bounded, shared by the
+    worker threads."""
     own_status_lists: OwnStatusLists
     """This service's own status lists as its verifier reads them (behind ``status_fetcher``)."""
     contexts: ContextPolicy
@@ -120,7 +123,7 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
     return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,
                     outbound=outbound, resolver=resolver, status_fetcher=status_fetcher,
                     status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists,
-                    component_cache=LockedLRU(COMPONENT_CACHE_SIZE),
+                    document_cache=LockedLRU(DOCUMENT_CACHE_SIZE),
                     contexts=context_policy(parse_names(settings.extra_contexts)),
                     registries=RegistrySource(sessions, outbound, base))
 

@@ -306,6 +306,28 @@ def test_a_withdrawn_registry_is_not_used(world):
     assert answer.messages[0].startswith("Could not check recognition by State S: State S's registry did not verify")
 
 
+def test_a_remembered_registry_is_withdrawn_at_the_next_verification_and_a_changed_one_is_checked_afresh(world):
+    """With a document cache, a registry's canonical form and signature are remembered by its exact bytes; its
+    status is read at every verification, and a registry that differs in one character is checked afresh."""
+    registry = world.s.registry([entry_for(world.badge())])
+    cache: dict[bytes, Any] = {}
+
+    def verified(document: dict[str, Any]):
+        return verify_registry(document, resolver=DidResolver(fetch_json=world.fetch), now=now(),
+                               status_fetcher=world.fetch, expected_agency=STATE_S, document_cache=cache)
+
+    assert verified(registry).verified and cache
+    assert verified(copy.deepcopy(registry)).verified
+    changed = copy.deepcopy(registry)
+    changed["credentialSubject"]["recognizes"][0]["endorsementArea"] = ["Everything"]
+    checked = verified(changed)
+    assert not checked.verified and any(p.startswith("proof:") for p in checked.problems), checked.problems
+    world.s.status.set(7, True)
+    world.s.publish_status()
+    checked = verified(registry)
+    assert not checked.verified and any("revoked" in p for p in checked.problems)
+
+
 def test_a_registry_whose_status_cannot_be_checked_is_not_verified(world):
     registry = world.s.registry([entry_for(world.badge())])
     checked = verify_registry(registry, resolver=DidResolver(fetch_json=world.fetch), now=now(),

@@ -180,11 +180,11 @@ def test_remembered_components_still_report_a_revocation_at_the_next_verificatio
     parts = {FIRST: component(world, FIRST, 11), SECOND: component(world, SECOND, 12)}
     document = designation(world, list(parts.values()))
     cache: dict[bytes, Any] = {}
-    assert check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))[0] == "passed"
+    assert check(world.verify(document, component_fetcher=_fetcher(parts), document_cache=cache))[0] == "passed"
     assert cache, "the stored components' canonical forms are remembered"
     world.status.set(12, True)
     world.publish_status()
-    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
+    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), document_cache=cache))
     assert outcome == "failed" and SECOND in message and "revoked" in message and FIRST not in message
 
 
@@ -195,17 +195,17 @@ def test_remembered_components_changed_in_the_store_fail_signature_and_digest():
     parts = {FIRST: component(world, FIRST, 11), SECOND: component(world, SECOND, 12)}
     document = designation(world, list(parts.values()))
     cache: dict[bytes, Any] = {}
-    assert check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))[0] == "passed"
+    assert check(world.verify(document, component_fetcher=_fetcher(parts), document_cache=cache))[0] == "passed"
     parts[FIRST] = {**parts[FIRST], "name": "Something else"}
-    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
+    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), document_cache=cache))
     assert outcome == "failed" and FIRST in message and "proof" in message and "digest does not match" in message
     # What depends on the document alone (its schema, here) is judged again for the changed document.
     parts[FIRST] = {**parts[FIRST], "name": 5}
-    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
+    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), document_cache=cache))
     assert outcome == "failed" and "schema:" in message and "digest does not match" in message
     # A re-signed copy under the same id: a valid signature, but not the credential the issuer counted.
     parts[FIRST] = component(world, FIRST, 13)
-    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), component_cache=cache))
+    outcome, message = check(world.verify(document, component_fetcher=_fetcher(parts), document_cache=cache))
     assert outcome == "failed" and "digest does not match" in message and "proof" not in message
 
 
@@ -214,7 +214,7 @@ def test_presented_components_are_not_remembered():
     world = World()
     parts = [component(world, FIRST, 11), component(world, SECOND, 12)]
     cache: dict[bytes, Any] = {}
-    report = world.verify(designation(world, parts), presented_components=parts, component_cache=cache)
+    report = world.verify(designation(world, parts), presented_components=parts, document_cache=cache)
     assert check(report)[0] == "passed" and not cache
 
 

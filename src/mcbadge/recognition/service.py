@@ -229,7 +229,8 @@ def verified_registries(services: Services, state: str, now: datetime) -> list[R
         if document is None:
             continue
         verification = verify_registry(document, resolver=services.resolver, now=now,
-                                       status_fetcher=services.status_fetcher, expected_agency=agency)
+                                       status_fetcher=services.status_fetcher, expected_agency=agency,
+                                       document_cache=services.document_cache)
         found.append(verification)
         if not verification.verified:
             continue

@@ -38,7 +38,7 @@ from .dids import DidResolver
 from .errors import CredentialError
 from .evidence import DigestFormatError, digest_multibase, parse_digest_multibase
 from .json_values import as_list, issuer_id
-from .verify import Outcome, StatusFetcher, VerificationReport, verify
+from .verify import DocumentCache, Outcome, StatusFetcher, VerificationReport, verify
 
 REGISTRY_CREDENTIAL_TYPE = "RecognitionRegistryCredential"
 REGISTRY_SUBJECT_TYPE = "RecognitionRegistry"
@@ -259,15 +259,19 @@ def verify_registry(
     status_fetcher: StatusFetcher | None,
     expected_agency: str | None = None,
     canonicalizer: Canonicalizer | None = None,
+    document_cache: DocumentCache | None = None,
 ) -> RegistryVerification:
     """Verify a recognition registry: ``verify`` (context, signature, validity, status), then its identity.
 
     The status must be *checked and clear*: a registry whose withdrawal cannot be ruled out is not
     verified. The issuer must be the agency the subject names, and ``expected_agency`` when given (the
-    DID the caller trusts as that state). Never raises for a bad document.
+    DID the caller trusts as that state). Never raises for a bad document. ``document_cache``: a verifier
+    reads the same registry at every verification, so what depends on its exact bytes alone (canonical form,
+    signature) may be remembered there (``verify``'s ``remember_document``); its status is read every time.
     """
     report = verify(document, resolver=resolver, now=now, status_fetcher=status_fetcher,
-                    canonicalizer=canonicalizer, check_schema=False)
+                    canonicalizer=canonicalizer, check_schema=False, document_cache=document_cache,
+                    remember_document=True)
     credential = report.credential or {}
     subject = credential.get("credentialSubject")
     subject_agency = subject.get("agency") if isinstance(subject, Mapping) else None

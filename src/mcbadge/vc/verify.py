@@ -213,9 +213,9 @@ class _OnceCanonicalizer(Canonicalizer):
         return self._inner.to_quads(document)
 
 
-ComponentCache = MutableMapping[bytes, Any]
-"""Where ``verify`` keeps the canonical forms of fetched components across calls (see ``component_cache``).
-Shared by the caller's threads, so it must be safe to use from several at once."""
+DocumentCache = MutableMapping[bytes, Any]
+"""Where ``verify`` keeps, across calls, what depends on nothing but a recurring document's exact bytes (see
+``document_cache``). Shared by the caller's threads, so it must be safe to use from several at once."""
 
 
 def _exact_key(value: Mapping[str, Any] | str) -> bytes | None:
@@ -245,7 +245,7 @@ class _RememberingCanonicalizer(Canonicalizer):
     checked every time.
     """
 
-    def __init__(self, inner: Canonicalizer, cache: ComponentCache,  # noqa: D107 - skips the parent's setup
+    def __init__(self, inner: Canonicalizer, cache: DocumentCache,  # noqa: D107 - skips the parent's setup
                  document: Mapping[str, Any] | None = None, document_key: bytes = b"") -> None:
         self._inner = inner
         self._cache = cache
@@ -280,10 +280,20 @@ class _RememberingCanonicalizer(Canonicalizer):
 
 @dataclass(frozen=True)
 class _Remembered:
-    """A stored component being verified: its exact key, and where what is known about it is kept."""
+    """A recurring document being verified: its exact key, and where what is known about it is kept."""
 
-    cache: ComponentCache
+    cache: DocumentCache
     document_key: bytes
+
+
+def _remembering(cache: DocumentCache, inner: Canonicalizer, form: Mapping[str, Any] | str
+                 ) -> tuple[Canonicalizer, _Remembered | None]:
+    """How to verify a recurring document (``form``: as its digest covers it): the canonicalizer that remembers
+    its canonical forms, and its exact key for the other remembered results (None for a VC-JWT)."""
+    key = _exact_key(form)
+    if isinstance(form, Mapping) and key is not None:
+        return _RememberingCanonicalizer(inner, cache, form, key), _Remembered(cache, key)
+    return _RememberingCanonicalizer(inner, cache), None
 
 
 @dataclass
@@ -314,7 +324,7 @@ class _Verifier:
         presented_components: Mapping[str, Mapping[str, Any] | str] | None = None,
         component_fetcher: ComponentFetcher | None = None,
         depth: int = 0,
-        component_cache: ComponentCache | None = None,
+        document_cache: DocumentCache | None = None,
         own_canon: Canonicalizer | None = None,
         consulted: _Consulted | None = None,
         remembered: _Remembered | None = None,
@@ -323,7 +333,7 @@ class _Verifier:
         self.inner_canon = canonicalizer
         self.presented_components = presented_components or {}
         self.component_fetcher = component_fetcher
-        self.component_cache = component_cache
+        self.document_cache = document_cache
         self.remembered = remembered
         self.depth = depth
         self.resolver = resolver
@@ -732,22 +742,17 @@ class _Verifier:
             return ident, Outcome.NOT_CHECKED, (f"given as {given}, but the designation's digest covers its "
                                                 f"{'VC-JWT' if media == JWT_MEDIA_TYPE else 'JSON-LD'} form")
         canon, remembered = self.inner_canon, None
-        if stored and self.component_cache is not None:
+        if stored and self.document_cache is not None:
             # The issuer's own copy: the same document at every verification, so what depends on nothing but
             # its exact bytes is remembered (what a holder presents is checked afresh: anyone can send anything).
-            key = _exact_key(form)
-            if isinstance(form, Mapping) and key is not None:
-                remembered = _Remembered(self.component_cache, key)
-                canon = _RememberingCanonicalizer(self.inner_canon, self.component_cache, form, key)
-            else:
-                canon = _RememberingCanonicalizer(self.inner_canon, self.component_cache)
+            canon, remembered = _remembering(self.document_cache, self.inner_canon, form)
         try:
             matches = digest_matches(form, recorded, canonicalizer=canon)
         except (CredentialError, ValueError, TypeError):
             matches = False
         child = _Verifier(self.resolver, self.status_fetcher, self.now, self.inner_canon, (), "assertionMethod",
                           self.status_list_cache, self.presented_components, self.component_fetcher, self.depth + 1,
-                          self.component_cache, canon, self.consulted, remembered)
+                          self.document_cache, canon, self.consulted, remembered)
         report = _run(child, value)
         problems = [f"{c.code}: {c.message}" for c in report.failed()]
         if not matches:
@@ -802,7 +807,8 @@ def verify(
     status_list_cache: MutableMapping[bytes, bool] | None = None,
     presented_components: Iterable[Mapping[str, Any] | str] = (),
     component_fetcher: ComponentFetcher | None = None,
-    component_cache: ComponentCache | None = None,
+    document_cache: DocumentCache | None = None,
+    remember_document: bool = False,
 ) -> VerificationReport:
     """Verify a credential (a dict, JSON text, a compact VC-JWT, or an EnvelopedVerifiableCredential).
 
@@ -811,10 +817,13 @@ def verify(
     lists, which every credential of an issuer shares, be checked once (see ``verify_proofs``).
     ``presented_components`` (credentials the holder gave with a designation, found by their ``id``) and
     ``component_fetcher`` (the issuer's own store) serve the ``components`` check; a component found in
-    neither is "could not be checked". ``component_cache`` (a bounded mapping the caller keeps across calls,
-    safe to share between threads) remembers the canonical forms of the components ``component_fetcher``
-    gave, by their exact JSON: a designation verified again canonicalizes none of its stored components again,
-    while every check of every component still runs.
+    neither is "could not be checked". ``document_cache`` (a bounded mapping the caller keeps across calls,
+    safe to share between threads) remembers, for the components ``component_fetcher`` gave (and for the
+    credential itself with ``remember_document``: one the caller reads again and again, such as a state's
+    registry), what depends on the exact document alone, found by its exact JSON: its canonical forms, its
+    signature for a given key, its schema, evidence and rubric checks. A designation verified again
+    canonicalizes none of its stored components again; the key's binding, the proof's dates, validity and
+    status are checked at every call.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -823,9 +832,16 @@ def verify(
         ident = _credential_id(value)
         if ident is not None:
             by_id.setdefault(ident, value)
-    v = _Verifier(resolver, status_fetcher, now, canonicalizer or default_canonicalizer(),
-                  evidence_files, expected_purpose, status_list_cache, by_id, component_fetcher,
-                  component_cache=component_cache)
+    canon = canonicalizer or default_canonicalizer()
+    own_canon: Canonicalizer | None = None
+    remembered: _Remembered | None = None
+    if remember_document and document_cache is not None:
+        form = _digest_form(credential)
+        if form is not None:
+            own_canon, remembered = _remembering(document_cache, canon, form)
+    v = _Verifier(resolver, status_fetcher, now, canon, evidence_files, expected_purpose, status_list_cache,
+                  by_id, component_fetcher, document_cache=document_cache, own_canon=own_canon,
+                  remembered=remembered)
     return _run(v, credential, check_schema=check_schema)
 
 

@@ -74,7 +74,7 @@ def verify_given(
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
                     canonicalizer=services.contexts.canonicalizer_for(given.value),
                     presented_components=given.components, component_fetcher=fetch_component,
-                    component_cache=services.component_cache)
+                    document_cache=services.document_cache)
     return given, report
 
 
