@@ -9,7 +9,10 @@ award awards the designation). The designation and one of its components are wri
 then served by uvicorn (one worker, so one core). Clients on keep-alive connections POST each to
 ``/verify`` (the credential as the JSON body). Every answer must be 200 with ``verified`` true and, for the
 designation, a ``components`` check that passed: its components are read from the database, since the
-body holds the designation alone.
+body holds the designation alone. The warm-up leaves the components' canonical forms and signatures in the
+service's ``document_cache`` (their status is read at every request), so the figures are those of a designation
+verified again; the first verification of a designation canonicalizes all its components (several times the
+cost).
 
 The machine's speed drifts, so the run alternates: a round is the designation for ``--seconds``, then the
 single credential for ``--seconds``; each round's p50 ratio is printed and the median is the figure, set
