@@ -14,7 +14,7 @@ from datetime import timezone
 from typing import Any
 
 from ..vc import evidence as vc_evidence
-from ..vc.components import COMPONENT_MEDIA_TYPES
+from ..vc.components import component_entries
 from ..vc.data_integrity import parse_datetime
 from ..vc.json_values import as_list
 from ..vc.rubric import rubric_outcome
@@ -286,8 +286,7 @@ def _components(credential: Mapping[str, Any]) -> tuple[ComponentRef, ...]:
                  if isinstance(e, Mapping)}
     return tuple(
         ComponentRef(id=ident, url=_link(ident), description=described.get(ident), digest=_text(r.get("digestMultibase")))
-        for r in as_list(credential.get("relatedResource"))
-        if isinstance(r, Mapping) and r.get("mediaType") in COMPONENT_MEDIA_TYPES and (ident := _text(r.get("id"))))
+        for r in component_entries(credential) if (ident := _text(r.get("id"))))
 
 
 def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool, format: str = "json",
