@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     (``POST /verify`` answers "recognised by ..." for each). Agencies that are tenants here are read from the
     database; others are fetched through did:web. Empty (default): no recognition answer."""
 
+    metrics_token: str | None = None
+    """A bearer token a Prometheus scraper on another machine sends to read ``/metrics``; unset, only scrapers
+    on this machine (loopback) may read it."""
+
     previous_public_base_urls: str = ""
     """Comma-separated base URLs this service issued credentials under before ``public_base_url``: the service
     refuses to start under a URL that would orphan issued credentials unless their URL is listed here (see

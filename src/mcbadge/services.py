@@ -23,6 +23,7 @@ from .config import Settings
 from .extra_contexts import ContextPolicy, context_policy, parse_names
 from .identity import LocalIssuerDocuments, issuer_did
 from .keystore import Keystore
+from .metrics import Metrics
 from .outbound import FetchPolicy, OutboundClient
 from .recognition.source import RegistrySource
 from .resolution import StatusListFetcher, service_resolver
@@ -106,6 +107,8 @@ class Services:
     registries: RegistrySource
     """State agencies' current recognition registries: this service's own from the database, others via
     did:web through ``outbound`` (``recognition.source``)."""
+    metrics: Metrics
+    """What ``GET /metrics`` reports: requests, awards, verifications (``mcbadge.metrics``)."""
 
     @property
     def public_base_url(self) -> str:
@@ -125,7 +128,7 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
                     status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists,
                     document_cache=LockedLRU(DOCUMENT_CACHE_SIZE),
                     contexts=context_policy(parse_names(settings.extra_contexts)),
-                    registries=RegistrySource(sessions, outbound, base))
+                    registries=RegistrySource(sessions, outbound, base), metrics=Metrics())
 
 
 def readiness(services: Services) -> dict[str, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..assessments.routes import router as assessments
@@ -32,7 +32,9 @@ from ..vcapi.routes import router as vc_api
 from ..verification import routes as verification
 from ..vetting import routes as vetting
 from ..web import routes as pages
+from ..errors import Forbidden
 from . import problems
+from .request_metrics import RequestMetrics, metrics_response
 
 __all__ = ["create_app"]
 
@@ -89,8 +91,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 headers={"Retry-After": "5"})
         return JSONResponse({"status": "ready"})
 
+    @app.get("/metrics", tags=["service"], response_class=Response, responses={
+        200: {"description": "Prometheus text format", "content": {"text/plain": {}}}, **problems.responses(Forbidden)})
+    def metrics(request: Request) -> Response:
+        """Requests and latency by route, awards, verifications by outcome and by check (Prometheus). Open to
+        scrapers on this machine, or with ``Authorization: Bearer <MCBADGE_METRICS_TOKEN>``."""
+        return metrics_response(request, app.state.services.metrics, settings.metrics_token)
+
     for router in _routers():
         app.include_router(router)
+    app.add_middleware(RequestMetrics, metrics=app.state.services.metrics)
     app.mount("/assets", StaticFiles(directory=pages.STATIC_DIR), name="assets")
     return app
 

@@ -152,8 +152,11 @@ def award(
     """
     try:
         with transaction(session):
-            return _award(session, services, submission_id, approved_by=approved_by, format=format,
-                          issuer_id=issuer_id, list_length=list_length, suspension_entry=suspension_entry)
+            outcome = _award(session, services, submission_id, approved_by=approved_by, format=format,
+                             issuer_id=issuer_id, list_length=list_length, suspension_entry=suspension_entry)
+        if outcome.created:
+            services.metrics.awards.labels(format).inc()
+        return outcome
     except IntegrityError:
         # A concurrent award of the same submission committed first (PostgreSQL, READ COMMITTED).
         with read(session):

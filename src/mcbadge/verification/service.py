@@ -75,6 +75,7 @@ def verify_given(
                     canonicalizer=services.contexts.canonicalizer_for(given.value),
                     presented_components=given.components, component_fetcher=fetch_component,
                     document_cache=services.document_cache)
+    services.metrics.verified(report)
     return given, report
 
 
