@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,11 +11,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from mcbadge.identity import issuer_did
 from mcbadge.keystore import Keystore
+from mcbadge.vc.baking import bake_png, bake_svg
 from mcbadge.vc.data_integrity import sign_credential
-
 from tests.factories.credentials import rich_credential as _unsigned
 from tests.live_server import TEST_PASSPHRASE
 
@@ -62,8 +64,30 @@ def test_init_prints_the_did_and_public_key_never_the_private_key(tmp_path: Path
     output = result.stdout + result.stderr
     assert key.export_private_multibase() not in output
     assert TEST_PASSPHRASE not in output
-    # Running it again keeps the same key.
-    assert key.public_multibase in mcbadge(tmp_path, "init").stdout
+    assert "signing key:         created now" in result.stdout
+    # Running it again keeps the same key, and says it found it.
+    again = mcbadge(tmp_path, "init")
+    assert key.public_multibase in again.stdout and "signing key:         found (made earlier)" in again.stdout
+
+
+def test_verify_reads_baked_badges_as_the_service_does(tmp_path: Path, signed_file: Path) -> None:
+    """A baked PNG or SVG badge is read like an upload to POST /verify (by content, not by name)."""
+    credential = json.loads(signed_file.read_text())
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "teal").save(png, format="PNG")
+    baked_png = tmp_path / "badge.png"
+    baked_png.write_bytes(bake_png(png.getvalue(), credential))
+    baked_svg = tmp_path / "badge.svg"
+    baked_svg.write_bytes(bake_svg('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>', credential))
+    for path in (baked_png, baked_svg):
+        result = mcbadge(tmp_path, "verify", str(path))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "ok   proof" in result.stdout
+    plain = tmp_path / "plain.png"
+    plain.write_bytes(png.getvalue())
+    refused = mcbadge(tmp_path, "verify", str(plain))
+    assert refused.returncode == 2 and refused.stderr.startswith("mcbadge: error:")
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
 
 
 def test_verify_a_good_file_exits_0(tmp_path: Path, signed_file: Path) -> None:

@@ -11,7 +11,6 @@ Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be r
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Iterator
@@ -41,7 +40,8 @@ from .stacks import service as stacks
 from .tenants import service as tenants_service
 from .tenants.schemas import KeyCreate, TenantCreate
 from .vc.verify import Outcome
-from .vc.verify import verify as verify_credential
+from .verification.inputs import from_file
+from .verification.service import verify_given
 
 # Pretty tracebacks are off: with locals shown they would print the settings, passphrase included.
 app = typer.Typer(
@@ -83,11 +83,15 @@ def init() -> None:
     settings = _settings()
     did = issuer_did(settings.public_base_url, settings.issuer_slug)
     try:
-        key = keystore_from_settings(settings).load_or_create(settings.issuer_slug, did)
+        keystore = keystore_from_settings(settings)
+        existed = bool(keystore.key_ids(settings.issuer_slug))
+        key = keystore.load_or_create(settings.issuer_slug, did)
     except KeystoreError as exc:
         _fail(str(exc))
+    typer.echo(f"signing key:         {'found (made earlier)' if existed else 'created now'} in {settings.keys_dir}")
     typer.echo(f"issuer:              {settings.issuer_slug} ({settings.issuer_name})")
-    typer.echo(f"DID:                 {did}")
+    typer.echo(f"DID:                 {did}  (what `mcbadge serve` signs as: it is made from "
+               f"MCBADGE_PUBLIC_BASE_URL={settings.public_base_url})")
     typer.echo(f"verification method: {key.verification_method}")
     typer.echo(f"public key:          {key.public_multibase}")
     typer.echo(f"DID document:        {settings.public_base_url}/issuers/{settings.issuer_slug}/did.json")
@@ -126,43 +130,37 @@ def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
     typer.echo(f"  try: curl -H 'Authorization: Bearer {keys.educator}' {settings.public_base_url}/api/v1/microcredentials")
 
 
-def _json_or_none(text: str) -> object:
-    # Only a JSON document can name an extra context (MCBADGE_EXTRA_CONTEXTS); a VC-JWT gets the strict set.
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
 @app.command()
 def verify(
-    file: Annotated[str, typer.Argument(help="A credential file (JSON or VC-JWT), or - for standard input.")],
+    file: Annotated[str, typer.Argument(help="A credential file (JSON, VC-JWT, or a baked PNG or SVG badge), "
+                                             "or - for standard input.")],
 ) -> None:
     """Verify a credential and print each check. Exit 0 if verified, 1 if not, 2 if unreadable.
 
-    Issuers hosted by this service (keys in MCBADGE_KEYS_DIR) and did:key issuers are resolved offline,
-    this service's status lists read from its database; other did:web issuers and status lists are fetched
-    through the guarded outbound client, as the service does.
+    The file is read as ``POST /verify`` reads an upload (JSON, a VC-JWT, a baked PNG or SVG badge, told apart
+    by content) and verified by the same code with the same settings: issuers hosted by this service (keys in
+    MCBADGE_KEYS_DIR) and did:key issuers resolve offline, this service's status lists and a designation's
+    components come from its database (MCBADGE_DATABASE_URL), and other did:web issuers and status lists are
+    fetched through the guarded outbound client. MCBADGE_PUBLIC_BASE_URL says which DIDs are this service's.
     """
 
     settings = _settings()
     try:
-        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        data = sys.stdin.buffer.read(settings.max_verify_bytes + 1) if file == "-" else Path(file).read_bytes()
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror or exc}")
-    if len(data) > settings.max_body_bytes:
-        _fail(f"{file} is larger than {settings.max_body_bytes} bytes (MCBADGE_MAX_BODY_BYTES)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        _fail(f"{file} is not UTF-8 text: expected a JSON credential or a VC-JWT")
-    # The service's collaborators: own issuers and status lists locally, others through the guarded client.
+    if len(data) > settings.max_verify_bytes:
+        _fail(f"{file} is larger than {settings.max_verify_bytes} bytes (MCBADGE_MAX_VERIFY_BYTES)")
     engine = make_engine(settings.database_url)
-    services = build_services(settings, keystore_from_settings(settings, need_private=False), make_sessionmaker(engine))
-    report = verify_credential(text, resolver=services.resolver, status_fetcher=services.status_fetcher,
-                               status_list_cache=services.status_list_cache, now=datetime.now(timezone.utc),
-                               canonicalizer=services.contexts.canonicalizer_for(_json_or_none(text)))
-    engine.dispose()
+    try:
+        services = build_services(settings, keystore_from_settings(settings, need_private=False),
+                                  make_sessionmaker(engine))
+        given = from_file(data, "standard input" if file == "-" else Path(file).name)
+        _, report = verify_given(services, given, now=datetime.now(timezone.utc))
+    except DomainError as exc:  # not a credential, an image without one, malformed JSON: one line
+        _fail(exc.detail)
+    finally:
+        engine.dispose()
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
         _fail(f"{file}: {parse.message}")
