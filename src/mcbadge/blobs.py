@@ -90,9 +90,17 @@ def media_type_of(content_type: str | None) -> str:
 
 
 def clean_filename(raw: str | None) -> str | None:
-    """A display name from ``X-Filename`` (percent-encoded UTF-8 allowed): no directories, no control characters."""
+    """A display name from ``X-Filename`` (percent-encoded UTF-8 allowed): no directories, no control characters.
+
+    Header values reach us decoded as ISO-8859-1 (HTTP's historical charset; Starlette's choice), so a client
+    that sends the name as raw UTF-8 bytes would see "Ã©" for "é": bytes that form valid UTF-8 are read as
+    UTF-8, anything else stays ISO-8859-1 text."""
     if not raw:
         return None
+    try:
+        raw = raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass  # not raw UTF-8: ISO-8859-1 text as received
     name = unquote(raw, errors="replace")
     name = re.split(r"[/\\]", name)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")

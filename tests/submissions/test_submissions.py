@@ -79,6 +79,15 @@ def test_the_same_file_twice_is_stored_once(server: LiveServer, client: httpx.Cl
     assert first.json()["sha256"] == second.json()["sha256"] == digest
     assert first.json()["filename"] == "plan.pdf"  # no directories from X-Filename
     assert second.json()["filename"] == "copy of plané.pdf"
+    # A client that sends the name as raw UTF-8 bytes (not percent-encoded) gets it back as written.
+    raw = client.post(f"/api/v1/submissions/{mine['id']}/evidence/files", params={"requirement": "lesson-plan"},
+                      content=content, headers={**world.headers("educator"), "Content-Type": "application/pdf",
+                                                "X-Filename": "Évaluation – élèves.pdf".encode()})
+    assert raw.status_code == 201 and raw.json()["filename"] == "Évaluation – élèves.pdf", raw.text
+    latin1 = client.post(f"/api/v1/submissions/{mine['id']}/evidence/files", params={"requirement": "lesson-plan"},
+                         content=content, headers={**world.headers("educator"), "Content-Type": "application/pdf",
+                                                   "X-Filename": "caf\xe9.pdf".encode("latin-1")})
+    assert latin1.status_code == 201 and latin1.json()["filename"] == "café.pdf", latin1.text
     assert (first.json()["size"], first.json()["media_type"]) == (len(content), "application/pdf")
 
     blob_dir = server.settings.blob_dir
