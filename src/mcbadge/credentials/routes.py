@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import datetime, timezone
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import (
     FileResponse,
     JSONResponse,
@@ -107,10 +108,23 @@ def award_submission(
     return run_idempotent(services, principal, request, idempotency_key, body.model_dump(), handler)
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """A time without a zone is taken as UTC (the service keeps every time in UTC)."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
 @router.get("/credentials", response_model=Page[CredentialRead], responses=responses(Forbidden))
-def list_credentials(session: SessionDep, services: ServicesDep, principal: Reader, page: PageDep) -> Page[CredentialRead]:
-    """The issuer's credentials, newest first (an educator sees only their own)."""
-    rows, total = service.list_credentials(session, principal, page)
+def list_credentials(
+    session: SessionDep, services: ServicesDep, principal: Reader, page: PageDep,
+    educator_id: Annotated[uuid.UUID | None, Query(description="Only this educator's credentials.")] = None,
+    issued_from: Annotated[datetime | None, Query(description="Issued at or after this time (ISO 8601; a date "
+                                                            "means its midnight UTC).")] = None,
+    issued_before: Annotated[datetime | None, Query(description="Issued before this time.")] = None,
+) -> Page[CredentialRead]:
+    """The issuer's credentials, newest first (an educator sees only their own); filtered by educator and by
+    when they were issued."""
+    rows, total = service.list_credentials(session, principal, page, educator_id=educator_id,
+                                           issued_from=_utc(issued_from), issued_before=_utc(issued_before))
     return Page(items=_read(session, services, principal, list(rows)), total=total, limit=page.limit,
                 offset=page.offset)
 

@@ -320,9 +320,19 @@ def _visible(principal: Principal) -> Select[Credential]:
     return query
 
 
-def list_credentials(session: Session, principal: Principal, page: PageParams) -> tuple[Sequence[Credential], int]:
-    """The credentials the caller may see (admins and integrators: the issuer's; educators: their own)."""
-    query = _visible(principal).order_by(Credential.issued_at.desc(), Credential.id)
+def list_credentials(session: Session, principal: Principal, page: PageParams, *,
+                     educator_id: uuid.UUID | None = None, issued_from: datetime | None = None,
+                     issued_before: datetime | None = None) -> tuple[Sequence[Credential], int]:
+    """The credentials the caller may see (admins and integrators: the issuer's; educators: their own),
+    newest first; only one educator's, and only those issued in ``[issued_from, issued_before)``, when given."""
+    query = _visible(principal)
+    if educator_id is not None:
+        query = query.where(Credential.educator_id == educator_id)
+    if issued_from is not None:
+        query = query.where(Credential.issued_at >= issued_from)
+    if issued_before is not None:
+        query = query.where(Credential.issued_at < issued_before)
+    query = query.order_by(Credential.issued_at.desc(), Credential.id)
     with read(session):
         return paginate(session, query, page)
 
