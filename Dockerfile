@@ -13,6 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# DejaVu Sans, so a printable certificate prints any teacher's name (credentials/certificate.py).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # Build from a copy of the sources; only what the package needs (see .dockerignore).
 WORKDIR /build
 COPY pyproject.toml README.md ./

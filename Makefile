@@ -90,6 +90,14 @@ deps-system:
 			echo "note: no /usr/bin/chromium: the page tests (tests/web/test_web_pages.py) will skip ('apt-get install chromium')"; \
 		fi; \
 	fi
+	@if ! [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing DejaVu fonts (apt-get install fonts-dejavu-core) for the printable certificate"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null; \
+		else \
+			echo "note: no DejaVu fonts: certificates print non-Latin-1 names as '?' ('apt-get install fonts-dejavu-core')"; \
+		fi; \
+	fi
 	@if [ "$${CI:-}" = true ] && ! [ -x /usr/bin/chromium ]; then \
 		echo "error: /usr/bin/chromium is still missing after installing it: the page tests cannot run" >&2; exit 1; \
 	fi

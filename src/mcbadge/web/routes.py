@@ -16,7 +16,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
@@ -35,7 +35,8 @@ from ..vc.verify import Outcome
 from ..verification import inputs
 from ..verification.form import VerificationForm, read_form
 from ..verification.inputs import GivenCredential
-from ..verification.reading import credential_view
+from ..credentials.certificate import Certificate, render_certificate
+from ..verification.reading import CredentialView, credential_view
 from ..verification.service import evidence_file_results, verify_given
 from . import service
 from .negotiation import wants_html
@@ -187,7 +188,43 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
         json_url=f"{page_url}?format=json", png_url=png_url, show_evidence=badge.show_evidence,
         badge_id=str(badge.id), vetted=badge.vetted,
         version_url=_achievement_page(request.scope.get("root_path", ""), badge.document),
+        linkedin_url=_linkedin_url(content, badge.issuer_name or content.issuer_name, page_url, str(badge.id)),
     )
+
+
+def _linkedin_url(content: CredentialView, issuer_name: str, page_url: str, badge_id: str) -> str:
+    """LinkedIn's "add a licence or certification" link, filled in (its documented query parameters)."""
+    params = {"startTask": "CERTIFICATION_NAME", "name": content.achievement_name, "organizationName": issuer_name,
+              "certUrl": page_url, "certId": badge_id}
+    if content.valid_from is not None:
+        issued = datetime.fromisoformat(content.valid_from.iso)
+        params |= {"issueYear": str(issued.year), "issueMonth": str(issued.month)}
+    return "https://www.linkedin.com/profile/add?" + urlencode(params)
+
+
+@router.get("/credentials/{credential_id}/certificate.pdf", response_model=None)
+def certificate(request: Request, credential_id: str) -> Response:
+    """A printable certificate (PDF) whose QR code leads back to the live badge page; the same 404 page as
+    the badge page for unknown and private credentials."""
+    services = _services(request)
+    with services.sessions() as session:
+        badge = service.load_public_badge(session, services, credential_id)
+    if badge is None:
+        return _page(request, "not_found.html", status=404)
+    content = credential_view(badge.document, show_evidence_links=False, format=badge.format,
+                              earner_name=badge.earner_name or None)
+    page_url = f"{services.settings.public_base_url}/credentials/{badge.id}"
+    pdf = render_certificate(Certificate(
+        earner=badge.earner_name or content.earner or "the earner",
+        achievement=content.achievement_name,
+        kind="designation" if content.is_designation else "micro-credential",
+        issuer=badge.issuer_name or content.issuer_name,
+        issued_on=content.valid_from.text if content.valid_from else "an undated day",
+        valid_until=content.valid_until.text if content.valid_until else None,
+        description=content.achievement_description,
+        verify_url=page_url, credential_id=str(badge.id)))
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="certificate-{badge.id}.pdf"', "Cache-Control": "no-cache"})
 
 
 def _achievement_page(root: str, document: Any) -> str | None:
