@@ -20,7 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
+from mcbadge.identity import issuer_did
+from mcbadge.vc.data_integrity import sign_credential
 from tests.browser import browser, open_form, page, screenshot, submit  # noqa: F401 - browser, page: fixtures
+from tests.factories.credentials import rich_credential
 from tests.factories.submissions import LESSON_PLAN, REFLECTION
 from tests.factories.tenants import Tenant, passing_submissions
 from tests.live_server import LiveServer
@@ -398,3 +401,18 @@ def test_private_or_unknown_badge_is_a_404_page(server: LiveServer, api: httpx.C
     assert api.get(f"/credentials/{issued['id']}", headers={"Accept": "application/ld+json"}).status_code == 404
     assert page.goto(f"{server.base_url}/credentials/{uuid.uuid4()}").status == 404
     assert page.goto(f"{server.base_url}/credentials/not-a-uuid").status == 404
+
+
+def test_an_expired_credential_says_expired_and_stays_readable(server: LiveServer, page: Any) -> None:
+    """An expired credential is shown, marked "Expired" with its date: never silently gone (issue 15, 6)."""
+    did = issuer_did(server.base_url, server.settings.issuer_slug)
+    key = server.keystore.load_or_create(server.settings.issuer_slug, did)
+    expired = sign_credential({**rich_credential(did), "validFrom": "2020-01-01T00:00:00Z",
+                               "validUntil": "2023-06-30T00:00:00Z"}, key)
+    open_form(page, server)
+    page.get_by_label("Credential JSON or VC-JWT").fill(json.dumps(expired))
+    submit(page)
+    assert page.locator("#report-heading").inner_text().strip().endswith("Expired")
+    assert "Expired on 2023-06-30T00:00:00Z" in page.locator(".report .summary").inner_text()
+    assert checks(page)["validity"][0] == "failed" and checks(page)["proof"][0] == "passed"
+    assert page.locator("#achievement-heading").count() == 1       # what it records is still shown

@@ -116,6 +116,13 @@ def report_view(report: VerificationReport, now: datetime) -> ReportView:
             summary = status.message[:1].upper() + status.message[1:] + "."
             if others:
                 summary += " Also failed: " + ", ".join(others) + "."
+        elif (validity := report.check("validity")) is not None and validity.outcome is Outcome.FAILED \
+                and validity.message.startswith("expired on "):
+            # Expired is a plain fact an employer needs first, not a fault: the credential stays visible.
+            headline = "Expired"
+            summary = validity.message[:1].upper() + validity.message[1:] + "; what it records is shown below."
+            if len(failed) > 1:
+                summary += " Also failed: " + ", ".join(r.name for r in failed if r.code != "validity") + "."
         else:
             headline = "Not verified"
             summary = ("Failed: " + ", ".join(r.name for r in failed) + ".") if failed else "The signature was not checked."
