@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -358,12 +357,12 @@ def score_anchor(session: Session, services: Services, principal: Principal, att
 
 def _latest_title(session: Session, attempt: CalibrationAttempt) -> str:
     """The micro-credential's title as its newest published version states it (what the qualification names)."""
-    titles: Sequence[tuple[int, str]] = session.execute(
-        select(MicroCredential.version, MicroCredential.title).where(
+    title = session.scalars(
+        select(MicroCredential.title).where(
             MicroCredential.issuer_id == attempt.issuer_id, MicroCredential.key == attempt.microcredential_key,
             MicroCredential.status != MicroCredentialStatus.DRAFT)
-        .order_by(MicroCredential.version.desc())).tuples().all()
-    return titles[0][1] if titles else attempt.microcredential_key
+        .order_by(MicroCredential.version.desc())).first()
+    return title or attempt.microcredential_key
 
 
 def _decide(session: Session, services: Services, attempt: CalibrationAttempt, *, mc_title: str) -> None:
