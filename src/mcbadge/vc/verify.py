@@ -154,9 +154,12 @@ class VerificationReport:
     def summary(self) -> str:
         if self.verified:
             unchecked = [c.code for c in self.checks if c.outcome is Outcome.NOT_CHECKED]
+            # A passed check may carry warnings (a qualification revoked after the assessment): said, not hidden.
+            warned = [str(w) for c in self.checks for w in c.details.get("warnings", ())]
+            also = (" Warning: " + "; ".join(warned) + ".") if warned else ""
             if unchecked:
-                return "Verified, but some checks could not be made: " + ", ".join(unchecked) + "."
-            return "Verified: every check passed."
+                return "Verified, but some checks could not be made: " + ", ".join(unchecked) + "." + also
+            return "Verified: every check passed." + also
         return "Not verified: " + "; ".join(f"{c.code}: {c.message}" for c in self.failed()) + "."
 
     def to_dict(self) -> dict[str, Any]:
