@@ -4,7 +4,10 @@ set shows the master rationale and another set follows; results are the assessor
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import httpx
 
 from mcbadge.db.models import Role
 from mcbadge.vc.schema import validate_achievement_credential
@@ -152,3 +155,27 @@ def test_anchors_are_checked_against_their_version_and_admins_only(server, clien
                                headers=tenant.headers(Role.ASSESSOR)), 409, "not-enough-anchors")
     assert client.get(q.ANCHORS, params={"active": "false"}, headers=tenant.headers()).json()["total"] == 1
     assert_problem(client.get(q.ANCHORS, headers=auth("mcb_nope_nope")), 401)
+
+
+def test_anchors_scored_at_once_still_decide_the_set(server, client, tenant):
+    """The set's row is locked while an anchor is scored: two last anchors scored at the same moment cannot
+    each miss the other's score and leave a fully scored set undecided (PostgreSQL, READ COMMITTED)."""
+    mc = q.published(client, tenant)
+    for n in range(8):
+        q.anchor(client, tenant, mc, f"Anchor {n}")
+    changed = client.patch("/api/v1/issuer", headers=tenant.headers(), json={"calibration_set_size": 8})
+    assert changed.status_code == 200, changed.text
+    assessor = tenant.headers(Role.ASSESSOR)
+    q.train(client, tenant, tenant.assessor, mc["key"])
+    attempt = client.post(q.ATTEMPTS, json={"microcredential_key": mc["key"]}, headers=assessor).json()
+
+    def score(anchor: dict[str, Any]) -> int:
+        with httpx.Client(base_url=server.base_url, trust_env=False, timeout=30) as own:
+            return own.post(f"{q.ATTEMPTS}/{attempt['id']}/scores", headers=assessor,
+                            json={"anchor_id": anchor["id"], "scores": q.MASTER}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(score, attempt["anchors"])) == [200] * 8
+    done = client.get(f"{q.ATTEMPTS}/{attempt['id']}", headers=assessor).json()
+    assert done["scored"] == 8 and done["status"] == "qualified", done["status"]
+    assert client.get(q.QUALIFICATIONS, headers=assessor).json()["total"] == 1

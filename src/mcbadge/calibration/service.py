@@ -320,9 +320,10 @@ def start_attempt(session: Session, services: Services, principal: Principal,
         return _attempt_read(session, services, attempt), True
 
 
-def _attempt(session: Session, principal: Principal, attempt_id: uuid.UUID, *, own: bool) -> CalibrationAttempt:
-    """A set the caller may read (its assessor; admins unless ``own``)."""
-    attempt = session.get(CalibrationAttempt, attempt_id)
+def _attempt(session: Session, principal: Principal, attempt_id: uuid.UUID, *, own: bool,
+             lock: bool = False) -> CalibrationAttempt:
+    """A set the caller may read (its assessor; admins unless ``own``); ``lock`` holds its row until the commit."""
+    attempt = session.get(CalibrationAttempt, attempt_id, with_for_update=lock, populate_existing=lock)
     if attempt is None or attempt.issuer_id != principal.issuer_id or (
             attempt.assessor_id != principal.person_id and (own or principal.role is not Role.ADMIN)):
         raise AttemptNotFound(f"no calibration set {attempt_id}")
@@ -333,7 +334,9 @@ def score_anchor(session: Session, services: Services, principal: Principal, att
                  body: CalibrationScoreCreate) -> AttemptRead:
     """Score one anchor of the caller's open set; the last one decides (see the module docstring)."""
     with transaction(session):
-        attempt = _attempt(session, principal, attempt_id, own=True)
+        # Locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE serializes writers anyway): two anchors
+        # scored at once must not each see the other's score missing, or nobody would decide the set.
+        attempt = _attempt(session, principal, attempt_id, own=True, lock=True)
         if attempt.status is not CalibrationStatus.OPEN:
             raise CalibrationComplete("this calibration set is complete; start another to calibrate again")
         if str(body.anchor_id) not in attempt.anchor_ids:

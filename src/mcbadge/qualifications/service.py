@@ -190,9 +190,11 @@ def _read(session: Session, base: str, row: AssessorQualification) -> Qualificat
         revoked_from=row.revoked_from, revocation_reason=row.revocation_reason, document=dict(row.document))
 
 
-def _visible(session: Session, principal: Principal, qualification_id: uuid.UUID) -> AssessorQualification:
-    """A qualification the caller may read: any of the issuer's (admins), or their own (assessors)."""
-    row = session.get(AssessorQualification, qualification_id)
+def _visible(session: Session, principal: Principal, qualification_id: uuid.UUID, *,
+             lock: bool = False) -> AssessorQualification:
+    """A qualification the caller may read: any of the issuer's (admins), or their own (assessors); ``lock``
+    holds its row until the commit."""
+    row = session.get(AssessorQualification, qualification_id, with_for_update=lock, populate_existing=lock)
     if row is None or row.issuer_id != principal.issuer_id or (
             principal.role is not Role.ADMIN and row.assessor_id != principal.person_id):
         raise QualificationNotFound(f"no qualification {qualification_id}")
@@ -242,7 +244,7 @@ def revoke(session: Session, services: Services, principal: Principal, qualifica
         raise InvalidRevocationDate("a revocation takes effect now or from an earlier moment, not in the future")
     base = services.public_base_url
     with transaction(session):
-        row = _visible(session, principal, qualification_id)
+        row = _visible(session, principal, qualification_id, lock=True)  # one revocation, one date, one event
         if row.revoked_at is None:
             issuer = session.get_one(Issuer, row.issuer_id)
             entry = session.get_one(StatusEntry, row.revocation_entry_id)
