@@ -148,7 +148,22 @@ MATRIX: dict[str, tuple[Callable[[Env], Call], tuple[int, int, int, int, int, in
                                    {"json": {"assessor_id": str(e.world.assessor.id)}}), (201, 403, 403, 403, 404, 401)),
     "assess": (lambda e: ("POST", f"{SUB}/{_submission(e, SubmissionStatus.SUBMITTED, assigned=True)}/assessments",
                           {"json": {"scores": PASSING}}), (403, 201, 403, 403, 403, 401)),
+    # Another tenant's admin names this issuer's micro-credential in the body: 422, like any unknown reference.
+    "create anchor": (lambda e: ("POST", CAL + "/anchors", {"json": _anchor_body(e)}), (201, 403, 403, 403, 422, 401)),
+    "list anchors": (lambda e: ("GET", CAL + "/anchors", {}), (200, 403, 403, 403, 200, 401)),
+    "list calibration sets": (lambda e: ("GET", CAL + "/attempts", {}), (200, 200, 403, 403, 200, 401)),
+    "list qualifications": (lambda e: ("GET", "/api/v1/qualifications", {}), (200, 200, 403, 403, 200, 401)),
+    "name preference": (lambda e: ("PUT", "/api/v1/qualifications/name-preference", {"json": {"name_public": False}}),
+                        (403, 200, 403, 403, 403, 401)),
 }
+
+CAL = "/api/v1/calibration"
+
+
+def _anchor_body(env: Env) -> dict[str, Any]:
+    return {"microcredential_id": str(env.world.mc.id), "title": "Exemplar",
+            "evidence": [{"requirement": "link", "kind": "url", "url": "https://example.org/exemplar"}],
+            "master_scores": PASSING, "rationale": {k: "Because." for k in PASSING}}
 
 
 def _submission_with_evidence(env: Env) -> str:
@@ -289,6 +304,21 @@ def _bad_inputs(env: Env) -> list[tuple[str, str, str, dict[str, Any], int]]:
         ("assessor", "POST", f"{SUB}/{submitted_sub}/assessments", {"content": MALFORMED, "headers": json_}, 400),
         ("assessor", "POST", f"{SUB}/{UNKNOWN}/assessments", {"json": {"scores": PASSING}}, 404),
         ("assessor", "POST", f"{SUB}/{draft_sub}/assessments", {"json": {"scores": PASSING}}, 404),
+        ("admin", "POST", CAL + "/anchors", {"json": {**_anchor_body(env), "master_scores": {"x": "y"}}}, 422),
+        ("admin", "POST", CAL + "/anchors", {"json": {**_anchor_body(env), "evidence": []}}, 422),
+        ("admin", "POST", CAL + "/anchors", {"json": {**_anchor_body(env), "microcredential_id": UNKNOWN}}, 422),
+        ("admin", "POST", CAL + "/anchors", {"content": MALFORMED, "headers": json_}, 400),
+        ("admin", "GET", f"{CAL}/anchors/{UNKNOWN}", {}, 404),
+        ("admin", "PATCH", f"{CAL}/anchors/{UNKNOWN}", {"json": {"active": False}}, 404),
+        ("assessor", "POST", CAL + "/attempts", {"json": {"microcredential_key": "not-trained-for"}}, 422),
+        ("assessor", "POST", CAL + "/attempts", {"json": {"microcredential_key": w.mc.key}}, 409),
+        ("assessor", "POST", CAL + "/attempts", {"json": {"microcredential_key": "Not A Key"}}, 422),
+        ("assessor", "GET", f"{CAL}/attempts/{UNKNOWN}", {}, 404),
+        ("assessor", "POST", f"{CAL}/attempts/{UNKNOWN}/scores", {"json": {"anchor_id": UNKNOWN, "scores": PASSING}}, 404),
+        ("admin", "GET", f"/api/v1/qualifications/{UNKNOWN}", {}, 404),
+        ("admin", "POST", f"/api/v1/qualifications/{UNKNOWN}/revoke", {"json": {"reason": "x"}}, 404),
+        ("admin", "POST", f"/api/v1/qualifications/{UNKNOWN}/revoke", {"json": {}}, 422),
+        ("admin", "GET", f"/issuers/{w.issuer.slug}/qualifications/{UNKNOWN}", {}, 404),
     ]
 
 

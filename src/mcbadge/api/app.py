@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..assessments.routes import router as assessments
+from ..calibration.routes import router as calibration
 from ..catalog.routes import router as catalog
 from ..config import Settings
 from ..credentials import routes as credentials
@@ -20,6 +21,7 @@ from ..keystore import keystore_from_settings
 from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
+from ..qualifications import routes as qualifications
 from ..recognition import routes as recognition
 from ..renewal.routes import router as renewal
 from ..services import build_services, readiness
@@ -116,6 +118,8 @@ def _routers() -> list[APIRouter]:
         issuer.router, people, catalog,                    # define
         submissions,                                       # submit
         assessments,                                       # assess
+        calibration,                                       # calibrate assessors
+        qualifications.router, qualifications.public_router,  # their qualifications
         credentials.router, credentials.public_router,     # award, sign, public credentials
         status.router,                                     # publish status
         stacks,                                            # stacks -> designations

@@ -13,6 +13,7 @@ from ..api.problems import responses
 from ..db.models import Role
 from ..errors import Forbidden, Invalid
 from ..principal import Principal
+from ..qualifications.service import NotQualified
 from ..submissions.service import UnknownSubmission
 from . import service
 from .schemas import AssessmentCreate, AssessmentRead, AssignmentCreate, AssignmentRead
@@ -25,7 +26,7 @@ Assessor = Annotated[Principal, Depends(require(Role.ASSESSOR))]
 
 @router.post("/{submission_id}/assignments", status_code=201, response_model=AssignmentRead,
              responses=responses(Forbidden, UnknownSubmission, service.NotAwaitingAssessment, service.AlreadyAssigned,
-                                 service.UnknownAssessor, service.NotAnAssessor, service.NotTrained,
+                                 service.UnknownAssessor, service.NotAnAssessor, service.NotTrained, NotQualified,
                                  service.AssessorIsSubmitter, Invalid))
 def assign_assessor(submission_id: uuid.UUID, body: AssignmentCreate, session: SessionDep,
                     admin: Admin) -> AssignmentRead:
@@ -37,7 +38,7 @@ def assign_assessor(submission_id: uuid.UUID, body: AssignmentCreate, session: S
 
 @router.post("/{submission_id}/assessments", status_code=201, response_model=AssessmentRead,
              responses=responses(service.SelfAssessment, UnknownSubmission, service.NotAwaitingAssessment,
-                                 service.AlreadyAssessed, service.LeadRequired, service.NotTrained,
+                                 service.AlreadyAssessed, service.LeadRequired, service.NotTrained, NotQualified,
                                  service.InvalidScores, Invalid))
 def assess_submission(submission_id: uuid.UUID, body: AssessmentCreate, session: SessionDep, assessor: Assessor,
                       services: ServicesDep) -> AssessmentRead:

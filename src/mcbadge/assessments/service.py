@@ -3,7 +3,9 @@
 Rules
 -----
 - An assessor must be trained for the micro-credential's key (any version) to be assigned, and must be
-  assigned to score. Nobody scores their own submission: compared by person id, checked before anything
+  assigned to score. When the issuer requires qualification (``issuer.require_qualification``), the assessor
+  also needs a current qualification for the key (``qualifications``: earned by calibration), both to be
+  assigned and to score: one that lapsed or was revoked after the assignment stops the scoring. Nobody scores their own submission: compared by person id, checked before anything
   else, whatever their role is now (an educator who later became an assessor keeps their old attempts).
 - A criterion passes at or above its required level (levels are ordered lowest first); an assessment
   passes when every criterion does. Feedback is required for each criterion below its required level.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +45,7 @@ from ..db.session import transaction
 from ..errors import Conflict, Forbidden, Invalid
 from ..features import audit
 from ..principal import Principal
+from ..qualifications import service as qualifications
 from ..services import Services
 from ..submissions.service import UnknownSubmission, is_assigned
 from .schemas import AssessmentCreate, AssessmentRead, AssignmentCreate, AssignmentRead
@@ -141,6 +145,8 @@ def assign(session: Session, principal: Principal, submission_id: uuid.UUID, bod
         assert mc is not None
         if _training(session, assessor.id, mc.key) is None:
             raise NotTrained(f"{assessor.name} is not trained for {mc.key!r}")
+        qualifications.require_current(session, session.get_one(Issuer, sub.issuer_id), assessor, mc.key,
+                                       subject=assessor.name)
         if is_assigned(session, sub.id, assessor.id):
             raise AlreadyAssigned(f"{assessor.name} is already assigned to this submission")
         assignment = Assignment(submission_id=sub.id, assessor_id=assessor.id)
@@ -157,23 +163,32 @@ def assign(session: Session, principal: Principal, submission_id: uuid.UUID, bod
 # --- scoring ------------------------------------------------------------------------------------------
 
 
+def level_errors(rubric: dict[str, Any], scores: Mapping[str, str], *, field: str = "scores") -> list[str]:
+    """What is wrong with a level per criterion for ``rubric``: unknown criteria, missing criteria, unknown
+    levels (empty when nothing). Scoring a submission and calibration (master and anchor scores) share it."""
+    order = [level["key"] for level in rubric.get("levels", [])]
+    criteria = [c["key"] for c in rubric.get("criteria", [])]
+    errors = [f"{field}.{key}: the rubric has no criterion {key!r}" for key in scores.keys() - set(criteria)]
+    for key in criteria:
+        level = scores.get(key)
+        if level is None:
+            errors.append(f"{field}.{key}: every criterion needs a level")
+        elif level not in order:
+            errors.append(f"{field}.{key}: {level!r} is not a level of the rubric ({', '.join(order)})")
+    return errors
+
+
 def score_errors(rubric: dict[str, Any], body: AssessmentCreate) -> tuple[list[str], bool]:
     """What is wrong with ``body`` for ``rubric`` (empty when nothing), and whether it passes."""
     order = {level["key"]: i for i, level in enumerate(rubric.get("levels", []))}
     criteria = {c["key"]: c for c in rubric.get("criteria", [])}
-    errors: list[str] = []
+    errors = level_errors(rubric, body.scores)
     passed = True
-    for key in body.scores.keys() - criteria.keys():
-        errors.append(f"scores.{key}: the rubric has no criterion {key!r}")
     for key in body.feedback.keys() - criteria.keys():
         errors.append(f"feedback.{key}: the rubric has no criterion {key!r}")
     for key, criterion in criteria.items():
         level = body.scores.get(key)
-        if level is None:
-            errors.append(f"scores.{key}: every criterion needs a level")
-            continue
-        if level not in order:
-            errors.append(f"scores.{key}: {level!r} is not a level of the rubric ({', '.join(order)})")
+        if level is None or level not in order:
             continue
         if order[level] < order[criterion["required_level"]]:
             passed = False
@@ -208,6 +223,8 @@ def assess(session: Session, principal: Principal, services: Services, submissio
         training = _training(session, principal.person_id, mc.key)
         if training is None:
             raise NotTrained(f"you are not trained for {mc.key!r}")
+        qualifications.require_current(session, issuer, session.get_one(Person, principal.person_id), mc.key,
+                                       subject="you")
         errors, passed = score_errors(mc.rubric, body)
         if errors:
             raise InvalidScores("the scores do not fit the rubric: " + "; ".join(errors), errors=errors)

@@ -19,6 +19,11 @@ What goes where, and why:
   in a credential the earner shares with the world. An ``Evidence`` item of genre "Assessment" says in its
   narrative that a trained assessor of the issuer scored the work against the rubric (and whether a second
   scorer or a lead assessor decided), with an opaque reference the issuer can resolve in its audit log.
+- The assessors' qualifications (``qualifications``, issue 12): for each assessor who scored the work and held a
+  qualification current at the award, an ``Evidence`` item of genre "Assessment" whose ``id`` is the
+  qualification credential, naming the assessor by pseudonym (and by name only if they opted in), and a
+  ``relatedResource`` binding the qualification's digest (``vc.qualification``). The verifier's
+  ``assessor_qualification`` check follows them.
 - ``credentialStatus`` holds two entries, revocation and suspension, as a VC 2.0 array: a suspension no
   verifier can see would protect no one. OB 3.0 (written on VC 1.1) gives ``credentialStatus`` a
   cardinality of 0..1 and the 1EdTech JSON Schema requires an object, so 1EdTech's validator flags the
@@ -45,6 +50,7 @@ from ..db.models import (
 )
 from ..vc.evidence import digest_multibase, encode_digest_multibase
 from ..vc.identity_hash import identity_object
+from ..vc.qualification import ASSESSMENT_GENRE, QUALIFICATION_MEDIA_TYPE
 from ..vc.recognition import definition_digest
 from ..vc.models import (
     Achievement,
@@ -61,9 +67,21 @@ from ..vc.models import (
     RubricCriterionLevel,
 )
 
-__all__ = ["AwardContext", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex",
+__all__ = ["AwardContext", "QualificationCitation", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex",
            "microcredential_achievement", "microcredential_definition"]
 
+
+
+@dataclass(frozen=True)
+class QualificationCitation:
+    """The qualification of one assessor who scored the work, as the award cites it."""
+
+    url: str
+    digest: str
+    """``vc.qualification.qualification_digest`` of the qualification as issued."""
+    pseudonym: str
+    assessor_name: str | None = None
+    """Only when the assessor opted in to being named."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,8 @@ class AwardContext:
     revocation_entry: Mapping[str, Any]
     suspension_entry: Mapping[str, Any] | None = None
     """Emitted only when given (see the module docstring)."""
+    qualifications: Sequence[QualificationCitation] = ()
+    """The scoring assessors' qualifications current at the award (see the module docstring)."""
 
 
 def credential_url(public_base_url: str, credential_id: uuid.UUID) -> str:
@@ -186,6 +206,12 @@ def _evidence(
                                                mediaType="text/plain; charset=utf-8"))
         else:  # url
             evidence.append(Evidence(id=item_id, name=title, description="A link submitted as evidence", genre="Link"))
+    for cited in ctx.qualifications:
+        who = f"{cited.assessor_name} (assessor {cited.pseudonym})" if cited.assessor_name else f"assessor {cited.pseudonym}"
+        evidence.append(Evidence(id=cited.url, name="Assessor qualification", genre=ASSESSMENT_GENRE,
+                                 description=(f"Scored by {who}, qualified by {ctx.issuer.name} to assess this "
+                                              "micro-credential: the linked qualification credential.")))
+        related.append(RelatedResource(id=cited.url, digestMultibase=cited.digest, mediaType=QUALIFICATION_MEDIA_TYPE))
     how = "scored by two trained assessors" if ctx.assessor_count > 1 else "scored by a trained assessor"
     if ctx.assessment.lead_decision:
         how += "; a lead assessor decided"

@@ -43,11 +43,13 @@ from ..errors import Conflict, Forbidden, NotFound
 from ..features import PageParams, audit, paginate
 from ..identity import issuer_did
 from ..principal import Principal
+from ..qualifications import service as qualifications
 from ..services import Services
 from ..status import service as status
 from ..vc.data_integrity import sign_credential
 from ..vc.jwt import encode_vc_jwt
-from .build import AwardContext, build_credential
+from ..vc.qualification import qualification_digest
+from .build import AwardContext, QualificationCitation, build_credential
 
 __all__ = [
     "AlreadyRevoked",
@@ -206,6 +208,7 @@ def _award(
     did = issuer_did(services.settings.public_base_url, issuer.slug)
     revocation_list = session.get_one(StatusList, credential.revocation_list_id)
     suspension_list = session.get_one(StatusList, credential.suspension_list_id)
+    citations = _citations(session, services, issuer, submission, microcredential.key, now)
     ctx = AwardContext(
         credential=credential,
         issuer=issuer,
@@ -220,6 +223,7 @@ def _award(
             status.entry_for(base, issuer.slug, suspension_list, credential.suspension_index)
             if suspension_entry else None
         ),
+        qualifications=citations,
     )
     document = build_credential(ctx, public_base_url=base, valid_from=now)
     sign_into(services, issuer, credential, document, format=format, now=now)
@@ -229,6 +233,31 @@ def _award(
           microcredential=f"{microcredential.key}/v{microcredential.version}",
           auto_approved=approved_by is None)
     return Award(credential, created=True)
+
+
+def _citations(session: Session, services: Services, issuer: Issuer, submission: Submission, key: str,
+               now: datetime) -> list[QualificationCitation]:
+    """The qualifications of the assessors who scored ``submission`` that are current at the award: the
+    moment a verifier checks them at (the award's validFrom; neither OB 3.0 nor VC 2.0 has a term for when
+    an assessment was made). An assessor whose qualification lapsed or was revoked between scoring and award
+    is not cited (an issuer that requires qualification checked it when they scored; its audit log notes it)."""
+    scorers = list(dict.fromkeys(a.assessor_id for a in submission.assessments))
+    cited = qualifications.cited_qualifications(session, scorers, key, now)
+    base = services.settings.public_base_url
+    citations = []
+    for assessor_id in scorers:
+        row = cited.get(assessor_id)
+        if row is None:
+            if not issuer.require_qualification:
+                continue  # an issuer that does not use qualifications: nothing to note
+            audit(session, issuer_id=issuer.id, actor_id=None, action="credential.qualification_not_cited",
+                  target=f"submission:{submission.id}", assessor=str(assessor_id), key=key)
+            continue
+        person = session.get_one(Person, assessor_id)
+        citations.append(QualificationCitation(
+            url=qualifications.qualification_url(base, issuer.slug, row.id), digest=qualification_digest(row.document),
+            pseudonym=row.pseudonym, assessor_name=person.name if person.assessor_name_public else None))
+    return citations
 
 
 def sign_into(services: Services, issuer: Issuer, credential: Credential, document: dict[str, Any], *,

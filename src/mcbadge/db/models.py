@@ -1,6 +1,8 @@
 """The database schema, in one place, in the order of the flow.
 
     Issuer ── ApiKey, Person (educators, assessors, admins), AssessorTraining
+      ├── CalibrationAnchor (exemplar evidence, master scores) ── CalibrationAttempt ── CalibrationScore
+      ├── AssessorQualification (signed, after calibration) ──> StatusEntry
       ├── Stack (versioned designation: a rule over component achievements) ── Designation (one per educator)
       └── MicroCredential (versioned; a published version is immutable)
             └── Submission (one per attempt) ── EvidenceItem ──> Blob (content-addressed, by SHA-256)
@@ -16,6 +18,7 @@ Private keys are never here: they live encrypted under keys/ (mcbadge.keystore).
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -151,6 +154,19 @@ class Issuer(Base):
     disabled_at: Mapped[datetime | None] = mapped_column()
     """Set by the operator: the tenant's keys and tokens are refused and nothing new is issued, while what it
     issued keeps verifying (its DID document and status lists stay served)."""
+    require_qualification: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Only assessors with a current qualification (``AssessorQualification``) may be assigned or score."""
+    calibration_exact_percent: Mapped[int] = mapped_column(Integer, default=80, server_default=text("80"))
+    """Exact agreement with the master scores (over every anchor and criterion) that qualifies an assessor."""
+    calibration_adjacent_percent: Mapped[int | None] = mapped_column(Integer)
+    """When set, agreement within one level that qualifying also needs."""
+    calibration_set_size: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
+    """Anchors in one calibration set."""
+    qualification_validity_days: Mapped[int] = mapped_column(Integer, default=365, server_default=text("365"))
+    """How long a qualification is valid: the schedule on which qualified assessors re-calibrate."""
+    assessor_pseudonym_key: Mapped[bytes] = mapped_column(LargeBinary, default=lambda: secrets.token_bytes(32),
+                                                          deferred=True)
+    """The issuer's secret for assessor pseudonyms (``vc.qualification.assessor_pseudonym``); never shown."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -167,6 +183,8 @@ class Person(Base):
     email: Mapped[str] = mapped_column(String(320))
     license_number: Mapped[str | None] = mapped_column(String(64))
     """A state teaching license number, for educators who want it on record (never in the credential)."""
+    assessor_name_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """An assessor opted in to being named (not only by pseudonym) in qualifications and awards issued from now on."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -215,6 +233,103 @@ class AssessorTraining(Base):
     lead: Mapped[bool] = mapped_column(Boolean, default=False)
     """A lead assessor settles disagreements when the issuer requires second scoring."""
     trained_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalibrationAnchor(Base):
+    """An anchor submission: exemplar evidence of one micro-credential version with the master scores (a level
+    per rubric criterion) and the rationale for each. Assessors in training score anchors to calibrate."""
+
+    __tablename__ = "calibration_anchors"
+    __table_args__ = (Index("ix_calibration_anchors_issuer_key", "issuer_id", "microcredential_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
+    microcredential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("microcredentials.id"))
+    """The version whose rubric the master scores follow."""
+    microcredential_key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    evidence: Mapped[list[Any]] = mapped_column(default=list)
+    """[{requirement, kind: file|url|reflection, sha256?, filename?, url?, text?}]: what the assessor reads."""
+    master_scores: Mapped[dict[str, Any]] = mapped_column()
+    """{criterion_key: level_key}."""
+    rationale: Mapped[dict[str, Any]] = mapped_column()
+    """{criterion_key: why the master level}: shown to an assessor after their calibration set."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalibrationStatus(str, enum.Enum):
+    OPEN = "open"                    # anchors still to score
+    QUALIFIED = "qualified"          # agreement reached the threshold: a qualification was issued
+    NOT_QUALIFIED = "not_qualified"  # below it: the master scores and rationale are shown; another set may follow
+
+
+class CalibrationAttempt(Base):
+    """One calibration set of an assessor for a micro-credential key: the anchors drawn, and the outcome."""
+
+    __tablename__ = "calibration_attempts"
+    __table_args__ = (
+        Index("ix_calibration_attempts_assessor_key", "assessor_id", "microcredential_key"),
+        Index("uq_calibration_attempts_open", "assessor_id", "microcredential_key", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    assessor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    microcredential_key: Mapped[str] = mapped_column(String(100))
+    anchor_ids: Mapped[list[Any]] = mapped_column()
+    """The anchors of this set, in the order shown (ids as strings)."""
+    status: Mapped[CalibrationStatus] = mapped_column(_enum(CalibrationStatus))
+    exact_percent: Mapped[int | None] = mapped_column(Integer)
+    adjacent_percent: Mapped[int | None] = mapped_column(Integer)
+    agreement: Mapped[dict[str, Any] | None] = mapped_column()
+    """Per criterion: {criterion: {pairs, exact, adjacent}}, once complete."""
+    qualification_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessor_qualifications.id"))
+    """The qualification this set earned (``qualified`` only)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+    scores: Mapped[list[CalibrationScore]] = relationship(order_by="CalibrationScore.created_at",
+                                                          cascade="all, delete-orphan")
+
+
+class CalibrationScore(Base):
+    """An assessor's levels for one anchor of their calibration set."""
+
+    __tablename__ = "calibration_scores"
+    __table_args__ = (UniqueConstraint("attempt_id", "anchor_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calibration_attempts.id", ondelete="CASCADE"))
+    anchor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calibration_anchors.id"))
+    scores: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssessorQualification(Base):
+    """An assessor's qualification for a micro-credential key (``vc.qualification``): the signed credential
+    as issued, its validity period, and its revocation entry. ``revoked_from`` is when the issuer withdrew it
+    from (it may reach back before ``revoked_at``, when the withdrawal was recorded): what a verifier needs
+    to tell a revocation before an assessment from one after."""
+
+    __tablename__ = "assessor_qualifications"
+    __table_args__ = (Index("ix_assessor_qualifications_assessor_key", "assessor_id", "microcredential_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    assessor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    microcredential_key: Mapped[str] = mapped_column(String(100))
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    revocation_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id"), unique=True)
+    document: Mapped[dict[str, Any]] = mapped_column(ExactJson)
+    valid_from: Mapped[datetime] = mapped_column()
+    valid_until: Mapped[datetime] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_from: Mapped[datetime | None] = mapped_column()
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class MicroCredential(Base):

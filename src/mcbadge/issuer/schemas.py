@@ -33,6 +33,15 @@ class IssuerRead(BaseModel):
     kind: IssuerKind = Field(description="What the organisation is; only the platform operator sets it.")
     state_agency: bool = Field(description="A state education agency (its kind): it may publish a recognition "
                                            "registry and vet micro-credentials.")
+    require_qualification: bool = Field(description="Only assessors with a current qualification (earned by "
+                                                    "calibration) may be assigned to and score submissions.")
+    calibration_exact_percent: int = Field(description="Exact agreement with the master scores, over every anchor "
+                                                       "and criterion of a calibration set, that qualifies.")
+    calibration_adjacent_percent: int | None = Field(description="Agreement within one level that qualifying also "
+                                                                 "needs (none: not required).")
+    calibration_set_size: int = Field(description="Anchors in one calibration set.")
+    qualification_validity_days: int = Field(description="How long a qualification is valid: qualified assessors "
+                                                          "re-calibrate on this schedule.")
 
 
 class IssuerUpdate(BaseModel):
@@ -50,3 +59,9 @@ class IssuerUpdate(BaseModel):
     validity_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     auto_award_designations: bool | None = None
     no_expiry: bool = Field(default=False, description="Set true to remove validity_days (credentials never expire).")
+    require_qualification: bool | None = None
+    calibration_exact_percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    calibration_adjacent_percent: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        default=None, description="null removes the requirement.")
+    calibration_set_size: Annotated[int, Field(ge=1, le=50)] | None = None
+    qualification_validity_days: Annotated[int, Field(ge=1, le=3650)] | None = None

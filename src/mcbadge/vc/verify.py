@@ -16,6 +16,10 @@ which is never reported as passing). The codes, in the order they run:
 ``rubric``          every rubric criterion's achieved level is at or above the required level
 ``components``      (designations only) every component credential it names verifies and has the digest
                     the designation recorded
+``assessor_qualification``  (only when it cites assessor qualifications, ``vc.qualification``) each
+                    qualification verifies, has the digest the award recorded, was issued by the award's
+                    issuer (or the ``parentOrg`` its profile names) for this micro-credential, and was valid
+                    and not revoked at the time of the assessment; a later revocation is a warning
 ==================  ===========================================================================
 
 A credential names components (it is a designation, ``mcbadge.stacks``) when its ``relatedResource`` has
@@ -32,6 +36,13 @@ unread, and one verification verifies at most that many components in all (any f
 designation, is not checked). The issuer key and the status lists are consulted once per call for the
 designation and all its components alike.
 
+The time of the assessment is the award's ``validFrom``: when the issuer certified the assessment (neither
+OB 3.0 nor VC 2.0 has a term for when scoring happened; an award cites only qualifications current when it
+is made). A status list says only "revoked now", so the date a revocation took effect comes from the
+``qualification_fetcher`` (:class:`~mcbadge.vc.qualification.QualificationRecord`, the issuer's records): a
+revocation from after that time passes with a warning and its date (``details["warnings"]``), one from
+before fails, and one whose date nobody can tell is "not checked".
+
 ``verify`` raises only for programmer errors (a naive ``now``); every problem of the credential itself
 is a failed check. Collaborators are passed in: the DID resolver (which owns any network access), the
 status-list fetcher, the clock, and the canonicalizer (which owns the pinned contexts).
@@ -40,6 +51,7 @@ status-list fetcher, the clock, and the canonicalizer (which owns the pinned con
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -68,6 +80,15 @@ from .errors import (
 )
 from .json_values import as_list, issuer_id
 from .keys import PublicKey
+from .qualification import (
+    QUALIFICATION_ACHIEVEMENT_TYPE,
+    QualificationFetcher,
+    QualificationReference,
+    microcredential_key_url,
+    qualification_digest,
+    qualification_references,
+    qualification_subject,
+)
 
 StatusFetcher = Callable[[str], Any]
 """``fetch(status_list_credential_url)`` -> the status list credential (a mapping), or an object with
@@ -133,9 +154,12 @@ class VerificationReport:
     def summary(self) -> str:
         if self.verified:
             unchecked = [c.code for c in self.checks if c.outcome is Outcome.NOT_CHECKED]
+            # A passed check may carry warnings (a qualification revoked after the assessment): said, not hidden.
+            warned = [str(w) for c in self.checks for w in c.details.get("warnings", ())]
+            also = (" Warning: " + "; ".join(warned) + ".") if warned else ""
             if unchecked:
-                return "Verified, but some checks could not be made: " + ", ".join(unchecked) + "."
-            return "Verified: every check passed."
+                return "Verified, but some checks could not be made: " + ", ".join(unchecked) + "." + also
+            return "Verified: every check passed." + also
         return "Not verified: " + "; ".join(f"{c.code}: {c.message}" for c in self.failed()) + "."
 
     def to_dict(self) -> dict[str, Any]:
@@ -328,7 +352,9 @@ class _Verifier:
         own_canon: Canonicalizer | None = None,
         consulted: _Consulted | None = None,
         remembered: _Remembered | None = None,
+        qualification_fetcher: QualificationFetcher | None = None,
     ) -> None:
+        self.qualification_fetcher = qualification_fetcher
         self.status_list_cache = status_list_cache
         self.inner_canon = canonicalizer
         self.presented_components = presented_components or {}
@@ -752,7 +778,8 @@ class _Verifier:
             matches = False
         child = _Verifier(self.resolver, self.status_fetcher, self.now, self.inner_canon, (), "assertionMethod",
                           self.status_list_cache, self.presented_components, self.component_fetcher, self.depth + 1,
-                          self.document_cache, canon, self.consulted, remembered)
+                          self.document_cache, canon, self.consulted, remembered,
+                          qualification_fetcher=self.qualification_fetcher)
         report = _run(child, value)
         problems = [f"{c.code}: {c.message}" for c in report.failed()]
         if not matches:
@@ -768,6 +795,131 @@ class _Verifier:
         if incomplete:
             return ident, Outcome.NOT_CHECKED, "; ".join(f"{c.code}: {c.message}" for c in incomplete)
         return ident, Outcome.PASSED, "verified (signature, status, validity) and its digest matches"
+
+
+    def check_assessor_qualification(self, credential: Mapping[str, Any]) -> None:
+        """Only for a credential that cites assessor qualifications (see the module docstring)."""
+        references = qualification_references(credential)
+        if not references:
+            return
+        v2 = as_list(credential.get("@context"))[:1] == [CREDENTIALS_V2]
+        assessed = data_integrity.parse_datetime(credential.get("validFrom" if v2 else "issuanceDate"))
+        if assessed is None:
+            self.add("assessor_qualification", Outcome.FAILED,
+                     "the credential has no valid validFrom, so the time of its assessment is unknown")
+            return
+        issuer = credential.get("issuer")
+        parent = issuer.get("parentOrg") if isinstance(issuer, Mapping) else None
+        accepted = {issuer_id(credential), parent.get("id") if isinstance(parent, Mapping) else parent} - {None}
+        subject = next((s for s in as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)), {})
+        achievement = subject.get("achievement")
+        achievement_id = achievement.get("id") if isinstance(achievement, Mapping) else None
+        key_url = microcredential_key_url(achievement_id) if isinstance(achievement_id, str) else None
+        rows = [self._qualification(ref, assessed, accepted, key_url) for ref in references]
+        detail = [{k: v for k, v in row.items() if k != "warning"} for row in rows]
+        warnings = [str(row["warning"]) for row in rows if row.get("warning")]
+        failed = [f"{row['id']}: {row['message']}" for row in rows if row["outcome"] == Outcome.FAILED.value]
+        unchecked = [f"{row['id']}: {row['message']}" for row in rows if row["outcome"] == Outcome.NOT_CHECKED.value]
+        when = data_integrity.format_datetime(assessed)
+        if failed:
+            self.add("assessor_qualification", Outcome.FAILED,
+                     f"{len(failed)} of {len(rows)} assessor qualifications did not hold at the assessment ({when}): "
+                     + "; ".join(failed), qualifications=detail, assessed_at=when)
+        elif unchecked:
+            self.add("assessor_qualification", Outcome.NOT_CHECKED,
+                     f"{len(unchecked)} of {len(rows)} assessor qualifications could not be checked: "
+                     + "; ".join(unchecked), qualifications=detail, assessed_at=when)
+        else:
+            who = ", ".join(str(row.get("assessor")) for row in rows)
+            message = (f"scored by {'a qualified assessor' if len(rows) == 1 else f'{len(rows)} qualified assessors'}"
+                       f" ({who}): each qualification verifies, was issued for this micro-credential by the "
+                       f"issuer, and was valid and not revoked at the assessment ({when})")
+            if warnings:
+                message += "; warning: " + "; ".join(warnings)
+                self.add("assessor_qualification", Outcome.PASSED, message, qualifications=detail,
+                         assessed_at=when, warnings=warnings)
+            else:
+                self.add("assessor_qualification", Outcome.PASSED, message, qualifications=detail, assessed_at=when)
+
+    def _qualification(self, ref: QualificationReference, assessed: datetime, accepted: set[Any],
+                       key_url: str | None) -> dict[str, Any]:
+        """One cited qualification: {id, outcome, message, assessor?, revoked_from?, warning?}."""
+        row: dict[str, Any] = {"id": ref.id}
+
+        def done(outcome: Outcome, message: str) -> dict[str, Any]:
+            row.update(outcome=outcome.value, message=message)
+            return row
+
+        if self.qualification_fetcher is None:
+            return done(Outcome.NOT_CHECKED, "no source of qualifications was given to the verifier")
+        try:
+            record = self.qualification_fetcher(ref.id)
+        except Exception as exc:  # noqa: BLE001 - LookupError or any fetch failure: "could not be checked"
+            return done(Outcome.NOT_CHECKED, f"not found: {exc}")
+        document = record.document
+        if not isinstance(document, Mapping):
+            return done(Outcome.FAILED, "what was found for it is not a credential")
+        try:
+            matches = _same_digest(qualification_digest(document), ref.digest)
+        except (CredentialError, ValueError, TypeError):
+            matches = False
+        if not matches:
+            return done(Outcome.FAILED, "its digest does not match the one the award recorded: it is not the "
+                                        "qualification the issuer cited")
+        about = qualification_subject(document)
+        row["assessor"] = about.name or about.pseudonym
+        # Verified now, as any credential (signature, key, schema, status); validity is judged at the assessment.
+        # The issuer's own copy is the same document at every verification: what depends on its exact bytes
+        # alone is remembered, as for a designation's stored components.
+        canon, remembered = self.inner_canon, None
+        if self.document_cache is not None:
+            canon, remembered = _remembering(self.document_cache, self.inner_canon, document)
+        child = _Verifier(self.resolver, self.status_fetcher, self.now, self.inner_canon, (), "assertionMethod",
+                          self.status_list_cache, document_cache=self.document_cache, own_canon=canon,
+                          consulted=self.consulted, remembered=remembered)
+        report = _run(child, document)
+        problems = [f"{c.code}: {c.message}" for c in report.failed() if c.code not in ("status", "validity")]
+        if problems:
+            return done(Outcome.FAILED, "it does not verify: " + "; ".join(problems))
+        proof = report.check("proof")
+        if proof is None or proof.outcome is not Outcome.PASSED:
+            return done(Outcome.NOT_CHECKED, "its signature could not be checked")
+        qualifier = issuer_id(document)
+        if qualifier not in accepted:
+            return done(Outcome.FAILED, f"it was issued by {qualifier}, not by the award's issuer")
+        if about.achievement_type != QUALIFICATION_ACHIEVEMENT_TYPE or key_url is None or key_url not in about.aligned_to:
+            return done(Outcome.FAILED, "it is not a qualification to assess this micro-credential")
+        start, end_raw = data_integrity.parse_datetime(document.get("validFrom")), document.get("validUntil")
+        end = data_integrity.parse_datetime(end_raw) if end_raw is not None else None
+        if start is None or start > assessed or (end_raw is not None and (end is None or end < assessed)):
+            return done(Outcome.FAILED, "it was not valid at the time of the assessment (valid "
+                                        f"{document.get('validFrom')} to {document.get('validUntil', 'no end')})")
+        status = report.check("status")
+        revoked_now = status is not None and status.outcome is Outcome.FAILED and status.details.get(
+            "purpose") == "revocation"
+        if status is not None and status.outcome is Outcome.FAILED and not revoked_now:
+            return done(Outcome.FAILED, f"its status cannot be trusted: {status.message}")
+        if record.revoked_from is not None or revoked_now:
+            if record.revoked_from is None:
+                return done(Outcome.NOT_CHECKED, "its issuer revoked it, and nobody could say since when"
+                            if record.revocation_known else "revoked, from a date the source cannot tell")
+            since = data_integrity.format_datetime(record.revoked_from)
+            row["revoked_from"] = since
+            if record.revoked_from <= assessed:
+                return done(Outcome.FAILED, f"it stands revoked from {since}, before the assessment")
+            row["warning"] = f"the qualification of {row['assessor']} was revoked on {since}, after the assessment"
+            return done(Outcome.PASSED, f"valid at the assessment; revoked since {since}")
+        if status is None or status.outcome is Outcome.NOT_CHECKED:
+            return done(Outcome.NOT_CHECKED, "whether it was revoked could not be checked"
+                        + (f" ({status.message})" if status is not None else ""))
+        return done(Outcome.PASSED, "valid at the assessment and not revoked")
+
+
+def _same_digest(actual: str, recorded: str) -> bool:
+    """Two spellings (base64url, base58btc) of one multihash are the same digest."""
+    a_alg, a_raw = evidence.parse_digest_multibase(actual)
+    r_alg, r_raw = evidence.parse_digest_multibase(recorded)
+    return a_alg == r_alg and hmac.compare_digest(a_raw, r_raw)
 
 
 def _digest_form(value: Any) -> Mapping[str, Any] | str | None:
@@ -809,6 +961,7 @@ def verify(
     component_fetcher: ComponentFetcher | None = None,
     document_cache: DocumentCache | None = None,
     remember_document: bool = False,
+    qualification_fetcher: QualificationFetcher | None = None,
 ) -> VerificationReport:
     """Verify a credential (a dict, JSON text, a compact VC-JWT, or an EnvelopedVerifiableCredential).
 
@@ -823,7 +976,8 @@ def verify(
     registry), what depends on the exact document alone, found by its exact JSON: its canonical forms, its
     signature for a given key, its schema, evidence and rubric checks. A designation verified again
     canonicalizes none of its stored components again; the key's binding, the proof's dates, validity and
-    status are checked at every call.
+    status are checked at every call. ``qualification_fetcher`` serves the
+    ``assessor_qualification`` check.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -841,7 +995,7 @@ def verify(
             own_canon, remembered = _remembering(document_cache, canon, form)
     v = _Verifier(resolver, status_fetcher, now, canon, evidence_files, expected_purpose, status_list_cache,
                   by_id, component_fetcher, document_cache=document_cache, own_canon=own_canon,
-                  remembered=remembered)
+                  remembered=remembered, qualification_fetcher=qualification_fetcher)
     return _run(v, credential, check_schema=check_schema)
 
 
@@ -903,4 +1057,5 @@ def _run(v: _Verifier, credential: Any, *, check_schema: bool = True) -> Verific
     v.once_per_document("evidence_digest", lambda: v.check_evidence(doc))
     v.once_per_document("rubric", lambda: v.check_rubric(doc))
     v.check_components(doc)
+    v.check_assessor_qualification(doc)
     return VerificationReport(tuple(v.checks), doc, fmt)

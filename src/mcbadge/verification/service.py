@@ -3,7 +3,8 @@
 :func:`verify_given` is the one way the API and the pages verify: issuers on this service resolved from
 the keystore, did:key offline, other did:web issuers and status lists through the guarded outbound client
 (cached), this service's status lists from the database, contexts by ``MCBADGE_EXTRA_CONTEXTS``; a
-designation's components from what was presented with it, else (issued here) from the database.
+designation's components from what was presented with it, else (issued here) from the database; assessor
+qualifications an award cites, with the date of any revocation, from the database (issued here).
 :func:`verification_result` adds the JSON answer of ``POST /verify`` and ``POST /credentials/verify``: the
 library's report, what the credential says in plain fields, one line per evidence file, and the checks as
 problem details.
@@ -19,6 +20,7 @@ from typing import Any
 
 from ..errors import PROBLEM_TYPE_BASE
 from ..identity import issuer_did
+from ..qualifications.service import own_qualification
 from ..recognition.service import recognition_for_report
 from ..services import Services
 from ..vc import evidence
@@ -74,7 +76,8 @@ def verify_given(
                     now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
                     canonicalizer=services.contexts.canonicalizer_for(given.value),
                     presented_components=given.components, component_fetcher=fetch_component,
-                    document_cache=services.document_cache)
+                    document_cache=services.document_cache,
+                    qualification_fetcher=lambda url: own_qualification(services, url))
     services.metrics.verified(report)
     return given, report
 
@@ -127,9 +130,13 @@ def _problem(check: Check) -> dict[str, Any]:
 
 
 def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(errors, warnings) of a report as problem details: failed checks, and checks that could not be made."""
+    """(errors, warnings) of a report as problem details: failed checks; checks that could not be made, and
+    passed checks with a warning (``details["warnings"]``: a qualification revoked after the assessment)."""
     errors = [_problem(c) for c in report.checks if c.outcome is Outcome.FAILED]
     warnings = [_problem(c) for c in report.checks if c.outcome is Outcome.NOT_CHECKED]
+    warnings += [{"type": f"{PROBLEM_TYPE_BASE}check:{c.code}", "code": c.code, "title": f"{c.code} warning",
+                  "detail": str(w)}
+                 for c in report.checks if c.outcome is Outcome.PASSED for w in c.details.get("warnings", ())]
     return errors, warnings
 
 
