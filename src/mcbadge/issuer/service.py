@@ -30,7 +30,8 @@ def update_issuer(session: Session, principal: Principal, body: IssuerUpdate, pu
     with transaction(session):
         issuer = session.get_one(Issuer, principal.issuer_id)
         for field, value in changes.items():
-            if value is None and field in {"name", "auto_approve", "second_scoring", "auto_award_designations"}:
+            if value is None and field in {"name", "auto_approve", "second_scoring", "auto_award_designations",
+                                           "suspension_status"}:
                 raise Invalid(f"{field} cannot be empty")
             setattr(issuer, field, str(value) if field in {"url", "image_url"} and value is not None else value)
         if body.no_expiry:
