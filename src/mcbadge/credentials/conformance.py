@@ -42,7 +42,7 @@ from ..vc.schema import validate_issued
 from ..vc.status_list import status_entry
 from .build import AwardContext, build_credential
 
-__all__ = ["SAMPLE_EDUCATOR_EMAIL", "conformance_problems", "sample_problems"]
+__all__ = ["SAMPLE_EDUCATOR_EMAIL", "conformance_problems", "sample_context", "sample_problems"]
 
 SAMPLE_EDUCATOR_EMAIL = "sample.educator@example.invalid"
 """The sample's earner (hashed into its subject, as every earner's address is): a reserved domain."""
@@ -51,7 +51,10 @@ SAMPLE_EDUCATOR_EMAIL = "sample.educator@example.invalid"
 _PLACEHOLDER_SHA256 = "0" * 64
 
 
-def _sample_context(issuer: Issuer, did: str, mc: MicroCredential, public_base_url: str) -> AwardContext:
+def sample_context(issuer: Issuer, mc: MicroCredential, public_base_url: str) -> AwardContext:
+    """What a sample award of ``mc`` says, from placeholders (see the module docstring): for
+    ``build_credential``."""
+    did = issuer_did(public_base_url, issuer.slug)
     # Transient rows, never added to a session: only what build_credential reads is set.
     credential = Credential(id=uuid.uuid4())
     educator = Person(id=uuid.uuid4(), email=SAMPLE_EDUCATOR_EMAIL)
@@ -98,7 +101,7 @@ def sample_problems(issuer: Issuer, mc: MicroCredential, public_base_url: str) -
     did = issuer_did(public_base_url, issuer.slug)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     try:
-        document = build_credential(_sample_context(issuer, did, mc, public_base_url),
+        document = build_credential(sample_context(issuer, mc, public_base_url),
                                     public_base_url=public_base_url, valid_from=now)
     except ValidationError as error:
         return _built_wrong(error)
