@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_verify_http.py [--seconds 5] [--rounds 3] [--clients 4]
 
 A throw-away service (SQLite, its own keys) awards one rich credential (a four-level rubric on three
-criteria, file and reflection evidence, revocation and suspension status entries) and is then served by
+criteria, file and reflection evidence, its revocation status entry: one, the default) and is then served by
 uvicorn in a separate process (one worker, so one core). Clients on keep-alive connections POST it to
 `/credentials/verify`; every response must be 200 with every check run (the issuer's DID document and
 status lists come from the service's caches and database: the warm path).
@@ -11,7 +11,7 @@ status lists come from the service's caches and database: the warm path).
 The Node reference (`@digitalbazaar/vc` + eddsa-rdfc-2022, `interop/`) verifies the same document in
 process: the awarded credential without its proof, re-signed by Node under a did:key (Node cannot resolve
 the service's loopback did:web), so both canonicalize the same bytes. Node checks the proof and the key;
-mcbadge also checks contexts, the OB schema, both status lists, evidence digests and the rubric.
+mcbadge also checks contexts, the OB schema, the status list, evidence digests and the rubric.
 
 This machine's speed drifts by tens of percent from minute to minute, so the run alternates: a round is
 mcbadge over HTTP for ``--seconds``, then Node for ``--seconds``; each round's ratio is printed and the

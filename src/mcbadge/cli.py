@@ -27,7 +27,7 @@ from .api.app import create_app
 from .api.openapi_doc import openapi_document
 from .config import Settings
 from .db import make_engine, make_sessionmaker, upgrade_to_head
-from .db.models import IssuerKind, Role
+from .db.models import DesignationStatus, IssuerKind, Role
 from .db.session import transaction
 from .errors import DomainError
 from .features import PageParams
@@ -37,6 +37,7 @@ from .identity import BaseUrlChanged, check_stable_identity, issuer_did
 from .keystore import KeystoreError, keystore_from_settings
 from .services import Services, build_services
 from .stacks import service as stacks
+from .stacks.schemas import DesignationRead
 from .tenants import service as tenants_service
 from .tenants.schemas import KeyCreate, TenantCreate
 from .vc.verify import Outcome
@@ -229,17 +230,26 @@ designations = typer.Typer(help="Designations awarded for completed stacks.", no
 app.add_typer(designations, name="designations")
 
 
+def _designation_change(designation: DesignationRead) -> str:
+    """What a re-check did to a designation, in a word or two."""
+    if designation.status is DesignationStatus.LAPSED:
+        return "revoked"
+    if designation.status is DesignationStatus.PENDING:
+        return "complete again, waiting for approval"
+    return "suspended" if designation.suspended else "valid again"
+
+
 @designations.command("recheck")
 def recheck_designations() -> None:
     """Check every awarded designation's components again (run it on a schedule, e.g. daily): another
-    issuer's revocation or an expired component suspends the designation; a substitute reinstates it."""
+    issuer's revocation or an expired component revokes the designation (suspends it, for an issuer with
+    suspension on); a substitute brings it back (a new credential, or the suspension lifted)."""
     _configure_logging()
     with _services() as services, services.sessions() as session:
         changed = stacks.recheck_all(session, services)
     for slug, designations_changed in changed.items():
         for d in designations_changed:
-            typer.echo(f"{slug}: designation {d.id} {'suspended' if d.suspended else 'reinstated'} "
-                       f"(credential {d.credential_id})")
+            typer.echo(f"{slug}: designation {d.id} {_designation_change(d)} (credential {d.credential_id})")
     total = sum(len(v) for v in changed.values())
     typer.echo(f"rechecked the designations of {len(changed)} issuer(s); {total} changed")
 

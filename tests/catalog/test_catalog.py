@@ -73,6 +73,39 @@ def test_publishing_checks_completeness(server: LiveServer, client: httpx.Client
     assert client.post(f"{MC}/{draft['id']}/publish", headers=admin).status_code == 200
 
 
+def test_publishing_checks_a_sample_credential_is_conformant(server: LiveServer, client: httpx.Client) -> None:
+    """The pre-issuance conformance gate: a version whose awards would not be accepted by Open Badges 3.0 hosts
+    (here, what the catalog API itself accepts: an alignment code left blank, an image URL whose template was
+    never filled in) is not published; the problem lists why; fixed, it publishes. ``POST .../versions``
+    goes through the same gate, and makes no version when it refuses."""
+    world = seed_world(server.app.state.services.sessions)
+    admin = world.headers("admin")
+    blank_code = [{"target_name": "InTASC 6", "target_url": "https://example.org/intasc-6", "target_code": ""}]
+    created = client.post(MC, json=microcredential_body(key="gated", alignments=blank_code), headers=admin)
+    assert created.status_code == 201, created.text
+    draft = created.json()
+    problem = assert_problem(client.post(f"{MC}/{draft['id']}/publish", headers=admin), 422,
+                             "nonconformant-microcredential")
+    assert "would not be accepted by Open Badges 3.0 hosts" in problem["detail"]
+    assert problem["errors"] == ["the credential cannot be built: Alignment.targetCode: String should have at least "
+                                 "1 character (got '')"], problem["errors"]
+    assert client.get(f"{MC}/{draft['id']}", headers=admin).json()["status"] == "draft"
+
+    fixed = client.patch(f"{MC}/{draft['id']}", json={"alignments": microcredential_body()["alignments"]},
+                         headers=admin)
+    assert fixed.status_code == 200, fixed.text
+    published = client.post(f"{MC}/{draft['id']}/publish", headers=admin)
+    assert published.status_code == 200, published.text
+
+    template = "https://example.org/badges/{key}.png"
+    problem = assert_problem(client.post(f"{MC}/{draft['id']}/versions", json={"image_url": template},
+                                         headers=admin), 422, "nonconformant-microcredential")
+    [reason] = problem["errors"]
+    assert reason.startswith("the credential cannot be built: Image.id: String should match pattern") and template in reason
+    listed = client.get(MC, params={"key": "gated"}, headers=admin).json()
+    assert [m["version"] for m in listed["items"]] == [1]
+
+
 def test_a_new_version_is_published_and_the_old_one_stays(server: LiveServer, client: httpx.Client) -> None:
     world = seed_world(server.app.state.services.sessions)
     admin = world.headers("admin")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcbadge.db.models import Issuer, IssuerKind, MicroCredential, Person, Role
@@ -67,6 +68,13 @@ class Tenant:
 
     def headers(self, role: Role = Role.ADMIN) -> dict[str, str]:
         return auth(self.keys[role])
+
+
+def turn_suspension(client: httpx.Client, tenant: Tenant, on: bool) -> None:
+    """The issuer's opt-in to suspension (``suspension_status``, off by default), over the API: credentials
+    issued from then on carry a suspension entry beside the revocation one."""
+    response = client.patch("/api/v1/issuer", json={"suspension_status": on}, headers=tenant.headers())
+    assert response.status_code == 200 and response.json()["suspension_status"] is on, response.text
 
 
 def make_tenant(sessions: sessionmaker[Session], slug: str, *, validity_days: int | None = 1095,

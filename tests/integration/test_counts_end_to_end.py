@@ -6,14 +6,16 @@ client, as another organisation's server would be. District A and provider B iss
 recognises three of them for an endorsement area; T accepts S's registry by reciprocity; a teacher earns two
 from A and brings one from B (verified on entry); A's stack awards the designation, which verifies here and
 in ``@digitalbazaar/vc``; the verifier answers "recognised by S" and "recognised by T through reciprocity with
-S"; B revokes its credential, so the verifier reports the revoked component and A's re-check suspends the
-designation; S withdraws its registry and recognition is gone. S vets A's two micro-credentials (one
+S"; B revokes its credential, so the verifier reports the revoked component and A's re-check revokes the
+designation, naming it; B awards the teacher the same micro-credential again, and the substitute brings a new
+designation credential that verifies; S withdraws its registry and recognition is gone. S vets A's two micro-credentials (one
 nominated by A), and a version A edits afterwards is not vetted until S endorses it again.
 """
 
 from __future__ import annotations
 
 import ssl
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +30,8 @@ from mcbadge.db.session import transaction
 from mcbadge.identity import issuer_did
 from mcbadge.vc.recognition import definition_digest
 from tests.factories.recognition import make_agency
-from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.factories.submissions import assessed_submission
+from tests.factories.tenants import AWARD_PASSING_SCORES, Tenant, make_tenant, passing_submissions
 from tests.live_server import LiveServer, free_socket, make_settings, serve
 from tests.local_servers import TestCA
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
@@ -219,14 +222,41 @@ def test_micro_credentials_count_across_districts_and_states(tmp_path: Path, dat
         assert after["verified"] is False
         assert components["outcome"] == "failed" and b_document["id"] in components["message"]
         assert "revoked" in components["message"], components
-        # ... and district A's re-check (scheduled, or an admin's) suspends the designation, saying why.
+        # ... and district A's re-check (scheduled, or an admin's) revokes the designation, saying why.
         rechecked = here.post("/api/v1/stacks/designations/recheck", headers=district.headers())
         assert rechecked.status_code == 200, rechecked.text
-        [suspended] = rechecked.json()
-        assert suspended["id"] == designation["id"] and suspended["suspended"] is True
-        assert _check(_verify(here, document), "status")["outcome"] == "failed"
+        [lapsed] = rechecked.json()
+        assert lapsed["id"] == designation["id"] and lapsed["status"] == "lapsed"
+        row = here.get(f"/api/v1/credentials/{designation['credential_id']}", headers=district.headers()).json()
+        assert row["revoked"] is True and b_document["id"] in row["revocation_reason"], row["revocation_reason"]
+        status = _check(_verify(here, document), "status")
+        assert status["outcome"] == "failed" and "revoked" in status["message"], status
         again = here.post("/api/v1/stacks/designations/recheck", headers=district.headers())
         assert again.json() == []                             # idempotent: nothing more changes
+
+        # B awards the teacher the same micro-credential again (a second attempt); brought to A, the substitute
+        # completes the stack again: a new designation credential, which verifies with it.
+        with b_server.app.state.services.sessions() as session, session.begin():
+            mc_id = session.scalars(select(Submission.microcredential_id).where(
+                Submission.id == uuid.UUID(b1["submission_id"]))).one()
+            retry = assessed_submission(session, provider.educator, provider.assessor,
+                                        session.get_one(MicroCredential, mc_id), b_server.settings.blob_dir,
+                                        scores=AWARD_PASSING_SCORES, attempt=2).id
+        b2 = at_b.post(f"/api/v1/submissions/{retry}/award", headers=provider.headers())
+        assert b2.status_code == 201, b2.text
+        b2_document = b2.json()["credential"]
+        added = here.post("/api/v1/stacks/external-credentials", json={"credential": b2_document},
+                          headers=district.headers(Role.EDUCATOR))
+        assert added.status_code == 200, added.text
+        [renewed] = added.json()["designations"]
+        assert renewed["id"] == designation["id"] and renewed["status"] == "awarded"
+        assert renewed["credential_id"] != designation["credential_id"]
+        assert b2_document["id"] in {c["credential_id"] for c in renewed["components"]}
+        new_document = here.get(f"/api/v1/credentials/{renewed['credential_id']}",
+                                headers=district.headers()).json()["credential"]
+        restored = _verify(here, _presentation(new_document, b2_document))
+        assert restored["verified"] is True, restored["summary"]
+        assert _check(restored, "components")["outcome"] == "passed"
 
         # S withdraws its registry (its status bit): S's recognition is gone, and T's through S with it.
         withdrawn = here.post(f"/api/v1/recognition-registries/{registry_s['id']}/withdraw",

@@ -113,7 +113,8 @@ def test_define_submit_assess_award_verify_revoke(server, client, node_reference
     # Revoke: the status list now says revoked, and verification reports it.
     ok(client.post(f"/api/v1/credentials/{awarded['id']}/revoke", json={"reason": "evidence was not the educator's own"},
                    headers=admin))
-    entry = next(e for e in credential["credentialStatus"] if e["statusPurpose"] == "revocation")
+    entry = credential["credentialStatus"]  # one entry: revocation
+    assert entry["statusPurpose"] == "revocation"
     status_list = ok(client.get(entry["statusListCredential"]))
     bits = BitstringStatusList.decode(status_list["credentialSubject"]["encodedList"])
     assert bits.get(int(entry["statusListIndex"]))

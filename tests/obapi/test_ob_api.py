@@ -48,17 +48,6 @@ def assert_valid(instance: Any, name: str | dict[str, Any]) -> None:
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
 
 
-def response_schema() -> dict[str, Any]:
-    """getopenbadgecredentialsresponse.json, with one allowance: mcbadge's credentials carry two status
-    entries (revocation and suspension) as a VC 2.0 ``credentialStatus`` array, where 1EdTech's schema allows
-    only one object. Each entry must still match the schema's CredentialStatus."""
-    doc = schema("getopenbadgecredentialsresponse.json")
-    props = doc["$defs"]["AchievementCredential"]["properties"]
-    entry = props["credentialStatus"]
-    props["credentialStatus"] = {"oneOf": [entry, {"type": "array", "minItems": 1, "items": entry}]}
-    return doc
-
-
 def assert_imsx_valid(response: httpx.Response, status: int, code_minor: str) -> dict[str, Any]:
     body = assert_imsx(response, status, code_minor)
     assert_valid(body, "imsx_statusinfo.json")
@@ -140,8 +129,8 @@ def test_get_credentials_pages_issued_and_upserted(server: LiveServer, client: h
     last = client.get(links["last"], headers=bearer(token))
     assert "next" not in _links(last)
     pages = [first.json(), middle.json(), last.json()]
-    for page in pages:
-        assert_valid(page, response_schema())
+    for page in pages:  # the unmodified 1EdTech schema: mcbadge's credentials carry one status entry
+        assert_valid(page, "getopenbadgecredentialsresponse.json")
     ids = [c["id"] for page in pages for c in page["credential"]]
     assert ids[2:] == [issued[0].document["id"], issued[1].document["id"]]
     assert [jws for page in pages for jws in page["compactJwsString"]] == [issued[2].jwt]

@@ -1,5 +1,7 @@
 """Stacks and designations over real HTTP: rule, award (auto and approval), digest binding, schema and
-library verification, and the issuer-side cascade (revoke -> suspended, substitute -> reinstated)."""
+library verification, and the issuer-side cascade: by default revoke -> the designation revoked (lapsed),
+substitute -> a new designation credential; for an issuer with suspension on, revoke -> suspended,
+substitute -> reinstated."""
 
 from __future__ import annotations
 
@@ -24,10 +26,8 @@ from mcbadge.db.models import (
 from mcbadge.db.session import transaction
 from mcbadge.obapi import service as obapi
 from mcbadge.vc.components import MAX_COMPONENTS, component_digest, digest_matches
-from mcbadge.vc.schema import (
-    validate_achievement_credential,
-    validate_credential_status,
-)
+from mcbadge.vc.schema import validate_achievement_credential
+from mcbadge.vc.verify import Outcome
 from tests.assertions import verify_live
 from tests.factories.credentials import award_one
 from tests.factories.stacks import (
@@ -43,6 +43,7 @@ from tests.factories.tenants import (
     Tenant,
     make_tenant,
     passing_submissions,
+    turn_suspension,
 )
 from tests.live_server import TEST_PASSPHRASE, LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
@@ -87,25 +88,77 @@ def test_designation_awarded_bound_verified_and_cascaded(server: LiveServer, cli
         tampered = {**component["credential"], "name": "Something else"}
         assert not digest_matches(tampered, recorded)
 
-    # The unmodified 1EdTech schema (each status entry checked in its place, as for awards) and the library.
-    assert validate_achievement_credential({k: v for k, v in document.items() if k != "credentialStatus"}) == []
-    for entry in document["credentialStatus"]:
-        assert validate_credential_status(entry) == []
+    # The unmodified 1EdTech schema (one status entry, as awards carry it) and the library.
+    assert isinstance(document["credentialStatus"], dict)
+    assert validate_achievement_credential(document) == []
     report = verify_live(server, document)
     assert report.verified, report.failed()
 
-    # Cascade: revoking a needed component suspends the designation, with a reason and an audit event.
+    # Cascade: revoking a needed component revokes the designation, with a reason naming the component.
     revoked = client.post(f"/api/v1/credentials/{first['id']}/revoke", json={"reason": "evidence not original"},
                           headers=tenant.headers())
     assert revoked.status_code == 200, revoked.text
     designation_row = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
-    assert designation_row["suspended"] is True
+    assert designation_row["revoked"] is True and designation_row["suspended"] is False
+    assert first["url"] in designation_row["revocation_reason"], designation_row["revocation_reason"]
+    [lapsed] = designations(client, tenant)
+    assert lapsed["status"] == "lapsed" and lapsed["credential_id"] == designation["credential_id"]
+    status = verify_live(server, document).check("status")
+    assert status is not None and status.outcome is Outcome.FAILED and "revoked" in status.message
+    with services.sessions() as session:
+        events = {e.action: e for e in session.scalars(select(AuditEvent).where(AuditEvent.issuer_id == tenant.issuer.id))}
+    assert "designation.revoked" in events and events["designation.revoked"].detail["components"] == [first["url"]]
+    assert not any(a.endswith("suspended") for a in events)
+
+    # A substitute (a new attempt at the same micro-credential version) brings a NEW designation credential.
+    with services.sessions() as session, session.begin():
+        mc = session.scalars(select(MicroCredential).where(MicroCredential.key == k1)).one()
+        substitute = assessed_submission(session, tenant.educator, tenant.assessor, mc, server.settings.blob_dir,
+                                         scores=AWARD_PASSING_SCORES, attempt=2).id
+    replacement = award_over_api(client, tenant, substitute)
+    [again_awarded] = designations(client, tenant)
+    assert again_awarded["status"] == "awarded" and again_awarded["id"] == designation["id"]
+    assert again_awarded["credential_id"] != designation["credential_id"]
+    assert {c["credential_id"] for c in again_awarded["components"]} == {replacement["url"], second["url"]}
+    renewed = client.get(f"/api/v1/credentials/{again_awarded['credential_id']}", headers=tenant.headers()).json()
+    assert validate_achievement_credential(renewed["credential"]) == []
+    renewed_report = verify_live(server, renewed["credential"])
+    assert renewed_report.verified, renewed_report.failed()
+    assert not verify_live(server, document).verified          # the revoked one stays revoked
+    with services.sessions() as session:
+        awarded = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "designation.awarded")
+                                       .order_by(AuditEvent.id)))
+    assert awarded[-1].target == f"credential:{again_awarded['credential_id']}"
+    assert awarded[-1].detail["replaces"] == f"credential:{designation['credential_id']}"
+
+
+def test_with_suspension_on_the_cascade_suspends_and_reinstates(server: LiveServer, client: httpx.Client,
+                                                                 tenant: Tenant) -> None:
+    """An issuer that opted into suspension keeps the reversible cascade: its designations carry a suspension
+    entry (and so two status entries), are suspended when a component falls away and reinstated when a
+    substitute is earned."""
+    services = server.app.state.services
+    auto_award(client, tenant, True)
+    turn_suspension(client, tenant, True)
+    [s1] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    k1 = submission_key(server, s1)
+    publish_stack(client, tenant, [{"kind": "local", "key": k1, "versions": [1]}])
+    first = award_over_api(client, tenant, s1)
+    [designation] = designations(client, tenant)
+    document = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()["credential"]
+    assert [e["statusPurpose"] for e in document["credentialStatus"]] == ["revocation", "suspension"]
+    assert verify_live(server, document).verified
+
+    revoked = client.post(f"/api/v1/credentials/{first['id']}/revoke", json={"reason": "evidence not original"},
+                          headers=tenant.headers())
+    assert revoked.status_code == 200, revoked.text
+    designation_row = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
+    assert designation_row["suspended"] is True and designation_row["revoked"] is False
     assert not verify_live(server, document).verified
     with services.sessions() as session:
         actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.issuer_id == tenant.issuer.id)))
     assert "designation.suspended" in actions and "credential.suspended" in actions
 
-    # A substitute (a new attempt at the same micro-credential version) reinstates it.
     with services.sessions() as session, session.begin():
         mc = session.scalars(select(MicroCredential).where(MicroCredential.key == k1)).one()
         substitute = assessed_submission(session, tenant.educator, tenant.assessor, mc, server.settings.blob_dir,
@@ -113,7 +166,47 @@ def test_designation_awarded_bound_verified_and_cascaded(server: LiveServer, cli
     award_over_api(client, tenant, substitute)
     reinstated = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
     assert reinstated["suspended"] is False
+    [same] = designations(client, tenant)
+    assert same["credential_id"] == designation["credential_id"] and same["status"] == "awarded"
     assert verify_live(server, document).verified
+
+
+def test_a_lapsed_designation_waits_for_approval_again(server: LiveServer, client: httpx.Client,
+                                                       tenant: Tenant) -> None:
+    """Without auto-award, a designation whose stack completes again after it lapsed is pending: the admin's
+    approval issues the new credential in place of the revoked one."""
+    services = server.app.state.services
+    auto_award(client, tenant, False)
+    [s1] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
+    k1 = submission_key(server, s1)
+    publish_stack(client, tenant, [{"kind": "local", "key": k1, "versions": [1]}])
+    first = award_over_api(client, tenant, s1)
+    [pending] = designations(client, tenant)
+    approved = client.post(f"/api/v1/stacks/designations/{pending['id']}/approve", headers=tenant.headers())
+    assert approved.status_code == 200, approved.text
+    old_credential = approved.json()["credential_id"]
+
+    client.post(f"/api/v1/credentials/{first['id']}/revoke", json={"reason": "issued in error"},
+                headers=tenant.headers()).raise_for_status()
+    [lapsed] = designations(client, tenant)
+    assert lapsed["status"] == "lapsed"
+
+    with services.sessions() as session, session.begin():
+        mc = session.scalars(select(MicroCredential).where(MicroCredential.key == k1)).one()
+        substitute = assessed_submission(session, tenant.educator, tenant.assessor, mc, server.settings.blob_dir,
+                                         scores=AWARD_PASSING_SCORES, attempt=2).id
+    award_over_api(client, tenant, substitute)
+    [waiting] = designations(client, tenant)
+    assert waiting["status"] == "pending" and waiting["credential_id"] == old_credential
+    approved = client.post(f"/api/v1/stacks/designations/{pending['id']}/approve", headers=tenant.headers())
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "awarded" and approved.json()["credential_id"] != old_credential
+    new = client.get(f"/api/v1/credentials/{approved.json()['credential_id']}", headers=tenant.headers()).json()
+    assert verify_live(server, new["credential"]).verified
+    with services.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "designation.awarded")
+                                .order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert event.detail["replaces"] == f"credential:{old_credential}"
 
 
 def test_n_of_m_with_required_members_and_approval(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
@@ -298,11 +391,11 @@ def test_verifier_checks_each_component_of_a_designation(server: LiveServer, cli
     assert any(p["code"] == "components" for p in answer.json()["problemDetails"])
 
 
-def test_a_scheduled_recheck_suspends_a_designation_whose_component_expired(server: LiveServer, client: httpx.Client,
-                                                                            tenant: Tenant) -> None:
+def test_a_scheduled_recheck_revokes_a_designation_whose_component_expired(server: LiveServer, client: httpx.Client,
+                                                                           tenant: Tenant) -> None:
     """``mcbadge designations recheck`` (the scheduled job, a real subprocess on the same database and keys):
-    a component that expired since the award no longer holds the stack up, so the designation is suspended;
-    running it again changes nothing."""
+    a component that expired since the award no longer holds the stack up, so the designation is revoked
+    (lapsed), naming the component; running it again changes nothing."""
     services = server.app.state.services
     auto_award(client, tenant, True)
     [submission] = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 1)
@@ -324,11 +417,12 @@ def test_a_scheduled_recheck_suspends_a_designation_whose_component_expired(serv
 
     first = recheck()
     assert first.returncode == 0, first.stderr
-    assert f"designation {designation['id']} suspended" in first.stdout, first.stdout
+    assert f"designation {designation['id']} revoked" in first.stdout, first.stdout
     [after] = designations(client, tenant)
-    assert after["suspended"] is True
-    assert not verify_live(server, client.get(f"/api/v1/credentials/{designation['credential_id']}",
-                                              headers=tenant.headers()).json()["credential"]).verified
+    assert after["status"] == "lapsed"
+    row = client.get(f"/api/v1/credentials/{designation['credential_id']}", headers=tenant.headers()).json()
+    assert row["revoked"] is True and component["url"] in row["revocation_reason"], row["revocation_reason"]
+    assert not verify_live(server, row["credential"]).verified
     second = recheck()
     assert second.returncode == 0 and "0 changed" in second.stdout, second.stdout
 

@@ -1,5 +1,7 @@
 """Publish status over real HTTP: random unique indexes, revocation and suspension visible at the next fetch,
-ETag/304, lists that fill up, and no re-signing when nothing changed."""
+ETag/304, lists that fill up, and no re-signing when nothing changed. Suspension is an issuer's opt-in (one
+status entry by default): the suspension tests turn it on first, and a suspension asked of an issuer without
+it gets a problem saying how to turn it on."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from mcbadge.db.models import AuditEvent, Credential, Role, StatusList, StatusPu
 from mcbadge.vc.status_list import BitstringStatusList
 from mcbadge.vc.verify import Outcome
 from tests.assertions import assert_all_passed, verify_live
-from tests.factories.tenants import Tenant, make_tenant, passing_submissions
+from tests.factories.tenants import Tenant, make_tenant, passing_submissions, turn_suspension
 from tests.live_server import LiveServer
 
 
@@ -33,7 +35,9 @@ def _bit(client: httpx.Client, url: str, index: int) -> bool:
     return BitstringStatusList.decode(encoded).get(index)
 
 
-def test_200_concurrent_awards_get_200_distinct_random_indexes(server: LiveServer, tenant: Tenant) -> None:
+def test_200_concurrent_awards_get_200_distinct_random_indexes(server: LiveServer, client: httpx.Client,
+                                                                tenant: Tenant) -> None:
+    turn_suspension(client, tenant, True)  # both sequences of indexes
     ids = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 200)
 
     def award(submission_id: uuid.UUID) -> httpx.Response:
@@ -119,6 +123,7 @@ def test_the_service_verifier_sees_a_revocation_another_process_made(
 
 
 def test_suspend_and_reinstate_round_trip(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    turn_suspension(client, tenant, True)
     [submission_id] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
     body = _award(client, tenant, submission_id)
     cid, list_url, index = body["id"], body["suspension"]["list"], body["suspension"]["index"]
@@ -143,11 +148,13 @@ def test_suspend_and_reinstate_round_trip(server: LiveServer, client: httpx.Clie
     assert_all_passed(verify_live(server, body["credential"]))
     with server.app.state.services.sessions() as session:
         actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-        assert actions == ["credential.awarded", "credential.suspended", "credential.reinstated"]
+        assert actions == ["issuer.updated", "credential.awarded", "credential.suspended", "credential.reinstated"]
 
 
 def test_verifiers_see_a_suspension(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
-    """Both entries are in ``credentialStatus`` (a VC 2.0 array; each entry is a valid OB CredentialStatus)."""
+    """With suspension on, both entries are in ``credentialStatus`` (a VC 2.0 array; each entry is a valid OB
+    CredentialStatus)."""
+    turn_suspension(client, tenant, True)
     [submission_id] = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 1)
     services = server.app.state.services
     with services.sessions() as session:
@@ -210,6 +217,7 @@ def test_list_is_signed_once_until_it_changes(server: LiveServer, client: httpx.
 
 def test_a_full_list_opens_the_next_one(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
     services = server.app.state.services
+    turn_suspension(client, tenant, True)  # both kinds of list fill up
     ids = passing_submissions(services.sessions, tenant, server.settings.blob_dir, 10)
     awarded = []
     with services.sessions() as session:
@@ -243,3 +251,40 @@ def test_another_tenant_lists_are_separate(server: LiveServer, client: httpx.Cli
     assert b["revocation"]["list"].endswith("/issuers/other-district/status/revocation/1")
     assert_all_passed(verify_live(server, b["credential"]))
     assert client.post(f"/api/v1/credentials/{a['id']}/suspend", headers=other.headers()).status_code == 404
+
+
+def test_suspension_is_the_issuers_opt_in(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    """By default a credential carries one status entry and cannot be suspended: the problem says suspension is
+    off, what turning it on costs and how. Turned on, credentials issued from then on carry both entries and
+    can be suspended; one issued before cannot (no verifier could see it). Turned off again, no new
+    suspension, while a suspension made meanwhile can still be lifted."""
+    ids = passing_submissions(server.app.state.services.sessions, tenant, server.settings.blob_dir, 2)
+    before = _award(client, tenant, ids[0])
+    assert before["credential"]["credentialStatus"]["statusPurpose"] == "revocation"
+    assert before["suspension"] is None
+    for action in ("suspend", "reinstate"):
+        refused = client.post(f"/api/v1/credentials/{before['id']}/{action}", headers=tenant.headers())
+        assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
+        problem = refused.json()
+        assert problem["type"] == "urn:mcbadge:problem:suspension-off", problem
+        assert "suspension is off" in problem["detail"] and '"suspension_status": true' in problem["detail"]
+        assert "1EdTech" in problem["detail"]  # the cost of turning it on
+    with server.app.state.services.sessions() as session:
+        assert session.scalars(select(StatusList).where(StatusList.purpose == StatusPurpose.SUSPENSION)).all() == []
+
+    turn_suspension(client, tenant, True)
+    after = _award(client, tenant, ids[1])
+    assert [e["statusPurpose"] for e in after["credential"]["credentialStatus"]] == ["revocation", "suspension"]
+    older = client.post(f"/api/v1/credentials/{before['id']}/suspend", headers=tenant.headers())
+    assert older.status_code == 409 and older.json()["type"] == "urn:mcbadge:problem:not-suspendable"
+    suspended = client.post(f"/api/v1/credentials/{after['id']}/suspend", headers=tenant.headers())
+    assert suspended.status_code == 200 and suspended.json()["suspended"] is True
+    assert _bit(client, after["suspension"]["list"], after["suspension"]["index"]) is True
+
+    turn_suspension(client, tenant, False)
+    again = client.post(f"/api/v1/credentials/{after['id']}/suspend", headers=tenant.headers())
+    assert again.status_code == 409 and again.json()["type"] == "urn:mcbadge:problem:suspension-off"
+    lifted = client.post(f"/api/v1/credentials/{after['id']}/reinstate", headers=tenant.headers())
+    assert lifted.status_code == 200 and lifted.json()["suspended"] is False
+    assert _bit(client, after["suspension"]["list"], after["suspension"]["index"]) is False
+    assert_all_passed(verify_live(server, after["credential"]))

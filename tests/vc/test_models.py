@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pyld import jsonld
 
 from mcbadge.vc.canon import canonicalize
-from mcbadge.vc.contexts import OB_EXTENSIONS, PINNED_LOADER
+from mcbadge.vc.contexts import CREDENTIALS_V2, OB_EXTENSIONS, PINNED_LOADER
 from mcbadge.vc.identity_hash import identity_matches, identity_object
 from mcbadge.vc.models import (
     Achievement,
@@ -32,10 +32,14 @@ from mcbadge.vc.models import (
 )
 from mcbadge.vc.rubric import rubric_outcome
 from mcbadge.vc.schema import (
+    ACHIEVEMENT_CREDENTIAL_SCHEMA,
+    ENDORSEMENT_CREDENTIAL_SCHEMA,
     SchemaProblem,
+    applicable_schema,
     validate_achievement_credential,
     validate_credential_status,
     validate_endorsement_credential,
+    validate_issued,
 )
 
 from tests.factories.credentials import CRITERIA, LEVELS, SUBJECT_EMAIL, rich_credential
@@ -92,6 +96,24 @@ def test_spec_examples_validate(name: str) -> None:
 
 def test_spec_endorsement_validates() -> None:
     assert validate_endorsement_credential(spec_example("endorsement")) == []
+
+
+def test_an_issued_credential_meets_the_schema_its_types_claim() -> None:
+    """``validate_issued``: the unmodified schema an Open Badge or an endorsement claims, as the document is;
+    a credential that is neither has no 1EdTech schema."""
+    doc = rich_credential()
+    assert applicable_schema(doc) == ACHIEVEMENT_CREDENTIAL_SCHEMA and validate_issued(doc) == []
+    entry = doc["credentialStatus"]
+    two = {**doc, "credentialStatus": [entry, {**entry, "statusPurpose": "suspension"}]}
+    [problem] = validate_issued(two) or []
+    assert problem.path == "credentialStatus" and problem.message.startswith("must be of type 'object', got [")
+    endorsement = spec_example("endorsement")
+    assert applicable_schema(endorsement) == ENDORSEMENT_CREDENTIAL_SCHEMA and validate_issued(endorsement) == []
+    assert validate_issued({**endorsement, "type": ["VerifiableCredential", "EndorsementCredential",
+                                                    "AchievementCredential"]})  # an Open Badge first
+    plain = {"@context": [CREDENTIALS_V2], "type": ["VerifiableCredential", "RecognitionRegistryCredential"]}
+    assert applicable_schema(plain) is None and validate_issued(plain) is None
+    assert applicable_schema({**plain, "type": "OpenBadgeCredential"}) == ACHIEVEMENT_CREDENTIAL_SCHEMA
 
 
 def test_broken_credential_yields_readable_problems() -> None:

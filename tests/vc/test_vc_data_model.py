@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from mcbadge.vc.contexts import CREDENTIALS_V1, CREDENTIALS_V2
-from mcbadge.vc.data_model import check_members, check_presentation, check_unsigned_credential, is_url
+from mcbadge.vc.data_model import (
+    check_issued_credential,
+    check_members,
+    check_presentation,
+    check_unsigned_credential,
+    is_url,
+)
 from mcbadge.vc.errors import CredentialError, DataModelError, IssuerMismatch
 
 ISSUER = "did:example:issuer"
@@ -60,6 +66,42 @@ def test_another_issuer_is_refused_saying_whom_it_expected() -> None:
         check_unsigned_credential(credential(issuer="did:example:other"), ISSUER)
     assert (raised.value.expected, raised.value.found) == (ISSUER, "did:example:other")
     assert isinstance(raised.value, CredentialError)  # one tree with the library's other errors
+
+
+LIST = "https://example.org/status/revocation/1"
+ENTRY = {"id": f"{LIST}#7", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+         "statusListIndex": "7", "statusListCredential": LIST}
+PROOF = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofValue": "z1"}
+
+
+def test_an_issued_credential_keeps_its_status_and_proof() -> None:
+    """What this service issues: one status entry or several, a proof or a proof set, each well formed."""
+    for status in (ENTRY, [ENTRY], [ENTRY, {**ENTRY, "id": f"{LIST}#8", "statusListIndex": "8"}]):
+        for proof in (PROOF, [PROOF]):
+            assert check_issued_credential(credential(credentialStatus=status, proof=proof), ISSUER) == 2
+    # Another status method is only held to the data model's rule: an object with a type.
+    assert check_issued_credential(credential(credentialStatus={"type": "1EdTechRevocationList",
+                                                                "id": "https://example.org/r"})) == 2
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"credentialStatus": []}, "each credentialStatus must be an object with a type"),
+    ({"credentialStatus": {"id": f"{LIST}#7"}}, "each credentialStatus must be an object with a type"),
+    ({"credentialStatus": {**ENTRY, "id": "not a url"}}, "credentialStatus id, when present, must be a URL"),
+    ({"credentialStatus": {k: v for k, v in ENTRY.items() if k != "statusPurpose"}}, "must have a statusPurpose"),
+    ({"credentialStatus": {**ENTRY, "statusListIndex": 7}}, "statusListIndex must be a decimal string"),
+    ({"credentialStatus": {**ENTRY, "statusListIndex": "07"}}, "statusListIndex must be a decimal string"),
+    ({"credentialStatus": {**ENTRY, "statusListCredential": "status/1"}}, "statusListCredential must be a URL"),
+    ({"credentialStatus": {**ENTRY, "id": LIST}}, "id must not be its statusListCredential"),
+    ({"proof": [PROOF, {"proofValue": "z2"}]}, "each proof must be an object with a type"),
+    ({"proof": []}, "each proof must be an object with a type"),
+    ({"type": ["OtherCredential"]}, "type must include VerifiableCredential"),
+    ({"evidence": [{"id": "https://example.org/e"}]}, "each evidence must be an object with a type"),
+    ({"validFrom": "2025-01-02T00:00:00Z", "validUntil": "2025-01-01T00:00:00Z"}, "validUntil is before validFrom"),
+])
+def test_what_may_not_be_issued_is_named(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(DataModelError, match=message):
+        check_issued_credential(credential(**changes), ISSUER)
 
 
 SCHEMA = {"id": "https://example.org/schema.json", "type": "JsonSchema"}

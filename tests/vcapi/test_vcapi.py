@@ -17,17 +17,20 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
-from mcbadge.db.models import Role
+from mcbadge.db.models import Role, StatusEntry
 from mcbadge.extra_contexts import context_policy, parse_names
 from mcbadge.identity import issuer_did
 from mcbadge.vc.contexts import CREDENTIALS_V1, CREDENTIALS_V2, DATA_INTEGRITY_V2
 from mcbadge.vc.data_integrity import create_proof, verify_proofs
 from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.keys import Ed25519KeyPair
+from mcbadge.vc.jwt import parse_unverified
+from mcbadge.vc.schema import validate_issued
 from mcbadge.vc.verify import verify
 from tests.assertions import assert_problem
-from tests.factories.credentials import VC_SUBJECT, vc2
+from tests.factories.credentials import VC_SUBJECT, rich_credential, vc2
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import LiveServer, live_server, make_settings
 from tests.node_reference import node_reference  # noqa: F401  (session fixture)
@@ -105,6 +108,45 @@ def test_issue_vc2_with_status_verifies_with_library_and_node(server, client, te
     assert report.check("status").outcome.value == "passed"
     result = node_reference.verify(issued, {did: did_document(client)})
     assert result["verified"], result
+
+
+def _open_badge(did: str) -> dict[str, Any]:
+    """An Open Badge (OB 3.0 AchievementCredential) an integrator sends to be signed, without status."""
+    credential = rich_credential(issuer_id=did, credential_id=f"urn:uuid:{uuid.uuid4()}")
+    del credential["credentialStatus"]
+    return credential
+
+
+def test_an_open_badge_is_issued_as_the_1edtech_schema_accepts_it(server, client, tenant, did, node_reference):
+    """An Open Badge signed through the VC API validates against the unmodified 1EdTech schema as issued: its
+    status entry one object, its proof a one-element array (the strict schema's shape; the suites' plain
+    credentials keep the object). One that would not, two status entries, is refused before anything is
+    reserved or signed, with the schema's reasons."""
+    revocation = {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}
+    issued = issue(client, tenant, _open_badge(did), credentialStatus=revocation)
+    assert isinstance(issued["credentialStatus"], dict) and isinstance(issued["proof"], list)
+    assert validate_issued(issued) == []
+    assert library_verify(server, issued).verified
+    assert node_reference.verify(issued, {did: did_document(client)})["verified"]
+
+    enveloped = issue(client, tenant, _open_badge(did), credentialStatus=revocation, format="vc-jwt")
+    _, payload = parse_unverified(enveloped["id"].removeprefix("data:application/vc+jwt,"))
+    assert validate_issued(payload["vc"]) == []
+
+    def entries() -> int:
+        with server.app.state.services.sessions() as session:
+            return session.scalar(select(func.count()).select_from(StatusEntry))
+
+    before = entries()
+    refused = client.post("/credentials/issue", headers=tenant.headers(), json={
+        "credential": _open_badge(did),
+        "options": {"credentialStatus": [revocation, {**revocation, "statusPurpose": "suspension"}]}})
+    problem = assert_problem(refused, 422, "invalid-credential")
+    assert "1EdTech OB 3.0 JSON Schema" in problem["detail"]
+    assert any(p.startswith("credentialStatus: must be of type 'object'") for p in problem["problems"]), problem
+    assert entries() == before  # the refused request reserved nothing
+
+    assert isinstance(issue(client, tenant, vc2(did))["proof"], dict)  # not an Open Badge: no 1EdTech schema
 
 
 def test_issue_vc11_input_signs_with_the_data_integrity_context(server, client, tenant, did, node_reference):

@@ -270,8 +270,8 @@ def test_only_credentials_needing_no_other_site_are_verified_on_the_event_loop(
         "another issuer": {**document, "issuer": {**document["issuer"], "id": elsewhere}},
         "a key elsewhere": {**document, "proof": [{**proof, "verificationMethod": elsewhere + "#k"}
                                                   for proof in document["proof"]]},
-        "a status list elsewhere": {**document, "credentialStatus": [
-            {**document["credentialStatus"][0], "statusListCredential": "https://status.example.org/1"}]},
+        "a status list elsewhere": {**document, "credentialStatus": {
+            **document["credentialStatus"], "statusListCredential": "https://status.example.org/1"}},
         "no proof": {k: v for k, v in document.items() if k != "proof"},
     }
     for name, variant in variants.items():

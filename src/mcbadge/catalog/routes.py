@@ -59,19 +59,23 @@ def update_microcredential(microcredential_id: uuid.UUID, body: MicroCredentialC
 
 
 @router.post("/{microcredential_id}/publish", response_model=MicroCredentialRead,
-             responses=responses(Forbidden, service.UnknownMicroCredential, service.NotADraft, service.Incomplete))
-def publish_microcredential(microcredential_id: uuid.UUID, session: SessionDep, admin: Admin) -> MicroCredentialRead:
+             responses=responses(Forbidden, service.UnknownMicroCredential, service.NotADraft, service.Incomplete,
+                                 service.Nonconformant))
+def publish_microcredential(microcredential_id: uuid.UUID, session: SessionDep, services: ServicesDep,
+                            admin: Admin) -> MicroCredentialRead:
     """Publish a draft (admins) after checking it is complete: at least one requirement; a rubric with at least
-    two levels (lowest first) and one criterion, each criterion requiring one of the levels; unique keys."""
-    return service.publish(session, admin, microcredential_id)
+    two levels (lowest first) and one criterion, each criterion requiring one of the levels; unique keys. And
+    conformant: a sample credential built from it must validate against the unmodified 1EdTech Open Badges
+    3.0 schema and the VC data model, and be signable (422 ``nonconformant-microcredential`` lists why not)."""
+    return service.publish(session, admin, microcredential_id, services.settings.public_base_url)
 
 
 @router.post("/{microcredential_id}/versions", status_code=201, response_model=MicroCredentialRead,
              responses=responses(Forbidden, service.UnknownMicroCredential, service.NotPublished,
-                                 service.VersionRace, service.Incomplete))
+                                 service.VersionRace, service.Incomplete, service.Nonconformant))
 def create_version(microcredential_id: uuid.UUID, body: MicroCredentialChanges, session: SessionDep,
-                   admin: Admin) -> MicroCredentialRead:
+                   services: ServicesDep, admin: Admin) -> MicroCredentialRead:
     """Make and publish the next version of this micro-credential's key (admins): a copy of the newest
-    version with the changes in the body. Earlier versions stay published (credentials name them) but new
-    attempts start only on the newest."""
-    return service.new_version(session, admin, microcredential_id, body)
+    version with the changes in the body, checked as ``publish`` checks a draft. Earlier versions stay
+    published (credentials name them) but new attempts start only on the newest."""
+    return service.new_version(session, admin, microcredential_id, body, services.settings.public_base_url)

@@ -11,6 +11,10 @@ Older versions are **not** retired when a new one is published: they stay ``publ
 credentials, attempts under assessment and public pages still refer to them, and ``retired`` is kept for
 an issuer withdrawing a micro-credential altogether. What a new version changes is where *new* attempts
 start: only the newest published version of a key (``latest``) accepts new submissions.
+
+Publishing checks that the version is complete, then the pre-issuance conformance gate
+(``credentials.conformance``): a sample award of it must validate against the unmodified 1EdTech schema and
+the VC data model, and be signable; otherwise 422 ``nonconformant-microcredential`` lists the reasons.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..credentials.conformance import sample_problems
 from ..db.models import Issuer, MicroCredential, MicroCredentialStatus, Role, utcnow
 from ..db.session import transaction
 from ..errors import Conflict, Invalid, NotFound
@@ -40,6 +45,7 @@ __all__ = [
     "PublishedImmutable",
     "UnknownMicroCredential",
     "Incomplete",
+    "Nonconformant",
     "create",
     "get",
     "latest_published_version",
@@ -85,6 +91,13 @@ class Incomplete(Invalid):
     """The micro-credential cannot be published yet: ``errors`` lists what is missing or inconsistent."""
 
     code = "incomplete-microcredential"
+
+
+class Nonconformant(Invalid):
+    """A credential awarded on this version would not be accepted by conformant hosts (or could not be
+    signed): ``errors`` lists why, from a sample award checked before publishing."""
+
+    code = "nonconformant-microcredential"
 
 
 class VersionRace(Conflict):
@@ -257,26 +270,37 @@ def update(session: Session, principal: Principal, microcredential_id: uuid.UUID
         return _read(mc, latest=False)
 
 
-def _publish(session: Session, principal: Principal, mc: MicroCredential) -> None:
+def _check_conformant(session: Session, mc: MicroCredential, public_base_url: str) -> None:
+    # The issuer's own profile (name, url, e-mail, image) goes into every award too: it is checked with it.
+    reasons = sample_problems(session.get_one(Issuer, mc.issuer_id), mc, public_base_url)
+    if reasons:
+        raise Nonconformant("a credential awarded on this version would not be accepted by Open Badges 3.0 hosts: "
+                            + "; ".join(reasons), errors=reasons)
+
+
+def _publish(session: Session, principal: Principal, mc: MicroCredential, public_base_url: str) -> None:
     _check_complete(mc)
+    _check_conformant(session, mc, public_base_url)
     mc.status = MicroCredentialStatus.PUBLISHED
     mc.published_at = utcnow()
     audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="microcredential.publish",
           target=f"microcredential:{mc.id}", key=mc.key, version=mc.version)
 
 
-def publish(session: Session, principal: Principal, microcredential_id: uuid.UUID) -> MicroCredentialRead:
-    """Publish a draft after checking it is complete; from then on it is immutable."""
+def publish(session: Session, principal: Principal, microcredential_id: uuid.UUID,
+            public_base_url: str) -> MicroCredentialRead:
+    """Publish a draft after checking it is complete and conformant (see the module docstring); from then on it
+    is immutable."""
     with transaction(session):
         mc = load(session, principal, microcredential_id)
         if mc.status is not MicroCredentialStatus.DRAFT:
             raise NotADraft(f"version {mc.version} of {mc.key!r} is already {mc.status.value}")
-        _publish(session, principal, mc)
+        _publish(session, principal, mc, public_base_url)
         return _read(mc, latest=True)
 
 
 def new_version(session: Session, principal: Principal, microcredential_id: uuid.UUID,
-                changes: MicroCredentialChanges) -> MicroCredentialRead:
+                changes: MicroCredentialChanges, public_base_url: str) -> MicroCredentialRead:
     """Make and publish version n+1 of the key from its newest version, with ``changes`` applied.
 
     The earlier versions stay published (see the module docstring); only the new one takes new attempts.
@@ -297,7 +321,7 @@ def new_version(session: Session, principal: Principal, microcredential_id: uuid
                                     **{c: _copy(getattr(newest, c)) for c in columns})
         _apply(successor, changes)
         session.add(successor)
-        _publish(session, principal, successor)
+        _publish(session, principal, successor, public_base_url)
         try:
             session.flush()
         except IntegrityError:

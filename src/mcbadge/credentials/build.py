@@ -24,11 +24,12 @@ What goes where, and why:
   qualification credential, naming the assessor by pseudonym (and by name only if they opted in), and a
   ``relatedResource`` binding the qualification's digest (``vc.qualification``). The verifier's
   ``assessor_qualification`` check follows them.
-- ``credentialStatus`` holds two entries, revocation and suspension, as a VC 2.0 array: a suspension no
-  verifier can see would protect no one. OB 3.0 (written on VC 1.1) gives ``credentialStatus`` a
-  cardinality of 0..1 and the 1EdTech JSON Schema requires an object, so 1EdTech's validator flags the
-  array; mcbadge's verifier checks each entry in that place instead. ``award(..., suspension_entry=False)``
-  issues the revocation entry alone for deployments that need strict OB schema conformance.
+- ``credentialStatus`` is ONE object, the revocation entry: OB 3.0 (written on VC 1.1) gives it a
+  cardinality of 0..1 and the unmodified 1EdTech JSON Schema requires an object, and what mcbadge issues
+  must be accepted by every conformant host (docs/ARCHITECTURE.md, "One status entry"). An issuer that
+  opts into suspension (``Issuer.suspension_status``) gets the suspension entry beside it, as a VC 2.0
+  array (:func:`credential_status`): a suspension no verifier can see would protect no one, and that array
+  is what the 1EdTech schema refuses, the cost the issuer accepts.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ from ..vc.models import (
     RubricCriterionLevel,
 )
 
-__all__ = ["AwardContext", "QualificationCitation", "achievement_id", "build_credential", "credential_url", "digest_multibase_from_hex",
-           "microcredential_achievement", "microcredential_definition"]
+__all__ = ["AwardContext", "QualificationCitation", "achievement_id", "build_credential", "credential_status",
+           "credential_url", "digest_multibase_from_hex", "microcredential_achievement", "microcredential_definition"]
 
 
 
@@ -98,9 +99,19 @@ class AwardContext:
     assessor_count: int
     revocation_entry: Mapping[str, Any]
     suspension_entry: Mapping[str, Any] | None = None
-    """Emitted only when given (see the module docstring)."""
+    """Given only for an issuer that opted into suspension (see the module docstring)."""
     qualifications: Sequence[QualificationCitation] = ()
     """The scoring assessors' qualifications current at the award (see the module docstring)."""
+
+
+def credential_status(revocation: Mapping[str, Any],
+                      suspension: Mapping[str, Any] | None) -> dict[str, Any] | list[dict[str, Any]]:
+    """The ``credentialStatus`` of a credential issued here (awards and designations): the revocation entry
+    as one object, which the 1EdTech OB 3.0 schema accepts; with a suspension entry, both as a VC 2.0 array,
+    which it refuses (the cost of an issuer's opt-in)."""
+    if suspension is None:
+        return dict(revocation)
+    return [dict(revocation), dict(suspension)]
 
 
 def credential_url(public_base_url: str, credential_id: uuid.UUID) -> str:
@@ -274,6 +285,7 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
     titles = {r["key"]: r.get("title") or r["key"] for r in mc.requirements}
     evidence, related = _evidence(ctx, base, titles)
     valid_until = valid_from + timedelta(days=issuer.validity_days) if issuer.validity_days else None
+    # One entry goes through the model (its BitstringStatusListEntry checks it); two are set afterwards.
     status: Any = ctx.revocation_entry if ctx.suspension_entry is None else None
     credential = AchievementCredential(
         id=credential_url(base, ctx.credential.id),
@@ -301,5 +313,5 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
     document = credential.to_json_ld()
     if ctx.suspension_entry is not None:
         # VC 2.0 allows several status entries; the OB 3.0 schema does not (see the module docstring).
-        document["credentialStatus"] = [dict(ctx.revocation_entry), dict(ctx.suspension_entry)]
+        document["credentialStatus"] = credential_status(ctx.revocation_entry, ctx.suspension_entry)
     return document

@@ -69,7 +69,8 @@ def _read(session: Session, services: Services, principal: Principal, credential
     base = services.settings.public_base_url
     return [
         CredentialRead.of(c, public_base_url=base, slug=principal.issuer_slug,
-                          revocation_seq=seqs[c.revocation_list_id], suspension_seq=seqs[c.suspension_list_id])
+                          revocation_seq=seqs[c.revocation_list_id],
+                          suspension_seq=seqs[c.suspension_list_id] if c.suspension_list_id is not None else None)
         for c in credentials
     ]
 
@@ -142,27 +143,34 @@ def get_credential(credential_id: uuid.UUID, session: SessionDep, services: Serv
 def revoke(credential_id: uuid.UUID, body: RevokeRequest, session: SessionDep, services: ServicesDep,
            principal: Admin) -> CredentialRead:
     """Revoke for good. The revocation list is re-signed at once: the next fetch of it says revoked. A
-    designation that needed this credential (and has no substitute) is suspended in the same transaction."""
+    designation that needed this credential (and has no substitute) falls in the same transaction: revoked
+    (a new one is awarded when its stack completes again), or suspended for an issuer that turned suspension
+    on."""
     credential = stacks.revoke_credential(session, services, issuer_id=principal.issuer_id, actor_id=principal.person_id,
                                 credential_id=credential_id, reason=body.reason)
     return _read(session, services, principal, [credential])[0]
 
 
 @router.post("/credentials/{credential_id}/suspend", response_model=CredentialRead,
-             responses=responses(*_CHANGE_ERRORS, service.CredentialRevoked))
+             responses=responses(*_CHANGE_ERRORS, service.CredentialRevoked, service.SuspensionOff,
+                                 service.NotSuspendable))
 def suspend(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep, principal: Admin,
             body: SuspendRequest | None = None) -> CredentialRead:
-    """Suspend (reversible). Suspending a suspended credential changes nothing."""
+    """Suspend (reversible). Suspending a suspended credential changes nothing. Only for an issuer that turned
+    suspension on (``suspension_status``, off by default: 409 ``suspension-off``), and a credential issued
+    since (409 ``not-suspendable``)."""
     credential = service.suspend(session, services, issuer_id=principal.issuer_id, actor_id=principal.person_id,
                                  credential_id=credential_id, reason=body.reason if body else None)
     return _read(session, services, principal, [credential])[0]
 
 
 @router.post("/credentials/{credential_id}/reinstate", response_model=CredentialRead,
-             responses=responses(*_CHANGE_ERRORS, service.CredentialRevoked))
+             responses=responses(*_CHANGE_ERRORS, service.CredentialRevoked, service.SuspensionOff,
+                                 service.NotSuspendable))
 def reinstate(credential_id: uuid.UUID, session: SessionDep, services: ServicesDep, principal: Admin,
               body: SuspendRequest | None = None) -> CredentialRead:
-    """Lift a suspension. A revoked credential stays revoked (409)."""
+    """Lift a suspension. A revoked credential stays revoked (409); one without a suspension entry has
+    nothing to lift (409)."""
     credential = service.reinstate(session, services, issuer_id=principal.issuer_id, actor_id=principal.person_id,
                                    credential_id=credential_id, reason=body.reason if body else None)
     return _read(session, services, principal, [credential])[0]

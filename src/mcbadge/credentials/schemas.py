@@ -75,7 +75,9 @@ class CredentialRead(BaseModel):
     public: bool
     show_evidence: bool
     revocation: StatusPosition
-    suspension: StatusPosition
+    suspension: StatusPosition | None = Field(
+        description="The credential's suspension entry; None when it was issued without one (its issuer had not "
+                    "turned suspension on), and then it cannot be suspended.")
     credential: dict[str, Any] | None = Field(
         description="The signed credential (ldp), or the credential inside the VC-JWT (jwt)."
     )
@@ -83,7 +85,7 @@ class CredentialRead(BaseModel):
 
     @classmethod
     def of(cls, credential: Credential, *, public_base_url: str, slug: str,
-           revocation_seq: int, suspension_seq: int) -> CredentialRead:
+           revocation_seq: int, suspension_seq: int | None) -> CredentialRead:
         return cls(
             id=credential.id,
             url=credential_url(public_base_url, credential.id),
@@ -108,7 +110,7 @@ class CredentialRead(BaseModel):
             suspension=StatusPosition(
                 list=list_url(public_base_url, slug, StatusPurpose.SUSPENSION, suspension_seq),
                 index=credential.suspension_index,
-            ),
+            ) if suspension_seq is not None and credential.suspension_index is not None else None,
             credential=credential.document,
             jwt=credential.jwt,
         )

@@ -2,8 +2,9 @@
 
 :func:`award` is THE award function (the approval route and the assessments' auto-approve both
 call it). In one transaction it locks the submission, returns the existing credential if there is one,
-reserves a random index in the issuer's revocation and suspension lists, inserts the credential row, builds
-and signs the credential, marks the submission awarded and writes an audit event. The row and its indexes
+reserves a random index in the issuer's revocation list (and in its suspension list when the issuer opted
+into suspension), inserts the credential row, builds and signs the credential, marks the submission awarded
+and writes an audit event. The row and its indexes
 exist before the signature is made, and nothing signed leaves the process before the commit, so a crash
 never leaves a signed credential without a row.
 
@@ -11,6 +12,11 @@ One credential per passing submission, whatever retries happen: the submission r
 UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serializes writers anyway) and ``credentials.
 submission_id`` is unique, so a concurrent duplicate that still gets as far as the insert fails there and
 returns the credential the winner committed.
+
+Suspension is an issuer's opt-in (``Issuer.suspension_status``, off by default): by default a credential
+carries one ``credentialStatus`` entry, revocation, which is what the unmodified 1EdTech OB 3.0 JSON Schema
+accepts (docs/ARCHITECTURE.md, "One status entry"). A credential is suspended only while its issuer has
+suspension on and it carries a suspension entry; a suspension can always be lifted.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ from .build import AwardContext, QualificationCitation, build_credential
 __all__ = [
     "AlreadyRevoked",
     "Award",
+    "NotSuspendable",
+    "SuspensionOff",
     "CredentialNotFound",
     "CredentialRevoked",
     "NotPassed",
@@ -70,7 +78,9 @@ __all__ = [
     "reinstate",
     "revoke",
     "set_visibility",
+    "status_entries",
     "suspend",
+    "suspendable",
 ]
 
 Format = Literal["ldp", "jwt"]
@@ -110,6 +120,26 @@ class CredentialRevoked(Conflict):
     code = "credential-revoked"
 
 
+class SuspensionOff(Conflict):
+    """Suspension is off for this issuer (the default): its credentials carry no suspension entry, so no
+    verifier could see a suspension. Revoke instead, or turn suspension on for new credentials."""
+
+    code = "suspension-off"
+
+
+class NotSuspendable(Conflict):
+    """The credential was issued without a suspension entry (before its issuer turned suspension on): it can
+    be revoked, not suspended."""
+
+    code = "not-suspendable"
+
+
+_TURN_SUSPENSION_ON = (
+    'turn it on for credentials issued from now on with PATCH /api/v1/issuer {"suspension_status": true}: they '
+    "then carry two credentialStatus entries, which the unmodified 1EdTech OB 3.0 JSON Schema refuses (it "
+    "allows one), so conformant hosts reject them")
+
+
 @dataclass(frozen=True)
 class Award:
     """The credential of a submission, and whether this call created it (False: it existed already)."""
@@ -142,20 +172,18 @@ def award(
     format: Format = "ldp",
     issuer_id: uuid.UUID | None = None,
     list_length: int = status.DEFAULT_LIST_LENGTH,
-    suspension_entry: bool = True,
 ) -> Award:
     """Award a passing submission (see the module docstring); idempotent.
 
     ``issuer_id`` restricts the lookup to one tenant (the API passes the caller's). ``list_length`` is the
-    length of a status list opened by this award. ``suspension_entry`` (the default) puts the suspension entry
-    beside the revocation one in ``credentialStatus`` (a VC 2.0 array; see ``credentials.build``), so that
-    verifiers can see a suspension; False leaves only the revocation entry.
+    length of a status list opened by this award. The credential carries the revocation entry, and the
+    suspension entry too when the issuer opted into suspension (``credentials.build``).
     Commits what the session had pending first, then runs in its own transaction.
     """
     try:
         with transaction(session):
             outcome = _award(session, services, submission_id, approved_by=approved_by, format=format,
-                             issuer_id=issuer_id, list_length=list_length, suspension_entry=suspension_entry)
+                             issuer_id=issuer_id, list_length=list_length)
         if outcome.created:
             services.metrics.awards.labels(format).inc()
         return outcome
@@ -177,7 +205,6 @@ def _award(
     format: Format,
     issuer_id: uuid.UUID | None,
     list_length: int,
-    suspension_entry: bool,
 ) -> Award:
     query = (
         select(Submission)
@@ -203,11 +230,11 @@ def _award(
     educator = session.get_one(Person, submission.educator_id)
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    credential = _insert_with_indexes(session, submission, approved_by, format, now, list_length)
+    credential = _insert_with_indexes(session, submission, approved_by, format, now, list_length,
+                                      suspension=issuer.suspension_status)
     base = services.settings.public_base_url
     did = issuer_did(services.settings.public_base_url, issuer.slug)
-    revocation_list = session.get_one(StatusList, credential.revocation_list_id)
-    suspension_list = session.get_one(StatusList, credential.suspension_list_id)
+    revocation, suspension = status_entries(session, base, issuer.slug, credential)
     citations = _citations(session, services, issuer, submission, microcredential.key, now)
     ctx = AwardContext(
         credential=credential,
@@ -218,11 +245,8 @@ def _award(
         evidence=submission.evidence,
         assessment=assessment,
         assessor_count=len({a.assessor_id for a in submission.assessments}),
-        revocation_entry=status.entry_for(base, issuer.slug, revocation_list, credential.revocation_index),
-        suspension_entry=(
-            status.entry_for(base, issuer.slug, suspension_list, credential.suspension_index)
-            if suspension_entry else None
-        ),
+        revocation_entry=revocation,
+        suspension_entry=suspension,
         qualifications=citations,
     )
     document = build_credential(ctx, public_base_url=base, valid_from=now)
@@ -260,6 +284,19 @@ def _citations(session: Session, services: Services, issuer: Issuer, submission:
     return citations
 
 
+def status_entries(session: Session, public_base_url: str, slug: str,
+                   credential: Credential) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The ``BitstringStatusListEntry`` of each index reserved for ``credential``: (revocation, suspension or
+    None when none was reserved). What its ``credentialStatus`` says, awards and designations alike."""
+    revocation = status.entry_for(public_base_url, slug, session.get_one(StatusList, credential.revocation_list_id),
+                                  credential.revocation_index)
+    if credential.suspension_list_id is None or credential.suspension_index is None:
+        return revocation, None
+    return revocation, status.entry_for(public_base_url, slug,
+                                        session.get_one(StatusList, credential.suspension_list_id),
+                                        credential.suspension_index)
+
+
 def sign_into(services: Services, issuer: Issuer, credential: Credential, document: dict[str, Any], *,
               format: Format, now: datetime) -> None:
     """Sign ``document`` with the issuer's key into the (already inserted) ``credential`` row, and set its
@@ -285,10 +322,12 @@ def _insert_with_indexes(
     format: Format,
     now: datetime,
     list_length: int,
+    *,
+    suspension: bool,
 ) -> Credential:
     return insert_with_indexes(
         session, issuer_id=submission.issuer_id, educator_id=submission.educator_id, approved_by=approved_by,
-        format=format, list_length=list_length, submission_id=submission.id,
+        format=format, list_length=list_length, suspension=suspension, submission_id=submission.id,
         microcredential_id=submission.microcredential_id,
         awarded_already=lambda: _existing(session, submission.id) is not None)
 
@@ -301,18 +340,21 @@ def insert_with_indexes(
     approved_by: uuid.UUID | None,
     format: Format,
     list_length: int,
+    suspension: bool,
     awarded_already: Callable[[], bool],
     submission_id: uuid.UUID | None = None,
     microcredential_id: uuid.UUID | None = None,
     stack_id: uuid.UUID | None = None,
 ) -> Credential:
-    """Reserve both status indexes and insert a credential row (an award's or a designation's), retrying on
-    an index collision; ``awarded_already`` tells a lost race for the award itself (re-raised) from one."""
+    """Reserve the status indexes (revocation; suspension too when ``suspension``) and insert a credential row
+    (an award's or a designation's), retrying on an index collision; ``awarded_already`` tells a lost race for
+    the award itself (re-raised) from one."""
     for _ in range(_MAX_ALLOCATION_ATTEMPTS):
         try:
             with session.begin_nested():
                 revocation = status.allocate(session, issuer_id, StatusPurpose.REVOCATION, length=list_length)
-                suspension = status.allocate(session, issuer_id, StatusPurpose.SUSPENSION, length=list_length)
+                suspended_by = (status.allocate(session, issuer_id, StatusPurpose.SUSPENSION, length=list_length)
+                                if suspension else None)
                 credential = Credential(
                     id=uuid.uuid4(),
                     issuer_id=issuer_id,
@@ -322,7 +364,7 @@ def insert_with_indexes(
                     educator_id=educator_id,
                     approved_by=approved_by,
                     revocation_entry=revocation.entry,
-                    suspension_entry=suspension.entry,
+                    suspension_entry=suspended_by.entry if suspended_by is not None else None,
                     format=format,
                     # Full precision: lists are ordered by it (validFrom in the credential keeps whole seconds).
                     issued_at=datetime.now(timezone.utc),
@@ -415,7 +457,8 @@ def _locked(session: Session, issuer_id: uuid.UUID, credential_id: uuid.UUID) ->
     credential = session.scalars(
         select(Credential)
         .where(Credential.id == credential_id, Credential.issuer_id == issuer_id)
-        .with_for_update()
+        # Only the credential row: PostgreSQL cannot lock the outer-joined (optional) suspension entry.
+        .with_for_update(of=Credential)
         .execution_options(populate_existing=True)
     ).first()
     if credential is None:
@@ -431,9 +474,10 @@ def revoke(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_
                                      credential_id=credential_id, reason=reason)
 
 
-def revoke_in_transaction(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
-                          credential_id: uuid.UUID, reason: str) -> Credential:
-    """:func:`revoke` inside the caller's transaction (the stacks cascade adds its suspensions to it)."""
+def revoke_in_transaction(session: Session, services: Services, *, issuer_id: uuid.UUID,
+                          actor_id: uuid.UUID | None, credential_id: uuid.UUID, reason: str) -> Credential:
+    """:func:`revoke` inside the caller's transaction (the stacks cascade adds to it the designations that
+    fall; ``actor_id`` None: the scheduled re-check revoked a designation)."""
     credential, issuer = _locked(session, issuer_id, credential_id)
     if credential.revoked_at is not None:
         raise AlreadyRevoked(f"credential {credential_id} was revoked on {credential.revoked_at:%Y-%m-%d}")
@@ -454,14 +498,32 @@ def _suspension(session: Session, services: Services, *, issuer_id: uuid.UUID, a
                               credential_id=credential_id, suspended=suspended, reason=reason)
 
 
+def suspendable(issuer: Issuer, credential: Credential) -> bool:
+    """Whether ``credential`` can be suspended now: its issuer has suspension on and it carries a suspension
+    entry (the stacks cascade suspends such a designation, and revokes any other)."""
+    return issuer.suspension_status and credential.suspension_entry_id is not None
+
+
 def set_suspension(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID | None,
                    credential_id: uuid.UUID, suspended: bool, reason: str | None) -> Credential:
     """Suspend or reinstate inside the caller's transaction (:func:`suspend` and :func:`reinstate` open one;
-    the stacks cascade runs it in the transaction of the revocation that caused it)."""
+    the stacks cascade runs it in the transaction of the revocation that caused it).
+
+    Suspending needs :func:`suspendable` (:class:`SuspensionOff` or :class:`NotSuspendable` otherwise);
+    reinstating needs only the suspension entry, so a suspension made before the issuer turned suspension
+    off can still be lifted."""
     credential, issuer = _locked(session, issuer_id, credential_id)
     if credential.revoked_at is not None:
         verb = "suspended" if suspended else "reinstated"
         raise CredentialRevoked(f"credential {credential_id} is revoked; it cannot be {verb}")
+    if credential.suspension_list_id is None or credential.suspension_index is None or (
+            suspended and not issuer.suspension_status):
+        if not issuer.suspension_status:
+            raise SuspensionOff(f"suspension is off for {issuer.name}: its credentials carry no suspension entry, "
+                                f"so no verifier could see a suspension. Revoke credential {credential_id} "
+                                f"instead, or {_TURN_SUSPENSION_ON}")
+        raise NotSuspendable(f"credential {credential_id} was issued without a suspension entry (before "
+                             "suspension was turned on): no verifier could see a suspension; revoke it instead")
     changed = status.set_bit(session, issuer=issuer, list_id=credential.suspension_list_id,
                              index=credential.suspension_index, value=suspended,
                              keystore=services.keystore, public_base_url=services.settings.public_base_url)
@@ -476,7 +538,8 @@ def set_suspension(session: Session, services: Services, *, issuer_id: uuid.UUID
 
 def suspend(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
             credential_id: uuid.UUID, reason: str | None = None) -> Credential:
-    """Suspend a credential (reversible); suspending a suspended one changes nothing."""
+    """Suspend a credential (reversible); suspending a suspended one changes nothing. Only for an issuer that
+    opted into suspension (:func:`set_suspension`)."""
     return _suspension(session, services, issuer_id=issuer_id, actor_id=actor_id, credential_id=credential_id,
                        suspended=True, reason=reason)
 

@@ -146,6 +146,10 @@ class Issuer(Base):
     """When set, credentials carry validUntil = validFrom + this many days."""
     auto_award_designations: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Award a designation as soon as its stack completes, without an admin's approval."""
+    suspension_status: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """New credentials carry a suspension entry beside the revocation one, so they can be suspended and
+    reinstated. Off by default: two ``credentialStatus`` entries fail the unmodified 1EdTech OB 3.0 JSON
+    Schema (it allows one object), so conformant hosts reject such credentials."""
     state_agency: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """A state education agency: it may publish a recognition registry (``mcbadge.recognition``)."""
     kind: Mapped[IssuerKind] = mapped_column(_enum(IssuerKind), default=IssuerKind.DISTRICT,
@@ -542,7 +546,8 @@ class Credential(Base):
     """An awarded credential with its status-list positions: a micro-credential (exactly one per passing
     submission) or a designation (``stack_id``; one per educator and stack version, see :class:`Designation`).
 
-    The row and both status indexes are written before the signature is made, in the same transaction.
+    The row and its status indexes (revocation; suspension too when the issuer opted in) are written before
+    the signature is made, in the same transaction.
     """
 
     __tablename__ = "credentials"
@@ -560,7 +565,9 @@ class Credential(Base):
     educator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
     revocation_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id"), unique=True)
-    suspension_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_entries.id"), unique=True)
+    suspension_entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("status_entries.id"), unique=True)
+    """None for a credential issued without a suspension entry (its issuer had not opted in: ``Issuer.
+    suspension_status``); such a credential can be revoked, never suspended."""
     format: Mapped[str] = mapped_column(String(16), default="ldp")  # ldp (Data Integrity) | jwt
     document: Mapped[dict[str, Any] | None] = mapped_column(ExactJson)
     """The signed credential as issued (JSON-LD with its proof; for VC-JWT, the unsigned credential)."""
@@ -578,8 +585,7 @@ class Credential(Base):
     # Loaded with the row (one join): a credential read outside its session still knows its positions.
     revocation_entry: Mapped[StatusEntry] = relationship(foreign_keys=[revocation_entry_id], lazy="joined",
                                                          innerjoin=True)
-    suspension_entry: Mapped[StatusEntry] = relationship(foreign_keys=[suspension_entry_id], lazy="joined",
-                                                         innerjoin=True)
+    suspension_entry: Mapped[StatusEntry | None] = relationship(foreign_keys=[suspension_entry_id], lazy="joined")
 
     @property
     def revocation_list_id(self) -> uuid.UUID:
@@ -590,21 +596,24 @@ class Credential(Base):
         return self.revocation_entry.status_index
 
     @property
-    def suspension_list_id(self) -> uuid.UUID:
-        return self.suspension_entry.status_list_id
+    def suspension_list_id(self) -> uuid.UUID | None:
+        return self.suspension_entry.status_list_id if self.suspension_entry is not None else None
 
     @property
-    def suspension_index(self) -> int:
-        return self.suspension_entry.status_index
+    def suspension_index(self) -> int | None:
+        return self.suspension_entry.status_index if self.suspension_entry is not None else None
 
 
 class DesignationStatus(str, enum.Enum):
     PENDING = "pending"    # the stack is complete; waiting for an admin's approval
     AWARDED = "awarded"    # the designation credential was issued
+    LAPSED = "lapsed"      # a component fell away, so its credential was revoked; a new one comes when the
+                           # stack completes again (an issuer with suspension on suspends instead)
 
 
 class Designation(Base):
-    """An educator's completed stack version: pending approval, or awarded (``credential_id``).
+    """An educator's completed stack version: pending approval, awarded (``credential_id``), or lapsed (the
+    stack no longer holds and ``credential_id`` was revoked; the next award replaces it).
 
     Unique per (stack version, educator): the award is idempotent like every award. ``components`` keeps the
     component credentials the decision rested on (the same references the signed credential names).

@@ -11,6 +11,13 @@ from ..db.models import IssuerKind
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
+SUSPENSION_STATUS = (
+    "New credentials also carry a suspension entry, so an admin can suspend and reinstate them (and a designation "
+    "whose component fell away is suspended, not revoked). Off by default, because of its cost: such credentials "
+    "carry two credentialStatus entries, and the unmodified 1EdTech Open Badges 3.0 JSON Schema allows one "
+    "object there, so 1EdTech-conformant hosts and validators reject them. Credentials issued while it is off "
+    "can only be revoked; turning it off again stops new suspensions, while existing ones can still be lifted.")
+
 
 class IssuerRead(BaseModel):
     """The issuer as credentials show it, its DID, and the rules it awards by."""
@@ -30,6 +37,7 @@ class IssuerRead(BaseModel):
     validity_days: int | None = Field(description="Credentials expire this many days after award (none: never).")
     auto_award_designations: bool = Field(description="Award a designation as soon as its stack completes, "
                                                       "without an admin's approval.")
+    suspension_status: bool = Field(description=SUSPENSION_STATUS)
     kind: IssuerKind = Field(description="What the organisation is; only the platform operator sets it.")
     state_agency: bool = Field(description="A state education agency (its kind): it may publish a recognition "
                                            "registry and vet micro-credentials.")
@@ -58,6 +66,7 @@ class IssuerUpdate(BaseModel):
     second_scoring: bool | None = None
     validity_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     auto_award_designations: bool | None = None
+    suspension_status: bool | None = Field(default=None, description=SUSPENSION_STATUS)
     no_expiry: bool = Field(default=False, description="Set true to remove validity_days (credentials never expire).")
     require_qualification: bool | None = None
     calibration_exact_percent: Annotated[int, Field(ge=1, le=100)] | None = None

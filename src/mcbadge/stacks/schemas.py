@@ -114,8 +114,11 @@ class DesignationRead(BaseModel):
     educator_id: uuid.UUID
     status: DesignationStatus
     credential_id: uuid.UUID | None
-    suspended: bool = Field(default=False, description="The designation credential is suspended: a component it "
-                            "needed was revoked, expired or no longer verifies; reinstated when the stack holds again.")
+    suspended: bool = Field(default=False, description="The designation credential is suspended (an issuer that "
+                            "turned suspension on): a component it needed was revoked, expired or no longer "
+                            "verifies; reinstated when the stack holds again. Without suspension the designation "
+                            "is 'lapsed' instead: its credential revoked, and a new one awarded when the stack "
+                            "completes again.")
     components: list[ComponentUsed]
     created_at: datetime
     decided_at: datetime | None

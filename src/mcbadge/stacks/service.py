@@ -25,11 +25,15 @@ and binds it in ``relatedResource`` with ``vc.components.component_digest``.
 
 Cascade (issuer side)
 ---------------------
-:func:`revoke_credential` revokes a credential and, in the same transaction, suspends every awarded
-designation whose rule no longer holds without it (reason and audit event). When a designation is decided
-again and its rule holds (a substitute component was earned or added), a suspended designation is
-reinstated. NOTE for the next slice: the verifier-side ``components`` check (given a designation and its
-components, check each one's signature, status, validity and digest) is not built yet.
+:func:`revoke_credential` revokes a credential and, in the same transaction, makes every awarded designation
+whose rule no longer holds without it fall (reason naming the component, audit event). By default a fallen
+designation's credential is **revoked** and the designation is ``lapsed``: when its rule holds again (a
+substitute component was earned or added) a **new** designation credential is awarded (or, without
+auto-award, the designation waits for approval again), and the audit event says which credential it
+replaces. Credentials carry one status entry unless their issuer opted into suspension
+(docs/ARCHITECTURE.md, "One status entry"); for such an issuer, and a designation credential that carries
+a suspension entry, the designation is **suspended** instead and reinstated when the rule holds again.
+Other issuers' revocations and expiries are seen when components are checked again (:func:`recheck`).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from sqlalchemy.orm import Session
 
 from ..credentials import service as credentials
 from ..credentials.build import achievement_id as microcredential_achievement_id
-from ..credentials.build import credential_url
+from ..credentials.build import credential_status, credential_url
 from ..db.models import (
     Credential,
     Designation,
@@ -60,7 +64,6 @@ from ..db.models import (
     Role,
     Stack,
     StackStatus,
-    StatusList,
     utcnow,
 )
 from ..db.oauth_models import UpsertedCredential
@@ -434,7 +437,7 @@ def _current_stacks(session: Session, issuer_id: uuid.UUID) -> list[Stack]:
 
 
 def _build(services: Services, issuer: Issuer, stack: Stack, educator: Person, credential: Credential,
-           used: Sequence[Held], revocation: Mapping[str, Any], suspension: Mapping[str, Any],
+           used: Sequence[Held], revocation: Mapping[str, Any], suspension: Mapping[str, Any] | None,
            now: datetime) -> dict[str, Any]:
     base = services.settings.public_base_url
     rule = ("all of its components" if stack.rule == "all"
@@ -469,27 +472,26 @@ def _build(services: Services, issuer: Issuer, stack: Stack, educator: Person, c
         evidence=evidence,
         relatedResource=related or None,
     ).to_json_ld()
-    # Both entries, as awards carry them (credentials.build): the cascade suspends designations.
-    document["credentialStatus"] = [dict(revocation), dict(suspension)]
+    # As awards carry them: one entry, or two for an issuer that opted into suspension.
+    document["credentialStatus"] = credential_status(revocation, suspension)
     return document
 
 
 def _award(session: Session, services: Services, issuer: Issuer, stack: Stack, designation: Designation,
            used: Sequence[Held], approved_by: uuid.UUID | None) -> None:
-    """Issue the designation credential (inside the caller's transaction; the designation row is locked)."""
+    """Issue the designation credential (inside the caller's transaction; the designation row is locked). A
+    lapsed designation gets a new credential in place of its revoked one, and the audit event says so."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     credential = credentials.insert_with_indexes(
         session, issuer_id=issuer.id, educator_id=designation.educator_id, approved_by=approved_by,
-        format="ldp", list_length=status.DEFAULT_LIST_LENGTH, stack_id=stack.id,
-        awarded_already=lambda: False)
+        format="ldp", list_length=status.DEFAULT_LIST_LENGTH, suspension=issuer.suspension_status,
+        stack_id=stack.id, awarded_already=lambda: False)
     base = services.settings.public_base_url
-    revocation = status.entry_for(base, issuer.slug, session.get_one(StatusList, credential.revocation_list_id),
-                                  credential.revocation_index)
-    suspension = status.entry_for(base, issuer.slug, session.get_one(StatusList, credential.suspension_list_id),
-                                  credential.suspension_index)
+    revocation, suspension = credentials.status_entries(session, base, issuer.slug, credential)
     educator = session.get_one(Person, designation.educator_id)
     document = _build(services, issuer, stack, educator, credential, used, revocation, suspension, now)
     credentials.sign_into(services, issuer, credential, document, format="ldp", now=now)
+    replaced = designation.credential_id
     designation.status = DesignationStatus.AWARDED
     designation.credential_id = credential.id
     designation.components = [h.used() for h in used]
@@ -498,7 +500,8 @@ def _award(session: Session, services: Services, issuer: Issuer, stack: Stack, d
     audit(session, issuer_id=issuer.id, actor_id=approved_by, action="designation.awarded",
           target=f"credential:{credential.id}", designation_id=str(designation.id),
           stack=f"{stack.key}/v{stack.version}", auto_approved=approved_by is None,
-          components=[h.credential_id for h in used])
+          components=[h.credential_id for h in used],
+          **({"replaces": f"credential:{replaced}"} if replaced is not None else {}))
 
 
 def _locked_designation(session: Session, stack: Stack, educator_id: uuid.UUID) -> Designation | None:
@@ -512,7 +515,7 @@ def _decide(session: Session, services: Services, issuer: Issuer, stack: Stack, 
     base = services.settings.public_base_url
     met, used = _choose(stack, held, base, issuer.slug)
     designation = _locked_designation(session, stack, educator_id)
-    if designation is not None and designation.status is DesignationStatus.AWARDED:
+    if designation is not None and designation.status in _DECIDED:
         _stand_or_fall(session, services, issuer, stack, designation, held, actor_id)
         return designation
     if not met:
@@ -532,20 +535,39 @@ def _decide(session: Session, services: Services, issuer: Issuer, stack: Stack, 
     return designation
 
 
+_DECIDED = (DesignationStatus.AWARDED, DesignationStatus.LAPSED)
+"""Designations whose credential was issued: each is decided again when the components change."""
+
+
 def _stand_or_fall(session: Session, services: Services, issuer: Issuer, stack: Stack, designation: Designation,
                    held: Sequence[Held], actor_id: uuid.UUID | None, cause: str | None = None) -> bool:
-    """Decide an awarded designation again against what the educator holds now (components re-checked): a
-    stack that no longer holds suspends it, naming the components that fell away; one that holds again
-    (a substitute was earned) reinstates it. Whether it changed.
+    """Decide an awarded (or lapsed) designation again against what the educator holds now (components
+    re-checked); whether it changed. A stack that no longer holds makes the designation fall, naming the
+    components that fell away: its credential is revoked and the designation lapses, or, for an issuer that
+    opted into suspension, it is suspended. One that holds again (a substitute was earned) brings it back: a
+    lapsed designation gets a new credential (:func:`_award`; without auto-award it waits for approval
+    again), a suspended one is reinstated.
 
     Revoking a component issued here cascades at once (:func:`revoke_credential`); another issuer's revocation
     or an expiry is only seen when components are checked again: at the educator's next decision, or when the
     issuer re-checks (:func:`recheck`, ``mcbadge designations recheck`` on a schedule)."""
     assert designation.credential_id is not None
     credential = session.get_one(Credential, designation.credential_id)
-    if credential.revoked_at is not None:
-        return False  # a revoked designation stays revoked: nothing the components do brings it back
     met, used = _choose(stack, held, services.settings.public_base_url, issuer.slug)
+    if designation.status is DesignationStatus.LAPSED:
+        if not met:
+            return False
+        if issuer.auto_award_designations:
+            _award(session, services, issuer, stack, designation, used, approved_by=None)
+        else:
+            designation.status = DesignationStatus.PENDING
+            designation.components = [h.used() for h in used]
+            audit(session, issuer_id=issuer.id, actor_id=actor_id, action="designation.completed",
+                  target=f"designation:{designation.id}", stack=f"{stack.key}/v{stack.version}",
+                  replaces=f"credential:{credential.id}")
+        return True
+    if credential.revoked_at is not None:
+        return False  # revoked by an admin: nothing the components do brings it back
     if met and credential.suspended:
         credentials.set_suspension(session, services, issuer_id=issuer.id, actor_id=actor_id,
                                    credential_id=credential.id, suspended=False,
@@ -560,10 +582,18 @@ def _stand_or_fall(session: Session, services: Services, issuer: Issuer, stack: 
         reason = (f"{cause or ', '.join(fallen) or 'a component'}"
                   f"{'' if cause else ' no longer verifies (revoked, suspended or expired)'}; "
                   f"the stack {stack.key}/v{stack.version} is no longer complete")
-        credentials.set_suspension(session, services, issuer_id=issuer.id, actor_id=actor_id,
-                                   credential_id=credential.id, suspended=True, reason=reason)
-        audit(session, issuer_id=issuer.id, actor_id=actor_id, action="designation.suspended",
-              target=f"designation:{designation.id}", components=fallen, reason=reason)
+        if credentials.suspendable(issuer, credential):
+            credentials.set_suspension(session, services, issuer_id=issuer.id, actor_id=actor_id,
+                                       credential_id=credential.id, suspended=True, reason=reason)
+            action = "designation.suspended"
+        else:
+            credentials.revoke_in_transaction(session, services, issuer_id=issuer.id, actor_id=actor_id,
+                                              credential_id=credential.id, reason=reason)
+            designation.status = DesignationStatus.LAPSED
+            action = "designation.revoked"
+        audit(session, issuer_id=issuer.id, actor_id=actor_id, action=action,
+              target=f"designation:{designation.id}", components=fallen, reason=reason,
+              credential=f"credential:{credential.id}")
         return True
     return False
 
@@ -699,8 +729,9 @@ def add_external_credential(session: Session, services: Services, principal: Pri
 
 def revoke_credential(session: Session, services: Services, *, issuer_id: uuid.UUID, actor_id: uuid.UUID,
                       credential_id: uuid.UUID, reason: str) -> Credential:
-    """Revoke a credential and, in the same transaction, suspend each awarded designation of its earner that
-    rested on it and whose stack no longer holds without it (with a reason and an audit event)."""
+    """Revoke a credential and, in the same transaction, make each awarded designation of its earner that
+    rested on it, and whose stack no longer holds without it, fall (:func:`_stand_or_fall`: revoked, or
+    suspended for an issuer with suspension on; with a reason naming the component and an audit event)."""
     with read(session):
         educator_id = session.scalar(select(Credential.educator_id).where(Credential.id == credential_id,
                                                                           Credential.issuer_id == issuer_id))
@@ -729,17 +760,18 @@ def revoke_credential(session: Session, services: Services, *, issuer_id: uuid.U
 
 def recheck(session: Session, services: Services, issuer_id: uuid.UUID,
             actor_id: uuid.UUID | None = None) -> list[DesignationRead]:
-    """Check the components of every awarded designation of the issuer again, now: a designation whose
-    stack no longer holds (another issuer revoked a component, a component expired) is suspended, one that
-    holds again is reinstated. The designations that changed. Run on a schedule (``mcbadge designations
-    recheck``) or by an admin (``POST /api/v1/stacks/designations/recheck``); idempotent.
+    """Check the components of every awarded (or lapsed) designation of the issuer again, now: a designation
+    whose stack no longer holds (another issuer revoked a component, a component expired) falls, one that
+    holds again comes back (:func:`_stand_or_fall`). The designations that changed. Run on a schedule
+    (``mcbadge designations recheck``) or by an admin (``POST /api/v1/stacks/designations/recheck``);
+    idempotent.
 
     One educator at a time: their other issuers' credentials are verified outside any transaction (it may
     fetch), then their designations are decided in one transaction."""
     with read(session):
         educators = list(session.scalars(
             select(Designation.educator_id).where(Designation.issuer_id == issuer_id,
-                                                  Designation.status == DesignationStatus.AWARDED)
+                                                  Designation.status.in_(_DECIDED))
             .distinct().order_by(Designation.educator_id)))
     changed: list[DesignationRead] = []
     for educator_id in educators:
@@ -750,7 +782,7 @@ def recheck(session: Session, services: Services, issuer_id: uuid.UUID,
             for designation in session.scalars(
                     select(Designation).where(Designation.issuer_id == issuer_id,
                                               Designation.educator_id == educator_id,
-                                              Designation.status == DesignationStatus.AWARDED)
+                                              Designation.status.in_(_DECIDED))
                     .order_by(Designation.id).with_for_update()):
                 stack = session.get_one(Stack, designation.stack_id)
                 if _stand_or_fall(session, services, issuer, stack, designation, held, actor_id):
@@ -763,6 +795,6 @@ def recheck_all(session: Session, services: Services) -> dict[str, list[Designat
     with read(session):
         issuers = list(session.execute(
             select(Issuer.id, Issuer.slug).where(Issuer.id.in_(
-                select(Designation.issuer_id).where(Designation.status == DesignationStatus.AWARDED)))
+                select(Designation.issuer_id).where(Designation.status.in_(_DECIDED))))
             .order_by(Issuer.slug)))
     return {slug: recheck(session, services, issuer_id) for issuer_id, slug in issuers}

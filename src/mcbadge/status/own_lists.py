@@ -1,8 +1,8 @@
 """This service's own status lists, as its verifier reads them: from the database, never over HTTP.
 
 Both kinds (``mcbadge.status.service``): the award lists at ``/issuers/{slug}/status/{purpose}/{seq}`` and
-the VC API lists at ``/status-lists/{key}``. Every verification of an award consults two of them
-(revocation and suspension). The signed list credential (~20 KB of JSON) is kept per URL and re-read only when the list's
+the VC API lists at ``/status-lists/{key}``. Every verification of an award consults its revocation list
+(and its suspension list, for an issuer that opted into suspension). The signed list credential (~20 KB of JSON) is kept per URL and re-read only when the list's
 ``revision`` moves, so a revocation committed by any process shows at the very next verification, and an
 unchanged list costs one indexed ``SELECT`` of two integers.
 

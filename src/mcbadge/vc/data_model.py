@@ -18,7 +18,7 @@ from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
 from .data_integrity import parse_datetime
 from .errors import DataModelError, IssuerMismatch
 
-__all__ = ["check_members", "check_presentation", "check_unsigned_credential", "is_url"]
+__all__ = ["check_issued_credential", "check_members", "check_presentation", "check_unsigned_credential", "is_url"]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -82,6 +82,63 @@ def check_unsigned_credential(credential: Mapping[str, Any], expected_issuer: st
     Terms and types are for the canonicalizer (safe mode): together the two refuse anything a signature
     would not cover.
     """
+    version = _check_required_members(credential, expected_issuer)
+    if "proof" in credential:
+        raise DataModelError("the credential already has a proof: send it unsigned")
+    if "credentialStatus" in credential:
+        raise DataModelError("send no credentialStatus: ask for one with options.credentialStatus")
+    check_members(credential)
+    _check_dates(credential, version)
+    return version
+
+
+def check_issued_credential(credential: Mapping[str, Any], expected_issuer: str | None = None) -> int:
+    """Check a credential as this service issues it (its status entries and proofs in place): the members of
+    :func:`check_unsigned_credential`, each ``credentialStatus`` entry an object with a type (a
+    ``BitstringStatusListEntry`` with its purpose, decimal index and list URL, and an id, when it has one,
+    that is not the list's: the Recommendation's rules), each proof an object with a type; returns the data
+    model version. Raises :class:`DataModelError` naming the first problem.
+
+    What the pre-issuance conformance gate and the conformance tests hold every issued kind to, beside the
+    1EdTech schema where one applies (``schema``); a signature's validity is ``verify``'s concern.
+    """
+    version = _check_required_members(credential, expected_issuer)
+    if "credentialStatus" in credential:
+        _check_status_entries(credential["credentialStatus"])
+    if "proof" in credential:
+        proofs = _as_list(credential["proof"])
+        if not proofs or not all(isinstance(p, dict) and _has_type(p) for p in proofs):
+            raise DataModelError("each proof must be an object with a type")
+    check_members(credential)
+    _check_dates(credential, version)
+    return version
+
+
+_BITSTRING_ENTRY = "BitstringStatusListEntry"
+_DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
+
+
+def _check_status_entries(value: Any) -> None:
+    entries = _as_list(value)
+    if not entries or not all(isinstance(e, dict) and _has_type(e) for e in entries):
+        raise DataModelError("each credentialStatus must be an object with a type")
+    for entry in entries:
+        if "id" in entry and not is_url(entry["id"]):
+            raise DataModelError("a credentialStatus id, when present, must be a URL")
+        if _BITSTRING_ENTRY not in _as_list(entry["type"]):
+            continue
+        if not _non_empty_str(entry.get("statusPurpose")):
+            raise DataModelError("a BitstringStatusListEntry must have a statusPurpose")
+        index = entry.get("statusListIndex")
+        if not isinstance(index, str) or not _DECIMAL.match(index):
+            raise DataModelError("a BitstringStatusListEntry's statusListIndex must be a decimal string")
+        if not is_url(entry.get("statusListCredential")):
+            raise DataModelError("a BitstringStatusListEntry's statusListCredential must be a URL")
+        if entry.get("id") == entry["statusListCredential"]:
+            raise DataModelError("a BitstringStatusListEntry's id must not be its statusListCredential")
+
+
+def _check_required_members(credential: Mapping[str, Any], expected_issuer: str | None) -> int:
     contexts = credential.get("@context")
     if contexts is None:
         raise DataModelError("the credential has no @context")
@@ -126,12 +183,10 @@ def check_unsigned_credential(credential: Mapping[str, Any], expected_issuer: st
     if not subjects or not all(isinstance(s, dict) and s for s in subjects):
         raise DataModelError("credentialSubject must be an object with at least one claim (or an array of them)")
 
-    if "proof" in credential:
-        raise DataModelError("the credential already has a proof: send it unsigned")
-    if "credentialStatus" in credential:
-        raise DataModelError("send no credentialStatus: ask for one with options.credentialStatus")
-    check_members(credential)
+    return version
 
+
+def _check_dates(credential: Mapping[str, Any], version: int) -> None:
     start, end = ("validFrom", "validUntil") if version == 2 else ("issuanceDate", "expirationDate")
     parsed: dict[str, datetime] = {}
     for name in (start, end):
@@ -143,7 +198,6 @@ def check_unsigned_credential(credential: Mapping[str, Any], expected_issuer: st
             parsed[name] = value
     if start in parsed and end in parsed and parsed[end] < parsed[start]:
         raise DataModelError(f"{end} is before {start}")
-    return version
 
 
 def _holder_id(presentation: Mapping[str, Any]) -> str | None:

@@ -45,6 +45,11 @@ ACHIEVEMENT_CREDENTIAL_SCHEMA = "achievementcredential.json"
 ENDORSEMENT_CREDENTIAL_SCHEMA = "endorsementcredential.json"
 PROFILE_SCHEMA = "profile.json"
 
+OPEN_BADGE_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
+"""A credential with one of these types is an Open Badge: the AchievementCredential schema applies."""
+ENDORSEMENT_TYPE = "EndorsementCredential"
+"""An OB 3.0 endorsement (and not also an Open Badge): the EndorsementCredential schema applies."""
+
 _MAX_VALUE_CHARS = 80  # how much of an offending value a message quotes: enough to recognise, not a dump
 
 
@@ -216,6 +221,26 @@ def validate_endorsement_credential(doc: Any) -> list[SchemaProblem]:
     return _problems(doc, ENDORSEMENT_CREDENTIAL_SCHEMA)
 
 
+def applicable_schema(doc: Any) -> str | None:
+    """The 1EdTech schema that ``doc`` claims by its types (:data:`ACHIEVEMENT_CREDENTIAL_SCHEMA` or
+    :data:`ENDORSEMENT_CREDENTIAL_SCHEMA`), or None for a credential that is not an Open Badge."""
+    raw = doc.get("type") if isinstance(doc, dict) else None
+    types = set(raw if isinstance(raw, list) else [raw]) - {None}
+    if types & OPEN_BADGE_TYPES:
+        return ACHIEVEMENT_CREDENTIAL_SCHEMA
+    if ENDORSEMENT_TYPE in types:
+        return ENDORSEMENT_CREDENTIAL_SCHEMA
+    return None
+
+
+def validate_issued(doc: Any) -> list[SchemaProblem] | None:
+    """Problems of ``doc`` against the unmodified 1EdTech schema its types claim (:func:`applicable_schema`),
+    exactly as it is (no member adjusted: this is what a conformant host sees of a credential issued here);
+    None when no 1EdTech schema applies."""
+    name = applicable_schema(doc)
+    return None if name is None else _problems(doc, name)
+
+
 def validate_profile(doc: Any) -> list[SchemaProblem]:
     """Problems of ``doc`` against the OB 3.0 Profile schema; an empty list means valid."""
     return _problems(doc, PROFILE_SCHEMA)
@@ -223,10 +248,15 @@ def validate_profile(doc: Any) -> list[SchemaProblem]:
 
 __all__ = [
     "ACHIEVEMENT_CREDENTIAL_SCHEMA",
+    "ENDORSEMENT_CREDENTIAL_SCHEMA",
+    "ENDORSEMENT_TYPE",
+    "OPEN_BADGE_TYPES",
     "SchemaProblem",
+    "applicable_schema",
     "schema_dir",
     "validate_achievement_credential",
     "validate_credential_status",
     "validate_endorsement_credential",
+    "validate_issued",
     "validate_profile",
 ]

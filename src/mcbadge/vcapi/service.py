@@ -12,6 +12,12 @@ signed as it is, with the contexts the proof and the status entry need appended 
 Bitstring Status List v1 context): appending a context keeps every earlier term's meaning, and the
 canonicalizer's safe mode still refuses terms no context defines.
 
+An Open Badge (an ``AchievementCredential``/``OpenBadgeCredential``, or an ``EndorsementCredential``) is held
+to the unmodified 1EdTech OB 3.0 JSON Schema its type claims, with its status entries in place, before it
+is signed (422 listing the problems otherwise), and its Data Integrity proof is returned as a one-element
+array, as that schema wants: what this service issues must be accepted by every conformant host. Other
+credentials have no 1EdTech schema and keep the proof object the W3C suites expect.
+
 Status lists are ``mcbadge.status``'s, the same tables and code as the awards' (a VC API list is named by a
 key and served at ``/status-lists/{key}``): allocated, signed, re-signed eagerly on a bit change and lazily
 when behind, in one place.
@@ -39,7 +45,7 @@ from ..identity import issuer_did
 from ..services import Services
 from ..status import service as status
 from ..status.service import StatusListFull, VcApiStatusListNotFound
-from ..vc import data_integrity, data_model
+from ..vc import data_integrity, data_model, schema
 from ..vc.contexts import CREDENTIALS_V2, DATA_INTEGRITY_V2
 from ..vc.data_integrity import sign_credential
 from ..vc.dids import DidResolver
@@ -148,6 +154,19 @@ def check_credential(credential: Mapping[str, Any], issuer_did: str) -> int:
                                 f"not {error.found!r}") from None
     except DataModelError as error:
         raise InvalidCredential(str(error)) from None
+
+
+def _check_open_badge(credential: Mapping[str, Any]) -> None:
+    """An Open Badge must follow the unmodified 1EdTech schema its type claims, as it will be issued (status
+    entries in place, unsigned: the schema does not require a proof); :class:`InvalidCredential` listing the
+    problems otherwise. Two status entries (revocation and suspension) are what that schema refuses most often:
+    ask for one."""
+    problems = schema.validate_issued(credential)
+    if problems:
+        shown = "; ".join(str(p) for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise InvalidCredential(f"this Open Badge does not follow the 1EdTech OB 3.0 JSON Schema, so conformant "
+                                f"hosts would reject it: {shown}{more}", problems=[str(p) for p in problems])
 
 
 def _with_context(credential: dict[str, Any], url: str) -> None:
@@ -276,6 +295,7 @@ def issue(session: Session, services: Services, caller: Caller, body: IssueReque
         ] if credential_id is not None else []
         if entries:
             credential["credentialStatus"] = entries[0] if len(entries) == 1 else entries
+        _check_open_badge(credential)
         signer = services.keystore.load_or_create(caller.issuer_slug, did)
         result: dict[str, Any]
         if fmt == "jwt":
@@ -285,6 +305,10 @@ def issue(session: Session, services: Services, caller: Caller, body: IssueReque
                       "type": "EnvelopedVerifiableCredential"}
         else:
             result = sign_credential(credential, signer, created=now, canonicalizer=canon)
+            if schema.applicable_schema(result) is not None:
+                # The strict 1EdTech schema wants ``proof`` as an array; in JSON-LD one proof or a one-element
+                # list mean the same, and the signature does not cover the proof itself.
+                result["proof"] = [result["proof"]]
             row.document = result
         audit(session, issuer_id=caller.issuer_id, actor_id=caller.actor_id, action="vcapi.credential.issued",
               target=f"issued-credential:{row.id}", credential_id=credential_id, format=fmt,

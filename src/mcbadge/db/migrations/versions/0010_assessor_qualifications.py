@@ -5,7 +5,7 @@ revocation takes effect from); the issuer's qualification rules and pseudonym se
 being named
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 import mcbadge.db.models
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
