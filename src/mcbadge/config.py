@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     max_verify_bytes: int = Field(default=32 * MIB, gt=0)
     """Largest verification request (a credential or baked image plus evidence files to compare)."""
 
+    max_verifications_per_client: int = Field(default=4, ge=1)
+    """Verifications one client address may have in flight at once (``POST /verify``, ``/verify/report``,
+    ``/credentials/verify``, ``/presentations/verify``); more get 429 with ``Retry-After``. Behind a reverse
+    proxy, run uvicorn with ``--proxy-headers`` (and ``--forwarded-allow-ips``) so the address is the client's."""
+
     outbound_ca_file: Path | None = None
     """Trust anchors (PEM) for outbound https — a private CA or a TLS-inspecting proxy. Unset: the public CAs."""
 
