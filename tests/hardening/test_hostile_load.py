@@ -58,7 +58,8 @@ tenant = make_tenant(services.sessions, "load-district")
 with services.sessions() as session:
     document = credentials.award(session, services, submission_id, approved_by=None).credential.document
 (tmp / "credential.json").write_text(json.dumps(document))
-uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+# Idle connections are kept longer than the test runs: no request races the server closing one (a reset).
+uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False, timeout_keep_alive=60)
 """
 
 
