@@ -160,8 +160,42 @@ def install(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int | None =
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)
+    app.add_middleware(UnexpectedErrors)  # first, so innermost: it sees what the exception handlers did not take
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, upload_max_bytes=max_upload_bytes,
                        upload_paths=upload_paths, path_limits=path_limits, json_max_bytes=max_json_bytes)
+
+
+class UnexpectedErrors:
+    """ASGI middleware: an exception no handler took becomes a 500 problem detail, logged once, and the connection
+    stays usable.
+
+    Starlette's own last resort (``ServerErrorMiddleware``) answers too, but then re-raises, so the server logs the
+    traceback a second time and closes the connection: the client's next request on it is reset. Only when the
+    response had already begun is the exception passed on (closing the connection is then the only way to end it).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+            await response(scope, receive, send)
 
 
 class BodySizeLimit:
