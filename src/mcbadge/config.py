@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     max_verifications_per_client: int = Field(default=4, ge=1)
     """Verifications one client address may have in flight at once (``POST /verify``, ``/verify/report``,
     ``/credentials/verify``, ``/presentations/verify``); more get 429 with ``Retry-After``. Behind a reverse
-    proxy, run uvicorn with ``--proxy-headers`` (and ``--forwarded-allow-ips``) so the address is the client's."""
+    proxy, the address is read from ``X-Forwarded-For`` when the proxy's own address is trusted (uvicorn trusts
+    127.0.0.1; set ``FORWARDED_ALLOW_IPS`` for another), else every client would share the proxy's count."""
 
     outbound_ca_file: Path | None = None
     """Trust anchors (PEM) for outbound https — a private CA or a TLS-inspecting proxy. Unset: the public CAs."""

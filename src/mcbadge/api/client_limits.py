@@ -6,8 +6,9 @@ requests each client address has in flight on ``paths`` and answers 429 with ``R
 ``max_in_flight`` (``MCBADGE_MAX_VERIFICATIONS_PER_CLIENT``), before the body is read. Other clients, and every
 other path (``/health`` included), are not affected.
 
-The address is the connection's peer (``scope["client"]``): behind a reverse proxy, uvicorn must be told to trust
-its ``X-Forwarded-For`` (``--proxy-headers --forwarded-allow-ips``), else every client shares the proxy's count.
+The address is the connection's peer (``scope["client"]``), which uvicorn reads from ``X-Forwarded-For`` when the
+proxy's address is trusted (127.0.0.1 by default; ``FORWARDED_ALLOW_IPS`` for another), else every client behind
+the proxy would share its count.
 """
 
 from __future__ import annotations
