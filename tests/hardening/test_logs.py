@@ -50,6 +50,9 @@ FAIL_POSTGRES = [
     " END $$ LANGUAGE plpgsql",
     "CREATE TRIGGER forced_clients BEFORE INSERT ON oauth_clients FOR EACH ROW EXECUTE FUNCTION forced_clients()",
 ]
+# The PostgreSQL database is the test process's, reused by the next test (emptied, not re-created): undone after.
+UNDO_POSTGRES = ["DROP TRIGGER IF EXISTS forced_people ON people", "DROP FUNCTION IF EXISTS forced_people()",
+                 "DROP TRIGGER IF EXISTS forced_clients ON oauth_clients", "DROP FUNCTION IF EXISTS forced_clients()"]
 
 
 def _free_port() -> int:
@@ -98,6 +101,10 @@ def test_no_personal_data_or_secrets_in_any_log_line(tmp_path: Path, database_ur
     finally:
         server.terminate()
         server.wait(timeout=20)
+        if engine.dialect.name != "sqlite":
+            with engine.begin() as connection:
+                for statement in UNDO_POSTGRES:
+                    connection.execute(text(statement))
         engine.dispose()
     lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
     # The failures were logged (so the lines below were looked at), with what the database said...
