@@ -60,7 +60,7 @@ The same bound as a credential fetched from a URL. (``POST /verify`` takes 32 Mi
 MAX_JSON_DEPTH = 32
 """Nesting of arrays and objects (an OB 3.0 credential nests about 7 deep)."""
 
-MAX_ARRAY_ITEMS = 1_000
+MAX_ARRAY_ITEMS = 10_000
 """Items of any one array, where no smaller limit below applies."""
 
 MAX_OBJECT_MEMBERS = 1_000
@@ -69,14 +69,15 @@ MAX_OBJECT_MEMBERS = 1_000
 MAX_STRING_CHARS = MIB
 """Characters of any one string or member name (an image as a data: URL fits)."""
 
-MAX_JSON_VALUES = 20_000
+MAX_JSON_VALUES = 50_000
 """Values (objects, arrays, strings, numbers...) in one JSON body in all (a presentation of 21 credentials has
 about 4 000). Bounded before the text is parsed, from its commas, braces and brackets (no value without one)."""
 
 # -- a credential or presentation, wherever it appears (its endorsements and components are credentials too) --
 
-MAX_CREDENTIAL_VALUES = 10_000
-"""Values in one credential, or one presentation with its credentials (a rich credential has about 200)."""
+MAX_CREDENTIAL_VALUES = 25_000
+"""Values in one credential, or one presentation with its credentials (a rich credential has about 200; a
+designation naming thousands of components, which the verifier refuses unread, about 4 per component)."""
 
 MAX_PROOFS = 8
 """Entries of a ``proof`` (a proof set or chain)."""
@@ -93,8 +94,9 @@ MAX_CONTEXTS = 16
 MAX_ENDORSEMENTS = 32
 """Entries of an ``endorsement`` (each an EndorsementCredential)."""
 
-MAX_RELATED_RESOURCES = 200
-"""Entries of a ``relatedResource`` (a designation names each component; a stack has at most 100)."""
+# ``relatedResource`` has no limit of its own: a designation names each component there, and the verifier reads at
+# most ``vc.components.MAX_COMPONENTS`` (100) of them, failing a designation that names more without reading any
+# (a report, not a refusal); MAX_ARRAY_ITEMS and MAX_CREDENTIAL_VALUES bound the array itself.
 
 MAX_EVIDENCE = 100
 """Entries of an ``evidence``."""
@@ -113,7 +115,6 @@ MEMBER_LIMITS: dict[str, int] = {
     "type": MAX_TYPES,
     "@context": MAX_CONTEXTS,
     "endorsement": MAX_ENDORSEMENTS,
-    "relatedResource": MAX_RELATED_RESOURCES,
     "evidence": MAX_EVIDENCE,
 }
 """The members of a credential with a limit of their own, wherever they appear in it."""

@@ -44,9 +44,11 @@ INFLATIONS: dict[str, tuple[Inflate, str]] = {
     "types": (lambda d: {**d, "type": d["type"] + [f"T{i}" for i in range(limits.MAX_TYPES)]}, "type"),
     "endorsements": (lambda d: {**d, "endorsement": [{"id": f"urn:e:{i}"} for i in range(limits.MAX_ENDORSEMENTS + 1)]},
                      "endorsement"),
+    # A designation's components: more than vc.components.MAX_COMPONENTS is a failed check (tests/stacks), an
+    # absurd number a refusal.
     "related resources": (lambda d: {**d, "relatedResource": [{"id": f"urn:r:{i}"}
-                                                              for i in range(limits.MAX_RELATED_RESOURCES + 1)]},
-                          "relatedResource"),
+                                                              for i in range(limits.MAX_ARRAY_ITEMS + 1)]},
+                          "array items"),
     "evidence": (lambda d: {**d, "evidence": d["evidence"] * (limits.MAX_EVIDENCE + 1)}, "evidence"),
     "any array": (lambda d: {**d, "credentialSubject": {**d["credentialSubject"],
                                                        "x": list(range(limits.MAX_ARRAY_ITEMS + 1))}}, "array items"),
