@@ -11,7 +11,6 @@ Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be r
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from .principal import issue_operator_key
 from .demo import seed_demo
 from .identity import BaseUrlChanged, check_stable_identity, issuer_did
 from .keystore import KeystoreError, keystore_from_settings
+from .logs import configure_logging
 from .services import Services, build_services
 from .stacks import service as stacks
 from .stacks.schemas import DesignationRead
@@ -73,7 +73,7 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()  # every line redacted (mcbadge.logs)
 
 
 @app.command()
@@ -116,7 +116,8 @@ def serve(
         _fail(str(exc))
     if demo:
         _seed_demo(application.state.services.sessions, settings)
-    uvicorn.run(application, host=settings.host, port=settings.port)
+    # log_config=None: uvicorn's loggers propagate to the root logger, through the redacting formatter.
+    uvicorn.run(application, host=settings.host, port=settings.port, log_config=None)
 
 
 def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001

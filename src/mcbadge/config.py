@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     max_verify_bytes: int = Field(default=32 * MIB, gt=0)
     """Largest verification request (a credential or baked image plus evidence files to compare)."""
 
+    max_verifications_per_client: int = Field(default=4, ge=1)
+    """Verifications one client address may have in flight at once (``POST /verify``, ``/verify/report``,
+    ``/credentials/verify``, ``/presentations/verify``); more get 429 with ``Retry-After``. Behind a reverse
+    proxy, the address is read from ``X-Forwarded-For`` when the proxy's own address is trusted (uvicorn trusts
+    127.0.0.1; set ``FORWARDED_ALLOW_IPS`` for another), else every client would share the proxy's count."""
+
     outbound_ca_file: Path | None = None
     """Trust anchors (PEM) for outbound https — a private CA or a TLS-inspecting proxy. Unset: the public CAs."""
 

@@ -15,6 +15,7 @@ categories are the only base classes of the errors mcbadge raises on purpose: th
     ├── TooLarge          413  what was given is larger than the service accepts (BodyTooLarge: a request body)
     ├── Unsupported       415  a kind of content the service does not read
     ├── Invalid           422  the request is well-formed but its content breaks a rule
+    ├── TooManyRequests   429  the caller has as many requests in flight as it may (retry shortly)
     └── UpstreamFailed    502  another site the service had to ask did not answer usefully
 """
 
@@ -94,6 +95,12 @@ class Unsupported(DomainError):
     """A kind of content the service does not read."""
 
     code = "unsupported-media-type"
+
+
+class TooManyRequests(DomainError):
+    """The caller already has as many such requests in flight as it may; retry shortly."""
+
+    code = "too-many-requests"
 
 
 class UpstreamFailed(DomainError):

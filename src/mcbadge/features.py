@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from .db.models import AuditEvent
 
-__all__ = ["MAX_LIMIT", "Page", "PageParams", "audit", "paginate"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Page", "PageParams", "audit", "paginate"]
 
 T = TypeVar("T")
 MAX_LIMIT = 200
+MAX_OFFSET = 2**31 - 1
+"""The largest ``offset`` of a list: far beyond any list's length, and an integer every database holds."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -18,6 +18,7 @@ from ..db import make_engine, make_sessionmaker, upgrade_to_head
 from ..identity import BaseUrlChanged, check_stable_identity, issuer_did
 from ..issuer import routes as issuer
 from ..keystore import keystore_from_settings
+from ..limits import MAX_JSON_BYTES
 from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
@@ -36,11 +37,16 @@ from ..vetting import routes as vetting
 from ..web import routes as pages
 from ..errors import Forbidden
 from . import problems
+from .client_limits import VerificationsPerClient
+from .input_checks import input_check
 from .request_metrics import RequestMetrics, metrics_response
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
+
+VERIFICATION_PATHS = ("/verify", "/verify/report", "/credentials/verify", "/presentations/verify")
+"""The public verification endpoints, each client limited to ``max_verifications_per_client`` in flight."""
 
 
 def _version() -> str:
@@ -62,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="mcbadge",
         version=_version(),
         summary="Teachers' micro-credentials as Open Badges 3.0 verifiable credentials",
+        # Every route's path, query and body text checked once, before the route runs (api/input_checks.py).
+        dependencies=[Depends(input_check(UPLOAD_PATHS))],
     )
     engine = make_engine(settings.database_url)
     upgrade_to_head(engine)  # the same migrations on SQLite and PostgreSQL; a no-op when up to date
@@ -75,7 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.services = build_services(settings, keystore, sessions)
     problems.install(app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes,
-                     upload_paths=UPLOAD_PATHS, path_limits=[(r"/verify(?:/report)?", settings.max_verify_bytes)])
+                     upload_paths=UPLOAD_PATHS, path_limits=[(r"/verify(?:/report)?", settings.max_verify_bytes)],
+                     max_json_bytes=MAX_JSON_BYTES)
+    # Added last, so outermost: a client over its count is answered before its body is read.
+    app.add_middleware(VerificationsPerClient, paths=VERIFICATION_PATHS,
+                       max_in_flight=settings.max_verifications_per_client)
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from ..features import MAX_LIMIT, PageParams
+from ..features import MAX_LIMIT, MAX_OFFSET, PageParams
 from ..services import Services
 
 __all__ = ["PageDep", "ServicesDep", "SessionDep"]
@@ -36,7 +36,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def _page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many items to return (at most 200).")] = 50,
-    offset: Annotated[int, Query(ge=0, description="How many items to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many items to skip.")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

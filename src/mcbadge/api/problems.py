@@ -26,11 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import errors as domain
 from ..errors import PROBLEM_TYPE_BASE
 from ..vc.errors import CredentialError
+from .input_checks import is_json
 
 __all__ = [
     "PROBLEM_JSON",
     "PROBLEM_TYPE_BASE",
     "BodySizeLimit",
+    "domain_problem",
     "domain_status",
     "install",
     "problem_response",
@@ -94,6 +96,7 @@ _DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
     domain.TooLarge: 413,
     domain.Unsupported: 415,
     domain.Invalid: 422,
+    domain.TooManyRequests: 429,
     domain.UpstreamFailed: 502,
 }
 
@@ -106,20 +109,25 @@ def _title(status: int) -> str:
     return _TITLES.get(status) or HTTPStatus(status).phrase
 
 
-def domain_status(exc: domain.DomainError) -> int:
-    """The HTTP status of a domain error: its nearest category in ``_DOMAIN_STATUS`` (500 if none)."""
-    for cls in type(exc).__mro__:
+def domain_status(exc: domain.DomainError | type[domain.DomainError]) -> int:
+    """The HTTP status of a domain error (or error class): its nearest category in ``_DOMAIN_STATUS`` (500 if none)."""
+    for cls in (exc if isinstance(exc, type) else type(exc)).__mro__:
         if cls in _DOMAIN_STATUS:
             return _DOMAIN_STATUS[cls]
     return 500
 
 
+def domain_problem(exc: domain.DomainError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The problem detail of a domain error (for a middleware that answers before any route runs)."""
+    status = domain_status(exc)
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="mcbadge"', **(headers or {})}
+    return problem_response(status, _title(status), exc.detail, exc.problem_type(), headers=headers, **exc.extensions)
+
+
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
-    status = domain_status(exc)
-    headers = {"WWW-Authenticate": 'Bearer realm="mcbadge"'} if status == 401 else None
-    return problem_response(status, _title(status), exc.detail, exc.problem_type(),
-                            headers=headers, **exc.extensions)
+    return domain_problem(exc)
 
 
 async def _on_credential_error(request: Request, exc: Exception) -> JSONResponse:
@@ -134,12 +142,14 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int | None = None,
-            upload_paths: str | None = None, path_limits: Sequence[tuple[str, int]] = ()) -> None:
+            upload_paths: str | None = None, path_limits: Sequence[tuple[str, int]] = (),
+            max_json_bytes: int | None = None) -> None:
     """Register the exception handlers and the body-size limit on ``app``.
 
     Requests whose path matches the regular expression ``upload_paths`` (evidence uploads) are limited to
     ``max_upload_bytes`` instead, and streamed to the route rather than buffered. ``path_limits`` gives other
     POST paths (regular expressions) a limit of their own, still buffered (verification with evidence files).
+    A JSON body is held to ``max_json_bytes`` at most, whatever the path allows (no credential is that large).
     """
     handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
         domain.DomainError: _on_domain_error,
@@ -150,8 +160,42 @@ def install(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int | None =
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)
+    app.add_middleware(UnexpectedErrors)  # first, so innermost: it sees what the exception handlers did not take
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, upload_max_bytes=max_upload_bytes,
-                       upload_paths=upload_paths, path_limits=path_limits)
+                       upload_paths=upload_paths, path_limits=path_limits, json_max_bytes=max_json_bytes)
+
+
+class UnexpectedErrors:
+    """ASGI middleware: an exception no handler took becomes a 500 problem detail, logged once, and the connection
+    stays usable.
+
+    Starlette's own last resort (``ServerErrorMiddleware``) answers too, but then re-raises, so the server logs the
+    traceback a second time and closes the connection: the client's next request on it is reset. Only when the
+    response had already begun is the exception passed on (closing the connection is then the only way to end it).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+            await response(scope, receive, send)
 
 
 class BodySizeLimit:
@@ -166,9 +210,11 @@ class BodySizeLimit:
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None,
-                 upload_paths: str | None = None, path_limits: Sequence[tuple[str, int]] = ()) -> None:
+                 upload_paths: str | None = None, path_limits: Sequence[tuple[str, int]] = (),
+                 json_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.json_max_bytes = json_max_bytes
         self.path_limits = [(re.compile(pattern), limit) for pattern, limit in path_limits]
         self.upload_max_bytes = upload_max_bytes or max_bytes
         self.upload_paths = re.compile(upload_paths) if upload_paths else None
@@ -191,6 +237,10 @@ class BodySizeLimit:
         limit = self.max_bytes
         if scope.get("method") == "POST":
             limit = next((n for pattern, n in self.path_limits if pattern.fullmatch(scope.get("path", ""))), limit)
+        if self.json_max_bytes is not None and limit > self.json_max_bytes:
+            content_type = next((v for k, v in scope.get("headers", ()) if k == b"content-type"), b"")
+            if is_json(content_type.decode("latin-1").split(";", 1)[0].strip().lower()):
+                limit = self.json_max_bytes
         if lengths and int(lengths[0]) > limit:
             await self._refuse(scope, receive, send, already=0, limit=limit)
             return
@@ -250,7 +300,7 @@ def responses(*errors: type[domain.DomainError], public: bool = False) -> dict[i
     out: dict[int | str, dict[str, Any]] = {}
     every_error: tuple[type[domain.DomainError], ...] = ((() if public else (domain.Unauthenticated,)) + errors)
     for error in every_error:
-        entry = out.setdefault(domain_status(error("")), {"description": "", "content": {PROBLEM_JSON: {}}})
+        entry = out.setdefault(domain_status(error), {"description": "", "content": {PROBLEM_JSON: {}}})
         summary = (error.__doc__ or "").strip().splitlines()[0] if error.__doc__ else ""
         code = f"`{error.code}`" if error.code else "(about:blank)"
         entry["description"] = f"{entry['description']}\n\n{code}: {summary}".strip()

@@ -32,10 +32,11 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             pool_size=8,
             max_overflow=16,
+            hide_parameters=True,  # a failed statement is logged without its values (mcbadge.logs)
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

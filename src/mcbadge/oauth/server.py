@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import uuid
 from collections import defaultdict
@@ -50,6 +49,7 @@ from starlette.responses import JSONResponse, Response
 from ..config import Settings
 from ..db.models import Person
 from ..db.oauth_models import OAuthAuthorizationCode, OAuthClient, OAuthToken
+from ..limits import MalformedJson, read_json
 from .scopes import SCOPES
 
 __all__ = [
@@ -235,9 +235,11 @@ def oauth_request(method: str, uri: str, headers: Mapping[str, str], query: list
 
 
 def json_request(method: str, uri: str, headers: Mapping[str, str], body: bytes) -> BodyJsonRequest:
+    """Authlib's view of a JSON request. The body is read by ``limits.read_json`` whatever its content type
+    (duplicate names, unencodable text and sizes refused as everywhere); malformed JSON is no metadata at all."""
     try:
-        data = json.loads(body) if body else None
-    except ValueError:
+        data = read_json(body) if body else None
+    except MalformedJson:
         data = None
     return BodyJsonRequest(method, uri, headers, data if isinstance(data, dict) else None)
 

@@ -14,7 +14,6 @@ Tokens come from mcbadge's OAuth 2.0 server (``mcbadge.oauth``). Every error is 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -25,6 +24,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..api.bearer import TokenPrincipal, require_scopes
 from ..api.deps import ServicesDep, SessionDep
+from ..api.input_checks import json_body
+from ..features import MAX_OFFSET
+from ..limits import check_credential
 from ..oauth.scopes import (
     OB_CREDENTIAL_READONLY,
     OB_CREDENTIAL_UPSERT,
@@ -79,7 +81,8 @@ def get_credentials(
     services: ServicesDep,
     principal: Reader,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many credentials per page.")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Index of the first credential to return (zero based).")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET,
+                                 description="Index of the first credential to return (zero based).")] = 0,
     since: Annotated[datetime | None, Query(description="Only credentials issued after this time.")] = None,
 ) -> JSONResponse:
     """getCredentials: the credentials of the token's person, those issued here and those they stored,
@@ -95,24 +98,23 @@ def get_credentials(
     return JSONResponse(body, headers=headers)
 
 
-def _read_upsert_body(content_type: str, raw: bytes) -> dict[str, Any] | str:
-    media = content_type.split(";")[0].strip().lower()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ImsxError(400, "invalid_data", "the body is not UTF-8 text") from None
+async def _read_upsert_body(request: Request) -> dict[str, Any] | str:
+    """The credential of an upsert (a JSON object, or a VC-JWT as text/plain), held to ``mcbadge.limits``."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "text/plain":
-        token = text.strip()
+        try:
+            token = (await request.body()).decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise ImsxError(400, "invalid_data", "the body is not UTF-8 text") from None
         if not token or token.count(".") != 2 or any(c.isspace() for c in token):
             raise ImsxError(400, "invalid_data", "a text/plain body must be one compact JWS (a VC-JWT)")
+        check_credential(token)
         return token
     if media in ("application/json", "application/ld+json", "application/vc+ld+json") or media.endswith("+json"):
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise ImsxError(400, "invalid_data", f"the body is not valid JSON: {exc}") from None
+        value = await json_body(request)  # read and checked once (api.input_checks)
         if not isinstance(value, dict):
             raise ImsxError(400, "invalid_data", "the body must be a JSON object (an AchievementCredential)")
+        check_credential(value)
         return value
     raise ImsxError(400, "invalid_data",
                     "send the credential as application/json, or a VC-JWT as text/plain")
@@ -125,7 +127,7 @@ async def upsert_credential(request: Request, session: SessionDep, services: Ser
     """upsertCredential: store a credential issued elsewhere, for the token's person. It is verified first
     (signature, issuer key, schema, validity, status); a credential that fails is refused with 400 and the
     failing checks. 201 when new, 200 when it replaced one with the same ``id``; the body is the credential."""
-    value = _read_upsert_body(request.headers.get("content-type", ""), await request.body())
+    value = await _read_upsert_body(request)
     result = await run_in_threadpool(service.upsert_credential, session, services, principal.person_id, value)
     status = 201 if result.created else 200
     if isinstance(value, str):
@@ -143,10 +145,7 @@ def get_profile(session: SessionDep, principal: ProfileReader) -> dict[str, Any]
 async def put_profile(request: Request, session: SessionDep, principal: ProfileUpdater) -> dict[str, Any]:
     """putProfile: replace the person's profile (``name`` and ``email`` update the person; the other OB
     Profile members are kept as given). The ``id`` must be the one getProfile returns."""
-    try:
-        body = json.loads(await request.body())
-    except ValueError as exc:
-        raise ImsxError(400, "invalid_data", f"the body is not valid JSON: {exc}") from None
+    body = await json_body(request)  # read and checked once (api.input_checks), whatever its content type
     return await run_in_threadpool(service.put_profile, session, principal.person_id, body)
 
 

@@ -14,6 +14,7 @@ from ..api.problems import responses
 from ..db.models import Role
 from ..errors import Forbidden, Invalid
 from ..features import Page
+from ..limits import check_credential
 from ..principal import Principal
 from . import service
 from .schemas import DesignationRead, Evaluate, ExternalCredentialAdd, ExternalCredentialRead, StackChanges, StackCreate, StackRead
@@ -42,6 +43,7 @@ def add_external_credential(body: ExternalCredentialAdd, session: SessionDep, se
                             principal: CurrentPrincipal) -> ExternalCredentialRead:
     """Add another issuer's credential (JSON or compact VC-JWT) to the caller's record (educators). It is
     verified first and refused (422) if it does not verify; then the caller's designations are decided."""
+    check_credential(body.credential, at="/credential")  # before any expensive step (mcbadge.limits)
     upserted, designations = service.add_external_credential(session, services, principal, body.credential)
     return ExternalCredentialRead(credential_id=upserted.credential_id, created=upserted.created,
                                   designations=designations)

@@ -43,6 +43,7 @@ from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as _safe_fromstring
 
 from .errors import BakingError
+from .json_values import DuplicateMember, strict_loads
 
 __all__ = [
     "MAX_CREDENTIAL_BYTES",
@@ -113,7 +114,10 @@ def _read_credential_text(text: str, where: str) -> dict[str, Any] | str:
     if _JWS_RE.match(text):
         return text
     try:
-        value = json.loads(text)
+        value = strict_loads(text)
+    except DuplicateMember as exc:
+        raise BakingError(f"the {where} names the member {exc.name!r} twice in one object, which JSON parsers "
+                          "read differently", reason="bad_credential") from None
     except (ValueError, RecursionError):
         raise BakingError(f"the {where} is neither JSON nor a compact JWS", reason="bad_credential") from None
     if not isinstance(value, dict):

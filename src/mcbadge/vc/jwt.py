@@ -42,6 +42,7 @@ from jwcrypto.common import JWException, base64url_decode, base64url_encode
 
 from .dids import DidResolver, split_did_url
 from .errors import DidResolutionError, JwtError, JwtKeyError, KeyFormatError
+from .json_values import DuplicateMember, strict_loads
 from .keys import Signer
 
 __all__ = [
@@ -110,26 +111,16 @@ def _json_bytes(value: Any) -> bytes:
 
 
 def _loads_object(data: bytes, what: str) -> dict[str, Any]:
-    """Parse a JSON object, refusing duplicate member names and NaN/Infinity.
+    """Parse a JSON object, refusing duplicate member names and NaN/Infinity (``strict_loads``).
 
     Duplicates are refused (RFC 7515 §5.2 allows it) because two parsers that pick different
     duplicates would disagree on what was signed.
     """
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:
-                raise JwtError(f"duplicate member {key!r} in the {what}")
-            result[key] = value
-        return result
-
-    def no_constants(name: str) -> Any:
-        raise JwtError(f"{name} is not valid JSON in the {what}")
-
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=no_duplicates, parse_constant=no_constants)
-    except (UnicodeDecodeError, ValueError):
+        value = strict_loads(data.decode("utf-8"))
+    except DuplicateMember as exc:
+        raise JwtError(f"duplicate member {exc.name!r} in the {what}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise JwtError(f"the {what} is not valid UTF-8 JSON") from None
     if not isinstance(value, dict):
         raise JwtError(f"the {what} is not a JSON object")

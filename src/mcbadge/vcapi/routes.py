@@ -15,9 +15,11 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..api.bearer import TokenPrincipal, require_scopes
+from ..api.client_limits import TooManyVerifications
 from ..api.deps import ServicesDep, SessionDep
 from ..api.problems import PROBLEM_TYPE_BASE, problem_response, responses
 from ..db.models import Role
+from ..limits import LimitExceeded, check_credential
 from ..oauth.scopes import VC_ISSUE, VC_STATUS, VC_VERIFY
 from ..status import service as status_service
 from ..status.routes import list_response
@@ -121,7 +123,7 @@ def publish_status_list(list_id: Annotated[str, Path(max_length=64)], session: S
     200: {"description": "Verified: the presentation and every credential in it"},
     400: {"description": "The body is not JSON", **_PROBLEM},
     422: {"description": "Not verified (the result says why), or not a presentation", **_PROBLEM},
-    **responses()})
+    **responses(LimitExceeded, TooManyVerifications)})
 async def verify_presentation(body: VerifyPresentationRequest, services: ServicesDep,
                               caller: Verifying) -> JSONResponse:
     """Verify a presentation: its proof (``eddsa-rdfc-2022``, purpose ``authentication``, by a key the holder's
@@ -132,6 +134,8 @@ async def verify_presentation(body: VerifyPresentationRequest, services: Service
     Like ``POST /credentials/verify``: 200 with the result when verified, 422 with the same result as a problem
     detail when not, so a client that only reads the status cannot take a failure for a success.
     """
+    for member in ("verifiablePresentation", "presentation"):
+        check_credential(getattr(body, member), at=f"/{member}")  # before any expensive step (mcbadge.limits)
     result = await run_in_threadpool(service.verify_presentation, services, body)
     if result["verified"]:
         return JSONResponse(result)

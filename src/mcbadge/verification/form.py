@@ -17,6 +17,7 @@ from starlette.formparsers import FormParser, MultiPartException, MultiPartParse
 from starlette.requests import Request
 
 from ..errors import BodyTooLarge, Invalid, Unreadable
+from ..limits import check_text, parse_off_loop
 from .inputs import (
     MAX_COMPONENTS,
     MAX_EVIDENCE_FILES,
@@ -123,6 +124,8 @@ async def read_form(request: Request, limit: int, *, credential_fields: Collecti
                 elif value.strip():
                     result.texts.append((name, value))
         result.urls = [v.strip() for v in form.getlist(url_field) if isinstance(v, str) and v.strip()]
+        for url in result.urls:
+            check_text(url, f"form: {url_field}")  # a multipart field; urlencoded ones were checked at the edge
         for index, item in enumerate(form.getlist("evidence"), start=1):
             if not isinstance(item, UploadFile):
                 raise InvalidForm("evidence must be uploaded as files")
@@ -136,9 +139,10 @@ async def read_form(request: Request, limit: int, *, credential_fields: Collecti
                 raise InvalidForm(f"at most {MAX_COMPONENTS} component credentials")
             if isinstance(item, UploadFile):
                 if item.filename or item.size:
-                    result.components.append(from_file(await item.read(), item.filename))
+                    data = await item.read()
+                    result.components.append(await parse_off_loop(len(data), from_file, data, item.filename))
             elif item.strip():
-                result.components.append(from_text(item, f"component {index}"))
+                result.components.append(await parse_off_loop(len(item), from_text, item, f"component {index}"))
         return result
     finally:
         await form.close()

@@ -7,13 +7,14 @@ a URL. A designation's components may come with it (``GivenCredential.components
 the verification page (``web/``) both read through here, so the same input means the same thing in both.
 
 Input that is not a credential at all raises a domain error (mapped to HTTP in ``api/problems.py``; the
-page shows its sentence); a credential that fails verification is not an error here, it is a report.
+page shows its sentence); a credential that fails verification is not an error here, it is a report. Whatever
+is read is first held to the limits of ``mcbadge.limits`` (JSON text by ``read_json``, every credential or
+presentation by ``check_credential``), so nothing beyond them reaches the verifier.
 ``label`` names the input in those sentences: "the pasted text", "the file lesson.json", "the body".
 """
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from ..errors import (
     Unsupported,
     UpstreamFailed,
 )
+from ..limits import MalformedJson, check_credential, read_json
 from ..outbound import FetchFailed, FetchRefused
 from ..services import Services
 from ..vc import baking
@@ -68,12 +70,6 @@ _URL_ACCEPT = ("application/ld+json, application/json;q=0.9, application/vc+jwt,
 
 
 # -- errors ----------------------------------------------------------------------------------------------
-
-
-class MalformedJson(Unreadable):
-    """JSON that cannot be parsed."""
-
-    code = "malformed-json"
 
 
 class MalformedImage(Unreadable):
@@ -157,11 +153,8 @@ def from_text(text: str, label: str) -> GivenCredential:
     if not stripped:
         raise EmptyInput(f"{label} is empty")
     if stripped.startswith(("{", "[", '"')):
-        try:
-            value = json.loads(stripped)
-        except (ValueError, RecursionError) as exc:
-            raise MalformedJson(f"{label} is not valid JSON: {exc}") from None
-        return from_json(value, label)
+        return from_json(read_json(stripped, what=label), label)
+    check_credential(stripped)
     return GivenCredential(stripped, "jwt", label=label)
 
 
@@ -171,6 +164,7 @@ def from_json(value: Any, label: str) -> GivenCredential:
     ``verifiableCredential`` list holds the credential to verify **first**, then its components (a
     designation's component credentials, documents or VC-JWTs). The presentation's own proof (the holder's)
     is not checked: what is verified is each credential."""
+    check_credential(value)
     if isinstance(value, str):
         return GivenCredential(value, "jwt", label=label)
     if not isinstance(value, dict):
@@ -214,6 +208,7 @@ def from_image(data: bytes, kind: str | None, label: str) -> GivenCredential:
     except BakingError as exc:
         error = _BAKING_ERRORS.get(exc.reason, NotACredential)
         raise error(f"{label} is not a readable badge image: {exc}", reason=exc.reason) from None
+    check_credential(value)
     return GivenCredential(value, kind or "image", label=label)
 
 

@@ -64,7 +64,6 @@ the same code the verification page uses; this module adds HTTP: content types, 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -76,10 +75,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from ..api.client_limits import TooManyVerifications
 from ..api.deps import ServicesDep
+from ..api.input_checks import is_json, json_body
 from ..api.problems import problem_response, responses
 from ..credentials.service import CredentialNotFound
 from ..errors import PROBLEM_TYPE_BASE, BodyTooLarge, Unreadable
+from ..limits import (
+    ON_LOOP_VERIFY_BYTES,
+    DuplicateJsonMember,
+    LimitExceeded,
+    UnencodableText,
+    check_credential,
+    parse_off_loop,
+)
 from ..recognition.service import UntrustedState, check_state, wants_recognition
 from ..services import Services
 from ..vc.verify import Outcome, VerificationReport
@@ -118,18 +127,22 @@ async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, lis
     if form.given != 1:
         raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
                           "or a 'url' field")
-    return replace(form.credential(), components=tuple(c.value for c in form.components)), form.evidence
+    credential = await run_in_threadpool(form.credential)  # parsing a large file must not hold the event loop
+    return replace(credential, components=tuple(c.value for c in form.components)), form.evidence
 
 
 async def _verification_result(
     services: Services, given: GivenCredential, files: Sequence[EvidenceFile] = (),
     state: str | None = None, on: datetime.date | None = None, area: str | None = None,
+    *, size: int | None = None,
 ) -> tuple[VerificationReport, dict[str, Any]]:
-    if state is None and on is None and area is None and not files and not wants_recognition(services) and \
-            verifies_locally(services, given):
-        # This service's own credential, its keys and lists in memory: CPU only, never waiting on another
-        # site or a lock, so it runs here and skips the hop to the thread pool and back (see
-        # verifies_locally; bench/bench_verify_http.py measures the whole request).
+    """``size``: the bytes of JSON the credential came as (None: unknown, never verified on the event loop)."""
+    if (size is not None and size <= ON_LOOP_VERIFY_BYTES and state is None and on is None and area is None
+            and not files and not wants_recognition(services) and verifies_locally(services, given)):
+        # This service's own credential, its keys and lists in memory, and small (so within the limits, the
+        # work is bounded to a few milliseconds): CPU only, never waiting on another site or a lock, so it runs
+        # here and skips the hop to the thread pool and back (see verifies_locally; bench/bench_verify_http.py
+        # measures the whole request).
         return verification_result(services, given)
     # Another site may have to answer (a DID document, a status list, a URL), or files must be hashed.
     # Recognition reads the states' registries (the database, or another site).
@@ -203,12 +216,13 @@ _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
     "/credentials/verify",
     responses={
         200: {"description": "Verified: every check passed or could not apply"},
-        **responses(inputs.MalformedJson, BodyTooLarge, public=True),
+        **responses(inputs.MalformedJson, DuplicateJsonMember, BodyTooLarge, LimitExceeded, UnencodableText,
+                    TooManyVerifications, public=True),
         422: {"description": "Not verified (the report says why), an untrusted `options.recognition.state`, or "
                              "the request is invalid", **_PROBLEM},
     },
 )
-async def verify_credential(body: VerifyCredentialRequest, services: ServicesDep) -> JSONResponse:
+async def verify_credential(body: VerifyCredentialRequest, request: Request, services: ServicesDep) -> JSONResponse:
     """Verify a credential: proof, issuer key, context, schema, validity period, status, evidence, rubric.
 
     Issuers on this service are resolved locally, did:key offline, other did:web issuers and status lists
@@ -223,9 +237,10 @@ async def verify_credential(body: VerifyCredentialRequest, services: ServicesDep
     check_state(services, wanted.state)  # before verifying: a question this service cannot answer
     # Exactly the credential: no unwrapping, no {"url": ...} to fetch (that is /verify's convenience).
     value = body.verifiableCredential
+    check_credential(value, at="/verifiableCredential")
     given = GivenCredential(value, "jwt" if isinstance(value, str) else "json", label="verifiableCredential")
     report, result = await _verification_result(services, given, state=wanted.state, on=wanted.date,
-                                                area=wanted.area)
+                                                area=wanted.area, size=len(await request.body()))
     if report.verified:
         return JSONResponse(result)
     return problem_response(422, "Credential not verified", report.summary,
@@ -266,7 +281,8 @@ _VERIFY_BODY = {
     openapi_extra={"requestBody": _VERIFY_BODY},
     responses={
         200: {"description": "The verification ran: the verdict is in `verified`, each check in `checks`"},
-        **responses(inputs.MalformedJson, inputs.MalformedImage, inputs.EmptyInput, MalformedForm, NotText,
+        **responses(inputs.MalformedJson, DuplicateJsonMember, LimitExceeded, UnencodableText, TooManyVerifications,
+                    inputs.MalformedImage, inputs.EmptyInput, MalformedForm, NotText,
                     BodyTooLarge, inputs.ImageTooLarge, inputs.UnsupportedInput, inputs.NotACredential,
                     inputs.UrlRefused, InvalidForm, CredentialNotFound, inputs.UrlFetchFailed, UntrustedState,
                     public=True),
@@ -294,29 +310,30 @@ async def verify_anything(
     limit = services.settings.max_verify_bytes
     media = media_type(request)
     files: list[EvidenceFile] = []
+    size: int | None = None  # the bytes of JSON the credential came as, when it came as JSON
+    # Reading is parsing: input larger than limits.ON_LOOP_BYTES is read in the thread pool.
     if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         given, files = await _read_form(request, limit)
     elif media in _IMAGE_TYPES:
-        given = inputs.from_image(await _read_body(request, limit), _IMAGE_TYPES[media], "the body")
-    elif media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json")):
         body = await _read_body(request, limit)
-        try:
-            value = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise inputs.MalformedJson(f"the body is not valid JSON: {exc}") from None
-        given = inputs.from_json(value, "the body")
+        given = await parse_off_loop(len(body), inputs.from_image, body, _IMAGE_TYPES[media], "the body")
+    elif media in _JSON_TYPES or is_json(media):
+        value = await json_body(request)  # read and checked once (api.input_checks)
+        size = len(await request.body())
+        given = await parse_off_loop(size, inputs.from_json, value, "the body")
     elif media in _TEXT_TYPES:
         body = await _read_body(request, limit)
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise NotText("the body is not UTF-8 text") from None
-        given = inputs.from_text(text, "the body")
+        size = len(body)
+        given = await parse_off_loop(size, inputs.from_text, text, "the body")
     else:
         raise inputs.UnsupportedInput(
             f"cannot verify a body of type {media or '(none)'!r}: send application/json, application/jwt, "
             "text/plain, image/png, image/svg+xml or multipart/form-data")
-    report, result = await _verification_result(services, given, files, state, on, area)
+    report, result = await _verification_result(services, given, files, state, on, area, size=size)
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
         raise inputs.NotACredential(f"not a credential: {parse.message}", **result)

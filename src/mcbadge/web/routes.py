@@ -119,7 +119,8 @@ async def verify_report(request: Request) -> HTMLResponse:
                                only_known=False, component_field="component_file")
         form_values = {name: form.values[name][:_MAX_TEXT_CHARS]
                        for name in ("credential_text", "credential_url") if name in form.values}
-        given = replace(_credential_input(form), components=tuple(c.value for c in form.components))
+        given = await run_in_threadpool(_credential_input, form)  # parsing a large paste must not hold the loop
+        given = replace(given, components=tuple(c.value for c in form.components))
         files = form.evidence
         now = datetime.now(timezone.utc)
         given, report = await run_in_threadpool(verify_given, _services(request), given, files, now=now)
