@@ -22,6 +22,7 @@ from mcbadge import limits
 from mcbadge.db.models import Role
 from mcbadge.oauth.scopes import OB_CREDENTIAL_UPSERT
 from mcbadge.vc.baking import bake_svg
+from mcbadge.vc.json_values import as_list
 from tests.assertions import assert_imsx, assert_problem
 from tests.factories.credentials import award_one
 from tests.factories.oauth import bearer, educator_tokens, register
@@ -38,9 +39,10 @@ def nested(depth: int) -> Any:
 
 Inflate = Callable[[dict[str, Any]], dict[str, Any]]
 INFLATIONS: dict[str, tuple[Inflate, str]] = {
-    "proofs": (lambda d: {**d, "proof": d["proof"] * (limits.MAX_PROOFS + 1)}, "proof"),
-    "status entries": (lambda d: {**d, "credentialStatus": d["credentialStatus"] * (limits.MAX_STATUS_ENTRIES + 1)},
-                       "credentialStatus"),
+    # One value or an array of them alike (JSON-LD): an award carries one status entry, and one proof.
+    "proofs": (lambda d: {**d, "proof": as_list(d["proof"]) * (limits.MAX_PROOFS + 1)}, "proof"),
+    "status entries": (lambda d: {**d, "credentialStatus": as_list(d["credentialStatus"])
+                                  * (limits.MAX_STATUS_ENTRIES + 1)}, "credentialStatus"),
     "types": (lambda d: {**d, "type": d["type"] + [f"T{i}" for i in range(limits.MAX_TYPES)]}, "type"),
     "endorsements": (lambda d: {**d, "endorsement": [{"id": f"urn:e:{i}"} for i in range(limits.MAX_ENDORSEMENTS + 1)]},
                      "endorsement"),
