@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mcbadge.vc.json_values import as_list
 from tests.reference_data import REPO
 
 SECONDS = 8.0
@@ -102,7 +103,7 @@ def _hostile_bodies(document: dict[str, Any], json_limit: int) -> list[tuple[str
         ("/verify", body({**document, "proof": [proof] * 20_000})),
         ("/credentials/verify", body({"verifiableCredential": {**document, "proof": [proof] * under_limit}})),
         ("/verify", body({**document, "type": document["type"] + [f"Type{i}" for i in range(30_000)]})),
-        ("/verify", body({**document, "credentialStatus": document["credentialStatus"] * 5_000})),
+        ("/verify", body({**document, "credentialStatus": as_list(document["credentialStatus"]) * 5_000})),
     ]
 
 
@@ -182,13 +183,13 @@ def test_one_hostile_client_does_not_stall_the_service(tmp_path: Path, database_
                                "headers": {"content-type": "application/json"}}
     legit_bodies = [("/credentials/verify", json.dumps({"verifiableCredential": document}).encode()),
                     ("/verify", json.dumps(document).encode())]
-    hostile_bodies = _hostile_bodies(document, json_limit=4 * 1024 * 1024)
     hostile_answers: Counter[str] = Counter()
     hostile: subprocess.Popen[bytes] | None = None
     legit_clients = [httpx.Client(transport=httpx.HTTPTransport(local_address=f"127.0.0.{10 + i}"), **options)
                      for i in range(LEGIT_CLIENTS)]
     monitor = httpx.Client(**options)
-    try:
+    try:  # from here on the server process is stopped whatever happens (no orphan server after a failure)
+        hostile_bodies = _hostile_bodies(document, json_limit=4 * 1024 * 1024)
         for http in legit_clients:  # warm: the first verification reads the status lists
             assert _timed(http, "POST", *legit_bodies[0])[1] is None
         hostile = _start_hostile(tmp_path, base, hostile_bodies, SECONDS + 1.5)
