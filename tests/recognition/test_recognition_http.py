@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from mcbadge.api.app import create_app
 from mcbadge.db.models import MicroCredential
 from mcbadge.identity import issuer_did
 from mcbadge.vc.contexts import RECOGNITION_V1, pinned_bytes
@@ -35,34 +33,18 @@ from mcbadge.vc.status_list import (
 )
 from tests.browser import browser, open_form, screenshot, submit  # noqa: F401 - browser: a fixture
 from tests.factories.credentials import award_one
-from tests.factories.recognition import make_agency
+from tests.factories.recognition import STATE_S, STATE_T, make_agency, serving_trusting
 from tests.factories.tenants import Tenant, make_tenant
-from tests.live_server import LiveServer, make_settings
+from tests.live_server import LiveServer
 from tests.local_servers import LocalServer, TestCA, send
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
-
-STATE_S, STATE_T = "state-s", "state-t"
-
-
-@contextmanager
-def _serving(tmp_path: Path, database_url: str, http_switch: Any, trusted: list[str],
-             **overrides: Any) -> Iterator[LiveServer]:
-    base = http_switch.base_url
-    settings = make_settings(tmp_path, public_base_url=base, port=http_switch.port, database_url=database_url,
-                             trusted_states=",".join(trusted), **overrides)
-    app = create_app(settings)
-    try:
-        with http_switch.serving(app):
-            yield LiveServer(app, settings, base)
-    finally:
-        app.state.engine.dispose()
 
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str, http_switch: Any) -> Iterator[LiveServer]:
     """As tests/conftest.py's ``server``, trusting the two state agencies that will be tenants on it."""
     trusted = [issuer_did(http_switch.base_url, slug) for slug in (STATE_S, STATE_T)]
-    with _serving(tmp_path, database_url, http_switch, trusted) as live:
+    with serving_trusting(tmp_path, database_url, http_switch, trusted) as live:
         yield live
 
 
@@ -237,7 +219,7 @@ def test_a_state_on_another_deployment_is_reached_through_did_web(tmp_path, data
                                                                  content_type="application/vc+ld+json")
         elsewhere.routes["/agencies/ks/recognition-registry"] = lambda h: send(
             h, 200, bodies["registry"], content_type="application/ld+json")
-        with _serving(tmp_path / "app", database_url, http_switch, [did], allow_loopback_fetch=True,
+        with serving_trusting(tmp_path / "app", database_url, http_switch, [did], allow_loopback_fetch=True,
                       outbound_ca_file=ca.ca_file) as live, \
                 httpx.Client(base_url=live.base_url, trust_env=False, timeout=30) as client:
             district = make_tenant(live.app.state.services.sessions, live.settings.issuer_slug)
