@@ -170,6 +170,32 @@ def test_rich_credential_takes_the_fast_path():
     assert STRICT._fast.hits == before + 1  # noqa: SLF001
 
 
+def test_a_repeated_achievement_is_converted_once_and_replayed_exactly():
+    """Every award of a micro-credential repeats its achievement whole (the rubric: half the quads), so the fast
+    path remembers a large node object's quads and replays them with fresh blank nodes. The canonical form stays
+    pyld's for the first credential and the ones after, for the same achievement twice in one document (its
+    blank nodes kept apart), and for an achievement that differs in one value (not mistaken for the other)."""
+    canon = Canonicalizer(PINNED_LOADER)
+    docs = [rich_credential(credential_id=f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+                            subject_id=f"did:example:teacher-{n}") for n in range(3)]
+    assert len(json.dumps(docs[0]["credentialSubject"]["achievement"])) > 1024  # large enough to be remembered
+    for doc in docs:
+        assert compare(canon, doc) == FAST
+    assert canon._fast.subtree_hits >= 2  # noqa: SLF001
+
+    twice = copy.deepcopy(docs[0])
+    twice["credentialSubject"] = [twice["credentialSubject"], {**copy.deepcopy(twice["credentialSubject"]),
+                                                               "id": "did:example:another"}]
+    hits = canon._fast.subtree_hits  # noqa: SLF001
+    assert compare(canon, twice) == FAST
+    assert canon._fast.subtree_hits == hits + 2  # noqa: SLF001
+
+    renamed = copy.deepcopy(docs[1])
+    renamed["credentialSubject"]["achievement"]["criteria"]["narrative"] += " Revised."
+    assert compare(canon, renamed) == FAST
+    assert canon.canonicalize(renamed) != canon.canonicalize(docs[1])
+
+
 # --- hand-written edge cases ---------------------------------------------------------------------------
 
 PROOF = {

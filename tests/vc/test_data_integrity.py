@@ -82,6 +82,32 @@ def test_round_trip_and_tamper(issuer):
     assert not check.verified and "does not match" in check.reason
 
 
+class _CountingCanonicalizer(Canonicalizer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.documents: list[dict] = []
+
+    def canonicalize(self, document):  # noqa: ANN001, ANN201 - the parent's signature
+        self.documents.append(document)
+        return super().canonicalize(document)
+
+
+def test_a_proof_configuration_is_canonicalized_once_per_key_and_second(issuer):
+    """Signing many credentials in one second with one key (a bulk award) canonicalizes their shared proof
+    configuration once; another ``created`` is another configuration, and every signature verifies."""
+    canon = _CountingCanonicalizer()
+    created = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+    signed = [sign_credential(rich_credential(issuer_id=issuer.controller, credential_id=f"urn:example:{n}"),
+                              issuer, created=created, canonicalizer=canon) for n in ("a", "b")]
+    signed.append(sign_credential(rich_credential(issuer_id=issuer.controller), issuer,
+                                  created=created + timedelta(seconds=1), canonicalizer=canon))
+    configs = [d for d in canon.documents if "proofPurpose" in d]
+    assert [c["created"] for c in configs] == ["2024-05-01T12:00:00Z", "2024-05-01T12:00:01Z"]
+    assert len(canon.documents) == 5  # three credentials, two proof configurations
+    for document in signed:
+        assert [c.verified for c in verify_proofs(document, _did_key_resolver, now=now())] == [True]
+
+
 def test_proof_set_every_proof_verifies(issuer):
     second = Ed25519KeyPair.generate()
     second = second.bound(did_key_from_public(second.public_key))

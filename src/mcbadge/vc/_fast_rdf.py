@@ -28,10 +28,14 @@ The output is the same SET of quads as the pyld path modulo blank node labels, w
 Where pyld would emit two distinct JSON-LD values that serialize to the same RDF term (``"1"`` typed
 ``xsd:integer`` next to the number 1, say), this path falls back rather than guess which behaviour to copy.
 ``tests/vc/test_canon_fast_path.py`` compares both paths byte for byte after RDFC-1.0 over many documents.
+
+A large node object with an id that comes back unchanged from document to document (an award's achievement,
+with its rubric) is converted once and its quads replayed afterwards (``FastRdf._remembered``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from enum import Enum
@@ -66,6 +70,8 @@ _RDF_NIL_TERM = f"<{RDF}nil>"
 
 _KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")  # pyld's KEYWORD_PATTERN: reserved, expands to null
 _CACHE_LIMIT = 50_000  # per active context; a hostile document can invent keys (with allow_vocab)
+_SUBTREE_MIN_CHARS = 1024  # a node object's JSON below this is converted, not looked up (FastRdf._remembered)
+_SUBTREE_LIMIT = 256  # remembered subtrees; all forgotten when full (an achievement's quads are ~20 KB)
 
 # Key plans: what a key means in one active context.
 _BAD, _ID, _TYPE, _CONTEXT, _PROP = range(5)
@@ -226,8 +232,10 @@ class FastRdf:
         self._scoped_by_id: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
         processor = _CachingProcessor(self._shared, self._allow_vocab)
         self._initial = processor._get_initial_context({"processingMode": "json-ld-1.1"})  # noqa: SLF001
+        self._subtrees: dict[tuple[int, str, str], tuple[Any, str, list[tuple[tuple[str, str, str, str], Any]]]] = {}
         self.hits = 0
         self.fallbacks = 0
+        self.subtree_hits = 0
 
     # --- entry point ---------------------------------------------------------------------------------
 
@@ -581,6 +589,8 @@ class FastRdf:
     ) -> tuple[str, Any]:
         """The object term for one (non-array, non-null) value of ``key``, and its JSON-LD identity."""
         if isinstance(value, dict):
+            if graph == "" and len(value) >= 6 and ("id" in value or "@id" in value):
+                return self._remembered(state, term_ctx, key, value), None
             return self._node(state, term_ctx, key, value, graph), None
         coercion, datatype, plain_ok = vplan[0], vplan[1], vplan[2]
         if isinstance(value, str):
@@ -636,6 +646,48 @@ class FastRdf:
         literal = '"' + lexical + '"' if datatype == XSD_STRING else '"' + lexical + '"^^<' + datatype + ">"
         # pyld's node map keeps two values apart unless @value (strictly), @type (as expanded) are equal.
         return literal, (type(value), value, coerced)
+
+
+    def _remembered(self, state: _Document, ctx: Any, key: str, value: dict[str, Any]) -> str:
+        """``_node`` of a large node object with an id, its quads remembered by its exact JSON text, the active
+        context and the property that led to it: what else the conversion depends on.
+
+        Credentials of one achievement repeat it whole in every award (its rubric is half the quads of an
+        award), and a bulk award or a verifier meets it again and again. Replayed quads get fresh blank node
+        labels in ``state`` and go through ``state.add`` with their identities, so the dataset, its duplicate
+        checks and the canonical form are exactly those of converting the subtree again. A subtree that names
+        a blank node itself (``_:`` anywhere in its text) could share it with the rest of the document: it is
+        converted as usual, as is a small one (the key costs more than it saves)."""
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):
+            raise _Unsupported from None
+        if len(text) < _SUBTREE_MIN_CHARS or "_:" in text:
+            return self._node(state, ctx, key, value, "")
+        memo_key = (id(ctx), key, text)
+        entry = self._subtrees.get(memo_key)
+        if entry is None or entry[0] is not ctx:
+            recorded = _Document()
+            subject = self._node(recorded, ctx, key, value, "")
+            entry = (ctx, subject, list(recorded.quads.items()))
+            if len(self._subtrees) >= _SUBTREE_LIMIT:
+                self._subtrees.clear()
+            self._subtrees[memo_key] = entry
+        else:
+            self.subtree_hits += 1
+        labels: dict[str, str] = {}
+
+        def term(t: str) -> str:
+            if not t.startswith("_:"):
+                return t
+            label = labels.get(t)
+            if label is None:
+                label = labels[t] = state.fresh()
+            return label
+
+        for (s, p, o, g), identity in entry[2]:
+            state.add(term(s), p, term(o), term(g) if g else g, identity)
+        return term(entry[1])
 
 
 def _flatten(value: Any) -> Iterator[Any]:

@@ -51,10 +51,34 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def _hash_data(document: Mapping[str, Any], proof_config: Mapping[str, Any], canon: Canonicalizer) -> bytes:
-    proof_hash = hashlib.sha256(canon.canonicalize(proof_config).encode("utf-8")).digest()
+def _hash_data(document: Mapping[str, Any], proof_config: Mapping[str, Any], canon: Canonicalizer,
+               proof_hash: bytes | None = None) -> bytes:
+    if proof_hash is None:
+        proof_hash = hashlib.sha256(canon.canonicalize(proof_config).encode("utf-8")).digest()
     doc_hash = hashlib.sha256(canon.canonicalize(document).encode("utf-8")).digest()
     return proof_hash + doc_hash
+
+
+_PROOF_HASHES: dict[tuple[int, str], tuple[Canonicalizer, bytes]] = {}
+_PROOF_HASHES_LIMIT = 64
+
+
+def _signing_proof_hash(config: Mapping[str, Any], canon: Canonicalizer) -> bytes:
+    """SHA-256 of the canonical proof configuration of a proof being made, remembered by its JSON: credentials
+    signed by one key in the same second share it (a bulk award signs thousands so), and it costs a whole
+    canonicalization. Only for signing, whose configuration this module built itself."""
+    try:
+        key = (id(canon), json.dumps(config, sort_keys=True, ensure_ascii=False))
+    except (TypeError, ValueError):  # not JSON: canonicalizing it says so properly
+        return hashlib.sha256(canon.canonicalize(config).encode("utf-8")).digest()
+    hit = _PROOF_HASHES.get(key)
+    if hit is not None and hit[0] is canon:
+        return hit[1]
+    digest = hashlib.sha256(canon.canonicalize(config).encode("utf-8")).digest()
+    if len(_PROOF_HASHES) >= _PROOF_HASHES_LIMIT:
+        _PROOF_HASHES.clear()
+    _PROOF_HASHES[key] = (canon, digest)
+    return digest
 
 
 
@@ -111,7 +135,7 @@ def create_proof(
             raise ProofError(f"previousProof {previous_proof!r} is not a proof of the document")
         secured["proof"] = earlier[0]
     config = {"@context": document["@context"], **options}
-    signature = signer.sign(_hash_data(secured, config, canon))
+    signature = signer.sign(_hash_data(secured, config, canon, _signing_proof_hash(config, canon)))
     return {**options, "proofValue": multibase_b58_encode(signature)}
 
 
