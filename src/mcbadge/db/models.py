@@ -10,6 +10,7 @@
                   ├── Assessment (scores per rubric criterion, feedback)
                   └── Credential (the award: one per passing submission, or a designation's) ──> StatusEntry x2 ──> StatusList
       VettingNomination, VettingEndorsement (a state agency's vetting of a MicroCredential version) ──> StatusEntry
+      AwardImport (a bulk award from CSV) ── ImportedAward (an awarded row, by its identity) ──> Credential
       AuditEvent, IdempotencyRecord
 
 Private keys are never here: they live encrypted under keys/ (mcbadge.keystore).
@@ -417,6 +418,10 @@ class EvidenceItem(Base):
     filename: Mapped[str | None] = mapped_column(String(255))
     url: Mapped[str | None] = mapped_column(String(2000))
     text: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 (hex) of evidence whose bytes this service does not hold, as the issuer recorded it (an award
+    import: a URL's content, or a file or reflection kept in the issuer's own records). The credential carries
+    it like the digest of a stored file; a stored file's digest is ``blob_sha256``."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="evidence")
@@ -602,6 +607,66 @@ class Credential(Base):
     @property
     def suspension_index(self) -> int | None:
         return self.suspension_entry.status_index if self.suspension_entry is not None else None
+
+
+class ImportStatus(str, enum.Enum):
+    QUEUED = "queued"      # accepted over the API, waiting for the import before it (one at a time per process)
+    RUNNING = "running"    # rows are being awarded (``heartbeat_at`` moves while it runs)
+    DONE = "done"          # every row was awarded, found awarded already, or refused: ``result_csv`` says which
+    FAILED = "failed"      # stopped on an error that is not a row's (``error``); the rows committed stay awarded
+
+
+class AwardImport(Base):
+    """One run of a bulk award from a CSV file (``mcbadge awards import``, ``POST /api/v1/award-imports``): its
+    counts and progress while it runs, and the result CSV (a line per row: credential or reason) once done.
+
+    Running the same file again is a new run: rows awarded by any earlier run are found by their identity
+    (:class:`ImportedAward`) and reported as awarded already, so an interrupted run is finished by another.
+    """
+
+    __tablename__ = "award_imports"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    started_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    """The admin who posted the file; None for the command line (the operator, where the data and keys are)."""
+    via: Mapped[str] = mapped_column(String(16))  # api | cli
+    filename: Mapped[str | None] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus))
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    """Rows decided so far: refused and already awarded ones at the start, awarded ones as their batch commits."""
+    awarded: Mapped[int] = mapped_column(Integer, default=0)
+    already_awarded: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result_csv: Mapped[str | None] = mapped_column(Text, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """Moved at every committed batch: a run whose heartbeat stopped long ago was interrupted (a crash)."""
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class ImportedAward(Base):
+    """A credential awarded from a row of an award import, under the row's stable identity: (issuer, educator
+    e-mail, micro-credential key and version, award date), hashed into ``row_key``. Written in the transaction
+    that inserts the credential, so a row is awarded once whatever is re-run or interrupted."""
+
+    __tablename__ = "imported_awards"
+    __table_args__ = (UniqueConstraint("issuer_id", "row_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
+    row_key: Mapped[str] = mapped_column(String(64))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    """Digest of the row's other values (levels, evidence, assessor, name): a re-run that changed them is told."""
+    credential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("award_imports.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    """The educator's id in the system the row came from, as the file gave it."""
+    awarded_on: Mapped[datetime] = mapped_column()
 
 
 class DesignationStatus(str, enum.Enum):
