@@ -14,7 +14,9 @@ What goes where, and why:
   video link inside it could never be withdrawn). Files and written reflections carry, in
   ``relatedResource``, the digest of the exact bytes the assessor saw (a file's SHA-256 is already known, so
   the multihash is built from it without re-reading the file; a reflection is digested as UTF-8). The
-  reflection's text is never embedded: it often speaks about students.
+  reflection's text is never embedded: it often speaks about students. Evidence imported from an issuer's
+  records (``award_imports``) whose bytes this service does not hold carries the digest the issuer recorded
+  (``EvidenceItem.sha256``): a file or reflection kept by the issuer, or the content of a link.
 - The assessor: OB 3.0 has no assessor property on Result or Evidence, and a person's name does not belong
   in a credential the earner shares with the world. An ``Evidence`` item of genre "Assessment" says in its
   narrative that a trained assessor of the issuer scored the work against the rubric (and whether a second
@@ -102,6 +104,9 @@ class AwardContext:
     """Given only for an issuer that opted into suspension (see the module docstring)."""
     qualifications: Sequence[QualificationCitation] = ()
     """The scoring assessors' qualifications current at the award (see the module docstring)."""
+    achievement: Achievement | None = None
+    """The version's Achievement (:func:`microcredential_achievement`) when the caller has made it already: a bulk
+    award makes it once per version instead of once per credential. Made from ``microcredential`` otherwise."""
 
 
 def credential_status(revocation: Mapping[str, Any],
@@ -148,13 +153,17 @@ def _level_id(rd_id: str, level_key: str) -> str:
     return f"{rd_id}-{quote(str(level_key), safe='')}"
 
 
+def _result_description_id(ach_id: str, criterion_key: str) -> str:
+    return f"{ach_id}#{quote(str(criterion_key), safe='')}"
+
+
 def _rubric(ach_id: str, rubric: Mapping[str, Any]) -> tuple[list[ResultDescription], dict[str, str]]:
     """ResultDescriptions, and criterion key -> ResultDescription id."""
     levels = rubric.get("levels", [])
     descriptions: list[ResultDescription] = []
     ids: dict[str, str] = {}
     for criterion in rubric.get("criteria", []):
-        rd_id = f"{ach_id}#{quote(str(criterion['key']), safe='')}"
+        rd_id = _result_description_id(ach_id, criterion["key"])
         ids[criterion["key"]] = rd_id
         descriptions.append(
             ResultDescription(
@@ -203,11 +212,13 @@ def _evidence(
         item_id = f"{cred_url}/evidence/{item.id}"
         title = requirement_titles.get(item.requirement_key, item.requirement_key)
         if item.kind == "file":
-            if not item.blob_sha256:
-                raise ValueError(f"evidence item {item.id} is a file without a blob")
+            # A stored file's digest, or (imported) the digest the issuer recorded for a file it keeps itself.
+            sha256 = item.blob_sha256 or item.sha256
+            if not sha256:
+                raise ValueError(f"evidence item {item.id} is a file without a blob or a recorded digest")
             evidence.append(Evidence(id=item_id, name=item.filename or title, description=title, genre="File"))
             media_type = item.blob.media_type if item.blob is not None else None
-            related.append(RelatedResource(id=item_id, digestMultibase=digest_multibase_from_hex(item.blob_sha256),
+            related.append(RelatedResource(id=item_id, digestMultibase=digest_multibase_from_hex(sha256),
                                            mediaType=media_type))
         elif item.kind == "reflection":
             evidence.append(Evidence(id=item_id, name=title, description="A written reflection (text not published)",
@@ -215,8 +226,12 @@ def _evidence(
             if item.text:
                 related.append(RelatedResource(id=item_id, digestMultibase=digest_multibase(item.text.encode("utf-8")),
                                                mediaType="text/plain; charset=utf-8"))
+            elif item.sha256:  # imported: the issuer keeps the text and recorded its digest
+                related.append(RelatedResource(id=item_id, digestMultibase=digest_multibase_from_hex(item.sha256)))
         else:  # url
             evidence.append(Evidence(id=item_id, name=title, description="A link submitted as evidence", genre="Link"))
+            if item.sha256:  # imported with the digest of the linked content, as the issuer recorded it
+                related.append(RelatedResource(id=item_id, digestMultibase=digest_multibase_from_hex(item.sha256)))
     for cited in ctx.qualifications:
         who = f"{cited.assessor_name} (assessor {cited.pseudonym})" if cited.assessor_name else f"assessor {cited.pseudonym}"
         evidence.append(Evidence(id=cited.url, name="Assessor qualification", genre=ASSESSMENT_GENRE,
@@ -274,7 +289,7 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
     base = public_base_url.rstrip("/")
     issuer, mc = ctx.issuer, ctx.microcredential
     ach_id = achievement_id(base, issuer.slug, mc.key, mc.version)
-    _, rd_ids = _rubric(ach_id, mc.rubric)
+    rd_ids = {c["key"]: _result_description_id(ach_id, c["key"]) for c in mc.rubric.get("criteria", [])}
     # In the rubric's order: PostgreSQL's JSONB does not keep the order of the stored scores.
     scores = ctx.assessment.scores
     results = [
@@ -303,7 +318,7 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
         validUntil=valid_until,
         credentialSubject=AchievementSubject(
             identifier=[identity_object(ctx.educator.email)],
-            achievement=microcredential_achievement(base, issuer.slug, mc),
+            achievement=ctx.achievement or microcredential_achievement(base, issuer.slug, mc),
             result=results or None,
         ),
         evidence=evidence,

@@ -54,6 +54,7 @@ from ..services import Services
 from ..status import service as status
 from ..vc.data_integrity import sign_credential
 from ..vc.jwt import encode_vc_jwt
+from ..vc.keys import Signer
 from ..vc.qualification import qualification_digest
 from .build import AwardContext, QualificationCitation, build_credential
 
@@ -72,6 +73,7 @@ __all__ = [
     "revoke_in_transaction",
     "set_suspension",
     "sign_into",
+    "signed_ldp",
     "list_credentials",
     "public_credential",
     "public_documents",
@@ -306,13 +308,19 @@ def sign_into(services: Services, issuer: Issuer, credential: Credential, docume
         credential.jwt = encode_vc_jwt(document, signer, now=now)
         credential.document = document
     else:
-        signed = sign_credential(document, signer, created=now)
-        # The strict 1EdTech JSON Schema wants ``proof`` as an array; in JSON-LD one proof or a
-        # one-element list mean the same, and the signature does not cover the proof itself.
-        signed["proof"] = [signed["proof"]]
-        credential.document = signed
+        credential.document = signed_ldp(document, signer, now=now)
     if issuer.validity_days:
         credential.valid_until = now + timedelta(days=issuer.validity_days)
+
+
+def signed_ldp(document: dict[str, Any], signer: Signer, *, now: datetime) -> dict[str, Any]:
+    """An award's document signed with a Data Integrity proof (eddsa-rdfc-2022) made at ``now``: what
+    :func:`sign_into` stores, and what a bulk award's signing workers make (``award_imports.signing``)."""
+    signed = sign_credential(document, signer, created=now)
+    # The strict 1EdTech JSON Schema wants ``proof`` as an array; in JSON-LD one proof or a
+    # one-element list mean the same, and the signature does not cover the proof itself.
+    signed["proof"] = [signed["proof"]]
+    return signed
 
 
 def _insert_with_indexes(
