@@ -32,7 +32,7 @@ from .db.models import Blob, utcnow
 from .errors import Invalid, NotFound, TooLarge
 
 __all__ = ["BadMediaType", "MissingBlob", "StoredFile", "UploadTooLarge", "blob_path", "clean_filename",
-           "media_type_of", "record_blob", "store_stream"]
+           "media_type_of", "record_blob", "store_file", "store_stream"]
 
 WRITE_CHUNK = 1024 * 1024
 DRAIN_BOUND = 8 * 1024 * 1024
@@ -203,6 +203,30 @@ async def store_stream(blob_dir: Path, chunks: AsyncIterator[bytes], *, media_ty
         return StoredFile(sha256=sha256, size=sink.size, media_type=media_type)
     finally:
         await to_thread.run_sync(sink.discard)
+
+
+def store_file(blob_dir: Path, source: Path, *, media_type: str, max_bytes: int) -> StoredFile:
+    """Copy a local file into the store (the command line's award import reads evidence files by path), as
+    :func:`store_stream` stores an upload: hashed while copied, synced, renamed into place. Raises OSError when
+    the file cannot be read, UploadTooLarge past ``max_bytes``, BadMediaType for an empty file or a mismatch."""
+    sink = _Sink(blob_dir / "tmp")
+    try:
+        head = b""
+        with source.open("rb") as handle:
+            while chunk := handle.read(WRITE_CHUNK):
+                if len(head) < 16:
+                    head = (head + chunk)[:16]
+                sink.write(chunk)
+                if sink.size > max_bytes:
+                    raise UploadTooLarge(f"the file is larger than the upload limit of {max_bytes} bytes",
+                                         limit=max_bytes)
+        if sink.size == 0:
+            raise BadMediaType("the file is empty")
+        _check_magic(media_type, head)
+        sink.finish()
+        return StoredFile(sha256=_install(sink, blob_dir), size=sink.size, media_type=media_type)
+    finally:
+        sink.discard()
 
 
 def record_blob(session: Session, stored: StoredFile) -> Blob:

@@ -38,12 +38,14 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
 
 from .config import Settings
 from .vc.errors import KeyFormatError
 from .vc.keys import Ed25519KeyPair, PublicKey, decode_multikey
 
-__all__ = ["KeyEntry", "Keystore", "KeystoreError", "WrongPassphrase", "dev_passphrase", "keystore_from_settings"]
+__all__ = ["KeyEntry", "Keystore", "KeystoreError", "WrongPassphrase", "dev_passphrase", "keystore_from_settings",
+           "signing_keystore"]
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +310,15 @@ def keystore_from_settings(settings: Settings, *, need_private: bool = True) -> 
     """
     if not need_private:
         return Keystore(settings.keys_dir, None)
-    if settings.key_passphrase is not None:
-        return Keystore(settings.keys_dir, settings.key_passphrase.get_secret_value())
-    keys_dir = settings.keys_dir
+    return signing_keystore(settings.keys_dir, settings.key_passphrase)
+
+
+def signing_keystore(keys_dir: Path, passphrase: SecretStr | None) -> Keystore:
+    """The keystore under ``keys_dir`` that decrypts with ``passphrase``, else with the development passphrase.
+
+    What :func:`keystore_from_settings` makes; also how a signing worker process (``award_imports``) opens the
+    keystore itself from the two settings it is given in memory, so no private key is ever handed around.
+    """
+    if passphrase is not None:
+        return Keystore(keys_dir, passphrase.get_secret_value())
     return Keystore(keys_dir, lambda: dev_passphrase(keys_dir))
