@@ -1,6 +1,6 @@
 """The ``mcbadge`` command: ``init``, ``serve``, ``verify``, ``rotate-key``, ``openapi``, ``designations
 recheck``, and the operator's ``tenants create|list|disable|enable``, ``keys create``, ``people import``,
-``operator-keys create`` (run where the data and keys are: that is the trust boundary).
+``operator-keys create``, and ``awards import`` (run where the data and keys are: that is the trust boundary).
 
 Settings come from ``MCBADGE_*`` environment variables (see mcbadge.config). Expected failures (an
 unreadable file, a wrong passphrase, input that is not a credential) print one line to stderr and exit 2;
@@ -12,6 +12,7 @@ Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be r
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -21,13 +22,23 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 import uvicorn
 from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from .api.app import create_app
 from .api.openapi_doc import openapi_document
+from .award_imports import service as award_imports
 from .config import Settings
 from .db import make_engine, make_sessionmaker, upgrade_to_head
-from .db.models import DesignationStatus, IssuerKind, Role
-from .db.session import transaction
+from .db.models import AwardImport, DesignationStatus, IssuerKind, Role
+from .db.session import read, transaction
 from .errors import DomainError
 from .features import PageParams
 from .principal import issue_operator_key
@@ -355,6 +366,56 @@ def import_people(
         typer.echo(f"row {problem.row}: {problem.reason}")
     typer.echo(f"{result.created} added, {result.unchanged} already there, {len(result.problems)} refused")
     raise typer.Exit(EXIT_ROWS_REFUSED if result.problems else 0)
+
+
+awards = typer.Typer(help="Credentials awarded in bulk.", no_args_is_help=True)
+app.add_typer(awards, name="awards")
+
+
+@awards.command("import")
+def import_awards(
+    file: Annotated[Path, typer.Argument(help="CSV with a header row (docs/OPERATIONS.md names the columns).")],
+    tenant: Annotated[str, typer.Option(help="The organisation's slug.")],
+    result: Annotated[Path | None, typer.Option(help="Where to write the result CSV [default: FILE.result.csv].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Signing processes [default: one per core; 0: none].")] = None,
+    batch_size: Annotated[int, typer.Option(help="Credentials written per transaction.", min=1, max=10_000)]
+    = award_imports.BATCH_SIZE,
+) -> None:
+    """Award credentials from a CSV file of historical or external awards: each row is checked on its own, good
+    rows are awarded, the result CSV gives each row's credential or reason. Running the same file again awards
+    nothing twice (and finishes an interrupted run). Exit 0 when every row is awarded, 1 when some were refused."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {file}: {exc}")
+    result = result or file.with_name(file.stem + ".result.csv")
+    _configure_logging()
+    with _services() as services, services.sessions() as session:
+        import_id = award_imports.start(session, services, text, filename=file.name[:255], slug=tenant)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        # Redrawn at each committed batch, not by rich's refresh thread: with no other thread in this process,
+        # the signing workers are forked from it (award_imports.signing).
+        with Progress(*columns, console=Console(stderr=True), auto_refresh=False) as bar:
+            task = bar.add_task(f"importing {file.name}", total=None, rate="")
+            started = time.monotonic()
+
+            def progress(done: int, total: int) -> None:
+                elapsed = time.monotonic() - started
+                bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}/s" if elapsed > 0 else "")
+                bar.refresh()
+
+            outcome = award_imports.run(services, import_id, text, files_dir=file.parent, progress=progress,
+                                        batch_size=batch_size, workers=workers)
+        with read(session):
+            rows = session.get_one(AwardImport, import_id).result_csv or ""
+    try:
+        result.write_text(rows, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {result}: {exc.strerror or exc}")
+    typer.echo(f"{outcome.awarded} awarded, {outcome.already_awarded} already awarded, {outcome.refused} refused "
+               f"(of {outcome.total_rows} rows); result: {result}")
+    raise typer.Exit(EXIT_ROWS_REFUSED if outcome.refused else 0)
 
 
 operator_keys = typer.Typer(help="Keys of the platform operator (the operator API).", no_args_is_help=True)
