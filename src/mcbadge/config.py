@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     proxy, the address is read from ``X-Forwarded-For`` when the proxy's own address is trusted (uvicorn trusts
     127.0.0.1; set ``FORWARDED_ALLOW_IPS`` for another), else every client would share the proxy's count."""
 
+    max_import_bytes: int = Field(default=64 * MIB, gt=0)
+    """Largest award file posted to ``/api/v1/award-imports`` (100 000 rows fit)."""
+
     outbound_ca_file: Path | None = None
     """Trust anchors (PEM) for outbound https — a private CA or a TLS-inspecting proxy. Unset: the public CAs."""
 

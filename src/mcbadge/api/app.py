@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..assessments.routes import router as assessments
+from ..award_imports.routes import router as award_imports
 from ..calibration.routes import router as calibration
 from ..catalog.routes import router as catalog
 from ..config import Settings
@@ -83,7 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.services = build_services(settings, keystore, sessions)
     problems.install(app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes,
-                     upload_paths=UPLOAD_PATHS, path_limits=[(r"/verify(?:/report)?", settings.max_verify_bytes)],
+                     upload_paths=UPLOAD_PATHS, path_limits=[(r"/verify(?:/report)?", settings.max_verify_bytes),
+                                                             (r"/api/v1/award-imports", settings.max_import_bytes)],
                      max_json_bytes=MAX_JSON_BYTES)
     # Added last, so outermost: a client over its count is answered before its body is read.
     app.add_middleware(VerificationsPerClient, paths=VERIFICATION_PATHS,
@@ -140,5 +142,6 @@ def _routers() -> list[APIRouter]:
         vetting.router, vetting.public_router,             # state vetting of micro-credential versions
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
+        award_imports,                                     # bulk awards from CSV
         tenants,                                           # the platform operator
     ]
