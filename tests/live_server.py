@@ -10,6 +10,7 @@ test still has its own app, settings, keys, database and caches, and its request
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -55,6 +56,16 @@ class LiveServer:
     @property
     def keystore(self) -> Keystore:
         return self.app.state.services.keystore
+
+
+def cli_env(server: LiveServer) -> dict[str, str]:
+    """The environment of an ``mcbadge`` command run on ``server``'s database, keys and blobs (none of the
+    caller's own ``MCBADGE_*`` settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCBADGE_")}
+    env.update(MCBADGE_KEYS_DIR=str(server.settings.keys_dir), MCBADGE_KEY_PASSPHRASE=TEST_PASSPHRASE,
+               MCBADGE_DATABASE_URL=server.settings.database_url, MCBADGE_PUBLIC_BASE_URL=server.base_url,
+               MCBADGE_ISSUER_SLUG=server.settings.issuer_slug, MCBADGE_BLOB_DIR=str(server.settings.blob_dir))
+    return env
 
 
 def free_socket() -> socket.socket:
