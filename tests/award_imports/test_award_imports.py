@@ -11,12 +11,15 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from mcbadge import cli
 from mcbadge.award_imports import service
 from mcbadge.credentials.build import digest_multibase_from_hex
 from mcbadge.db.models import (
@@ -30,8 +33,10 @@ from mcbadge.db.models import (
     StatusList,
     Submission,
 )
+from mcbadge.vc.qualification import qualification_digest
 from mcbadge.vc.verify import Outcome
 from tests.assertions import assert_all_passed, assert_problem, verify_live
+from tests.factories import qualifications as q
 from tests.factories.award_imports import (
     BELOW_RUBRIC_LEVELS,
     award_file,
@@ -55,9 +60,22 @@ def _mc(server: LiveServer, tenant: Tenant, key: str) -> MicroCredential:
         return awarded_microcredential(session, tenant.issuer, key=key)
 
 
-def _import(server: LiveServer, csv_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcbadge.cli", "awards", "import", str(csv_file), *args],
-                          env=cli_env(server), capture_output=True, text=True, timeout=300)
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _import(server: LiveServer, csv_file: Path, *args: str) -> Ran:
+    """``mcbadge awards import`` run in this process (typer's runner: the same command, settings from the
+    environment, output and exit code) on the server's database and keys; a subprocess costs seconds under load.
+    The killed run below is a real subprocess."""
+    env = {k: v for k, v in cli_env(server).items() if k.startswith("MCBADGE_")}
+    result = CliRunner().invoke(cli.app, ["awards", "import", str(csv_file), *args], env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def _count(server: LiveServer, query) -> int:  # noqa: ANN001 - a select of one count
@@ -210,7 +228,9 @@ def test_a_run_killed_in_the_middle_is_finished_by_running_the_file_again(server
         interrupted = session.scalars(select(AwardImport).where(AwardImport.issuer_id == tenant.issuer.id)).one()
         assert interrupted.status.value == "running" and interrupted.finished_at is None
 
-    again = _import(server, awards, "--tenant", tenant.issuer.slug, "--batch-size", "25")
+    again = subprocess.run([sys.executable, "-m", "mcbadge.cli", "awards", "import", str(awards), "--tenant",
+                            tenant.issuer.slug, "--batch-size", "25"], env=cli_env(server), capture_output=True,
+                           text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert f"{len(rows) - at_kill} awarded, {at_kill} already awarded, 0 refused (of {len(rows)} rows)" in again.stdout
     result = read_result((tmp_path / "awards.result.csv").read_text(encoding="utf-8"))
@@ -306,3 +326,36 @@ def test_the_api_runs_an_import_as_a_job_with_a_status_resource(server: LiveServ
     with services.sessions() as session, session.begin():
         session.get_one(AwardImport, waiting).heartbeat_at -= service.LEASE + timedelta(seconds=1)
     assert client.get(f"/api/v1/award-imports/{waiting}", headers=tenant.headers()).json()["status"] == "interrupted"
+
+
+def test_an_imported_award_cites_the_assessors_qualification_current_at_its_date(server: LiveServer,
+                                                                                client: httpx.Client,
+                                                                                tenant: Tenant) -> None:
+    """As an award made now cites the scorer's qualification current now (its validFrom), an imported award cites
+    the one current at its award date, and none when the assessor was not qualified then; the verifier checks it."""
+    mc = q.published(client, tenant, key="cfu-qualified")
+    for n in range(3):
+        q.anchor(client, tenant, mc, f"Anchor {n}")
+    qualification = q.qualified(client, tenant, tenant.assessor, tenant.headers(Role.ASSESSOR), mc)
+    after = datetime.fromisoformat(qualification["valid_from"]) + timedelta(seconds=1)
+    time.sleep(max(0.0, (after - datetime.now(timezone.utc)).total_seconds()))  # the award is not in the future
+    evidence = f"lesson-plan=sha256:{sha256(b'plan')};reflection=sha256:{sha256(b'reflection')}"
+    levels = "varied-checks=proficient;reflection=developing"
+    rows = [award_row("una@district.example.org", name="Una", key=mc["key"], assessor=tenant.assessor.email,
+                      levels=levels, evidence=evidence, awarded_on=after.isoformat()),
+            award_row("vic@district.example.org", name="Vic", key=mc["key"], assessor=tenant.assessor.email,
+                      levels=levels, evidence=evidence, awarded_on=_days_ago(30))]
+    posted = client.post("/api/v1/award-imports", content=award_file(rows).encode(),
+                         headers={**tenant.headers(), "Content-Type": "text/csv"})
+    assert posted.status_code == 202, posted.text
+    done = _poll(client, posted.headers["location"], tenant.headers())
+    assert (done["status"], done["awarded"]) == ("done", 2), done
+    lines = read_result(client.get(done["result_url"], headers=tenant.headers()).text)
+    cited, uncited = (client.get(r["credential_url"], headers={"Accept": "application/json"}).json() for r in lines)
+
+    [related] = [r for r in cited["relatedResource"] if r["id"] == qualification["url"]]
+    assert related["digestMultibase"] == qualification_digest(qualification["document"])
+    report = q.verify(client, cited)
+    assert report["verified"] is True and q.check(report, "assessor_qualification")["outcome"] == "passed", report
+    assert not [r for r in uncited["relatedResource"] if r["id"] == qualification["url"]]
+    assert q.verify(client, uncited)["verified"] is True

@@ -53,9 +53,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import blobs
-from ..credentials.build import credential_url
+from ..credentials.build import QualificationCitation, credential_url
 from ..db.models import (
     Assessment,
+    AssessorQualification,
     AuditEvent,
     AwardImport,
     Base,
@@ -79,8 +80,10 @@ from ..db.session import read, transaction
 from ..errors import Conflict, Forbidden, NotFound
 from ..identity import issuer_did
 from ..principal import Principal, TenantDisabled
+from ..qualifications.service import qualification_url
 from ..services import Services
 from ..status.bulk import BulkAllocator, Slot
+from ..vc.qualification import qualification_digest
 from .rows import ParsedRow, RowRefused, parse_row, read_rows
 from .schemas import ImportRead, ImportState
 from .signing import EvidenceFacts, IssuerFacts, MicroCredentialFacts, SigningPool, ToSign
@@ -270,6 +273,14 @@ class _Person:
     """In the database (False: created by this run, inserted with the first batch that awards it)."""
 
 
+@dataclass(frozen=True)
+class _Qualification:
+    valid_from: datetime
+    valid_until: datetime
+    revoked_from: datetime | None
+    citation: QualificationCitation
+
+
 @dataclass
 class _Catalogue:
     issuer: Issuer
@@ -279,6 +290,16 @@ class _Catalogue:
     """By e-mail in lower case."""
     imported: dict[str, tuple[uuid.UUID, str]]
     """Row identities awarded already: row_key -> (credential id, content digest)."""
+    qualifications: dict[tuple[uuid.UUID, str], list[_Qualification]]
+    """The assessors' qualifications by (assessor, micro-credential key), newest first."""
+
+    def citation(self, assessor_id: uuid.UUID, key: str, at: datetime) -> tuple[QualificationCitation, ...]:
+        """The assessor's qualification current at ``at`` as an award cites it (none when there is none), as
+        ``qualifications.current_qualification`` chooses it for an award made now."""
+        for q in self.qualifications.get((assessor_id, key), ()):
+            if q.valid_from <= at < q.valid_until and (q.revoked_from is None or q.revoked_from > at):
+                return (q.citation,)
+        return ()
 
 
 def _catalogue(session: Session, services: Services, issuer_id: uuid.UUID) -> _Catalogue:
@@ -294,7 +315,18 @@ def _catalogue(session: Session, services: Services, issuer_id: uuid.UUID) -> _C
         facts = IssuerFacts(id=issuer.id, slug=issuer.slug, did=issuer_did(services.public_base_url, issuer.slug),
                             name=issuer.name, url=issuer.url, email=issuer.email, image_url=issuer.image_url,
                             validity_days=issuer.validity_days)
-        return _Catalogue(issuer, facts, {(mc.key, mc.version): mc for mc in mcs}, people, imported)
+        # Only assessors who opted in to being named are named in a credential.
+        named = {row.id: row.name for row in session.execute(select(Person.id, Person.name).where(
+            Person.issuer_id == issuer_id, Person.assessor_name_public.is_(True)))}
+        qualifications: dict[tuple[uuid.UUID, str], list[_Qualification]] = {}
+        for q in session.scalars(select(AssessorQualification).where(AssessorQualification.issuer_id == issuer_id)
+                                 .order_by(AssessorQualification.valid_from.desc(), AssessorQualification.id)):
+            citation = QualificationCitation(
+                url=qualification_url(services.public_base_url, issuer.slug, q.id),
+                digest=qualification_digest(q.document), pseudonym=q.pseudonym, assessor_name=named.get(q.assessor_id))
+            qualifications.setdefault((q.assessor_id, q.microcredential_key), []).append(
+                _Qualification(q.valid_from, q.valid_until, q.revoked_from, citation))
+        return _Catalogue(issuer, facts, {(mc.key, mc.version): mc for mc in mcs}, people, imported, qualifications)
 
 
 def _mc_facts(mc: MicroCredential) -> MicroCredentialFacts:
@@ -317,6 +349,7 @@ class _Award:
     assessor_id: uuid.UUID
     evidence: tuple[EvidenceFacts, ...]
     stored: list[blobs.StoredFile]
+    qualifications: tuple[QualificationCitation, ...]
     credential_id: uuid.UUID = field(default_factory=uuid.uuid4)
     submission_id: uuid.UUID = field(default_factory=uuid.uuid4)
     assessment_id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -328,7 +361,7 @@ class _Award:
         return ToSign(credential_id=self.credential_id, microcredential_id=self.mc.id,
                       educator_email=self.educator.email, assessment_id=self.assessment_id, scores=self.row.levels,
                       evidence=self.evidence, revocation=self.revocation, suspension=self.suspension,
-                      valid_from=self.row.awarded_at)
+                      valid_from=self.row.awarded_at, qualifications=self.qualifications)
 
 
 def _check_levels(row: ParsedRow, mc: MicroCredential) -> None:
@@ -421,7 +454,8 @@ def _plan(catalogue: _Catalogue, row: ParsedRow, names: dict[str, str], files_di
     elif educator.role is not Role.EDUCATOR:
         raise RowRefused(f"{row.educator_email} is registered here as {educator.role.value}, not as an educator")
     evidence, stored = _evidence(row, mc, files_dir, services)
-    return _Award(row=row, mc=mc, educator=educator, assessor_id=assessor.id, evidence=evidence, stored=stored)
+    return _Award(row=row, mc=mc, educator=educator, assessor_id=assessor.id, evidence=evidence, stored=stored,
+                  qualifications=catalogue.citation(assessor.id, mc.key, row.awarded_at))
 
 
 # -- the run -----------------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from ..credentials.build import AwardContext, build_credential, microcredential_achievement
+from ..credentials.build import AwardContext, QualificationCitation, build_credential, microcredential_achievement
 from ..credentials.service import signed_ldp
 from ..db.models import Assessment, Blob, Credential, EvidenceItem, Issuer, MicroCredential, Person
 from ..keystore import signing_keystore
@@ -108,6 +108,9 @@ class ToSign:
     revocation: Slot
     suspension: Slot
     valid_from: datetime
+    qualifications: tuple[QualificationCitation, ...] = ()
+    """The assessor's qualification current at the award date, as a normal award cites the one current at its
+    ``validFrom``."""
 
 
 class _Worker:
@@ -150,6 +153,7 @@ class _Worker:
             assessor_count=1,
             revocation_entry=entry_of(self.base, self.issuer.slug, item.revocation),
             suspension_entry=entry_of(self.base, self.issuer.slug, item.suspension),
+            qualifications=item.qualifications,
             achievement=self.achievements[item.microcredential_id],
         )
         document = build_credential(ctx, public_base_url=self.base, valid_from=item.valid_from)
