@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from ..db.bulk import insert_rows
 from ..db.models import Base, StatusEntry, StatusList, StatusPurpose, utcnow
 from ..keystore import Keystore
 from ..vc.status_list import allocate_index, status_entry
@@ -135,7 +136,11 @@ class BulkAllocator:
             for chunk in _chunks(indexes):
                 taken |= set(session.scalars(select(StatusEntry.status_index).where(
                     StatusEntry.status_list_id == status_list.id, StatusEntry.status_index.in_(chunk))))
-            status_list.taken |= taken
+            if taken:
+                # Another writer is using this list: learn all it took, so that drawing again does not pick
+                # one of its other indexes (or keeps to a list it filled).
+                status_list.taken |= set(session.scalars(
+                    select(StatusEntry.status_index).where(StatusEntry.status_list_id == status_list.id)))
             found |= {s for s in listed if s.index in taken}
         return found
 
@@ -157,7 +162,7 @@ class BulkAllocator:
                     signed=None, signed_revision=0, created_at=now, updated_at=now))
         ids = [uuid.uuid4() for _ in slots]
         if slots:
-            session.execute(insert(Base.metadata.tables[StatusEntry.__tablename__]), [
+            insert_rows(session, Base.metadata.tables[StatusEntry.__tablename__], [
                 {"id": entry_id, "status_list_id": self._lists[(s.purpose, s.seq)].id, "status_index": s.index}
                 for entry_id, s in zip(ids, slots)])
         for key, count in counts.items():
