@@ -498,10 +498,17 @@ class _Run:
     outcomes: list[Outcome]
     total: int
     decided: int
+    refused: int
+    already: int
     awarded: int = 0
-    already: int = 0
     progress: Progress | None = None
     timings: Timings = field(default_factory=Timings)
+
+    def refuse(self, row: ParsedRow, reason: str) -> None:
+        """A row refused when its batch is prepared (recorded with the next batch written, or at the end)."""
+        self.outcomes.append(_outcome(row, "refused", reason=reason))
+        self.refused += 1
+        self.decided += 1
 
     def draw(self, award: _Award) -> None:
         award.revocation = self.allocator.draw(StatusPurpose.REVOCATION)
@@ -633,7 +640,7 @@ class _Run:
                         "row": a.row.number, "awarded_on": a.row.awarded_at.isoformat()}} for a in kept])
         session.execute(update(AwardImport).where(AwardImport.id == self.import_id).values(
             processed_rows=self.decided + len(awards), awarded=self.awarded + len(kept),
-            already_awarded=self.already + len(taken), heartbeat_at=now))
+            already_awarded=self.already + len(taken), refused=self.refused, heartbeat_at=now))
         return kept, taken
 
 
@@ -693,8 +700,8 @@ def _result_text(outcomes: list[Outcome], public_base_url: str) -> str:
     return out.getvalue()
 
 
-def _batches(awards: list[_Award], size: int) -> list[list[_Award]]:
-    return [awards[i:i + size] for i in range(0, len(awards), size)]
+def _batches(rows: list[ParsedRow], size: int) -> list[list[ParsedRow]]:
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
 
 
 def run(services: Services, import_id: uuid.UUID, text: str, *, files_dir: Path | None,
@@ -752,9 +759,10 @@ def _run(session: Session, services: Services, import_id: uuid.UUID, text: str, 
         if row.educator_name:
             names.setdefault(row.educator_email.lower(), row.educator_name)
     total = len(parsed) + len(outcomes)
-    to_award: list[_Award] = []
+    # Rows to check against the catalogue (and award): each batch is checked as it is prepared, so the workers
+    # start signing at once.
+    to_check: list[ParsedRow] = []
     first_of: dict[str, int] = {}
-    beat = time.monotonic()
     for row in parsed:
         if row.row_key in first_of:
             outcomes.append(_outcome(row, "refused", reason=f"the same award as row {first_of[row.row_key]} (educator, "
@@ -767,13 +775,7 @@ def _run(session: Session, services: Services, import_id: uuid.UUID, text: str, 
                 "awarded earlier from other values (levels, evidence, assessor or name): the credential was not changed"
             outcomes.append(_outcome(row, "already-awarded", earlier[0], changed))
             continue
-        try:
-            to_award.append(_plan(catalogue, row, names, files_dir, services))
-        except RowRefused as bad:
-            outcomes.append(_outcome(row, "refused", reason=bad.reason))
-        if time.monotonic() - beat > _HEARTBEAT_EVERY_S:  # reading evidence files can take a while
-            _beat(services.sessions, import_id)
-            beat = time.monotonic()
+        to_check.append(row)
     refused = sum(1 for o in outcomes if o.status == "refused")
     already = len(outcomes) - refused
     with transaction(session):
@@ -784,36 +786,52 @@ def _run(session: Session, services: Services, import_id: uuid.UUID, text: str, 
         progress(len(outcomes), total)
     timings.checking = time.perf_counter() - clock
 
-    if to_award:
+    awarded = 0
+    if to_check:
         with read(session):
             allocator = BulkAllocator(session, issuer_id)
-        used = {a.mc.id: a.mc for a in to_award}
+        wanted = {(row.microcredential, row.version) for row in to_check}
+        used = [mc for key, mc in catalogue.microcredentials.items() if key in wanted]
         with SigningPool(keys_dir=services.settings.keys_dir, passphrase=services.settings.key_passphrase,
                          public_base_url=services.public_base_url, issuer=catalogue.facts,
-                         microcredentials=[_mc_facts(mc) for mc in used.values()], workers=workers) as pool:
+                         microcredentials=[_mc_facts(mc) for mc in used], workers=workers) as pool:
             state = _Run(services=services, session=session, import_id=import_id, catalogue=catalogue,
                          allocator=allocator, pool=pool, actor_id=actor_id, outcomes=outcomes, total=total,
-                         decided=len(outcomes), already=already, progress=progress, timings=timings)
+                         decided=len(outcomes), refused=refused, already=already, progress=progress,
+                         timings=timings)
             # Two batches in flight: the workers sign the next while this process writes the one before.
             in_flight: deque[tuple[list[_Award], list[Future[list[str]]], datetime]] = deque()
-            for batch in _batches(to_award, batch_size):
+            beat = time.monotonic()
+            for rows in _batches(to_check, batch_size):
                 clock = time.perf_counter()
-                for award in batch:
-                    state.draw(award)
-                signed_at = datetime.now(timezone.utc).replace(microsecond=0)
-                in_flight.append((batch, state.sign(batch, signed_at), signed_at))
+                batch: list[_Award] = []
+                for row in rows:
+                    try:
+                        batch.append(_plan(catalogue, row, names, files_dir, services))
+                    except RowRefused as refusal:
+                        state.refuse(row, refusal.reason)
+                timings.checking += time.perf_counter() - clock
+                clock = time.perf_counter()
+                if batch:
+                    for award in batch:
+                        state.draw(award)
+                    signed_at = datetime.now(timezone.utc).replace(microsecond=0)
+                    in_flight.append((batch, state.sign(batch, signed_at), signed_at))
                 timings.preparing += time.perf_counter() - clock
                 if len(in_flight) > 1:
                     state.write(*in_flight.popleft())
+                    beat = time.monotonic()
+                elif time.monotonic() - beat > _HEARTBEAT_EVERY_S:  # batches refused whole, evidence files read
+                    _beat(services.sessions, import_id)
+                    beat = time.monotonic()
             while in_flight:
                 state.write(*in_flight.popleft())
         clock = time.perf_counter()
         allocator.sign_opened(session, catalogue.issuer.slug, keystore=services.keystore,
                               public_base_url=services.public_base_url)
         services.metrics.awards.labels("ldp").inc(state.awarded)
-        awarded, already = state.awarded, state.already
+        awarded, already, refused = state.awarded, state.already, state.refused
     else:
-        awarded = 0
         clock = time.perf_counter()
     result = _result_text(outcomes, services.public_base_url)
     with transaction(session):
