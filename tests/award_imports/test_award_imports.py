@@ -313,6 +313,10 @@ def test_the_api_runs_an_import_as_a_job_with_a_status_resource(server: LiveServ
     assert_problem(client.get(location, headers=tenant.headers(Role.ASSESSOR)), 403)
     bad = client.post("/api/v1/award-imports", content=b"email,name\nx@y.org,X\n", headers=admin)
     assert "unknown column(s) 'email', 'name'" in assert_problem(bad, 422, "unreadable-award-file")["detail"]
+    for unreadable in (b"", b"\xff\xfe\x00not text"):
+        response = client.post("/api/v1/award-imports", content=unreadable, headers=admin)
+        assert 400 <= response.status_code < 500, response.text
+        assert_problem(response, response.status_code)
     assert_problem(client.get(f"/api/v1/award-imports/{tenant.issuer.id}", headers=tenant.headers()), 404,
                    "award-import-not-found")
 

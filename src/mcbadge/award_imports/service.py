@@ -83,12 +83,13 @@ from ..principal import Principal, TenantDisabled
 from ..qualifications.service import qualification_url
 from ..services import Services
 from ..status.bulk import BulkAllocator, Slot
+from ..tenants.service import UnknownTenant
 from ..vc.qualification import qualification_digest
 from .rows import ParsedRow, RowRefused, parse_row, read_rows
 from .schemas import ImportRead, ImportState
 from .signing import EvidenceFacts, IssuerFacts, MicroCredentialFacts, SigningPool, ToSign
 
-__all__ = ["ImportNotFinished", "Outcome", "Timings", "UnknownImport", "UnknownOrganisation", "get_import", "result_csv", "run",
+__all__ = ["ImportNotFinished", "Outcome", "Timings", "UnknownImport", "get_import", "result_csv", "run",
            "run_in_background", "start"]
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,10 @@ batch evenly between the workers."""
 
 LEASE = timedelta(minutes=2)
 """A queued or running run whose heartbeat is older than this was interrupted (its process ended)."""
+
+_IN_FLIGHT = 3
+"""Batches handed to the workers and not written yet: while this process writes one, the workers sign the next
+two, so they do not wait for it."""
 
 _HEARTBEAT_EVERY_S = 15.0
 _MAX_WRITE_ATTEMPTS = 8
@@ -124,10 +129,6 @@ class ImportNotFinished(Conflict):
     """The result CSV is made when the run is done; it is not yet (or it failed, or was interrupted)."""
 
     code = "award-import-not-finished"
-
-
-class UnknownOrganisation(NotFound):
-    code = "unknown-tenant"
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def start(session: Session, services: Services, text: str, *, filename: str | No
         else:
             issuer = session.scalars(select(Issuer).where(Issuer.slug == slug)).first()
             if issuer is None:
-                raise UnknownOrganisation(f"no organisation {slug!r} on this service")
+                raise UnknownTenant(f"no organisation {slug!r} on this service")
         if issuer.disabled_at is not None:
             raise TenantDisabled(f"the organisation {issuer.slug} is disabled: it issues nothing new")
         job = AwardImport(issuer_id=issuer.id, started_by=principal.person_id if principal else None,
@@ -799,7 +800,7 @@ def _run(session: Session, services: Services, import_id: uuid.UUID, text: str, 
                          allocator=allocator, pool=pool, actor_id=actor_id, outcomes=outcomes, total=total,
                          decided=len(outcomes), refused=refused, already=already, progress=progress,
                          timings=timings)
-            # Two batches in flight: the workers sign the next while this process writes the one before.
+            # Batches in flight: the workers sign the next ones while this process writes the first.
             in_flight: deque[tuple[list[_Award], list[Future[list[str]]], datetime]] = deque()
             beat = time.monotonic()
             for rows in _batches(to_check, batch_size):
@@ -818,7 +819,7 @@ def _run(session: Session, services: Services, import_id: uuid.UUID, text: str, 
                     signed_at = datetime.now(timezone.utc).replace(microsecond=0)
                     in_flight.append((batch, state.sign(batch, signed_at), signed_at))
                 timings.preparing += time.perf_counter() - clock
-                if len(in_flight) > 1:
+                if len(in_flight) >= _IN_FLIGHT:
                     state.write(*in_flight.popleft())
                     beat = time.monotonic()
                 elif time.monotonic() - beat > _HEARTBEAT_EVERY_S:  # batches refused whole, evidence files read
