@@ -26,6 +26,7 @@ from mcbadge.db.models import (
     AwardImport,
     Credential,
     ImportedAward,
+    Issuer,
     MicroCredential,
     Person,
     Role,
@@ -33,6 +34,7 @@ from mcbadge.db.models import (
     StatusList,
     Submission,
 )
+from mcbadge.vc.json_values import as_list
 from mcbadge.vc.qualification import qualification_digest
 from mcbadge.vc.verify import Outcome
 from tests.assertions import assert_all_passed, assert_problem, verify_live
@@ -144,6 +146,7 @@ def test_an_award_file_awards_its_good_rows_and_reports_the_bad_ones(server: Liv
     # The awarded credentials: served at their URL, verified like any award, with the file's date and levels.
     document = client.get(ann["credential_url"], headers={"Accept": "application/json"}).json()
     assert_all_passed(verify_live(server, document))
+    assert document["credentialStatus"]["statusPurpose"] == "revocation"  # suspension off: one entry, as any award
     assert document["validFrom"] == f"{awarded_on}T00:00:00Z"
     assert document["validUntil"] == f"{date.fromisoformat(awarded_on) + timedelta(days=1095)}T00:00:00Z"
     assert sorted(r["achievedLevel"].rsplit("-", 1)[-1] for r in document["credentialSubject"]["result"]) == [
@@ -196,6 +199,9 @@ def _process_group_alive(pgid: int) -> list[int]:
 def test_a_run_killed_in_the_middle_is_finished_by_running_the_file_again(server: LiveServer, tenant: Tenant,
                                                                          tmp_path: Path) -> None:
     mc = _mc(server, tenant, "cfu-killed")
+    with server.app.state.services.sessions() as session, session.begin():
+        # Suspension on: each credential holds two status entries (revocation and suspension), both drawn in bulk.
+        session.get_one(Issuer, tenant.issuer.id).suspension_status = True
     rows = many_rows(120, key=mc.key, assessor=tenant.assessor.email)
     awards = tmp_path / "awards.csv"
     awards.write_text(award_file(rows), encoding="utf-8")
@@ -249,7 +255,7 @@ def test_a_run_killed_in_the_middle_is_finished_by_running_the_file_again(server
         assert session.scalar(select(func.count()).select_from(StatusEntry)) == 2 * len(rows)  # none left over
         for credential in credentials:
             named = {(e["statusPurpose"], int(e["statusListIndex"]), e["statusListCredential"].rsplit("/", 1)[1])
-                     for e in credential.document["credentialStatus"]}
+                     for e in as_list(credential.document["credentialStatus"])}
             assert named == {("revocation", credential.revocation_index, str(seqs[credential.revocation_list_id])),
                              ("suspension", credential.suspension_index, str(seqs[credential.suspension_list_id]))}
         documents = [c.document for c in credentials]

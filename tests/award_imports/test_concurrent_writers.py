@@ -15,6 +15,7 @@ from mcbadge.db.models import Credential, StatusEntry, StatusList, StatusPurpose
 from mcbadge.db.session import transaction
 from mcbadge.status import service as status
 from mcbadge.status.bulk import BulkAllocator
+from mcbadge.vc.json_values import as_list
 from mcbadge.vc.verify import Outcome
 from tests.assertions import assert_all_passed, verify_live
 from tests.factories.award_imports import award_file, many_rows
@@ -96,7 +97,7 @@ def test_a_run_whose_drawn_indexes_are_taken_meanwhile_draws_and_signs_them_agai
         documents = [c.document for c in credentials]
         revocation = [(seqs[c.revocation_list_id], c.revocation_index) for c in credentials]
         named = [next((int(e["statusListCredential"].rsplit("/", 1)[1]), int(e["statusListIndex"]))
-                      for e in c.document["credentialStatus"] if e["statusPurpose"] == "revocation")
+                      for e in as_list(c.document["credentialStatus"]) if e["statusPurpose"] == "revocation")
                  for c in credentials]
     assert revocation == named  # each credential was signed with the entry it holds
     assert {seq for seq, _ in revocation} == {1, 2}  # the taken ones went to the next list

@@ -7,7 +7,8 @@ Called by the command line (``mcbadge awards import``, where the data and keys a
 then against the catalogue and the people here); a bad row is refused with its number and reason; a row whose
 identity was awarded by an earlier run is reported with its credential. The rest are awarded in batches:
 
-1. draw two random status indexes per credential in memory (``status.bulk.BulkAllocator``);
+1. draw each credential's random status index in memory (revocation; suspension too when the issuer opted into
+   suspension, as for any award) (``status.bulk.BulkAllocator``);
 2. build and sign the credentials in worker processes, one per core (``award_imports.signing``), while the
    previous batch is written;
 3. write the batch in **one transaction**: the educators created, a submission, an assessment (the levels) and
@@ -372,13 +373,19 @@ class _Award:
     submission_id: uuid.UUID = field(default_factory=uuid.uuid4)
     assessment_id: uuid.UUID = field(default_factory=uuid.uuid4)
     revocation: Slot | None = None
+    """Drawn when the award's batch is prepared (``_Run.draw``)."""
     suspension: Slot | None = None
+    """Drawn too when the issuer opted into suspension."""
+
+    @property
+    def drawn_revocation(self) -> Slot:
+        assert self.revocation is not None, "the award's status indexes are drawn before it is signed or written"
+        return self.revocation
 
     def to_sign(self) -> ToSign:
-        assert self.revocation is not None and self.suspension is not None
         return ToSign(credential_id=self.credential_id, microcredential_id=self.mc.id,
                       educator_email=self.educator.email, assessment_id=self.assessment_id, scores=self.row.levels,
-                      evidence=self.evidence, revocation=self.revocation, suspension=self.suspension,
+                      evidence=self.evidence, revocation=self.drawn_revocation, suspension=self.suspension,
                       valid_from=self.row.awarded_at, qualifications=self.qualifications)
 
 
@@ -513,7 +520,9 @@ class _Run:
 
     def draw(self, award: _Award) -> None:
         award.revocation = self.allocator.draw(StatusPurpose.REVOCATION)
-        award.suspension = self.allocator.draw(StatusPurpose.SUSPENSION)
+        # A suspension entry only for an issuer that opted into suspension, as credentials.service.award does.
+        if self.catalogue.issuer.suspension_status:
+            award.suspension = self.allocator.draw(StatusPurpose.SUSPENSION)
 
     def sign(self, awards: Sequence[_Award], signed_at: datetime) -> list[Future[list[str]]]:
         return [self.pool.submit([a.to_sign() for a in awards[i:i + CHUNK_SIZE]], signed_at)
@@ -617,13 +626,14 @@ class _Run:
         if evidence:
             insert_rows(session, _table(EvidenceItem), evidence)
         slots = [s for a in kept for s in (a.revocation, a.suspension) if s]
-        entry_ids = iter(self.allocator.insert(session, slots))
+        entry_of_slot = dict(zip(slots, self.allocator.insert(session, slots)))
         validity = issuer.validity_days
         insert_rows(session, _table(Credential), [
             {"id": a.credential_id, "issuer_id": issuer.id, "submission_id": a.submission_id,
              "microcredential_id": a.mc.id, "stack_id": None, "educator_id": a.educator.id,
-             "approved_by": self.actor_id, "revocation_entry_id": next(entry_ids),
-             "suspension_entry_id": next(entry_ids), "format": "ldp", "document": documents[a.credential_id],
+             "approved_by": self.actor_id, "revocation_entry_id": entry_of_slot[a.drawn_revocation],
+             "suspension_entry_id": entry_of_slot[a.suspension] if a.suspension else None, "format": "ldp",
+             "document": documents[a.credential_id],
              "jwt": None, "issued_at": signed_at,
              "valid_until": a.row.awarded_at + timedelta(days=validity) if validity else None,
              "revoked_at": None, "revocation_reason": None, "suspended": False, "public": True,

@@ -106,7 +106,8 @@ class ToSign:
     scores: dict[str, str]
     evidence: tuple[EvidenceFacts, ...]
     revocation: Slot
-    suspension: Slot
+    suspension: Slot | None
+    """None unless the issuer opted into suspension."""
     valid_from: datetime
     qualifications: tuple[QualificationCitation, ...] = ()
     """The assessor's qualification current at the award date, as a normal award cites the one current at its
@@ -152,7 +153,7 @@ class _Worker:
             assessment=Assessment(id=item.assessment_id, scores=item.scores, lead_decision=False),
             assessor_count=1,
             revocation_entry=entry_of(self.base, self.issuer.slug, item.revocation),
-            suspension_entry=entry_of(self.base, self.issuer.slug, item.suspension),
+            suspension_entry=entry_of(self.base, self.issuer.slug, item.suspension) if item.suspension else None,
             qualifications=item.qualifications,
             achievement=self.achievements[item.microcredential_id],
         )
