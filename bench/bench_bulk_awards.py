@@ -18,7 +18,8 @@ The Node reference (``@digitalbazaar/vc`` + eddsa-rdfc-2022, ``interop/``) signs
 (re-signed under a did:key) on one core for ``--node-seconds``: its rate times the cores is what signing alone
 would allow in Node. The load average is printed with every figure: this machine is shared, and a figure taken
 while other work runs says as much about that work as about this code. ``--profile`` adds a profile of this
-process during the bulk run, and one of building and signing (what each worker does), in process.
+process during the bulk run, and one of building and signing (what each worker does), in process; forked
+workers inherit the profiler, so take the speed from a run without ``--profile``.
 """
 
 from __future__ import annotations
