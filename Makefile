@@ -42,6 +42,7 @@ bench: deps-python deps-node
 	$(PY) bench/bench_sign_verify.py
 	$(PY) bench/bench_verify_http.py
 	$(PY) bench/bench_awards.py
+	$(PY) bench/bench_bulk_awards.py
 	$(PY) bench/bench_designation_http.py
 
 deps: deps-python deps-node
