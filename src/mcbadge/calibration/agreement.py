@@ -34,8 +34,9 @@ class ScoredAnchor:
 
 
 @dataclass(frozen=True)
-class CriterionAgreement:
-    criterion: str
+class _Counts:
+    """Pairs of scores compared, and how many agreed exactly and within one level; shares as exact fractions."""
+
     pairs: int
     exact: int
     adjacent: int
@@ -49,22 +50,16 @@ class CriterionAgreement:
         return Fraction(self.adjacent, self.pairs) if self.pairs else Fraction(0)
 
 
-@dataclass(frozen=True)
-class Agreement:
+@dataclass(frozen=True, kw_only=True)
+class CriterionAgreement(_Counts):
+    criterion: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agreement(_Counts):
     """Agreement over a calibration set: per criterion (in the rubric's order) and over every pair."""
 
     criteria: tuple[CriterionAgreement, ...]
-    pairs: int
-    exact: int
-    adjacent: int
-
-    @property
-    def exact_share(self) -> Fraction:
-        return Fraction(self.exact, self.pairs) if self.pairs else Fraction(0)
-
-    @property
-    def adjacent_share(self) -> Fraction:
-        return Fraction(self.adjacent, self.pairs) if self.pairs else Fraction(0)
 
     def qualifies(self, exact_percent: int, adjacent_percent: int | None) -> bool:
         """At least ``exact_percent`` % exact agreement overall, and ``adjacent_percent`` % within one level
@@ -95,9 +90,9 @@ def agreement(anchors: Sequence[ScoredAnchor]) -> Agreement:
                 continue
             exact += master == scored
             adjacent += abs(master - scored) <= 1
-        rows.append(CriterionAgreement(criterion, pairs, exact, adjacent))
-    return Agreement(tuple(rows), sum(r.pairs for r in rows), sum(r.exact for r in rows),
-                     sum(r.adjacent for r in rows))
+        rows.append(CriterionAgreement(criterion=criterion, pairs=pairs, exact=exact, adjacent=adjacent))
+    return Agreement(criteria=tuple(rows), pairs=sum(r.pairs for r in rows), exact=sum(r.exact for r in rows),
+                     adjacent=sum(r.adjacent for r in rows))
 
 
 def percent(share: Fraction) -> int:
