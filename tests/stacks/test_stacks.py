@@ -245,6 +245,13 @@ def test_stack_rules_and_tenant_isolation(server: LiveServer, client: httpx.Clie
                                               "components": [{"kind": "local", "key": "a", "versions": [1]}]},
                       headers=tenant.headers())
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    # An image URL no award could state (a brace is not allowed in an IRI) is refused when the stack is
+    # defined, not when its first designation is signed.
+    braced = client.post("/api/v1/stacks", json={"key": "z", "name": "Z", "description": "d", "criteria": "c",
+                                                 "role": "Mentor", "image_url": "https://img.example/{badge}.png",
+                                                 "components": [{"kind": "local", "key": "a", "versions": [1]}]},
+                         headers=tenant.headers())
+    assert braced.status_code == 422 and "image_url" in braced.text
     unknown = client.post("/api/v1/stacks", json={"key": "y", "name": "Y", "description": "d", "criteria": "c",
                                                   "role": "Mentor",
                                                   "components": [{"kind": "local", "key": "nope", "versions": [1]}]},

@@ -15,7 +15,10 @@ KEY_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN, description="A slug: lower-case letters, digits and '-'.")]
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Url = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^https?://[^\s]+$", description="An http(s) URL.")]
+# The characters RFC 3987 forbids in an IRI are refused here, at the edge: every award and designation states
+# this URL as its image id, which the OB models (vc.models.Iri) and the canonicalizer would refuse at award time.
+Url = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^https?://[^\s<>\"{}|\\^`]+$",
+                           description="An http(s) URL without the characters an IRI may not hold.")]
 
 
 class _Strict(BaseModel):
