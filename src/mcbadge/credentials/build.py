@@ -28,7 +28,7 @@ What goes where, and why:
   ``assessor_qualification`` check follows them.
 - ``credentialStatus`` is ONE object, the revocation entry: OB 3.0 (written on VC 1.1) gives it a
   cardinality of 0..1 and the unmodified 1EdTech JSON Schema requires an object, and what mcbadge issues
-  must be accepted by every conformant host (docs/ARCHITECTURE.md, "One status entry"). An issuer that
+  must be accepted by every conformant host (docs/DECISIONS.md, "One status entry"). An issuer that
   opts into suspension (``Issuer.suspension_status``) gets the suspension entry beside it, as a VC 2.0
   array (:func:`credential_status`): a suspension no verifier can see would protect no one, and that array
   is what the 1EdTech schema refuses, the cost the issuer accepts.

@@ -15,7 +15,7 @@ returns the credential the winner committed.
 
 Suspension is an issuer's opt-in (``Issuer.suspension_status``, off by default): by default a credential
 carries one ``credentialStatus`` entry, revocation, which is what the unmodified 1EdTech OB 3.0 JSON Schema
-accepts (docs/ARCHITECTURE.md, "One status entry"). A credential is suspended only while its issuer has
+accepts (docs/DECISIONS.md, "One status entry"). A credential is suspended only while its issuer has
 suspension on and it carries a suspension entry; a suspension can always be lifted.
 """
 

@@ -31,7 +31,7 @@ designation's credential is **revoked** and the designation is ``lapsed``: when 
 substitute component was earned or added) a **new** designation credential is awarded (or, without
 auto-award, the designation waits for approval again), and the audit event says which credential it
 replaces. Credentials carry one status entry unless their issuer opted into suspension
-(docs/ARCHITECTURE.md, "One status entry"); for such an issuer, and a designation credential that carries
+(docs/DECISIONS.md, "One status entry"); for such an issuer, and a designation credential that carries
 a suspension entry, the designation is **suspended** instead and reinstated when the rule holds again.
 Other issuers' revocations and expiries are seen when components are checked again (:func:`recheck`).
 """

@@ -23,14 +23,14 @@ OB_V3P0_CONTEXTS = (
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 )
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-"""The OB context mcbadge emits: with VC v2, only 3.0.2 and 3.0.3 expand (see docs/ARCHITECTURE.md)."""
+"""The OB context mcbadge emits: with VC v2, only 3.0.2 and 3.0.3 expand (see docs/DECISIONS.md)."""
 OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
 JWK_V1 = "https://w3id.org/security/jwk/v1"
 RECOGNITION_V1 = "https://w3id.org/mcbadge/recognition/v1"
-"""mcbadge's own context for state recognition registries (``vc/recognition.py``); see docs/ARCHITECTURE.md."""
+"""mcbadge's own context for state recognition registries (``vc/recognition.py``); see docs/DECISIONS.md."""
 
 RemoteDocument = dict[str, Any]
 DocumentLoader = Callable[..., RemoteDocument]

@@ -2,7 +2,7 @@
 ``suspension_entry_id`` may be empty (a credential issued without a suspension entry has none reserved)
 
 What every credential carried until now (a revocation and a suspension entry) fails the unmodified 1EdTech
-OB 3.0 JSON Schema, which allows one ``credentialStatus`` object (docs/ARCHITECTURE.md, "One status entry").
+OB 3.0 JSON Schema, which allows one ``credentialStatus`` object (docs/DECISIONS.md, "One status entry").
 Existing credentials keep both entries and their reserved indexes; existing issuers start with suspension
 off like new ones, and an admin who needs it turns it back on (``PATCH /api/v1/issuer``).
 
