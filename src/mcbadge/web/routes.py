@@ -123,7 +123,8 @@ async def verify_report(request: Request) -> HTMLResponse:
         given = replace(given, components=tuple(c.value for c in form.components))
         files = form.evidence
         now = datetime.now(timezone.utc)
-        given, report = await run_in_threadpool(verify_given, _services(request), given, files, now=now)
+        given, report = await run_in_threadpool(verify_given, _services(request), given, files, now=now,
+                                                recipient=form.recipient)
         parse = report.check("parse")
         if parse is not None and parse.outcome is Outcome.FAILED:
             raise inputs.NotACredential(f"{given.label} is not a credential: {parse.message}")
