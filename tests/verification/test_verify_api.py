@@ -480,3 +480,27 @@ def test_verify_time_is_now(client: httpx.Client, site: _Site) -> None:
     del unsigned["credentialStatus"]
     body = ok(client.post("/verify", json=sign_credential(unsigned, key)))
     assert body["verified"] is False and outcomes(body)["validity"] == "failed"
+
+
+def test_recipient_check_and_plain_words(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    """Issue 14: the employer types the candidate's identifier (a form field); the report says in plain words
+    what the status list says; the readable summary has no null fields."""
+    key = Ed25519KeyPair.generate()
+    key = key.bound(did_key_from_public(key.public_key))
+    unsigned = rich_credential(issuer_id=key.controller or "", base_url="https://example.org")
+    del unsigned["credentialStatus"]
+    credential = json.dumps(sign_credential(unsigned, key))
+    body = ok(client.post("/verify", data={"credential": credential, "recipient": " teacher@EXAMPLE.org "}))
+    checks = {c["code"]: c for c in body["checks"]}
+    assert body["verified"] is True and checks["recipient"]["outcome"] == "passed"
+    assert checks["recipient"]["message"] == "issued to the e-mail address you typed (compared with its salted hash)"
+    assert "null" not in json.dumps(body["credential"])
+    wrong = client.post("/verify", data={"credential": credential, "recipient": "someone.else@example.org"})
+    assert ok(wrong)["verified"] is False and "someone.else" not in wrong.text
+    assert {c["code"]: c["outcome"] for c in wrong.json()["checks"]}["recipient"] == "failed"
+    too_long = client.post("/verify", data={"credential": credential, "recipient": "x" * 400})
+    assert too_long.status_code == 422
+
+    issued = award(server, client, tenant)  # this service's own: its revocation status list
+    status = {c["code"]: c["message"] for c in ok(client.post("/verify", json=issued["credential"]))["checks"]}
+    assert status["status"].startswith("not revoked")

@@ -12,7 +12,11 @@ which is never reported as passing). The codes, in the order they run:
 ``proof``           the signature (Data Integrity eddsa-rdfc-2022, or JOSE) covers this exact credential
 ``validity``        ``now`` lies between validFrom and validUntil
 ``status``          no revocation or suspension bit is set in the issuer's status lists
-``evidence_digest`` the evidence digests are well formed, and any evidence file given matches one
+``evidence_digest`` the evidence digests are well formed; with files given (their bytes, or their SHA-256
+                    digests alone: ``evidence.GivenFile``), each file's own verdict by its name
+                    (``details["files"]``): passed when a file is recorded evidence, not checked when no
+                    file is ("not checked: give the files to compare" without any); a file that is not the
+                    evidence is a verdict on that file, never a failure of the credential
 ``rubric``          every rubric criterion's achieved level is at or above the required level
 ``components``      (designations only) every component credential it names verifies and has the digest
                     the designation recorded
@@ -42,6 +46,10 @@ is made). A status list says only "revoked now", so the date a revocation took e
 ``qualification_fetcher`` (:class:`~mcbadge.vc.qualification.QualificationRecord`, the issuer's records): a
 revocation from after that time passes with a warning and its date (``details["warnings"]``), one from
 before fails, and one whose date nobody can tell is "not checked".
+
+Two more checks are made beside this module, in the same report shape: ``recipient`` (``vc.recipient``: the
+identifier a verifier typed, compared with the credential's hashed or plain identity) and, for Open Badges 2.0
+assertions, ``badge_class`` and ``hosted`` (``vc.ob2``).
 
 ``verify`` raises only for programmer errors (a naive ``now``); every problem of the credential itself
 is a failed check. Collaborators are passed in: the DID resolver (which owns any network access), the

@@ -51,8 +51,18 @@
     fails to answer.
 
     Evidence files are hashed and compared with the digests the signed credential records for its evidence;
-    each file gets its own line ("lesson.mp4 is the evidence the assessor scored: ...", or "... does not
-    match"), and a file that matches nothing makes the ``evidence_digest`` check fail.
+    instead of a file, its SHA-256 digest may be sent (``evidence_sha256`` fields: what the verification page's
+    script sends, so that the file never leaves the verifier's computer). Each file gets its own verdict, by its
+    name ("lesson.mp4 is the evidence the assessor scored: ...", or "other.mp4 is not the evidence the assessor
+    scored"); a file that matches nothing is a verdict on that file, not on the credential. Without files the
+    ``evidence_digest`` check is "not checked: give the files to compare".
+
+    A ``recipient`` form field (the candidate's e-mail address, web address, telephone number or DID) adds a
+    ``recipient`` check: compared with the credential's hashed (or plain) identity, never shown back.
+
+    Open Badges 2.0 assertions (hosted or signed, as JSON, a JWS, a URL or a baked PNG/SVG) are verified as such
+    (``vc.ob2``; their badge class, issuer profile, key and revocation list fetched through the guarded client),
+    with an ``assurance`` member saying what the verdict rests on (a hosted badge: the issuer's web server).
 
     Body size: ``/verify`` (and the page's ``/verify/report``) may carry evidence files, so they get
     ``max_verify_bytes`` (32 MiB by default) instead of ``max_body_bytes``; the route also counts what it

@@ -59,10 +59,11 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-# The verification page alone runs a script of this service: it hashes evidence files in a Web Worker (its
-# own, same-origin; hash-wasm compiles WebAssembly there), so that only digests are sent.
+# The verification page alone runs a script of this service: it hashes evidence files in a Web Worker (same
+# origin; the worker runs under its own response's policy, where hash-wasm compiles its WebAssembly), so that only
+# digests are sent. Nothing else changes: no inline script, nothing from elsewhere.
 _VERIFY_PAGE_HEADERS = {"Content-Security-Policy": (
-    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; style-src 'self'; "
+    "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; "
     "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")}
 _MAX_TEXT_CHARS = 512 * 1024
 
