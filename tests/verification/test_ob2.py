@@ -283,6 +283,17 @@ def test_verify_api_reads_baked_ob2_badges_and_checks_the_recipient(
         signed = client.post("/verify", content=issuer.signed(), headers={"Content-Type": "application/jwt"}).json()
         assert signed["verified"] is True and signed["format"] == "ob2"
 
+        header, payload, signature = issuer.signed().split(".")
+        other = issuer.signed(recipient=hashed_recipient("mallory@example.org")).split(".")[1]
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org">'
+               f'<openbadges:assertion verify="{header}.{other}.{signature}"/></svg>')
+        tampered = client.post("/verify", content=svg, headers={"Content-Type": "image/svg+xml"}).json()
+        assert tampered["verified"] is False
+        assert {c["code"]: c["outcome"] for c in tampered["checks"]}["proof"] == "failed"
+
+        gone = client.post("/verify", json={"url": issuer.url("/assertions/gone.json")})
+        assert gone.status_code == 502 and "410 Gone" in gone.json()["detail"]
+
         page = client.post("/verify/report", files={"credential_file": ("old-badge.png", baked, "image/png")},
                            data={"recipient": "someone@example.org"})
         assert page.status_code == 200

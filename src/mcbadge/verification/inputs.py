@@ -286,6 +286,9 @@ def from_url(services: Services, url: str) -> GivenCredential:
     except FetchRefused as exc:
         raise UrlRefused(f"the address {url} was not fetched: {exc}") from None
     except FetchFailed as exc:
+        if exc.status == 410:  # Open Badges 2.0: a hosted assertion its issuer revoked
+            raise UrlFetchFailed(f"the address {url} answers 410 Gone: its issuer removed what was there (for an "
+                                 "Open Badges 2.0 badge, this means the issuer revoked it)") from None
         raise UrlFetchFailed(f"the credential could not be fetched from {url}: {exc}") from None
     if fetched.status_code != 200:
         raise UrlFetchFailed(f"the address {url} answered HTTP {fetched.status_code}, not a credential")

@@ -161,7 +161,9 @@ def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], l
     """(errors, warnings) of a report as problem details: failed checks; checks that could not be made, and
     passed checks with a warning (``details["warnings"]``: a qualification revoked after the assessment)."""
     errors = [_problem(c) for c in report.checks if c.outcome is Outcome.FAILED]
-    warnings = [_problem(c) for c in report.checks if c.outcome is Outcome.NOT_CHECKED]
+    # Evidence digests no file was given for are "not checked", but nothing is wrong: not a warning.
+    warnings = [_problem(c) for c in report.checks
+                if c.outcome is Outcome.NOT_CHECKED and not c.details.get("awaiting_files")]
     warnings += [{"type": f"{PROBLEM_TYPE_BASE}check:{c.code}", "code": c.code, "title": f"{c.code} warning",
                   "detail": str(w)}
                  for c in report.checks if c.outcome is Outcome.PASSED for w in c.details.get("warnings", ())]

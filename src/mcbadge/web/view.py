@@ -116,7 +116,7 @@ def report_view(report: VerificationReport, now: datetime) -> ReportView:
             f"Every check that could be made passed; {len(unchecked)} could not be checked: "
             + ", ".join(r.name for r in unchecked) + ".")
         if awaiting:
-            summary += " The evidence files were not compared: give them below to compare."
+            summary += " The evidence files were not compared: give the files to compare them."
     else:
         status = report.check("status")
         others = [r.name for r in failed if r.code != "status"]
