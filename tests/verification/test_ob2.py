@@ -153,6 +153,13 @@ def test_hosted_assertion_that_was_changed_fails(issuer: OtherIssuer, fetch: Any
     report = verify(tampered, fetch)
     assert outcomes(report)["hosted"] == "failed" and not report.verified
     assert "differs from the one the issuer's server hosts" in report.check("hosted").message
+    assert "in recipient" in report.check("hosted").message
+    # An older copy that differs only in what says nothing of whom or what (an image moved) is not a forgery:
+    # the issuer's copy is the one verified, and the report says so.
+    older = {**issuer.documents["/assertions/good.json"], "image": issuer.url("/old-image.png")}
+    report = verify(older, fetch)
+    assert report.verified and "the copy given differs in image" in report.check("hosted").message
+    assert "image" not in report.credential
 
 
 def test_hosted_assertion_outside_the_issuers_site_is_not_the_issuers(issuer: OtherIssuer, fetch: Any) -> None:

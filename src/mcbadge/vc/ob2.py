@@ -6,7 +6,8 @@ Most platforms still issue Open Badges 2.0, and teachers carry such badges for y
 
 Hosted
     The assertion is what the issuer's web server serves at the assertion's ``id``: it is fetched there and
-    that copy is the one verified (a copy given by the holder that differs from it was changed). The ``id``
+    that copy is the one verified (a copy given by the holder that differs from it in what it says of whom or
+    what, ``_MATERIAL``, was changed; an older copy may differ in the rest). The ``id``
     must be on the issuer's web site: by default the origin (scheme, host, port) of the issuer profile's
     ``id``; an issuer profile's own ``verification`` object may widen that to ``allowedOrigins`` (hosts) or
     narrow it to ``startsWith`` (URL prefixes). A server that answers ``410 Gone``, or an assertion marked
@@ -33,7 +34,6 @@ exact assertion at an address the issuer allows) or ``issuer_key`` and ``proof``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -64,6 +64,9 @@ MAX_FETCHES = 6
 """Documents one verification may fetch: the assertion, its badge class, the issuer profile, the key, the
 revocation list (and one to spare)."""
 MIN_RSA_BITS = 2048
+_MATERIAL = frozenset({"recipient", "badge", "issuedOn", "expires", "verification", "evidence", "narrative"})
+"""What an assertion states about whom and what: a copy that differs from the hosted one in any of these was
+changed (in anything else, an older copy of a hosted assertion may differ from today's without a forgery)."""
 
 HOSTED_ASSURANCE = (
     "This is a hosted Open Badges 2.0 badge: it carries no signature, so it is only as trustworthy as the "
@@ -323,15 +326,22 @@ def _verify_hosted(run: _Run, given: Mapping[str, Any], recipient: str | None) -
             except Exception as exc:  # noqa: BLE001 - any fetch failure
                 run.add("hosted", Outcome.NOT_CHECKED, f"the hosted assertion could not be fetched: {exc}")
             else:
+                changed = sorted(n for n in set(given) | set(fetched) if given.get(n) != fetched.get(n)) \
+                    if isinstance(fetched, Mapping) else []
                 if not isinstance(fetched, Mapping) or fetched.get("id") != assertion_id:
                     run.add("hosted", Outcome.FAILED, f"{assertion_id} does not serve this assertion")
-                elif _canonical(fetched) != _canonical(given):
+                elif set(changed) & _MATERIAL:
                     run.add("hosted", Outcome.FAILED, "the assertion given differs from the one the issuer's server "
-                                                      f"hosts at {assertion_id}: it was changed")
+                            f"hosts at {assertion_id} in {', '.join(n for n in changed if n in _MATERIAL)}: it was "
+                            "changed")
                 else:
+                    # The hosted copy is the assertion (OB 2.0): what else an older copy says differently (an image
+                    # the issuer moved, a revocation flag) is not a forgery, and the hosted copy is what is shown.
                     hosted = fetched
-                    run.add("hosted", Outcome.PASSED, f"the issuer's server serves this exact assertion at its id, "
-                                                      f"within {rule}")
+                    note = (f"; the copy given differs in {', '.join(changed)}, and the issuer's copy is the one "
+                            "verified" if changed else "")
+                    run.add("hosted", Outcome.PASSED, "the issuer's server serves this assertion at its id, within "
+                                                      f"{rule}{note}")
     assertion = hosted or given
     _validity(run, assertion)
     if gone:
@@ -349,10 +359,6 @@ def _verify_hosted(run: _Run, given: Mapping[str, Any], recipient: str | None) -
     if recipient:
         run.checks.append(ob2_recipient_check(assertion, recipient))
     return run.report(_embedded(assertion, badge, issuer), HOSTED_ASSURANCE.format(origin=origin))
-
-
-def _canonical(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _verify_signed(run: _Run, given: Mapping[str, Any], token: str, recipient: str | None) -> VerificationReport:
