@@ -107,7 +107,14 @@ class FetchRefused(OutboundError):
 
 
 class FetchFailed(OutboundError):
-    """The fetch was attempted and failed: unreachable, too slow, too large, an HTTP error, not JSON."""
+    """The fetch was attempted and failed: unreachable, too slow, too large, an HTTP error, not JSON.
+
+    ``status`` is the HTTP status when the server answered with an error (410 Gone means something to an Open
+    Badges 2.0 verifier: the issuer revoked the assertion), else None."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -466,7 +473,7 @@ class OutboundClient:
                 continue
             if status == 304 or 200 <= status < 300:
                 return FetchResult(str(target.url), status, response_headers, body, tuple(hops))
-            raise FetchFailed(f"HTTP {status} from {target.host}")
+            raise FetchFailed(f"HTTP {status} from {target.host}", status=status)
         raise FetchRefused(f"more than {policy.max_redirects} redirects")
 
     def fetch_json(self, url: str, *, max_bytes: int | None = None) -> Any:

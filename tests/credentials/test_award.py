@@ -49,7 +49,7 @@ def test_awarded_credential_verifies_with_every_check_passing(server: LiveServer
 
     report = verify_live(server, document, evidence_files=[LESSON_PLAN, REFLECTION.encode()])
     assert_all_passed(report)
-    assert "each file given is the evidence the assessor saw" in report.check("evidence_digest").message
+    assert "each file given is the evidence the assessor scored" in report.check("evidence_digest").message
 
     # What the credential says.
     base = server.base_url

@@ -95,6 +95,8 @@ def test_valid_and_tampered(world):
     report = check(signed)
     assert report.verified, report.summary
     assert outcome(report, "status") == "passed" and server.hits["/.well-known/did.json"] >= 1
+    # In plain words (issue 14): both entries read as what they mean.
+    assert report.check("status").message.startswith("not revoked, not suspended")
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"]["achievement"]["name"] = "Something else"
     assert outcome(check(tampered), "proof") == "failed"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from mcbadge.vc import evidence
 from mcbadge.vc.contexts import CREDENTIALS_V2, OB_V3P0_CONTEXTS
 from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.dids import (
@@ -31,7 +33,7 @@ def outcomes(report) -> dict[str, str]:
 
 
 def test_a_good_credential_passes_every_check(world):
-    report = world.verify(world.credential())
+    report = world.verify(world.credential(), evidence_files=[EVIDENCE_FILES["lesson-video"]])
     assert outcomes(report) == {
         "parse": "passed", "context": "passed", "schema": "passed", "issuer_key": "passed", "proof": "passed",
         "validity": "passed", "status": "passed", "evidence_digest": "passed", "rubric": "passed",
@@ -40,14 +42,46 @@ def test_a_good_credential_passes_every_check(world):
     assert report.to_dict()["verified"] is True
 
 
+def test_evidence_without_files_is_not_checked_and_the_summary_says_so(world):
+    # Issue 14 part 2: recorded digests prove nothing about a file nobody gave: "not checked", never "passed".
+    report = world.verify(world.credential())
+    check = report.check("evidence_digest")
+    assert check.outcome is Outcome.NOT_CHECKED
+    assert check.message.startswith("not checked: give the files to compare")
+    assert report.verified
+    assert report.summary == ("Verified: every check passed. The evidence files were not compared: give them to "
+                              "compare.")
+
+
 def test_evidence_files_are_matched_against_their_digests(world):
     credential = world.credential()
     report = world.verify(credential, evidence_files=[EVIDENCE_FILES["lesson-video"]])
     assert report.check("evidence_digest").outcome is Outcome.PASSED
     assert "Recorded lesson" in report.check("evidence_digest").message
-    report = world.verify(credential, evidence_files=[b"a different video"])
-    assert report.check("evidence_digest").outcome is Outcome.FAILED
-    assert not report.verified
+    # A file that is not the evidence is a verdict on that file (by its name), not on the credential.
+    report = world.verify(credential, evidence_files=[evidence.GivenFile.of("other.mp4", b"a different video")])
+    check = report.check("evidence_digest")
+    assert check.outcome is Outcome.NOT_CHECKED
+    assert "other.mp4 is not the evidence the assessor scored" in check.message
+    assert check.details["files"] == [{"name": "other.mp4", "matched": False, "evidence": []}]
+    assert report.verified
+    report = world.verify(credential, evidence_files=[
+        evidence.GivenFile.of("lesson.mp4", EVIDENCE_FILES["lesson-video"]),
+        evidence.GivenFile.of("other.mp4", b"a different video")])
+    check = report.check("evidence_digest")
+    assert check.outcome is Outcome.PASSED and report.verified
+    assert "lesson.mp4 (Recorded lesson" in check.message
+    assert "other.mp4 is not the evidence the assessor scored" in check.message
+
+
+def test_evidence_is_matched_by_a_sha256_digest_alone(world):
+    credential = world.credential()
+    digest = hashlib.sha256(EVIDENCE_FILES["lesson-video"]).digest()
+    report = world.verify(credential, evidence_files=[evidence.GivenFile("lesson.mp4", digest)])
+    assert report.check("evidence_digest").outcome is Outcome.PASSED
+    assert "lesson.mp4 (Recorded lesson" in report.check("evidence_digest").message
+    wrong = evidence.GivenFile("lesson.mp4", hashlib.sha256(b"x").digest())
+    assert world.verify(credential, evidence_files=[wrong]).check("evidence_digest").outcome is Outcome.NOT_CHECKED
 
 
 def test_revoked_credential_fails_status(world):

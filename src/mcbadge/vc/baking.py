@@ -56,6 +56,7 @@ __all__ = [
     "bake_svg",
     "image_kind",
     "unbake",
+    "unbake_ob2",
     "unbake_png",
     "unbake_svg",
 ]
@@ -223,7 +224,7 @@ def unbake_png(
         legacy = any(k in (b"iTXt", b"tEXt") and _itxt_keyword(b) == _OB2_PNG_KEYWORD for k, b in chunks)
         if legacy:
             raise BakingError("this PNG carries an Open Badges 2.0 assertion (keyword 'openbadges'), "
-                              "not an Open Badges 3.0 credential", reason="no_credential")
+                              "not an Open Badges 3.0 credential (read it with unbake_ob2)", reason="no_credential")
         raise BakingError("this PNG is not a baked badge: it has no 'openbadgecredential' iTXt chunk",
                           reason="no_credential")
     if len(found) > 1:
@@ -418,8 +419,8 @@ def unbake_svg(
     found = _svg_credential_elements(root)
     if not found:
         if any(True for _ in root.iter(f"{{{_OB2_SVG_NAMESPACE}}}assertion")):
-            raise BakingError("this SVG carries an Open Badges 2.0 assertion, not an Open Badges 3.0 credential",
-                              reason="no_credential")
+            raise BakingError("this SVG carries an Open Badges 2.0 assertion, not an Open Badges 3.0 credential "
+                              "(read it with unbake_ob2)", reason="no_credential")
         raise BakingError("this SVG is not a baked badge: it has no <openbadges:credential> element "
                           f"in the {OB3_SVG_NAMESPACE} namespace", reason="no_credential")
     if len(found) > 1:
@@ -439,6 +440,56 @@ def unbake_svg(
         raise BakingError("the verify attribute of <openbadges:credential> is not a compact JWS",
                           reason="bad_credential")
     return _read_credential_text(text, "baked credential")
+
+
+# -- Open Badges 2.0 -----------------------------------------------------------------------------------
+
+
+def _read_ob2_text(text: str) -> dict[str, Any] | str:
+    """An OB 2.0 baked value: the hosted assertion's URL, a signed assertion's JWS, or the assertion's JSON."""
+    value = text.strip()
+    if value.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in value):
+        return value
+    return _read_credential_text(value, "baked assertion")
+
+
+def unbake_ob2(
+    data: bytes | str,
+    *,
+    max_image_bytes: int = MAX_IMAGE_BYTES,
+    max_credential_bytes: int = MAX_CREDENTIAL_BYTES,
+) -> dict[str, Any] | str:
+    """The Open Badges 2.0 assertion baked into a PNG (an ``iTXt`` chunk, or a 1.x ``tEXt`` one, with keyword
+    ``openbadges``) or an SVG (an ``<openbadges:assertion>`` element in the ``http://openbadges.org``
+    namespace: its JSON content, else its ``verify`` attribute): the hosted assertion's URL, a signed
+    assertion's compact JWS, or the assertion's JSON. Raises :class:`BakingError` as ``unbake`` does."""
+    kind = image_kind(data)
+    if kind == "png":
+        assert isinstance(data, (bytes, bytearray))
+        chunks = _png_chunks(data, max_image_bytes)
+        found = [(k, b) for k, b in chunks if k in (b"iTXt", b"tEXt") and _itxt_keyword(b) == _OB2_PNG_KEYWORD]
+        if len(found) != 1:
+            raise BakingError("this PNG carries no Open Badges 2.0 assertion" if not found else
+                              f"this PNG carries {len(found)} Open Badges 2.0 assertions", reason="no_credential")
+        chunk, body = found[0]
+        if chunk == b"tEXt":
+            raw = body.split(b"\x00", 1)[1]
+            if len(raw) > max_credential_bytes:
+                raise BakingError("the baked assertion is over the size limit", reason="too_large")
+            return _read_ob2_text(raw.decode("latin-1"))
+        return _read_ob2_text(_parse_itxt(body, max_credential_bytes))
+    if kind == "svg":
+        root = _parse_svg(_svg_bytes(data, max_image_bytes))
+        elements = list(root.iter(f"{{{_OB2_SVG_NAMESPACE}}}assertion"))
+        if len(elements) != 1:
+            raise BakingError("this SVG carries no Open Badges 2.0 assertion" if not elements else
+                              f"this SVG carries {len(elements)} Open Badges 2.0 assertions", reason="no_credential")
+        content = (elements[0].text or "").strip()
+        text = content or (elements[0].get("verify") or "")
+        if len(text.encode("utf-8")) > max_credential_bytes:
+            raise BakingError("the baked assertion is over the size limit", reason="too_large")
+        return _read_ob2_text(text)
+    raise BakingError("not a baked badge image: expected a PNG or an SVG", reason="unsupported")
 
 
 # -- either --------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -300,12 +300,27 @@ def _recorded_digests(
     return found
 
 
+HashOf = Callable[[str], bytes | None]
+"""``hash_of(multihash name)`` -> the file's digest with that hash, or None when it cannot be computed (only a
+digest of the file was given, not its bytes)."""
+
+
+def _hashes_of(data: bytes) -> HashOf:
+    cache: dict[str, bytes] = {}  # hash the file once per algorithm, however many items there are
+
+    def hash_of(algorithm: str) -> bytes:
+        if algorithm not in cache:
+            cache[algorithm] = _hash(algorithm, data)
+        return cache[algorithm]
+
+    return hash_of
+
+
 def _check(
     credential: Mapping[str, Any],
     evidence: Mapping[str, Any],
     evidence_id: str,
-    data: bytes,
-    cache: dict[str, bytes],
+    hash_of: HashOf,
 ) -> DigestMatch:
     name = evidence.get("name") if isinstance(evidence.get("name"), str) else None
     recorded = _recorded_digests(credential, evidence, evidence_id)
@@ -320,10 +335,12 @@ def _check(
             # Fail closed: a digest we cannot read is not evidence that the file is the right one.
             return DigestMatch(evidence_id, False, tuple(checked), f"unreadable {prop}: {exc}", name)
         for algorithm, digest in expected:
-            if algorithm not in cache:
-                cache[algorithm] = _hash(algorithm, data)
+            actual = hash_of(algorithm)
+            if actual is None:
+                return DigestMatch(evidence_id, False, tuple(checked),
+                                   f"only a SHA-256 digest of the file was given, and {prop} is {algorithm}", name)
             checked.append(f"{prop} {algorithm}")
-            if not hmac.compare_digest(cache[algorithm], digest):
+            if not hmac.compare_digest(actual, digest):
                 return DigestMatch(evidence_id, False, tuple(checked), f"{prop} {algorithm} does not match", name)
     return DigestMatch(evidence_id, True, tuple(checked), "", name)
 
@@ -332,7 +349,7 @@ def check_file_against_credential(credential: Mapping[str, Any], evidence_id: st
     """Is ``data`` the file of the credential's evidence item ``evidence_id``? Never raises on bad input."""
     for evidence in _items(credential.get("evidence")):
         if evidence.get("id") == evidence_id:
-            return _check(credential, evidence, evidence_id, data, {})
+            return _check(credential, evidence, evidence_id, _hashes_of(data))
     return DigestMatch(evidence_id, False, reason="the credential has no evidence item with this id")
 
 
@@ -341,15 +358,43 @@ def match_file(credential: Mapping[str, Any], data: bytes) -> list[DigestMatch]:
 
     Items without an id or without a digest cannot match; an empty list means "not evidence of this badge".
     """
-    cache: dict[str, bytes] = {}  # hash the file once per algorithm, however many items there are
+    return _matches(credential, _hashes_of(data))
+
+
+def match_sha256(credential: Mapping[str, Any], sha256: bytes) -> list[DigestMatch]:
+    """As :func:`match_file`, for a file of which only its SHA-256 digest is known (a verifier's browser hashed
+    it, and the file never left that computer). An item whose digests use another hash cannot match."""
+    return _matches(credential, lambda algorithm: sha256 if algorithm == "sha2-256" else None)
+
+
+def _matches(credential: Mapping[str, Any], hash_of: HashOf) -> list[DigestMatch]:
     matches: list[DigestMatch] = []
     for evidence in _items(credential.get("evidence")):
         evidence_id = evidence.get("id")
         if isinstance(evidence_id, str):
-            result = _check(credential, evidence, evidence_id, data, cache)
+            result = _check(credential, evidence, evidence_id, hash_of)
             if result.matched:
                 matches.append(result)
     return matches
+
+
+@dataclass(frozen=True)
+class GivenFile:
+    """A file a verifier gives to compare with a credential's evidence: its name, its SHA-256 digest and size,
+    and its bytes when they were sent (None when only the digest came: hashed in the verifier's browser)."""
+
+    name: str
+    sha256: bytes
+    size: int | None = None
+    data: bytes | None = None
+
+    @classmethod
+    def of(cls, name: str, data: bytes) -> GivenFile:
+        return cls(name, hashlib.sha256(data).digest(), len(data), data)
+
+    def matches(self, credential: Mapping[str, Any]) -> list[DigestMatch]:
+        """The evidence items of ``credential`` this file is (by their recorded digests)."""
+        return match_file(credential, self.data) if self.data is not None else match_sha256(credential, self.sha256)
 
 
 __all__ = [
@@ -357,12 +402,14 @@ __all__ = [
     "DigestFormatError",
     "DigestMatch",
     "EvidenceWithDigest",
+    "GivenFile",
     "check_file_against_credential",
     "digest_multibase",
     "digest_multibase_b58",
     "digest_sri",
     "evidence_entry",
     "match_file",
+    "match_sha256",
     "parse_digest_multibase",
     "parse_digest_sri",
     "split_evidence",

@@ -12,7 +12,11 @@ which is never reported as passing). The codes, in the order they run:
 ``proof``           the signature (Data Integrity eddsa-rdfc-2022, or JOSE) covers this exact credential
 ``validity``        ``now`` lies between validFrom and validUntil
 ``status``          no revocation or suspension bit is set in the issuer's status lists
-``evidence_digest`` the evidence digests are well formed, and any evidence file given matches one
+``evidence_digest`` the evidence digests are well formed; with files given (their bytes, or their SHA-256
+                    digests alone: ``evidence.GivenFile``), each file's own verdict by its name
+                    (``details["files"]``): passed when a file is recorded evidence, not checked when no
+                    file is ("not checked: give the files to compare" without any); a file that is not the
+                    evidence is a verdict on that file, never a failure of the credential
 ``rubric``          every rubric criterion's achieved level is at or above the required level
 ``components``      (designations only) every component credential it names verifies and has the digest
                     the designation recorded
@@ -42,6 +46,10 @@ is made). A status list says only "revoked now", so the date a revocation took e
 ``qualification_fetcher`` (:class:`~mcbadge.vc.qualification.QualificationRecord`, the issuer's records): a
 revocation from after that time passes with a warning and its date (``details["warnings"]``), one from
 before fails, and one whose date nobody can tell is "not checked".
+
+Two more checks are made beside this module, in the same report shape: ``recipient`` (``vc.recipient``: the
+identifier a verifier typed, compared with the credential's hashed or plain identity) and, for Open Badges 2.0
+assertions, ``badge_class`` and ``hosted`` (``vc.ob2``).
 
 ``verify`` raises only for programmer errors (a naive ``now``); every problem of the credential itself
 is a failed check. Collaborators are passed in: the DID resolver (which owns any network access), the
@@ -132,12 +140,16 @@ class VerificationReport:
 
     checks: tuple[Check, ...]
     credential: Mapping[str, Any] | None
-    format: str  # "json", "jwt"
+    format: str  # "json", "jwt", "ob2" (an Open Badges 2.0 assertion, ``vc.ob2``)
+    assurance: str | None = None
+    """What the verdict rests on, when a person should be told (a hosted Open Badges 2.0 badge: the issuer's web
+    server, not a signature)."""
 
     @property
     def verified(self) -> bool:
-        """True when no check failed and the signature was checked and valid."""
-        proof = self.check("proof")
+        """True when no check failed and the signature was checked and valid (for a hosted Open Badges 2.0
+        assertion, which has none: the issuer's server served this very assertion, the ``hosted`` check)."""
+        proof = self.check("proof") or self.check("hosted")
         return (
             not any(c.outcome is Outcome.FAILED for c in self.checks)
             and proof is not None
@@ -157,9 +169,13 @@ class VerificationReport:
             # A passed check may carry warnings (a qualification revoked after the assessment): said, not hidden.
             warned = [str(w) for c in self.checks for w in c.details.get("warnings", ())]
             also = (" Warning: " + "; ".join(warned) + ".") if warned else ""
+            # Evidence files nobody gave were not compared: said as such, not as a check that failed to run.
+            awaiting = [c for c in self.checks if c.details.get("awaiting_files")]
+            unchecked = [code for code in unchecked if code not in {c.code for c in awaiting}]
+            files = " The evidence files were not compared: give them to compare." if awaiting else ""
             if unchecked:
-                return "Verified, but some checks could not be made: " + ", ".join(unchecked) + "." + also
-            return "Verified: every check passed." + also
+                return "Verified, but some checks could not be made: " + ", ".join(unchecked) + "." + files + also
+            return "Verified: every check passed." + files + also
         return "Not verified: " + "; ".join(f"{c.code}: {c.message}" for c in self.failed()) + "."
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,8 +184,12 @@ class VerificationReport:
             "summary": self.summary,
             "format": self.format,
             "checks": [c.to_dict() for c in self.checks],
+            **({"assurance": self.assurance} if self.assurance else {}),
         }
 
+
+_PLAIN_STATUS = {"revocation": "not revoked", "suspension": "not suspended"}
+"""What an unset status bit means, in the words a person reading the report uses."""
 
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 _ENVELOPE_PREFIXES = ("data:application/vc+jwt,", "data:application/vc-ld+jwt,", "data:application/jwt,")
@@ -342,7 +362,7 @@ class _Verifier:
         status_fetcher: StatusFetcher | None,
         now: datetime,
         canonicalizer: Canonicalizer,
-        evidence_files: Iterable[bytes],
+        evidence_files: Iterable[bytes | evidence.GivenFile],
         expected_purpose: str,
         status_list_cache: MutableMapping[bytes, bool] | None = None,
         presented_components: Mapping[str, Mapping[str, Any] | str] | None = None,
@@ -369,7 +389,8 @@ class _Verifier:
         # (a stored component, remembered across calls: ``remembered``); ``inner_canon`` is handed on to
         # its components.
         self.canon = _OnceCanonicalizer(own_canon or canonicalizer)
-        self.evidence_files = list(evidence_files)
+        self.evidence_files = [f if isinstance(f, evidence.GivenFile) else evidence.GivenFile.of(f"file {i}", f)
+                               for i, f in enumerate(evidence_files, start=1)]
         self.expected_purpose = expected_purpose
         self.checks: list[Check] = []
         # One verification names the issuer's key up to four times (the proof, its attribution, each
@@ -618,7 +639,7 @@ class _Verifier:
                 self.add("status", Outcome.FAILED, f"the issuer has {word} this credential", purpose=result.purpose,
                          **extra)
                 return
-            messages.append(f"not {'revoked' if result.purpose == 'revocation' else result.purpose + ' set'}")
+            messages.append(_PLAIN_STATUS.get(str(result.purpose), f"no {result.purpose} flag set"))
         if unchecked:
             self.add("status", Outcome.NOT_CHECKED, "; ".join(unchecked))
         elif ages:
@@ -627,10 +648,10 @@ class _Verifier:
             when = ("just now" if whole < 1 else f"{whole} second{'s' if whole != 1 else ''} ago" if whole < 120
                     else f"{whole // 60} minutes ago")
             self.add("status", Outcome.PASSED,
-                     "the issuer's status list says: " + ", ".join(messages) + f" (status checked {when})",
+                     ", ".join(messages) + f" (status checked {when} in the issuer's status list)",
                      age_seconds=round(age, 3))
         else:
-            self.add("status", Outcome.PASSED, "the issuer's status list says: " + ", ".join(messages))
+            self.add("status", Outcome.PASSED, ", ".join(messages) + " (the issuer's status list)")
 
     def _verify_status_list(self, list_credential: Mapping[str, Any], issuer: str | None) -> str | None:
         if not isinstance(list_credential, Mapping):
@@ -668,29 +689,42 @@ class _Verifier:
         if bad:
             self.add("evidence_digest", Outcome.FAILED, f"malformed evidence digest {bad[0]!r}")
             return
-        if self.evidence_files:
+        if not self.evidence_files:
             if not digests:
-                self.add("evidence_digest", Outcome.FAILED,
-                         "files were given but the credential records no evidence digests to compare them with")
-                return
-            matched: list[str] = []
-            for index, data in enumerate(self.evidence_files, start=1):
-                hits = evidence.match_file(credential, data)
-                if not hits:
-                    self.add("evidence_digest", Outcome.FAILED,
-                             f"file {index} is not the evidence the assessor saw: it matches no evidence digest",
-                             file=index)
-                    return
-                matched.append(hits[0].evidence_name or hits[0].evidence_id)
-            self.add("evidence_digest", Outcome.PASSED,
-                     "each file given is the evidence the assessor saw: " + ", ".join(matched), matched=matched)
+                self.add("evidence_digest", Outcome.NOT_CHECKED, "the credential records no evidence digests")
+            else:
+                # Well-formed digests say nothing about any file until one is compared: never "passed".
+                self.add("evidence_digest", Outcome.NOT_CHECKED,
+                         f"not checked: give the files to compare ({len(digests)} evidence digest"
+                         f"{'s' if len(digests) != 1 else ''} recorded)", digests=len(digests), awaiting_files=True)
             return
+        # Each file gets its own verdict, by its name (``details["files"]``). A file that matches nothing is a
+        # verdict on that file ("not the evidence the assessor scored"), not on the credential, whose own
+        # verdict a wrong file must not change.
+        files: list[dict[str, Any]] = []
+        for given in self.evidence_files:
+            hits = given.matches(credential) if digests else []
+            files.append({"name": given.name, "matched": bool(hits),
+                          "evidence": [h.evidence_name or h.evidence_id for h in hits]})
+        matched = [f for f in files if f["matched"]]
+        others = [f["name"] for f in files if not f["matched"]]
         if not digests:
-            self.add("evidence_digest", Outcome.NOT_CHECKED, "the credential records no evidence digests")
+            self.add("evidence_digest", Outcome.NOT_CHECKED, "the credential records no evidence digests, so the "
+                     "files given cannot be compared with it", files=files)
+        elif not matched:
+            self.add("evidence_digest", Outcome.NOT_CHECKED,
+                     "none of the files given is evidence this credential records: "
+                     + ", ".join(others) + (" is" if len(others) == 1 else " are")
+                     + " not the evidence the assessor scored", files=files)
         else:
-            self.add("evidence_digest", Outcome.PASSED,
-                     f"{len(digests)} evidence digest(s) recorded; give the files to compare them",
-                     digests=len(digests))
+            message = ("each file given is the evidence the assessor scored: " if not others
+                       else "the evidence the assessor scored: ")
+            message += "; ".join(f"{f['name']} ({', '.join(str(e) for e in f['evidence'])})" for f in matched)
+            if others:
+                message += ("; " + ", ".join(others) + (" is" if len(others) == 1 else " are")
+                            + " not the evidence the assessor scored")
+            self.add("evidence_digest", Outcome.PASSED, message, files=files,
+                     matched=[e for f in matched for e in f["evidence"][:1]])
 
     def check_rubric(self, credential: Mapping[str, Any]) -> None:
         outcome = rubric.rubric_outcome(credential)
@@ -953,7 +987,7 @@ def verify(
     now: datetime,
     status_fetcher: StatusFetcher | None = None,
     canonicalizer: Canonicalizer | None = None,
-    evidence_files: Iterable[bytes] = (),
+    evidence_files: Iterable[bytes | evidence.GivenFile] = (),
     expected_purpose: str = "assertionMethod",
     check_schema: bool = True,
     status_list_cache: MutableMapping[bytes, bool] | None = None,

@@ -23,6 +23,7 @@ from .inputs import (
     MAX_EVIDENCE_FILES,
     EvidenceFile,
     GivenCredential,
+    evidence_digest,
     from_file,
     from_text,
 )
@@ -31,7 +32,10 @@ __all__ = ["MAX_FORM_FIELDS", "InvalidForm", "MalformedForm", "VerificationForm"
            "media_type", "read_form"]
 
 MAX_FORM_FIELDS = 20
-"""Text fields a verification form may carry (the page's form has a handful)."""
+"""Text fields a verification form may carry (the page's form has a handful), besides evidence digests."""
+
+MAX_RECIPIENT_CHARS = 320
+"""The longest recipient identifier (an e-mail address is at most 254 characters; a URL or a DID a little more)."""
 
 
 class MalformedForm(Unreadable):
@@ -74,6 +78,9 @@ class VerificationForm:
     """Credentials given with the one to verify (a designation's components), read like it (files or text)."""
     values: dict[str, str] = field(default_factory=dict)
     """Every text field as sent, to show the form again."""
+    recipient: str | None = None
+    """The identifier (e-mail, URL, telephone, DID) the verifier typed, to compare with the credential's
+    recipient (``vc.recipient``); never shown back beyond the field the person typed it in."""
 
     @property
     def given(self) -> int:
@@ -103,14 +110,16 @@ async def read_form(request: Request, limit: int, *, credential_fields: Collecti
         components = MAX_COMPONENTS if component_field else 0
         parser = MultiPartParser(request.headers, stream,
                                  max_files=MAX_EVIDENCE_FILES + len(credential_fields) + components,
-                                 max_fields=MAX_FORM_FIELDS + components, max_part_size=limit)
+                                 max_fields=MAX_FORM_FIELDS + MAX_EVIDENCE_FILES + components,
+                                 max_part_size=limit)
     else:
-        parser = FormParser(request.headers, stream, max_fields=MAX_FORM_FIELDS, max_part_size=limit)
+        parser = FormParser(request.headers, stream, max_fields=MAX_FORM_FIELDS + MAX_EVIDENCE_FILES, max_part_size=limit)
     try:
         form = await parser.parse()
     except MultiPartException as exc:
         raise MalformedForm(f"the form cannot be read: {exc.message}") from None
-    known = {*credential_fields, url_field, "evidence", *([component_field] if component_field else [])}
+    known = {*credential_fields, url_field, "evidence", "evidence_sha256", "recipient",
+             *([component_field] if component_field else [])}
     try:
         unknown = sorted(set(form.keys()) - known)
         if only_known and unknown:
@@ -124,6 +133,12 @@ async def read_form(request: Request, limit: int, *, credential_fields: Collecti
                 elif value.strip():
                     result.texts.append((name, value))
         result.urls = [v.strip() for v in form.getlist(url_field) if isinstance(v, str) and v.strip()]
+        recipients = [v.strip() for v in form.getlist("recipient") if isinstance(v, str) and v.strip()]
+        if len(recipients) > 1 or any(len(v) > MAX_RECIPIENT_CHARS for v in recipients):
+            raise InvalidForm(f"give at most one recipient identifier, of at most {MAX_RECIPIENT_CHARS} characters")
+        for value in recipients:
+            check_text(value, "form: recipient")
+        result.recipient = recipients[0] if recipients else None
         for url in result.urls:
             check_text(url, f"form: {url_field}")  # a multipart field; urlencoded ones were checked at the edge
         for index, item in enumerate(form.getlist("evidence"), start=1):
@@ -133,7 +148,15 @@ async def read_form(request: Request, limit: int, *, credential_fields: Collecti
                 continue  # an empty file input of a browser form
             if len(result.evidence) == MAX_EVIDENCE_FILES:
                 raise InvalidForm(f"at most {MAX_EVIDENCE_FILES} evidence files")
-            result.evidence.append(EvidenceFile(item.filename or f"evidence file {index}", await item.read()))
+            result.evidence.append(EvidenceFile.of(item.filename or f"evidence file {index}", await item.read()))
+        for index, digest in enumerate(form.getlist("evidence_sha256"), start=len(result.evidence) + 1):
+            if not isinstance(digest, str):
+                raise InvalidForm("evidence_sha256 must be text (a digest), not a file")
+            if not digest.strip():
+                continue
+            if len(result.evidence) == MAX_EVIDENCE_FILES:
+                raise InvalidForm(f"at most {MAX_EVIDENCE_FILES} evidence files")
+            result.evidence.append(evidence_digest(digest, index))
         for index, item in enumerate(form.getlist(component_field) if component_field else [], start=1):
             if len(result.components) == MAX_COMPONENTS:
                 raise InvalidForm(f"at most {MAX_COMPONENTS} component credentials")

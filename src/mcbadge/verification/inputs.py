@@ -35,11 +35,13 @@ from ..outbound import FetchFailed, FetchRefused
 from ..services import Services
 from ..vc import baking
 from ..vc.errors import BakingError
+from ..vc.evidence import GivenFile
 
 __all__ = [
     "MAX_COMPONENTS",
     "MAX_EVIDENCE_FILES",
     "EvidenceFile",
+    "evidence_digest",
     "GivenCredential",
     "MalformedImage",
     "MalformedJson",
@@ -139,12 +141,32 @@ class GivenCredential:
     components: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True)
-class EvidenceFile:
-    """A file the verifier holds and wants compared with the credential's evidence digests."""
+EvidenceFile = GivenFile
+"""A file the verifier holds and wants compared with the credential's evidence digests: its bytes, or only its
+SHA-256 digest (hashed in the verifier's browser, so the file never left their computer)."""
 
-    name: str
-    data: bytes
+_SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def evidence_digest(value: str, index: int) -> GivenFile:
+    """An ``evidence_sha256`` form field: ``{"name": ..., "sha256": "<64 hex>", "size": n}`` (what the page's
+    script sends), or the 64 hex digits alone."""
+    text = value.strip()
+    if _SHA256_HEX.match(text):
+        return GivenFile(f"evidence file {index}", bytes.fromhex(text))
+    try:
+        item = read_json(text, what=f"evidence digest {index}")
+    except DomainError:
+        item = None
+    digest = item.get("sha256") if isinstance(item, dict) else None
+    if not isinstance(digest, str) or not _SHA256_HEX.match(digest):
+        raise Invalid(f"evidence digest {index} must be 64 hexadecimal digits (a SHA-256), or an object "
+                      '{"name": ..., "sha256": ..., "size": ...}')
+    assert isinstance(item, dict)
+    name, size = item.get("name"), item.get("size")
+    return GivenFile(name.strip()[:255] if isinstance(name, str) and name.strip() else f"evidence file {index}",
+                     bytes.fromhex(digest),
+                     size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None)
 
 
 def from_text(text: str, label: str) -> GivenCredential:
@@ -204,8 +226,20 @@ def from_image(data: bytes, kind: str | None, label: str) -> GivenCredential:
     kind = kind or baking.image_kind(data)
     unbake = {"png": baking.unbake_png, "svg": baking.unbake_svg}.get(kind or "", baking.unbake)
     try:
-        value = unbake(data)
+        try:
+            value = unbake(data)
+        except BakingError as exc:
+            if exc.reason != "no_credential":
+                raise
+            value = baking.unbake_ob2(data)  # an Open Badges 2.0 badge, verified as such (vc.ob2); else no badge
     except BakingError as exc:
+        if exc.reason == "no_credential":
+            picture = "PNG" if kind == "png" else "SVG" if kind == "svg" else "image"
+            raise NotACredential(
+                f"{label} is an ordinary {picture} picture, not a badge: no credential is stored inside it. A badge "
+                "image carries its credential inside the file; ask the candidate for the badge image their issuer "
+                "gave them to download, the credential's own file (.json), or its web address",
+                reason=exc.reason) from None
         error = _BAKING_ERRORS.get(exc.reason, NotACredential)
         raise error(f"{label} is not a readable badge image: {exc}", reason=exc.reason) from None
     check_credential(value)
@@ -252,6 +286,9 @@ def from_url(services: Services, url: str) -> GivenCredential:
     except FetchRefused as exc:
         raise UrlRefused(f"the address {url} was not fetched: {exc}") from None
     except FetchFailed as exc:
+        if exc.status == 410:  # Open Badges 2.0: a hosted assertion its issuer revoked
+            raise UrlFetchFailed(f"the address {url} answers 410 Gone: its issuer removed what was there (for an "
+                                 "Open Badges 2.0 badge, this means the issuer revoked it)") from None
         raise UrlFetchFailed(f"the credential could not be fetched from {url}: {exc}") from None
     if fetched.status_code != 200:
         raise UrlFetchFailed(f"the address {url} answered HTTP {fetched.status_code}, not a credential")

@@ -291,7 +291,11 @@ def _components(credential: Mapping[str, Any]) -> tuple[ComponentRef, ...]:
 
 def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool, format: str = "json",
                     earner_name: str | None = None) -> CredentialView:
-    """The readable content of a credential (JSON). ``earner_name`` replaces the subject's (hashed) identity."""
+    """The readable content of a credential (JSON). ``earner_name`` replaces the subject's (hashed) identity.
+    An Open Badges 2.0 assertion (``vc.ob2``: its badge class and issuer embedded) is read as the OB 3.0 terms
+    that say the same things."""
+    if "Assertion" in as_list(credential.get("type")):
+        credential = _ob2_as_ob3(credential)
     issuer = credential.get("issuer")
     issuer_map: Mapping[str, Any] = issuer if isinstance(issuer, Mapping) else {}
     issuer_id = _text(issuer) if isinstance(issuer, str) else _text(issuer_map.get("id"))
@@ -348,6 +352,46 @@ def credential_view(credential: Mapping[str, Any], *, show_evidence_links: bool,
     )
 
 
+_OB2_IDENTITY_TYPES = {"email": "emailAddress", "url": "url", "telephone": "telephone"}
+
+
+def _ob2_as_ob3(assertion: Mapping[str, Any]) -> dict[str, Any]:
+    """An OB 2.0 assertion's displayed content in OB 3.0 terms: badge class -> achievement, issuedOn -> validFrom,
+    expires -> validUntil, recipient -> identifier, tags -> tag. Only for reading; never verified as OB 3.0."""
+    badge = assertion.get("badge") if isinstance(assertion.get("badge"), Mapping) else {}
+    assert isinstance(badge, Mapping)
+    criteria = badge.get("criteria")
+    recipient = assertion.get("recipient") if isinstance(assertion.get("recipient"), Mapping) else {}
+    assert isinstance(recipient, Mapping)
+    identity_type = _OB2_IDENTITY_TYPES.get(str(recipient.get("type")))
+    return {
+        "id": assertion.get("id"),
+        "issuer": badge.get("issuer"),
+        "validFrom": assertion.get("issuedOn"),
+        "validUntil": assertion.get("expires"),
+        "credentialSubject": {
+            "achievement": {
+                "id": badge.get("id"), "name": badge.get("name"), "description": badge.get("description"),
+                "criteria": criteria if isinstance(criteria, Mapping) else {},
+                "alignment": badge.get("alignment"), "tag": badge.get("tags"),
+            },
+            "identifier": [{"identityType": identity_type, "hashed": recipient.get("hashed") is True}]
+            if identity_type else [],
+        },
+        "evidence": [e for e in as_list(assertion.get("evidence")) if isinstance(e, Mapping)],
+    }
+
+
+def _without_nulls(value: Any) -> Any:
+    """``value`` without members that say nothing (None, and objects left empty): a reader sees what is there."""
+    if isinstance(value, dict):
+        kept = {k: _without_nulls(v) for k, v in value.items() if v is not None}
+        return {k: v for k, v in kept.items() if v != {}}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def credential_summary(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """What the credential says, in plain JSON fields (the ``credential`` member of a verification answer):
     issuer, achievement, earner, dates, rubric results, evidence. Read from the credential as given, whether
@@ -355,7 +399,7 @@ def credential_summary(document: Mapping[str, Any] | None) -> dict[str, Any] | N
     if not isinstance(document, Mapping):
         return None
     view = credential_view(document, show_evidence_links=False)
-    return {
+    summary: dict[str, Any] = _without_nulls({
         "name": view.own_name,
         "issuer": {"id": view.issuer_id, "name": view.issuer_own_name},
         "achievement": {
@@ -375,4 +419,5 @@ def credential_summary(document: Mapping[str, Any] | None) -> dict[str, Any] | N
         "results": [{"criterion": c.name, "achieved": c.achieved, "required": c.required, "met": c.met}
                     for c in view.rubric if c.met is not None],
         "evidence": [{"id": e.id, "name": e.own_name, "description": e.description} for e in view.evidence],
-    }
+    })
+    return summary

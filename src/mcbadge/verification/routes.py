@@ -51,8 +51,18 @@
     fails to answer.
 
     Evidence files are hashed and compared with the digests the signed credential records for its evidence;
-    each file gets its own line ("lesson.mp4 is the evidence the assessor scored: ...", or "... does not
-    match"), and a file that matches nothing makes the ``evidence_digest`` check fail.
+    instead of a file, its SHA-256 digest may be sent (``evidence_sha256`` fields: what the verification page's
+    script sends, so that the file never leaves the verifier's computer). Each file gets its own verdict, by its
+    name ("lesson.mp4 is the evidence the assessor scored: ...", or "other.mp4 is not the evidence the assessor
+    scored"); a file that matches nothing is a verdict on that file, not on the credential. Without files the
+    ``evidence_digest`` check is "not checked: give the files to compare".
+
+    A ``recipient`` form field (the candidate's e-mail address, web address, telephone number or DID) adds a
+    ``recipient`` check: compared with the credential's hashed (or plain) identity, never shown back.
+
+    Open Badges 2.0 assertions (hosted or signed, as JSON, a JWS, a URL or a baked PNG/SVG) are verified as such
+    (``vc.ob2``; their badge class, issuer profile, key and revocation list fetched through the guarded client),
+    with an ``assurance`` member saying what the verdict rests on (a hosted badge: the issuer's web server).
 
     Body size: ``/verify`` (and the page's ``/verify/report``) may carry evidence files, so they get
     ``max_verify_bytes`` (32 MiB by default) instead of ``max_body_bytes``; the route also counts what it
@@ -120,25 +130,27 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join([chunk async for chunk in limited_stream(request, limit)])
 
 
-async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, list[EvidenceFile]]:
-    """A ``multipart/form-data`` (files) or ``application/x-www-form-urlencoded`` (pasted text, a URL) form."""
+async def _read_form(request: Request, limit: int) -> tuple[GivenCredential, list[EvidenceFile], str | None]:
+    """A ``multipart/form-data`` (files) or ``application/x-www-form-urlencoded`` (pasted text, a URL) form:
+    the credential, the evidence files (or their digests) and the recipient identifier typed, if any."""
     form = await read_form(request, limit, credential_fields=("credential",), url_field="url", only_known=True,
                            component_field="component")
     if form.given != 1:
         raise InvalidForm("give exactly one credential: a 'credential' field (a file or pasted text) "
                           "or a 'url' field")
     credential = await run_in_threadpool(form.credential)  # parsing a large file must not hold the event loop
-    return replace(credential, components=tuple(c.value for c in form.components)), form.evidence
+    return replace(credential, components=tuple(c.value for c in form.components)), form.evidence, form.recipient
 
 
 async def _verification_result(
     services: Services, given: GivenCredential, files: Sequence[EvidenceFile] = (),
     state: str | None = None, on: datetime.date | None = None, area: str | None = None,
-    *, size: int | None = None,
+    *, size: int | None = None, recipient: str | None = None,
 ) -> tuple[VerificationReport, dict[str, Any]]:
     """``size``: the bytes of JSON the credential came as (None: unknown, never verified on the event loop)."""
     if (size is not None and size <= ON_LOOP_VERIFY_BYTES and state is None and on is None and area is None
-            and not files and not wants_recognition(services) and verifies_locally(services, given)):
+            and not files and recipient is None and not wants_recognition(services)
+            and verifies_locally(services, given)):
         # This service's own credential, its keys and lists in memory, and small (so within the limits, the
         # work is bounded to a few milliseconds): CPU only, never waiting on another site or a lock, so it runs
         # here and skips the hop to the thread pool and back (see verifies_locally; bench/bench_verify_http.py
@@ -146,7 +158,8 @@ async def _verification_result(
         return verification_result(services, given)
     # Another site may have to answer (a DID document, a status list, a URL), or files must be hashed.
     # Recognition reads the states' registries (the database, or another site).
-    return await run_in_threadpool(verification_result, services, given, files, state=state, on=on, area=area)
+    return await run_in_threadpool(verification_result, services, given, files, state=state, on=on, area=area,
+                                   recipient=recipient)
 
 
 # -- routes --------------------------------------------------------------------------------------------
@@ -269,6 +282,12 @@ _VERIFY_BODY = {
                            "description": "A credential file (JSON, JWT, baked PNG or SVG) or pasted text"},
             "url": {"type": "string", "format": "uri"},
             "evidence": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "evidence_sha256": {"type": "array", "items": {"type": "string"}, "description": (
+                "Instead of an evidence file, its SHA-256 digest (64 hex digits, or {\"name\", \"sha256\", "
+                "\"size\"} as JSON): the file never leaves the verifier's computer")},
+            "recipient": {"type": "string", "maxLength": 320, "description": (
+                "The candidate's e-mail address (or web address, telephone number or DID), compared with the "
+                "credential's (hashed) recipient in a `recipient` check; never shown back")},
             "component": {"type": "array", "items": {"type": "string", "format": "binary"},
                           "description": "A designation's component credentials (files or text), repeated"},
         }}},
@@ -310,10 +329,11 @@ async def verify_anything(
     limit = services.settings.max_verify_bytes
     media = media_type(request)
     files: list[EvidenceFile] = []
+    recipient: str | None = None
     size: int | None = None  # the bytes of JSON the credential came as, when it came as JSON
     # Reading is parsing: input larger than limits.ON_LOOP_BYTES is read in the thread pool.
     if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        given, files = await _read_form(request, limit)
+        given, files, recipient = await _read_form(request, limit)
     elif media in _IMAGE_TYPES:
         body = await _read_body(request, limit)
         given = await parse_off_loop(len(body), inputs.from_image, body, _IMAGE_TYPES[media], "the body")
@@ -333,7 +353,8 @@ async def verify_anything(
         raise inputs.UnsupportedInput(
             f"cannot verify a body of type {media or '(none)'!r}: send application/json, application/jwt, "
             "text/plain, image/png, image/svg+xml or multipart/form-data")
-    report, result = await _verification_result(services, given, files, state, on, area, size=size)
+    report, result = await _verification_result(services, given, files, state, on, area, size=size,
+                                                recipient=recipient)
     parse = report.check("parse")
     if parse is not None and parse.outcome is Outcome.FAILED:
         raise inputs.NotACredential(f"not a credential: {parse.message}", **result)

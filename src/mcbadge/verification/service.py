@@ -12,7 +12,6 @@ problem details.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timezone
@@ -23,7 +22,9 @@ from ..identity import issuer_did
 from ..qualifications.service import own_qualification
 from ..recognition.service import recognition_for_report
 from ..services import Services
-from ..vc import evidence
+from ..outbound import FetchFailed
+from ..vc import ob2
+from ..vc.recipient import recipient_check
 from ..vc.components import MAX_COMPONENTS, component_entries
 from ..vc.verify import Check, Outcome, VerificationReport, verify
 from .inputs import EvidenceFile, GivenCredential, from_url, own_component, own_components
@@ -50,9 +51,12 @@ _PROBLEM_TYPES = {
 
 def verify_given(
     services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
-    *, now: datetime | None = None,
+    *, now: datetime | None = None, recipient: str | None = None,
 ) -> tuple[GivenCredential, VerificationReport]:
     """Verify what was given (fetching a URL through the guarded client first): (what was verified, report).
+
+    ``recipient``: an identifier the verifier typed (e-mail, URL, telephone, DID), compared with the credential's
+    recipient in a ``recipient`` check (``vc.recipient``). An Open Badges 2.0 assertion is verified by ``vc.ob2``.
 
     Raises an input error (``verification.inputs``) for a URL that gives no credential. Blocking: call it
     from a worker thread.
@@ -71,15 +75,39 @@ def verify_given(
         found = stored.get(credential_id)
         return found if found is not None else own_component(services, credential_id)  # nested, or why not
 
+    if ob2.is_ob2(given.value):
+        # An Open Badges 2.0 assertion (hosted, signed, or the URL an OB 2.0 badge image holds): its documents
+        # come through the guarded client, and its report has the same shape (vc.ob2).
+        report = ob2.verify_assertion(given.value, fetch=lambda url: _ob2_document(services, url),
+                                      now=now or datetime.now(timezone.utc), recipient=recipient)
+        services.metrics.verified(report)
+        return given, report
     report = verify(given.value, resolver=services.resolver, status_fetcher=services.status_fetcher,
                     status_list_cache=services.status_list_cache,
-                    now=now or datetime.now(timezone.utc), evidence_files=[f.data for f in evidence_files],
+                    now=now or datetime.now(timezone.utc), evidence_files=list(evidence_files),
                     canonicalizer=services.contexts.canonicalizer_for(given.value),
                     presented_components=given.components, component_fetcher=fetch_component,
                     document_cache=services.document_cache,
                     qualification_fetcher=lambda url: own_qualification(services, url))
+    if recipient and isinstance(report.credential, Mapping):
+        report = replace(report, checks=(*report.checks, recipient_check(report.credential, recipient)))
     services.metrics.verified(report)
     return given, report
+
+
+OB2_DOCUMENT_MAX_BYTES = 1024 * 1024
+"""Largest Open Badges 2.0 document (assertion, badge class, issuer profile, key, revocation list) fetched."""
+
+
+def _ob2_document(services: Services, url: str) -> Any:
+    """An Open Badges 2.0 document through the guarded client (https, public addresses, size and time limits);
+    ``ob2.Gone`` when the server answers 410 (a revoked hosted assertion)."""
+    try:
+        return services.outbound.fetch_json(url, max_bytes=OB2_DOCUMENT_MAX_BYTES)
+    except FetchFailed as exc:
+        if exc.status == 410:
+            raise ob2.Gone(str(exc)) from None
+        raise
 
 
 def verifies_locally(services: Services, given: GivenCredential) -> bool:
@@ -133,7 +161,9 @@ def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], l
     """(errors, warnings) of a report as problem details: failed checks; checks that could not be made, and
     passed checks with a warning (``details["warnings"]``: a qualification revoked after the assessment)."""
     errors = [_problem(c) for c in report.checks if c.outcome is Outcome.FAILED]
-    warnings = [_problem(c) for c in report.checks if c.outcome is Outcome.NOT_CHECKED]
+    # Evidence digests no file was given for are "not checked", but nothing is wrong: not a warning.
+    warnings = [_problem(c) for c in report.checks
+                if c.outcome is Outcome.NOT_CHECKED and not c.details.get("awaiting_files")]
     warnings += [{"type": f"{PROBLEM_TYPE_BASE}check:{c.code}", "code": c.code, "title": f"{c.code} warning",
                   "detail": str(w)}
                  for c in report.checks if c.outcome is Outcome.PASSED for w in c.details.get("warnings", ())]
@@ -143,34 +173,41 @@ def problem_details(report: VerificationReport) -> tuple[list[dict[str, Any]], l
 def evidence_file_results(
     document: Mapping[str, Any] | None, files: list[EvidenceFile], *, credential_verified: bool
 ) -> list[dict[str, Any]]:
-    """One line per evidence file: is it the file the assessor scored (by the signed digest), or not?"""
+    """One verdict per evidence file, by its name: is it the file the assessor scored (by the signed digest),
+    or not? A file that matches nothing is a verdict on that file, never on the credential."""
     results: list[dict[str, Any]] = []
     for file in files:
-        hits = evidence.match_file(document, file.data) if isinstance(document, Mapping) else []
+        hits = file.matches(document) if isinstance(document, Mapping) else []
         names = [h.evidence_name or h.evidence_id for h in hits]
         if not hits:
-            message = (f"{file.name} does not match: it is not the evidence the assessor scored "
-                       "(its digest matches none recorded in the credential)")
+            message = (f"{file.name} is not the evidence the assessor scored: its digest matches none the "
+                       "credential records")
         elif credential_verified:
             message = (f"{file.name} is the evidence the assessor scored: it matches the signed digest of "
                        + ", ".join(f"\u201c{n}\u201d" for n in names))
         else:
             message = (f"{file.name} matches the digest recorded for " + ", ".join(f"\u201c{n}\u201d" for n in names)
                        + ", but the credential is not verified, so the match proves nothing")
-        results.append({
+        result: dict[str, Any] = {
             "name": file.name,
-            "size": len(file.data),
-            "sha256": hashlib.sha256(file.data).hexdigest(),
+            "sha256": file.sha256.hex(),
+            # Only the digest came when the verifier's browser hashed the file: the file never left their computer.
+            "sent": "file" if file.data is not None else "digest",
             "matched": bool(hits),
-            "evidence": [{"id": h.evidence_id, "name": h.evidence_name} for h in hits],
+            "evidence": [{k: v for k, v in (("id", h.evidence_id), ("name", h.evidence_name)) if v is not None}
+                         for h in hits],
             "message": message,
-        })
+        }
+        if file.size is not None:
+            result["size"] = file.size
+        results.append(result)
     return results
 
 
 def verification_result(
     services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
     *, now: datetime | None = None, state: str | None = None, on: date | None = None, area: str | None = None,
+    recipient: str | None = None,
 ) -> tuple[VerificationReport, dict[str, Any]]:
     """Verify what was given (fetching a URL through the guarded client first) and build the answer.
 
@@ -181,7 +218,7 @@ def verification_result(
     ``recognition`` answers, for each trusted state (or only ``state``) on ``on``, whether the credential
     counts for license renewal (in any endorsement area, or only ``area``; ``recognition.service``).
     """
-    given, report = verify_given(services, given, evidence_files, now=now)
+    given, report = verify_given(services, given, evidence_files, now=now, recipient=recipient)
     errors, warnings = problem_details(report)
     result: dict[str, Any] = {
         **report.to_dict(),

@@ -36,6 +36,9 @@ CHECK_NAMES: dict[str, str] = {
     "evidence_digest": "Evidence matches",
     "rubric": "Rubric met",
     "components": "Component credentials",
+    "recipient": "Issued to this person",
+    "badge_class": "Badge and issuer",
+    "hosted": "Hosted by the issuer",
 }
 """Plain-language names of the library's check codes, in the words a person reading the page expects."""
 
@@ -78,6 +81,8 @@ class ReportView:
     checked_at: When
     components: Mapping[str, ComponentOutcome]
     """A designation's components by id: what the ``components`` check found for each (empty otherwise)."""
+    assurance: str | None = None
+    """What the verdict rests on, when it is not a signature alone (a hosted Open Badges 2.0 badge)."""
 
 
 def _component_outcomes(report: VerificationReport) -> dict[str, ComponentOutcome]:
@@ -102,12 +107,16 @@ def report_view(report: VerificationReport, now: datetime) -> ReportView:
         rows.append(CheckRow(check.code, CHECK_NAMES.get(check.code, check.code.replace("_", " ").capitalize()),
                              state, symbol, label, message))
     failed = [r for r in rows if r.state == "failed"]
-    unchecked = [r for r in rows if r.state == "unchecked"]
+    # Evidence nobody gave files for was not compared: said so, apart from checks that could not be made.
+    awaiting = {c.code for c in report.checks if c.details.get("awaiting_files")}
+    unchecked = [r for r in rows if r.state == "unchecked" and r.code not in awaiting]
     if report.verified:
         headline = "Verified"
         summary = "Every check passed." if not unchecked else (
             f"Every check that could be made passed; {len(unchecked)} could not be checked: "
             + ", ".join(r.name for r in unchecked) + ".")
+        if awaiting:
+            summary += " The evidence files were not compared: give the files to compare them."
     else:
         status = report.check("status")
         others = [r.name for r in failed if r.code != "status"]
@@ -135,6 +144,7 @@ def report_view(report: VerificationReport, now: datetime) -> ReportView:
         checks=tuple(rows),
         checked_at=When(iso=now_text.isoformat(timespec="seconds"), text=f"{now_text:%Y-%m-%d %H:%M} UTC"),
         components=_component_outcomes(report),
+        assurance=report.assurance,
     )
 
 
@@ -144,9 +154,10 @@ def report_view(report: VerificationReport, now: datetime) -> ReportView:
 @dataclass(frozen=True)
 class EvidenceFileRow:
     filename: str
-    size: int
+    size: int | None  # None when only the digest came (and the size was not said)
     sha256: str
     matches: tuple[str, ...]  # names of the evidence items this file is
+    digest_only: bool = False  # hashed in the verifier's browser: the file never left their computer
 
 
 def evidence_file_rows(results: Iterable[Mapping[str, Any]]) -> tuple[EvidenceFileRow, ...]:
@@ -155,9 +166,10 @@ def evidence_file_rows(results: Iterable[Mapping[str, Any]]) -> tuple[EvidenceFi
     return tuple(
         EvidenceFileRow(
             filename=result["name"],
-            size=result["size"],
+            size=result.get("size"),
             sha256=result["sha256"],
-            matches=tuple(item["name"] or item["id"] for item in result["evidence"]),
+            matches=tuple(item.get("name") or item.get("id") or "evidence" for item in result["evidence"]),
+            digest_only=result.get("sent") == "digest",
         )
         for result in results
     )
