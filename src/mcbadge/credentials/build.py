@@ -6,7 +6,9 @@ What goes where, and why:
   description = the competency, criteria = the key method and the evidence requirements, the rubric as one
   ``RubricCriterionLevel`` ResultDescription per criterion (levels lowest first, ``points`` = position),
   ``creditsAvailable`` = PD hours (a term of OB context 3.0.3).
-- ``result``: one per criterion, ``achievedLevel`` = the level the deciding assessment gave.
+- ``result``: one per criterion, ``achievedLevel`` = the deciding level (``Submission.decided_scores``: the one
+  assessor's level, the level two independent assessors agreed on, the lower of two adjacent ones, or the
+  lead assessor's; ``assessments.scoring``).
 - The subject is the educator's salted, hashed e-mail address: never the address, never a license number.
 - Evidence, privacy first. Every item's ``id`` is this service's URL
   ``/credentials/{id}/evidence/{evidence_id}`` — for URLs too — so what the public can open stays under the
@@ -20,7 +22,10 @@ What goes where, and why:
 - The assessor: OB 3.0 has no assessor property on Result or Evidence, and a person's name does not belong
   in a credential the earner shares with the world. An ``Evidence`` item of genre "Assessment" says in its
   narrative that a trained assessor of the issuer scored the work against the rubric (and whether a second
-  scorer or a lead assessor decided), with an opaque reference the issuer can resolve in its audit log.
+  scorer or a lead assessor decided), with an opaque reference the issuer can resolve in its audit log. A
+  double-scored award says so there, in OB 3.0's own place for how the evidence was assessed: that two assessors
+  scored every criterion independently, why the work was double-scored (at random, borderline, or the issuer's
+  rule for every submission), on how many criteria they agreed, and whether a lead decided.
 - The assessors' qualifications (``qualifications``, issue 12): for each assessor who scored the work and held a
   qualification current at the award, an ``Evidence`` item of genre "Assessment" whose ``id`` is the
   qualification credential, naming the assessor by pseudonym (and by name only if they opted in), and a
@@ -70,7 +75,7 @@ from ..vc.models import (
     RubricCriterionLevel,
 )
 
-__all__ = ["AwardContext", "QualificationCitation", "achievement_id", "build_credential", "credential_status",
+__all__ = ["AwardContext", "DoubleScoring", "QualificationCitation", "achievement_id", "build_credential", "credential_status",
            "credential_url", "digest_multibase_from_hex", "microcredential_achievement", "microcredential_definition"]
 
 
@@ -85,6 +90,23 @@ class QualificationCitation:
     pseudonym: str
     assessor_name: str | None = None
     """Only when the assessor opted in to being named."""
+
+
+REASON_WORDS = {
+    "issuer_rule": "the issuer double-scores every submission",
+    "sampled": "chosen at random for a second scoring",
+    "borderline": "a borderline score",
+}
+
+
+@dataclass(frozen=True)
+class DoubleScoring:
+    """How a double-scored submission's deciding scores were reached, as the award states it."""
+
+    reason: str
+    """``issuer_rule``, ``sampled`` or ``borderline`` (``Submission.double_scoring_reason``)."""
+    sources: Mapping[str, str]
+    """{criterion: agreed | adjacent | lead} (``Submission.score_sources``; empty when not recorded)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +126,10 @@ class AwardContext:
     """Given only for an issuer that opted into suspension (see the module docstring)."""
     qualifications: Sequence[QualificationCitation] = ()
     """The scoring assessors' qualifications current at the award (see the module docstring)."""
+    scores: Mapping[str, str] | None = None
+    """The deciding level per criterion (``Submission.decided_scores``); ``assessment``'s scores when None."""
+    double_scoring: DoubleScoring | None = None
+    """Set when two assessors scored the work independently."""
     achievement: Achievement | None = None
     """The version's Achievement (:func:`microcredential_achievement`) when the caller has made it already: a bulk
     award makes it once per version instead of once per credential. Made from ``microcredential`` otherwise."""
@@ -238,6 +264,11 @@ def _evidence(
                                  description=(f"Scored by {who}, qualified by {ctx.issuer.name} to assess this "
                                               "micro-credential: the linked qualification credential.")))
         related.append(RelatedResource(id=cited.url, digestMultibase=cited.digest, mediaType=QUALIFICATION_MEDIA_TYPE))
+    reference = f"(assessment reference urn:uuid:{ctx.assessment.id})"
+    if ctx.double_scoring is not None:
+        evidence.append(Evidence(name="Rubric assessment (double-scored)", genre="Assessment",
+                                 narrative=_double_scoring_narrative(ctx, ctx.double_scoring) + f" {reference}"))
+        return evidence, related
     how = "scored by two trained assessors" if ctx.assessor_count > 1 else "scored by a trained assessor"
     if ctx.assessment.lead_decision:
         how += "; a lead assessor decided"
@@ -247,11 +278,26 @@ def _evidence(
             genre="Assessment",
             narrative=(
                 f"The evidence was {how} of {ctx.issuer.name}, against the rubric of this micro-credential "
-                f"(assessment reference urn:uuid:{ctx.assessment.id})."
+                f"{reference}."
             ),
         )
     )
     return evidence, related
+
+
+def _double_scoring_narrative(ctx: AwardContext, double: DoubleScoring) -> str:
+    why = REASON_WORDS.get(double.reason, double.reason)
+    text = (f"The evidence was double-scored ({why}): two trained assessors of {ctx.issuer.name} each scored every "
+            "criterion of this micro-credential's rubric independently.")
+    if double.sources:
+        agreed = sum(1 for source in double.sources.values() if source in ("agreed", "adjacent"))
+        lead = any(source == "lead" for source in double.sources.values())
+        if lead:
+            text += " They disagreed, and a lead assessor who saw both scores decided every criterion."
+        else:
+            text += (f" They agreed on {agreed} of {len(double.sources)} criteria (the same level, or adjacent "
+                     "levels on the same side of the required level, the lower standing).")
+    return text + " The results are the deciding scores."
 
 
 def microcredential_achievement(public_base_url: str, slug: str, mc: MicroCredential) -> Achievement:
@@ -291,7 +337,7 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
     ach_id = achievement_id(base, issuer.slug, mc.key, mc.version)
     rd_ids = {c["key"]: _result_description_id(ach_id, c["key"]) for c in mc.rubric.get("criteria", [])}
     # In the rubric's order: PostgreSQL's JSONB does not keep the order of the stored scores.
-    scores = ctx.assessment.scores
+    scores = ctx.scores if ctx.scores is not None else ctx.assessment.scores
     results = [
         Result(resultDescription=rd_ids[c["key"]], achievedLevel=_level_id(rd_ids[c["key"]], scores[c["key"]]))
         for c in mc.rubric.get("criteria", [])

@@ -56,7 +56,7 @@ from ..vc.data_integrity import sign_credential
 from ..vc.jwt import encode_vc_jwt
 from ..vc.keys import Signer
 from ..vc.qualification import qualification_digest
-from .build import AwardContext, QualificationCitation, build_credential
+from .build import AwardContext, DoubleScoring, QualificationCitation, build_credential
 
 __all__ = [
     "AlreadyRevoked",
@@ -150,14 +150,14 @@ class Award:
     created: bool
 
 
-def _deciding_assessment(submission: Submission, second_scoring: bool) -> Assessment | None:
-    """The assessment whose scores the credential reports: the lead's decision under second scoring,
-    otherwise the latest passing one."""
+def _deciding_assessment(submission: Submission) -> Assessment | None:
+    """The assessment the credential refers to: the lead's decision when a lead decided, otherwise the latest
+    passing one. The levels it reports are ``Submission.decided_scores`` (``assessments.scoring``), or this
+    assessment's for a submission decided before they were recorded."""
     passing = [a for a in submission.assessments if a.passed]
-    if second_scoring:
-        lead = [a for a in passing if a.lead_decision]
-        if lead:
-            return lead[-1]
+    lead = [a for a in passing if a.lead_decision]
+    if lead:
+        return lead[-1]
     return passing[-1] if passing else None
 
 
@@ -225,7 +225,7 @@ def _award(
     if submission.status is not SubmissionStatus.PASSED:
         raise NotPassed(f"the submission is {submission.status.value}, not passed: only a passing submission is awarded")
     issuer = session.get_one(Issuer, submission.issuer_id)
-    assessment = _deciding_assessment(submission, issuer.second_scoring)
+    assessment = _deciding_assessment(submission)
     if assessment is None:
         raise NotPassed("the submission has no passing assessment to award on")
     microcredential = session.get_one(MicroCredential, submission.microcredential_id)
@@ -250,6 +250,10 @@ def _award(
         revocation_entry=revocation,
         suspension_entry=suspension,
         qualifications=citations,
+        scores=submission.decided_scores,
+        double_scoring=(DoubleScoring(reason=submission.double_scoring_reason,
+                                      sources=submission.score_sources or {})
+                        if submission.double_scoring_reason else None),
     )
     document = build_credential(ctx, public_base_url=base, valid_from=now)
     sign_into(services, issuer, credential, document, format=format, now=now)

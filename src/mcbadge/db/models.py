@@ -1,6 +1,6 @@
 """The database schema, in one place, in the order of the flow.
 
-    Issuer ── ApiKey, Person (educators, assessors, admins), AssessorTraining
+    Issuer ── ApiKey, Person (educators, assessors, admins), AssessorTraining, ScoringPolicy (double scoring per key)
       ├── CalibrationAnchor (exemplar evidence, master scores) ── CalibrationAttempt ── CalibrationScore
       ├── AssessorQualification (signed, after calibration) ──> StatusEntry
       ├── Stack (versioned designation: a rule over component achievements) ── Designation (one per educator)
@@ -142,7 +142,16 @@ class Issuer(Base):
     auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
     """Award a passing submission without an admin's approval."""
     second_scoring: Mapped[bool] = mapped_column(Boolean, default=False)
-    """Two assessors must agree (or a lead assessor decides) before an outcome stands."""
+    """The issuer rule: every submission is double-scored (two assessors must agree, or a lead assessor
+    decides, before an outcome stands); ``Submission.double_scoring_reason`` = ``issuer_rule``."""
+    second_scoring_percent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    """The issuer-wide default share of submissions (0-100) drawn at random for a second scoring; a
+    micro-credential's ``ScoringPolicy`` overrides it (``mcbadge.assessments.scoring``)."""
+    second_score_borderline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The issuer-wide default: double-score every borderline submission (``mcbadge.assessments.scoring``)."""
+    scoring_seed: Mapped[bytes] = mapped_column(LargeBinary, default=lambda: secrets.token_bytes(32), deferred=True)
+    """The key of the seeded draw that picks submissions for a second scoring: HMAC-SHA256(seed, submission
+    id), so anyone given the seed can recompute every choice (``mcbadge.assessments.scoring.sampling_draw``)."""
     validity_days: Mapped[int | None] = mapped_column(Integer)
     """When set, credentials carry validUntil = validFrom + this many days."""
     auto_award_designations: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -238,6 +247,24 @@ class AssessorTraining(Base):
     lead: Mapped[bool] = mapped_column(Boolean, default=False)
     """A lead assessor settles disagreements when the issuer requires second scoring."""
     trained_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoringPolicy(Base):
+    """An issuer's double-scoring rule for one micro-credential key (every version), overriding the issuer's
+    defaults (``Issuer.second_scoring_percent``, ``Issuer.second_score_borderline``)."""
+
+    __tablename__ = "scoring_policies"
+    __table_args__ = (UniqueConstraint("issuer_id", "microcredential_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
+    microcredential_key: Mapped[str] = mapped_column(String(100))
+    second_scoring_percent: Mapped[int] = mapped_column(Integer)
+    """Share of submissions (0-100) drawn at random for a second scoring."""
+    second_score_borderline: Mapped[bool] = mapped_column(Boolean)
+    """Double-score every borderline submission."""
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CalibrationAnchor(Base):
@@ -395,6 +422,18 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column()
     decided_at: Mapped[datetime | None] = mapped_column()
+    double_scoring_reason: Mapped[str | None] = mapped_column(String(16))
+    """Why two assessors score this attempt independently (set when the first score arrives): ``issuer_rule``
+    (the issuer double-scores everything), ``sampled`` (the seeded draw fell under the rate) or ``borderline``
+    (the first score is borderline); None: one assessor decides. ``mcbadge.assessments.scoring``."""
+    sampling_percent: Mapped[int | None] = mapped_column(Integer)
+    """The second-scoring rate in force when the first score arrived (None: no rate applied)."""
+    sampling_draw: Mapped[int | None] = mapped_column(Integer)
+    """The seeded draw, 0-9999, compared with ``sampling_percent`` x 100 (None: no rate applied)."""
+    decided_scores: Mapped[dict[str, Any] | None] = mapped_column()
+    """{criterion_key: level_key}: the deciding scores once the outcome stands, what the credential reports."""
+    score_sources: Mapped[dict[str, Any] | None] = mapped_column()
+    """{criterion_key: single | agreed | adjacent | lead}: how each deciding score was reached."""
 
     evidence: Mapped[list[EvidenceItem]] = relationship(
         back_populates="submission", order_by="EvidenceItem.position", cascade="all, delete-orphan"
@@ -422,6 +461,8 @@ class EvidenceItem(Base):
     """SHA-256 (hex) of evidence whose bytes this service does not hold, as the issuer recorded it (an award
     import: a URL's content, or a file or reflection kept in the issuer's own records). The credential carries
     it like the digest of a stored file; a stored file's digest is ``blob_sha256``."""
+    carried_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("evidence_items.id", ondelete="SET NULL"))
+    """The item of the previous attempt this one was carried forward from (same file by digest, same text or URL)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="evidence")
@@ -441,7 +482,12 @@ class Assignment(Base):
 
 
 class Assessment(Base):
-    """An assessor's scoring of a submission: a level per rubric criterion, and feedback per criterion."""
+    """An assessor's scoring of a submission: a level per rubric criterion, and feedback per criterion.
+
+    The scores of a double-scored submission: its assessments with ``lead_decision`` False are the two
+    independent scorings (every criterion, the second made without seeing the first), in ``created_at`` order;
+    one with ``lead_decision`` True is the lead assessor's, made after seeing both, when they disagreed.
+    ``Submission.decided_scores`` holds the deciding level per criterion."""
 
     __tablename__ = "assessments"
     __table_args__ = (UniqueConstraint("submission_id", "assessor_id"),)

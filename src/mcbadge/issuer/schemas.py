@@ -33,7 +33,13 @@ class IssuerRead(BaseModel):
     image_url: str | None
     description: str | None
     auto_approve: bool = Field(description="Award a passing submission without an admin's approval.")
-    second_scoring: bool = Field(description="Two assessors must agree, or a lead assessor decides.")
+    second_scoring: bool = Field(description="Every submission is double-scored: two assessors must agree, or a "
+                                             "lead assessor decides.")
+    second_scoring_percent: int = Field(description="The default share of submissions (0-100) drawn at random, by a "
+                                                    "seeded draw, for a second scoring (GET /api/v1/scoring-policies; "
+                                                    "a micro-credential's own policy overrides it).")
+    second_score_borderline: bool = Field(description="By default, also double-score every borderline submission "
+                                                      "(a criterion scored at its required level or one below it).")
     validity_days: int | None = Field(description="Credentials expire this many days after award (none: never).")
     auto_award_designations: bool = Field(description="Award a designation as soon as its stack completes, "
                                                       "without an admin's approval.")
@@ -64,6 +70,8 @@ class IssuerUpdate(BaseModel):
     description: Annotated[str, Field(max_length=5000)] | None = None
     auto_approve: bool | None = None
     second_scoring: bool | None = None
+    second_scoring_percent: Annotated[int, Field(ge=0, le=100)] | None = None
+    second_score_borderline: bool | None = None
     validity_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     auto_award_designations: bool | None = None
     suspension_status: bool | None = Field(default=None, description=SUSPENSION_STATUS)

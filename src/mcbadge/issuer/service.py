@@ -32,6 +32,7 @@ def update_issuer(session: Session, principal: Principal, body: IssuerUpdate, pu
         for field, value in changes.items():
             if value is None and field in {"name", "auto_approve", "second_scoring", "auto_award_designations",
                                            "require_qualification", "calibration_exact_percent",
+                                           "second_scoring_percent", "second_score_borderline",
                                            "calibration_set_size", "qualification_validity_days", "suspension_status"}:
                 raise Invalid(f"{field} cannot be empty")
             setattr(issuer, field, str(value) if field in {"url", "image_url"} and value is not None else value)

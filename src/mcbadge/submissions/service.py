@@ -210,8 +210,13 @@ def _visible_assessments(session: Session, principal: Principal, sub: Submission
     if principal.role is Role.ASSESSOR:
         lead = session.scalar(select(AssessorTraining.lead).where(
             AssessorTraining.assessor_id == principal.person_id, AssessorTraining.microcredential_key == mc.key))
-        # Scorers score independently; a lead assessor sees every score to settle a disagreement.
-        return [view(a, named=True) for a in sub.assessments if lead or a.assessor_id == principal.person_id]
+        # Scorers score independently: nobody sees another's scores while a second independent score may still
+        # come (a lead-trained assessor can be the first or second scorer too). A lead assessor sees every score
+        # once both independent scores are in (to settle a disagreement), or once the outcome stands.
+        independent = sum(1 for a in sub.assessments if not a.lead_decision)
+        lead_may_see = bool(lead) and (independent >= 2 or sub.status in DECIDED)
+        return [view(a, named=True) for a in sub.assessments
+                if lead_may_see or a.assessor_id == principal.person_id]
     return [view(a, named=True) for a in sub.assessments]
 
 
