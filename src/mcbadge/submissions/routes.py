@@ -21,6 +21,7 @@ from ..features import Page
 from ..principal import Principal
 from . import service
 from .schemas import (
+    EvidenceChanges,
     EvidenceCreate,
     EvidenceRead,
     SubmissionCreate,
@@ -40,10 +41,11 @@ _DRAFT_ERRORS = (Forbidden, service.UnknownSubmission, service.NotDraft)
 
 @router.post("", status_code=201, response_model=SubmissionRead,
              responses=responses(Forbidden, service.UnknownMicroCredentialForSubmission, service.NotLatestVersion,
-                                 service.AttemptOpen))
+                                 service.AttemptOpen, service.NothingToCarryForward))
 def create_submission(body: SubmissionCreate, session: SessionDep, educator: Educator) -> SubmissionRead:
     """Start a new attempt (educators) at the newest published version of a micro-credential. Allowed when
-    there is no previous attempt at its key, or the previous one ended 'not yet' or was withdrawn."""
+    there is no previous attempt at its key, or the previous one ended 'not yet' or was withdrawn. After
+    'not yet', ``carry_forward`` starts the draft with the previous attempt's evidence (files by digest)."""
     return service.create_submission(session, educator, body)
 
 
@@ -63,6 +65,15 @@ def get_submission(submission_id: uuid.UUID, session: SessionDep, principal: Cur
     """One attempt with its evidence. Educators see the feedback of every assessment once the outcome
     stands; assessors see their own assessment (lead assessors all); admins and integrators all."""
     return service.get_submission(session, principal, submission_id)
+
+
+@router.get("/{submission_id}/changes", response_model=EvidenceChanges,
+            responses=responses(service.UnknownSubmission))
+def evidence_changes(submission_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> EvidenceChanges:
+    """What changed in this attempt's evidence since the educator's previous attempt at the micro-credential
+    (anyone who may see the attempt, its assessors first): added, kept and removed items by digest, and the
+    feedback the previous attempt received."""
+    return service.evidence_changes(session, principal, submission_id)
 
 
 @router.post("/{submission_id}/evidence", status_code=201, response_model=EvidenceRead,

@@ -20,6 +20,12 @@ class SubmissionCreate(_Strict):
     """Start an attempt at a micro-credential: the id of its newest published version."""
 
     microcredential_id: uuid.UUID
+    carry_forward: bool = Field(
+        default=False,
+        description="Start from the evidence of the previous attempt, which ended 'not yet': its files by digest "
+                    "(no re-upload), links and reflections as they were, each marked carried_from. Replace only "
+                    "what the feedback asked for (delete an item, add its replacement). Items whose requirement "
+                    "this version no longer has, or whose reflection no longer fits its word limits, stay behind.")
 
 
 class EvidenceCreate(_Strict):
@@ -52,6 +58,8 @@ class EvidenceRead(_Strict):
     content_url: str | None = Field(default=None, description="Where the file's bytes can be read.")
     url: str | None = None
     text: str | None = None
+    carried_from: uuid.UUID | None = Field(default=None, description="The evidence item of the previous attempt "
+                                                                     "this one was carried forward from.")
     created_at: datetime
 
 
@@ -85,3 +93,36 @@ class SubmissionRead(SubmissionSummary):
 
     evidence: list[EvidenceRead]
     assessments: list[AssessmentView]
+
+
+class EvidenceChange(_Strict):
+    """One evidence item compared across two attempts, by requirement, kind and digest."""
+
+    requirement: str
+    kind: Literal["file", "url", "reflection"]
+    sha256: str = Field(description="SHA-256 (hex) of a file's bytes, of a reflection's UTF-8 text, or of a link's "
+                                    "URL as written (the service does not fetch links).")
+    evidence_id: uuid.UUID | None = Field(description="The item in this attempt (added and kept).")
+    previous_evidence_id: uuid.UUID | None = Field(description="The item in the previous attempt (kept and removed).")
+    filename: str | None = None
+    carried_forward: bool = Field(description="Kept by carrying the previous item forward (not uploaded again).")
+
+
+class PreviousAttempt(_Strict):
+    submission_id: uuid.UUID
+    attempt: int
+    status: SubmissionStatus
+    decided_at: datetime | None
+    feedback: dict[str, list[str]] = Field(description="{criterion: the feedback texts}: what the previous "
+                                                       "assessment asked for.")
+
+
+class EvidenceChanges(_Strict):
+    """What changed in an attempt's evidence since the educator's previous attempt at the micro-credential."""
+
+    submission_id: uuid.UUID
+    attempt: int
+    previous: PreviousAttempt | None = Field(description="None for a first attempt (everything is added).")
+    added: list[EvidenceChange]
+    kept: list[EvidenceChange]
+    removed: list[EvidenceChange]

@@ -7,11 +7,20 @@ only). An attempt the caller may not see answers 404, like another tenant's: its
 Attempts are numbered per educator and micro-credential *key* (across versions). A new attempt starts only
 on the newest published version of the key, and only when the previous attempt ended ``not_yet`` or was
 withdrawn: a draft, submitted, passed or awarded attempt blocks it (409).
+
+Attempts build on each other: after "not yet", a new attempt may carry the previous attempt's evidence
+forward (``carry_forward``): new items pointing at the same stored files (by SHA-256, nothing uploaded again),
+links and reflections, each remembering the item it came from (``carried_from_id``). The educator then replaces
+only what the feedback asked for. :func:`evidence_changes` shows anyone who may see the attempt what was added,
+kept and removed since the previous attempt, matched by requirement, kind and digest; the digest of a kept
+file is the digest the credential will carry, because the item points at the same stored bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +54,11 @@ from ..principal import Principal
 from ..services import Services
 from .schemas import (
     AssessmentView,
+    EvidenceChange,
+    EvidenceChanges,
     EvidenceCreate,
     EvidenceRead,
+    PreviousAttempt,
     SubmissionCreate,
     SubmissionRead,
     SubmissionSummary,
@@ -86,6 +98,12 @@ class AttemptOpen(Conflict):
     """The educator's previous attempt at this micro-credential is still open, passed or awarded."""
 
     code = "attempt-open"
+
+
+class NothingToCarryForward(Conflict):
+    """Evidence is carried forward only from a previous attempt that ended 'not yet'."""
+
+    code = "nothing-to-carry-forward"
 
 
 class NotDraft(Conflict):
@@ -185,7 +203,7 @@ def _summary_fields(sub: Submission, mc: MicroCredential) -> dict[str, Any]:
 
 def evidence_view(item: EvidenceItem) -> EvidenceRead:
     fields: dict[str, Any] = {"id": item.id, "requirement": item.requirement_key, "kind": item.kind,
-                              "created_at": item.created_at}
+                              "created_at": item.created_at, "carried_from": item.carried_from_id}
     if item.kind == "file" and item.blob is not None:
         fields |= {"filename": item.filename, "media_type": item.blob.media_type, "size": item.blob.size,
                    "sha256": item.blob_sha256,
@@ -255,6 +273,9 @@ def create_submission(session: Session, principal: Principal, body: SubmissionCr
         if previous is not None and previous.status in OPEN_STATUSES:
             raise AttemptOpen(f"attempt {previous.attempt} at {mc.key!r} is {previous.status.value}; a new attempt "
                               "is possible only after a 'not yet' outcome", submission_id=str(previous.id))
+        if body.carry_forward and (previous is None or previous.status is not SubmissionStatus.NOT_YET):
+            raise NothingToCarryForward(f"there is no previous attempt at {mc.key!r} that ended 'not yet' to carry "
+                                        "evidence forward from")
         sub = Submission(issuer_id=principal.issuer_id, microcredential_id=mc.id, educator_id=principal.person_id,
                          attempt=(previous.attempt if previous else 0) + 1, status=SubmissionStatus.DRAFT)
         session.add(sub)
@@ -262,9 +283,30 @@ def create_submission(session: Session, principal: Principal, body: SubmissionCr
             session.flush()
         except IntegrityError:
             raise AttemptOpen(f"another attempt at {mc.key!r} was started at the same time") from None
+        carried = {}
+        if body.carry_forward:
+            assert previous is not None
+            carried = {"carried_forward": _carry_forward(session.get_one(Submission, previous.id), sub, mc)}
+            session.flush()
         audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="submission.create",
-              target=f"submission:{sub.id}", microcredential=str(mc.id), attempt=sub.attempt)
+              target=f"submission:{sub.id}", microcredential=str(mc.id), attempt=sub.attempt, **carried)
         return _read(session, principal, sub)
+
+
+def _carry_forward(previous: Submission, sub: Submission, mc: MicroCredential) -> int:
+    """Copy ``previous``'s evidence into the new draft ``sub`` where ``mc``'s requirements still take it; the count."""
+    requirements = {r["key"]: r for r in mc.requirements}
+    for item in previous.evidence:
+        requirement = requirements.get(item.requirement_key)
+        if requirement is None or requirement["kind"] != item.kind:
+            continue
+        if item.kind == "reflection" and (item.text is None or _word_limits(requirement, item.text) is not None):
+            continue
+        sub.evidence.append(EvidenceItem(
+            requirement_key=item.requirement_key, kind=item.kind, blob_sha256=item.blob_sha256,
+            filename=item.filename, url=item.url, text=item.text, sha256=item.sha256,
+            position=len(sub.evidence), carried_from_id=item.id))
+    return len(sub.evidence)
 
 
 def list_submissions(session: Session, principal: Principal, page: PageParams, *,
@@ -301,6 +343,17 @@ def _count_words(text: str) -> int:
     return len(text.split())
 
 
+def _word_limits(requirement: dict[str, Any], text: str) -> WordCount | None:
+    """The problem with a reflection's length for ``requirement``, or None when it fits."""
+    words = _count_words(text)
+    low, high = requirement.get("min_words"), requirement.get("max_words")
+    if (low is not None and words < low) or (high is not None and words > high):
+        bounds = f"{low if low is not None else 0}–{high if high is not None else '∞'}"
+        return WordCount(f"the reflection has {words} words; {requirement['key']!r} asks for {bounds}",
+                         words=words, min_words=low, max_words=high)
+    return None
+
+
 def add_evidence(session: Session, principal: Principal, submission_id: uuid.UUID,
                  body: EvidenceCreate) -> EvidenceRead:
     """Add a URL or a reflection to a draft submission."""
@@ -319,12 +372,9 @@ def add_evidence(session: Session, principal: Principal, submission_id: uuid.UUI
             item.url = body.url
         else:
             assert body.text is not None
-            words = _count_words(body.text)
-            low, high = requirement.get("min_words"), requirement.get("max_words")
-            if (low is not None and words < low) or (high is not None and words > high):
-                bounds = f"{low if low is not None else 0}–{high if high is not None else '∞'}"
-                raise WordCount(f"the reflection has {words} words; {body.requirement!r} asks for {bounds}",
-                                words=words, min_words=low, max_words=high)
+            problem = _word_limits(requirement, body.text)
+            if problem is not None:
+                raise problem
             item.text = body.text
         sub.evidence.append(item)
         session.flush()
@@ -414,3 +464,69 @@ def submit(session: Session, principal: Principal, submission_id: uuid.UUID) -> 
         audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="submission.submit",
               target=f"submission:{sub.id}", attempt=sub.attempt, evidence=len(sub.evidence))
         return _read(session, principal, sub)
+
+
+# --- what changed since the previous attempt ------------------------------------------------------------
+
+
+def evidence_digest(item: EvidenceItem) -> str:
+    """SHA-256 (hex) that identifies an item across attempts: a file's bytes (the credential's digest), a
+    reflection's UTF-8 text, a link's URL as written."""
+    if item.kind == "file":
+        digest = item.blob_sha256 or item.sha256
+    elif item.kind == "reflection" and item.text is not None:
+        digest = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
+    elif item.kind == "url" and item.url is not None:
+        digest = hashlib.sha256(item.url.encode("utf-8")).hexdigest()
+    else:
+        digest = item.sha256
+    assert digest is not None, f"evidence item {item.id} has nothing to digest"
+    return digest
+
+
+def _previous_attempt(session: Session, sub: Submission) -> Submission | None:
+    key = select(MicroCredential.key).where(MicroCredential.id == sub.microcredential_id).scalar_subquery()
+    return session.scalars(
+        select(Submission).join(MicroCredential, MicroCredential.id == Submission.microcredential_id)
+        .where(Submission.educator_id == sub.educator_id, MicroCredential.key == key,
+               Submission.attempt < sub.attempt)
+        .order_by(Submission.attempt.desc()).limit(1)).first()
+
+
+def _change(item: EvidenceItem, *, current: EvidenceItem | None, previous: EvidenceItem | None) -> EvidenceChange:
+    return EvidenceChange(requirement=item.requirement_key, kind=item.kind,  # type: ignore[arg-type]  # file|url|reflection
+                          sha256=evidence_digest(item), evidence_id=current.id if current else None,
+                          previous_evidence_id=previous.id if previous else None, filename=item.filename,
+                          carried_forward=current is not None and previous is not None
+                          and current.carried_from_id == previous.id)
+
+
+def evidence_changes(session: Session, principal: Principal, submission_id: uuid.UUID) -> EvidenceChanges:
+    """An attempt's evidence against the educator's previous attempt at the same micro-credential key: added,
+    kept and removed items, matched by requirement, kind and digest (a carried item with its origin first)."""
+    with transaction(session):
+        sub = load_visible(session, principal, submission_id)
+        prev = _previous_attempt(session, sub)
+        pool: dict[tuple[str, str, str], list[EvidenceItem]] = defaultdict(list)
+        for old in prev.evidence if prev else []:
+            pool[(old.requirement_key, old.kind, evidence_digest(old))].append(old)
+        added, kept = [], []
+        for item in sub.evidence:
+            candidates = pool[(item.requirement_key, item.kind, evidence_digest(item))]
+            match = next((c for c in candidates if c.id == item.carried_from_id), candidates[0] if candidates else None)
+            if match is None:
+                added.append(_change(item, current=item, previous=None))
+            else:
+                candidates.remove(match)
+                kept.append(_change(item, current=item, previous=match))
+        removed = [_change(old, current=None, previous=old) for olds in pool.values() for old in olds]
+        previous = None
+        if prev is not None:
+            feedback: dict[str, list[str]] = defaultdict(list)
+            for assessment in prev.assessments:
+                for criterion, text in assessment.feedback.items():
+                    feedback[criterion].append(text)
+            previous = PreviousAttempt(submission_id=prev.id, attempt=prev.attempt, status=prev.status,
+                                       decided_at=prev.decided_at, feedback=dict(feedback))
+        return EvidenceChanges(submission_id=sub.id, attempt=sub.attempt, previous=previous, added=added, kept=kept,
+                               removed=removed)
