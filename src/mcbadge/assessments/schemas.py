@@ -51,7 +51,7 @@ class AssessmentRead(_Strict):
                     "decision is awaited, else 'not_yet', 'passed' or (auto-approved) 'awarded'.")
 
 
-ScoringStage = Literal["first_score", "second_score", "lead_decision", "decided"]
+ScoringStage = Literal["not_submitted", "first_score", "second_score", "lead_decision", "decided"]
 
 
 class CriterionScoring(_Strict):

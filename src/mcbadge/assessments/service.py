@@ -340,7 +340,7 @@ def _choose_double_scoring(session: Session, principal: Principal, issuer: Issue
 
 def _stage(sub: Submission, independent: list[Assessment]) -> ScoringStage:
     if sub.status is not SubmissionStatus.SUBMITTED:
-        return "decided" if sub.decided_at is not None else "first_score"
+        return "decided" if sub.decided_at is not None else "not_submitted"  # a draft, or withdrawn before
     if not independent:
         return "first_score"
     return "second_score" if len(independent) == 1 else "lead_decision"
