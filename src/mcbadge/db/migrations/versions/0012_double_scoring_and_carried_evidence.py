@@ -5,7 +5,7 @@
 double-scored) and ``decided_scores`` / ``score_sources`` (the deciding level per criterion), and
 ``evidence_items.carried_from_id`` (evidence carried forward from the previous attempt).
 
-Revision ID: 0014
+Revision ID: 0012
 Revises: 0011 (the lead renumbers if other migrations land first)
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 import mcbadge.db.models
 
-revision = '0014'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
