@@ -1,6 +1,7 @@
 """The ``mcbadge`` command: ``init``, ``serve``, ``verify``, ``rotate-key``, ``openapi``, ``designations
 recheck``, and the operator's ``tenants create|list|disable|enable``, ``keys create``, ``people import``,
-``operator-keys create``, and ``awards import`` (run where the data and keys are: that is the trust boundary).
+``operator-keys create``, ``awards import``, ``backup``, ``restore`` and ``export credentials`` (run where the data
+and keys are: that is the trust boundary).
 
 Settings come from ``MCBADGE_*`` environment variables (see mcbadge.config). Expected failures (an
 unreadable file, a wrong passphrase, input that is not a credential) print one line to stderr and exit 2;
@@ -35,7 +36,9 @@ from rich.progress import (
 from .api.app import create_app
 from .api.openapi_doc import openapi_document
 from .award_imports import service as award_imports
+from .backup import BackupError, backup as make_backup, restore as restore_backup
 from .config import Settings
+from .credentials.export import ExportFormat, export_credentials
 from .db import make_engine, make_sessionmaker, upgrade_to_head
 from .db.models import AwardImport, DesignationStatus, IssuerKind, Role
 from .db.session import read, transaction
@@ -428,6 +431,81 @@ def create_operator_key(name: Annotated[str, typer.Option(help="Whose key (the a
     with _services() as services, services.sessions() as session, transaction(session):
         key = issue_operator_key(session, name)
     _shown_once(f"operator key for {name}", key)
+
+
+@app.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(help="A new (or empty) directory to write the backup into.")],
+) -> None:
+    """Back up the database (SQLite's online backup, or pg_dump), the encrypted keys and the evidence files into
+    DIRECTORY, with a manifest of every file's SHA-256. The service may keep running. The key passphrase
+    (MCBADGE_KEY_PASSPHRASE) is not in it: keep it in its secret store."""
+    _configure_logging()
+    settings = _settings()
+    try:
+        manifest = make_backup(settings, directory)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"backed up the {manifest.dialect} database, keys and evidence: {len(manifest.files)} files, "
+               f"{manifest.total_bytes:,} bytes, in {directory} (manifest.json lists their SHA-256)")
+    if any(name.endswith("/.passphrase") or name == "keys/.passphrase" for name in manifest.files):
+        typer.echo("note: the development passphrase (keys/.passphrase) is in the backup beside the keys it "
+                   "decrypts; production sets MCBADGE_KEY_PASSPHRASE instead", err=True)
+
+
+@app.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `mcbadge backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the data already in the database, keys "
+                                                        "directory and blob directory.")] = False,
+) -> None:
+    """Restore a backup into the configured database, keys directory and blob directory, after checking every
+    file against the manifest. Refuses to write over data unless --force."""
+    _configure_logging()
+    settings = _settings()
+    try:
+        manifest = restore_backup(settings, directory, force=force)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"restored the backup of {manifest.created_at} ({len(manifest.files)} files, every SHA-256 checked)")
+    if manifest.public_base_url != settings.public_base_url:
+        typer.echo(f"note: its credentials were issued under {manifest.public_base_url}: start the service with "
+                   f"MCBADGE_PUBLIC_BASE_URL={manifest.public_base_url} (docs/OPERATIONS.md)", err=True)
+
+
+export = typer.Typer(help="Data out of mcbadge, for an archive or another system.", no_args_is_help=True)
+app.add_typer(export, name="export")
+
+
+@export.command("credentials")
+def export_credentials_command(
+    format: Annotated[ExportFormat, typer.Option(help="JSON Lines (one record per line) or CSV.")]
+    = ExportFormat.JSONL,
+    output: Annotated[Path | None, typer.Option(help="Write to this file [default: standard output].")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this organisation's credentials (its slug).")] = None,
+) -> None:
+    """Every credential issued, one record each (id, URL, issuer, educator, achievement, dates, status, and the
+    signed credential), streamed from the database."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with (open(output, "w", encoding="utf-8", newline="") if output else _stdout()) as out, \
+                make_sessionmaker(engine)() as session:
+            count = export_credentials(session, out, format, public_base_url=settings.public_base_url,
+                                       issuer=tenant)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    except DomainError as exc:
+        _fail(exc.detail)
+    finally:
+        engine.dispose()
+    typer.echo(f"exported {count} credential(s)", err=True)
+
+
+@contextmanager
+def _stdout() -> Iterator[Any]:
+    yield sys.stdout
+    sys.stdout.flush()
 
 
 def _valid(model: type[M], **values: Any) -> M:

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     seconds (``Cache-Control: max-age``): a revocation or suspension reaches them within this time. 0 makes
     every verifier revalidate each time (cheap: an unchanged list answers 304 to its ``ETag``)."""
 
+    pg_bin_dir: Path | None = None
+    """Where ``mcbadge backup`` and ``restore`` find PostgreSQL's ``pg_dump`` and ``pg_restore``. Unset: on ``PATH``,
+    else the newest ``/usr/lib/postgresql/<version>/bin``."""
+
     oauth_access_token_ttl: int = Field(default=900, gt=0, le=86_400)
     """Lifetime of an OAuth 2.0 access token, in seconds (15 minutes; refresh tokens get new ones)."""
 
