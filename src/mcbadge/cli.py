@@ -12,7 +12,9 @@ Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be r
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +25,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 import uvicorn
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -49,6 +52,7 @@ from .demo import seed_demo
 from .identity import BaseUrlChanged, check_stable_identity, issuer_did
 from .keystore import KeystoreError, keystore_from_settings
 from .logs import configure_logging
+from .metrics import MULTIPROCESS_DIR
 from .services import Services, build_services
 from .stacks import service as stacks
 from .stacks.schemas import DesignationRead
@@ -69,6 +73,11 @@ app = typer.Typer(
 
 M = TypeVar("M", bound=BaseModel)
 
+WORKER_HEALTHCHECK_S = 30
+"""How long uvicorn waits for a worker to answer its health ping before it kills and replaces it. uvicorn's
+default (5 s) is shorter than a worker takes to start on a busy machine (a new interpreter imports the whole
+service before it can answer), which made it replace workers in a loop."""
+
 EXIT_NOT_VERIFIED = 1
 EXIT_ROWS_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -87,7 +96,11 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _configure_logging() -> None:
-    configure_logging()  # every line redacted (mcbadge.logs)
+    try:
+        json_lines = Settings().log_format == "json"
+    except Exception:  # noqa: BLE001 - invalid settings are reported by the command itself, in one line
+        json_lines = False
+    configure_logging(json_lines=json_lines)  # every line redacted (mcbadge.logs)
 
 
 @app.command()
@@ -118,20 +131,47 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on [default: MCBADGE_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: MCBADGE_PORT]")] = None,
     demo: Annotated[bool, typer.Option(help="Seed the demo catalogue into an empty database first")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (more than 1 needs PostgreSQL)")] = 1,
 ) -> None:
     """Run the HTTP service (creates the issuer's key on first start)."""
 
     _configure_logging()
     given = {"host": host, "port": port}
     settings = _settings(**{name: value for name, value in given.items() if value is not None})
+    if workers > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
+        _fail(f"--workers {workers} needs PostgreSQL (MCBADGE_DATABASE_URL=postgresql+psycopg://...): SQLite lets "
+              "one process write at a time, so more processes would only queue on its lock; run one")
     try:
         application = create_app(settings)
     except (KeystoreError, BaseUrlChanged) as exc:
         _fail(str(exc))
     if demo:
         _seed_demo(application.state.services.sessions, settings)
-    # log_config=None: uvicorn's loggers propagate to the root logger, through the redacting formatter.
-    uvicorn.run(application, host=settings.host, port=settings.port, log_config=None)
+    if workers == 1:
+        # log_config=None: uvicorn's loggers propagate to the root logger, through the redacting formatter.
+        uvicorn.run(application, host=settings.host, port=settings.port, log_config=None)
+        return
+    # This process checked the settings, migrated the database, checked the identity and made the key once;
+    # uvicorn now starts the workers, each building its own app from the same settings (worker_app).
+    application.state.engine.dispose()
+    os.environ.update(MCBADGE_HOST=settings.host, MCBADGE_PORT=str(settings.port),
+                      MCBADGE_PUBLIC_BASE_URL=settings.public_base_url)
+    _shared_metrics_directory()
+    uvicorn.run("mcbadge.api.app:worker_app", factory=True, host=settings.host, port=settings.port,
+                workers=workers, log_config=None, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+
+
+def _shared_metrics_directory() -> None:
+    """prometheus-client's multiprocess directory for the workers (mcbadge.metrics): the one named by
+    PROMETHEUS_MULTIPROC_DIR, emptied (files of an earlier run would be counted again), or a new one."""
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="mcbadge-metrics-")
 
 
 def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
