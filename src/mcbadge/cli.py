@@ -73,10 +73,11 @@ app = typer.Typer(
 
 M = TypeVar("M", bound=BaseModel)
 
-WORKER_HEALTHCHECK_S = 30
-"""How long uvicorn waits for a worker to answer its health ping before it kills and replaces it. uvicorn's
-default (5 s) is shorter than a worker takes to start on a busy machine (a new interpreter imports the whole
-service before it can answer), which made it replace workers in a loop."""
+WORKER_HEALTHCHECK_S = 60
+"""How long uvicorn waits for a worker to answer its health ping before it kills and replaces it. A new worker is
+a new interpreter that imports the whole service before it can answer (uvicorn starts workers with "spawn"):
+a few seconds on an idle machine, over 30 on a saturated one, where uvicorn's default (5 s) made it replace
+workers in a loop. A worker that hangs is still replaced, after a minute."""
 
 EXIT_NOT_VERIFIED = 1
 EXIT_ROWS_REFUSED = 1

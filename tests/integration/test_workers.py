@@ -149,7 +149,8 @@ def test_two_workers_share_awards_revocations_metrics_and_log_request_ids(
                                   stdout=log, stderr=log)
     engine = make_engine(database_url)
     try:
-        deadline = time.monotonic() + 120  # the workers start as new interpreters: slow on a busy machine
+        # The workers start as new interpreters: seconds on an idle machine, a minute or more on a saturated one.
+        deadline = time.monotonic() + 240
         while (answered := _connect(port, server.pid)) is None:  # then the database is migrated
             assert time.monotonic() < deadline and server.poll() is None, log_file.read_text()[-2000:]
             time.sleep(0.1)
