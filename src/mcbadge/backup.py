@@ -226,8 +226,9 @@ def _sqlite_path(url: URL) -> Path:
 def _backup_sqlite(source: Path, target: Path) -> None:
     if not source.is_file():
         raise BackupError(f"no SQLite database at {source} (MCBADGE_DATABASE_URL)")
-    # SQLite's online backup API: a consistent copy page by page, while the service may go on writing.
-    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+    # SQLite's online backup API: a consistent copy page by page, while the service may go on writing. (Opened
+    # read-write, as the service opens it: a read-only connection cannot open a WAL database whose -shm is gone.)
+    with closing(sqlite3.connect(source)) as src, \
             closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
         # The copy alone is the whole database: no -wal file beside it.
@@ -334,6 +335,6 @@ def _restore_sqlite(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # The backup API again, into the target's own connection: correct even over an existing database in WAL
     # mode (force), where copying the file would leave its -wal file to be replayed over the restored pages.
-    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src, \
             closing(sqlite3.connect(target)) as dst:
         src.backup(dst)

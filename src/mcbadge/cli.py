@@ -13,6 +13,7 @@ Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be r
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -142,6 +143,7 @@ def serve(
     if workers > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
         _fail(f"--workers {workers} needs PostgreSQL (MCBADGE_DATABASE_URL=postgresql+psycopg://...): SQLite lets "
               "one process write at a time, so more processes would only queue on its lock; run one")
+    made_metrics_directory = _shared_metrics_directory(workers)
     try:
         application = create_app(settings)
     except (KeystoreError, BaseUrlChanged) as exc:
@@ -157,22 +159,30 @@ def serve(
     application.state.engine.dispose()
     os.environ.update(MCBADGE_HOST=settings.host, MCBADGE_PORT=str(settings.port),
                       MCBADGE_PUBLIC_BASE_URL=settings.public_base_url)
-    _shared_metrics_directory()
-    uvicorn.run("mcbadge.api.app:worker_app", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_config=None, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+    try:
+        uvicorn.run("mcbadge.api.app:worker_app", factory=True, host=settings.host, port=settings.port,
+                    workers=workers, log_config=None, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+    finally:
+        if made_metrics_directory is not None:
+            shutil.rmtree(made_metrics_directory, ignore_errors=True)
 
 
-def _shared_metrics_directory() -> None:
-    """prometheus-client's multiprocess directory for the workers (mcbadge.metrics): the one named by
-    PROMETHEUS_MULTIPROC_DIR, emptied (files of an earlier run would be counted again), or a new one."""
+def _shared_metrics_directory(workers: int) -> str | None:
+    """Prepare prometheus-client's multiprocess directory (mcbadge.metrics): the one PROMETHEUS_MULTIPROC_DIR names,
+    emptied (an earlier run's files would be counted again), or, for several workers, a new one, whose path is
+    returned (to be removed at the end) and set for the workers to inherit."""
     given = os.environ.get(MULTIPROCESS_DIR)
     if given:
         directory = Path(given)
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob("*.db"):
             stale.unlink()
-    else:
-        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="mcbadge-metrics-")
+        return None
+    if workers == 1:
+        return None
+    made = tempfile.mkdtemp(prefix="mcbadge-metrics-")
+    os.environ[MULTIPROCESS_DIR] = made
+    return made
 
 
 def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
