@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from http_bench import free_port, http_round
+from http_bench import cpu_seconds, free_port, http_round
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -75,6 +75,15 @@ class Service:
                 return
             time.sleep(0.2)
         raise SystemExit(f"serve --workers {self.workers} did not start")
+
+    def cpu(self) -> float:
+        """CPU seconds its worker processes have used so far (Linux /proc): one worker is the process itself,
+        several are its children."""
+        if self.workers == 1:
+            return cpu_seconds(self.process.pid)
+        children = [int(c) for t in Path(f"/proc/{self.process.pid}/task").iterdir()
+                    for c in (t / "children").read_text().split()]
+        return sum(cpu_seconds(pid) for pid in children)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -148,17 +157,25 @@ def main() -> None:
                     http_round(f"{service.base}/credentials/verify", body, max(3.0, args.seconds), args.clients * 2)
             ratios = []
             for number in range(1, args.rounds + 1):
-                rates = [http_round(f"{s.base}/credentials/verify", body, args.seconds, args.clients) for s in services]
-                ratios.append(rates[1].rate / rates[0].rate)
-                print(f"  round {number}: POST /credentials/verify  1 worker {rates[0].rate:6.1f} req/s "
-                      f"(p50 {rates[0].p50_ms:.0f} ms)  2 workers {rates[1].rate:6.1f} req/s "
-                      f"(p50 {rates[1].p50_ms:.0f} ms)  ratio {ratios[-1]:.2f}x", flush=True)
+                line = f"  round {number}: POST /credentials/verify"
+                rates = []
+                for service in services:
+                    cpu = service.cpu()
+                    figures = http_round(f"{service.base}/credentials/verify", body, args.seconds, args.clients)
+                    cpu_ms = (service.cpu() - cpu) / figures.requests * 1000
+                    rates.append(figures.rate)
+                    line += (f"  {service.workers} worker(s) {figures.rate:6.1f} req/s (p50 {figures.p50_ms:.0f} ms, "
+                             f"server CPU {cpu_ms:.1f} ms/request)")
+                ratios.append(rates[1] / rates[0])
+                print(f"{line}  ratio {ratios[-1]:.2f}x", flush=True)
             print(f"  median ratio, 2 workers / 1: {statistics.median(ratios):.2f}x")
             for service in services:
                 submissions = passing_submissions(sessions, tenant, tmp / "blobs", args.awards)
+                cpu = service.cpu()
                 rate = award_round(service.base, submissions, headers, args.clients)
                 print(f"  awards over HTTP, {args.clients} concurrent clients, {service.workers} worker(s): "
-                      f"{rate:.1f} awards/s ({args.awards} awards, each 201)", flush=True)
+                      f"{rate:.1f} awards/s, server CPU {(service.cpu() - cpu) / args.awards * 1000:.1f} ms/award "
+                      f"({args.awards} awards, each 201)", flush=True)
             print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
         engine.dispose()
     finally:
