@@ -44,6 +44,7 @@ bench: deps-python deps-node
 	$(PY) bench/bench_awards.py
 	$(PY) bench/bench_bulk_awards.py
 	$(PY) bench/bench_designation_http.py
+	$(PY) bench/bench_workers_http.py
 
 deps: deps-python deps-node
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
+from mcbadge import cli
 from mcbadge.identity import issuer_did
 from mcbadge.keystore import Keystore
 from mcbadge.vc.baking import bake_png, bake_svg
@@ -129,3 +132,16 @@ def test_verify_a_missing_file_exits_2_without_traceback(tmp_path: Path) -> None
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_several_workers_on_sqlite_saying_why(tmp_path: Path) -> None:
+    """In this process (typer's runner): the refusal comes before anything starts."""
+    handlers = logging.getLogger().handlers[:]  # the command points logging at the runner's stream: put them back
+    try:
+        result = CliRunner().invoke(cli.app, ["serve", "--workers", "2"], env=_env(tmp_path))
+    finally:
+        logging.getLogger().handlers[:] = handlers
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert "--workers 2 needs PostgreSQL" in line and "SQLite lets one process write at a time" in line
+    assert not (tmp_path / "mcbadge.db").exists()  # refused before the database was touched

@@ -1,6 +1,7 @@
 """The ``mcbadge`` command: ``init``, ``serve``, ``verify``, ``rotate-key``, ``openapi``, ``designations
 recheck``, and the operator's ``tenants create|list|disable|enable``, ``keys create``, ``people import``,
-``operator-keys create``, and ``awards import`` (run where the data and keys are: that is the trust boundary).
+``operator-keys create``, ``awards import``, ``backup``, ``restore`` and ``export credentials`` (run where the data
+and keys are: that is the trust boundary).
 
 Settings come from ``MCBADGE_*`` environment variables (see mcbadge.config). Expected failures (an
 unreadable file, a wrong passphrase, input that is not a credential) print one line to stderr and exit 2;
@@ -11,7 +12,10 @@ Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be r
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +26,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 import uvicorn
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -35,7 +40,9 @@ from rich.progress import (
 from .api.app import create_app
 from .api.openapi_doc import openapi_document
 from .award_imports import service as award_imports
+from .backup import BackupError, backup as make_backup, restore as restore_backup
 from .config import Settings
+from .credentials.export import ExportFormat, export_credentials
 from .db import make_engine, make_sessionmaker, upgrade_to_head
 from .db.models import AwardImport, DesignationStatus, IssuerKind, Role
 from .db.session import read, transaction
@@ -46,6 +53,7 @@ from .demo import seed_demo
 from .identity import BaseUrlChanged, check_stable_identity, issuer_did
 from .keystore import KeystoreError, keystore_from_settings
 from .logs import configure_logging
+from .metrics import MULTIPROCESS_DIR
 from .services import Services, build_services
 from .stacks import service as stacks
 from .stacks.schemas import DesignationRead
@@ -66,6 +74,12 @@ app = typer.Typer(
 
 M = TypeVar("M", bound=BaseModel)
 
+WORKER_HEALTHCHECK_S = 60
+"""How long uvicorn waits for a worker to answer its health ping before it kills and replaces it. A new worker is
+a new interpreter that imports the whole service before it can answer (uvicorn starts workers with "spawn"):
+a few seconds on an idle machine, over 30 on a saturated one, where uvicorn's default (5 s) made it replace
+workers in a loop. A worker that hangs is still replaced, after a minute."""
+
 EXIT_NOT_VERIFIED = 1
 EXIT_ROWS_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -84,7 +98,11 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _configure_logging() -> None:
-    configure_logging()  # every line redacted (mcbadge.logs)
+    try:
+        json_lines = Settings().log_format == "json"
+    except Exception:  # noqa: BLE001 - invalid settings are reported by the command itself, in one line
+        json_lines = False
+    configure_logging(json_lines=json_lines)  # every line redacted (mcbadge.logs)
 
 
 @app.command()
@@ -115,20 +133,56 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on [default: MCBADGE_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: MCBADGE_PORT]")] = None,
     demo: Annotated[bool, typer.Option(help="Seed the demo catalogue into an empty database first")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (more than 1 needs PostgreSQL)")] = 1,
 ) -> None:
     """Run the HTTP service (creates the issuer's key on first start)."""
 
     _configure_logging()
     given = {"host": host, "port": port}
     settings = _settings(**{name: value for name, value in given.items() if value is not None})
+    if workers > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
+        _fail(f"--workers {workers} needs PostgreSQL (MCBADGE_DATABASE_URL=postgresql+psycopg://...): SQLite lets "
+              "one process write at a time, so more processes would only queue on its lock; run one")
+    made_metrics_directory = _shared_metrics_directory(workers)
     try:
         application = create_app(settings)
     except (KeystoreError, BaseUrlChanged) as exc:
         _fail(str(exc))
     if demo:
         _seed_demo(application.state.services.sessions, settings)
-    # log_config=None: uvicorn's loggers propagate to the root logger, through the redacting formatter.
-    uvicorn.run(application, host=settings.host, port=settings.port, log_config=None)
+    if workers == 1:
+        # log_config=None: uvicorn's loggers propagate to the root logger, through the redacting formatter.
+        uvicorn.run(application, host=settings.host, port=settings.port, log_config=None)
+        return
+    # This process checked the settings, migrated the database, checked the identity and made the key once;
+    # uvicorn now starts the workers, each building its own app from the same settings (worker_app).
+    application.state.engine.dispose()
+    os.environ.update(MCBADGE_HOST=settings.host, MCBADGE_PORT=str(settings.port),
+                      MCBADGE_PUBLIC_BASE_URL=settings.public_base_url)
+    try:
+        uvicorn.run("mcbadge.api.app:worker_app", factory=True, host=settings.host, port=settings.port,
+                    workers=workers, log_config=None, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+    finally:
+        if made_metrics_directory is not None:
+            shutil.rmtree(made_metrics_directory, ignore_errors=True)
+
+
+def _shared_metrics_directory(workers: int) -> str | None:
+    """Prepare prometheus-client's multiprocess directory (mcbadge.metrics): the one PROMETHEUS_MULTIPROC_DIR names,
+    emptied (an earlier run's files would be counted again), or, for several workers, a new one, whose path is
+    returned (to be removed at the end) and set for the workers to inherit."""
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return None
+    if workers == 1:
+        return None
+    made = tempfile.mkdtemp(prefix="mcbadge-metrics-")
+    os.environ[MULTIPROCESS_DIR] = made
+    return made
 
 
 def _seed_demo(sessions, settings: Settings) -> None:  # noqa: ANN001
@@ -428,6 +482,81 @@ def create_operator_key(name: Annotated[str, typer.Option(help="Whose key (the a
     with _services() as services, services.sessions() as session, transaction(session):
         key = issue_operator_key(session, name)
     _shown_once(f"operator key for {name}", key)
+
+
+@app.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(help="A new (or empty) directory to write the backup into.")],
+) -> None:
+    """Back up the database (SQLite's online backup, or pg_dump), the encrypted keys and the evidence files into
+    DIRECTORY, with a manifest of every file's SHA-256. The service may keep running. The key passphrase
+    (MCBADGE_KEY_PASSPHRASE) is not in it: keep it in its secret store."""
+    _configure_logging()
+    settings = _settings()
+    try:
+        manifest = make_backup(settings, directory)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"backed up the {manifest.dialect} database, keys and evidence: {len(manifest.files)} files, "
+               f"{manifest.total_bytes:,} bytes, in {directory} (manifest.json lists their SHA-256)")
+    if any(name.endswith("/.passphrase") or name == "keys/.passphrase" for name in manifest.files):
+        typer.echo("note: the development passphrase (keys/.passphrase) is in the backup beside the keys it "
+                   "decrypts; production sets MCBADGE_KEY_PASSPHRASE instead", err=True)
+
+
+@app.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `mcbadge backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the data already in the database, keys "
+                                                        "directory and blob directory.")] = False,
+) -> None:
+    """Restore a backup into the configured database, keys directory and blob directory, after checking every
+    file against the manifest. Refuses to write over data unless --force."""
+    _configure_logging()
+    settings = _settings()
+    try:
+        manifest = restore_backup(settings, directory, force=force)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"restored the backup of {manifest.created_at} ({len(manifest.files)} files, every SHA-256 checked)")
+    if manifest.public_base_url != settings.public_base_url:
+        typer.echo(f"note: its credentials were issued under {manifest.public_base_url}: start the service with "
+                   f"MCBADGE_PUBLIC_BASE_URL={manifest.public_base_url} (docs/OPERATIONS.md)", err=True)
+
+
+export = typer.Typer(help="Data out of mcbadge, for an archive or another system.", no_args_is_help=True)
+app.add_typer(export, name="export")
+
+
+@export.command("credentials")
+def export_credentials_command(
+    format: Annotated[ExportFormat, typer.Option(help="JSON Lines (one record per line) or CSV.")]
+    = ExportFormat.JSONL,
+    output: Annotated[Path | None, typer.Option(help="Write to this file [default: standard output].")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this organisation's credentials (its slug).")] = None,
+) -> None:
+    """Every credential issued, one record each (id, URL, issuer, educator, achievement, dates, status, and the
+    signed credential), streamed from the database."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with (open(output, "w", encoding="utf-8", newline="") if output else _stdout()) as out, \
+                make_sessionmaker(engine)() as session:
+            count = export_credentials(session, out, format, public_base_url=settings.public_base_url,
+                                       issuer=tenant)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    except DomainError as exc:
+        _fail(exc.detail)
+    finally:
+        engine.dispose()
+    typer.echo(f"exported {count} credential(s)", err=True)
+
+
+@contextmanager
+def _stdout() -> Iterator[Any]:
+    yield sys.stdout
+    sys.stdout.flush()
 
 
 def _valid(model: type[M], **values: Any) -> M:

@@ -17,7 +17,7 @@ nothing more than a careless copy of one key file: it is a development convenien
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     """How long others (verifiers, HTTP caches, CDNs) may reuse one of this service's status lists, in
     seconds (``Cache-Control: max-age``): a revocation or suspension reaches them within this time. 0 makes
     every verifier revalidate each time (cheap: an unchanged list answers 304 to its ``ETag``)."""
+
+    log_format: Literal["text", "json"] = "text"
+    """Log lines as text, or as one JSON object per line (``json``) for a log collector; either way every line of
+    a request names its id (``X-Request-Id``) and no line carries a secret (``mcbadge.logs``)."""
+
+    pg_bin_dir: Path | None = None
+    """Where ``mcbadge backup`` and ``restore`` find PostgreSQL's ``pg_dump`` and ``pg_restore``. Unset: on ``PATH``,
+    else the newest ``/usr/lib/postgresql/<version>/bin``."""
 
     oauth_access_token_ttl: int = Field(default=900, gt=0, le=86_400)
     """Lifetime of an OAuth 2.0 access token, in seconds (15 minutes; refresh tokens get new ones)."""

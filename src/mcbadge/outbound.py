@@ -334,11 +334,14 @@ class _Watchdog:
 class OutboundClient:
     """The guarded HTTP client (sync, thread-safe). See the module docstring for the rules.
 
-    ``getaddrinfo`` can be replaced (tests use it to play a DNS server that changes its answers).
+    ``getaddrinfo`` can be replaced (tests use it to play a DNS server that changes its answers). ``observe`` is
+    told the result of every fetch: ``ok``, ``not_modified``, ``refused`` or ``failed`` (the service counts them).
     """
 
-    def __init__(self, policy: FetchPolicy | None = None, *, getaddrinfo: AddrInfo | None = None) -> None:
+    def __init__(self, policy: FetchPolicy | None = None, *, getaddrinfo: AddrInfo | None = None,
+                 observe: Callable[[str], None] | None = None) -> None:
         self.policy = policy or FetchPolicy()
+        self._observe = observe or (lambda result: None)
         self._getaddrinfo = getaddrinfo or socket.getaddrinfo
         ssl_context = ssl.create_default_context(cafile=self.policy.ca_file or certifi.where())
         self._client = httpx.Client(
@@ -452,6 +455,18 @@ class OutboundClient:
         accept: str = "*/*",
     ) -> FetchResult:
         """GET ``url`` under the policy. Returns 2xx and 304 responses; raises FetchRefused / FetchFailed."""
+        try:
+            result = self._get(url, max_bytes, headers, accept)
+        except FetchRefused:
+            self._observe("refused")
+            raise
+        except FetchFailed:
+            self._observe("failed")
+            raise
+        self._observe("not_modified" if result.status_code == 304 else "ok")
+        return result
+
+    def _get(self, url: str, max_bytes: int | None, headers: Mapping[str, str] | None, accept: str) -> FetchResult:
         policy = self.policy
         cap = max_bytes if max_bytes is not None else policy.max_bytes
         decoded_cap = policy.max_decompressed_bytes if policy.max_decompressed_bytes is not None else cap

@@ -108,7 +108,7 @@ class Services:
     """State agencies' current recognition registries: this service's own from the database, others via
     did:web through ``outbound`` (``recognition.source``)."""
     metrics: Metrics
-    """What ``GET /metrics`` reports: requests, awards, verifications (``mcbadge.metrics``)."""
+    """What ``GET /metrics`` reports: requests, awards, verifications, outbound fetches, imports (``mcbadge.metrics``)."""
 
     @property
     def public_base_url(self) -> str:
@@ -118,7 +118,8 @@ class Services:
 def build_services(settings: Settings, keystore: Keystore, sessions: sessionmaker[Session]) -> Services:
     """Wire the collaborators from the settings: the guarded client, the DID resolver, the status fetcher."""
     base = settings.public_base_url
-    outbound = OutboundClient(fetch_policy(settings))
+    metrics = Metrics()
+    outbound = OutboundClient(fetch_policy(settings), observe=metrics.fetched)
     resolver = service_resolver(outbound, local=LocalIssuerDocuments(keystore, base), own_base_url=base)
     # This service's own lists come from its database: no request to itself.
     own_lists = OwnStatusLists(sessions, sessions.kw["bind"], keystore, base)
@@ -128,7 +129,7 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
                     status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists,
                     document_cache=LockedLRU(DOCUMENT_CACHE_SIZE),
                     contexts=context_policy(parse_names(settings.extra_contexts)),
-                    registries=RegistrySource(sessions, outbound, base), metrics=Metrics())
+                    registries=RegistrySource(sessions, outbound, base), metrics=metrics)
 
 
 def readiness(services: Services) -> dict[str, str]:

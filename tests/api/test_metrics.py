@@ -7,12 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import time
+
+import base58
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mcbadge.api.app import create_app
-from tests.factories.tenants import Tenant, passing_submissions
+from tests.factories.award_imports import award_file, award_row
+from tests.factories.credentials import award_one, vc2
+from tests.factories.tenants import Tenant, awarded_microcredential, passing_submissions
 from tests.live_server import LiveServer, make_settings
 
 ELSEWHERE = {"X-Forwarded-For": "203.0.113.9"}
@@ -74,3 +79,46 @@ def test_a_scraper_elsewhere_needs_the_token(with_token: LiveServer) -> None:
         assert wrong.status_code == 403
         right = client.get("/metrics", headers={**ELSEWHERE, "Authorization": "Bearer scrape-me-please"})
         assert right.status_code == 200 and "mcbadge_http_requests_total" in right.text
+
+
+def _counts(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    return _samples(response.text)
+
+
+def test_metrics_count_status_list_signatures_outbound_fetches_and_import_progress(
+        server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    credential = award_one(server, tenant)
+    signs = ("mcbadge_status_list_signs_total", (("purpose", "revocation"),))
+    before = _counts(client).get(signs, 0.0)  # the process's count (status.service signs for every app here)
+    revoked = client.post(f"/api/v1/credentials/{credential.id}/revoke", json={"reason": "in error"},
+                          headers=tenant.headers())
+    assert revoked.status_code == 200
+    assert _counts(client)[signs] == before + 1  # the revocation re-signed its list once
+
+    # An issuer at a private address: the guarded client refuses it without sending anything.
+    foreign = {**vc2("did:web:10.0.0.5"), "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                                                    "verificationMethod": "did:web:10.0.0.5#key-1",
+                                                    "proofPurpose": "assertionMethod",
+                                                    "proofValue": "z" + base58.b58encode(bytes(64)).decode()}}
+    assert client.post("/verify", json=foreign).json()["verified"] is False
+    assert _counts(client)[("mcbadge_outbound_fetches_total", (("result", "refused"),))] == 1.0
+
+    with server.app.state.services.sessions() as session, session.begin():
+        key = awarded_microcredential(session, tenant.issuer, key="cfu-metrics").key
+    rows = [award_row("ann@district.example.org", name="Ann", key=key, assessor=tenant.assessor.email),
+            award_row("bo@district.example.org", name="Bo", key="no-such-thing", assessor=tenant.assessor.email)]
+    posted = client.post("/api/v1/award-imports", content=award_file(rows).encode(),
+                         headers={**tenant.headers(), "Content-Type": "text/csv"})
+    assert posted.status_code == 202, posted.text
+    deadline = time.monotonic() + 30
+    while client.get(posted.headers["location"], headers=tenant.headers()).json()["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    counts = _counts(client)
+    assert counts[("mcbadge_award_import_rows_total", ())] == 2.0
+    assert counts[("mcbadge_award_import_outcomes_total", (("outcome", "awarded"),))] == 1.0
+    assert counts[("mcbadge_award_import_outcomes_total", (("outcome", "refused"),))] == 1.0
+    assert counts[("mcbadge_award_imports_total", (("result", "done"),))] == 1.0
+    assert counts[("mcbadge_award_imports_running", ())] == 0.0

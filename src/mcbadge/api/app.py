@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -20,6 +22,8 @@ from ..identity import BaseUrlChanged, check_stable_identity, issuer_did
 from ..issuer import routes as issuer
 from ..keystore import keystore_from_settings
 from ..limits import MAX_JSON_BYTES
+from ..logs import configure_logging
+from ..metrics import worker_exited
 from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
@@ -40,6 +44,7 @@ from ..errors import Forbidden
 from . import problems
 from .client_limits import VerificationsPerClient
 from .input_checks import input_check
+from .request_ids import RequestIds
 from .request_metrics import RequestMetrics, metrics_response
 
 __all__ = ["create_app"]
@@ -117,8 +122,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in _routers():
         app.include_router(router)
     app.add_middleware(RequestMetrics, metrics=app.state.services.metrics)
+    # Outermost: every line logged for a request, uvicorn's access line included, names its id.
+    app.add_middleware(RequestIds)
     app.mount("/assets", StaticFiles(directory=pages.STATIC_DIR), name="assets")
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of ``mcbadge serve --workers N``: uvicorn starts each worker as a new process that
+    imports this by name, so it sets up logging and reads the settings itself (``serve`` checked them, migrated
+    the database and made the key before starting the workers). Everything a request depends on is in the
+    shared database (PostgreSQL), key and blob directories; the counters are shared through prometheus-client's
+    multiprocess directory (``mcbadge.metrics``)."""
+    settings = Settings()
+    configure_logging(json_lines=settings.log_format == "json")
+    atexit.register(worker_exited, os.getpid())
+    return create_app(settings)
 
 
 def _routers() -> list[APIRouter]:

@@ -723,16 +723,31 @@ def run(services: Services, import_id: uuid.UUID, text: str, *, files_dir: Path 
     relative evidence paths are read (the command line); None refuses file paths (the API). ``workers`` signing
     processes (default: one per core; 0 signs in this process). ``timings`` is filled in, when given."""
     timings = timings if timings is not None else Timings()
-    with services.sessions() as session:
+    metrics = services.metrics
+    counted = 0
+
+    def progressed(decided: int, total: int) -> None:
+        nonlocal counted
+        metrics.import_rows.inc(max(0, decided - counted))  # the job's progress, as /metrics shows it
+        counted = max(counted, decided)
+        if progress is not None:
+            progress(decided, total)
+
+    with services.sessions() as session, metrics.imports_running.track_inprogress():
         try:
-            done = _run(session, services, import_id, text, files_dir=files_dir, progress=progress,
+            done = _run(session, services, import_id, text, files_dir=files_dir, progress=progressed,
                         batch_size=batch_size, workers=workers, today=today, timings=timings)
+            metrics.imports.labels("done").inc()
+            for outcome, rows in (("awarded", done.awarded), ("already_awarded", done.already_awarded),
+                                  ("refused", done.refused)):
+                metrics.import_outcomes.labels(outcome).inc(rows)
             log.info("award import %s: %d awarded, %d already awarded, %d refused; checking %.1f s, preparing %.1f s, "
                      "waiting for signatures %.1f s, writing %.1f s, finishing %.1f s", import_id, done.awarded,
                      done.already_awarded, done.refused, timings.checking, timings.preparing, timings.waiting,
                      timings.writing, timings.finishing)
             return done
         except BaseException as exc:
+            metrics.imports.labels("failed").inc()
             reason = exc.detail if hasattr(exc, "detail") else f"{type(exc).__name__}: the run stopped (see the log)"
             try:
                 with services.sessions() as other, transaction(other):

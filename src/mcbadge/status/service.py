@@ -37,6 +37,7 @@ from ..db.session import read, transaction
 from ..errors import Conflict, NotFound
 from ..identity import issuer_did
 from ..keystore import Keystore
+from ..metrics import STATUS_LIST_SIGNS
 from ..vc.data_integrity import sign_credential
 from ..vc.errors import StatusListError
 from ..vc.status_list import (
@@ -332,6 +333,7 @@ def _sign(status_list: StatusList, slug: str, keystore: Keystore, public_base_ur
     status_list.signed = signed
     status_list.signed_revision = status_list.revision
     status_list.updated_at = now
+    STATUS_LIST_SIGNS.labels(status_list.purpose.value).inc()
 
 
 def create_keyed_list(
