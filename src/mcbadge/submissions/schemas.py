@@ -20,6 +20,11 @@ class SubmissionCreate(_Strict):
     """Start an attempt at a micro-credential: the id of its newest published version."""
 
     microcredential_id: uuid.UUID
+    renewal_of: uuid.UUID | None = Field(
+        default=None, description="Renew this credential of yours (one that expires, of the same micro-credential "
+                                  "key, not revoked, not renewed yet): the attempt is the re-assessment its issuer "
+                                  "requires, and its award is linked to it. Allowed while that credential's attempt "
+                                  "is awarded.")
 
 
 class EvidenceCreate(_Strict):
@@ -78,6 +83,7 @@ class SubmissionSummary(_Strict):
     created_at: datetime
     submitted_at: datetime | None
     decided_at: datetime | None
+    renewal_of: uuid.UUID | None = Field(default=None, description="The credential this attempt renews.")
 
 
 class SubmissionRead(SubmissionSummary):
