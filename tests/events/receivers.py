@@ -47,6 +47,7 @@ class WebhookReceiver:
         self.received: list[Received] = []
         self.hang = False
         self.hanging = 0
+        self.answered = 0
         self._released = threading.Event()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -66,6 +67,8 @@ class WebhookReceiver:
                 self.send_response(204)
                 self.send_header("content-length", "0")
                 self.end_headers()
+                with receiver._lock:
+                    receiver.answered += 1
 
             def log_message(self, *args: Any) -> None:
                 pass

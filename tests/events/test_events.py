@@ -2,7 +2,7 @@
 delivery log; e-mail to educators through a real SMTP server; all from the outbox, never inline with the award.
 
 Each test serves a new app with its lifespan on (so the outbox worker runs in the server as in production) on
-SQLite and on PostgreSQL, with a real webhook receiver and a real SMTP server on loopback.
+SQLite and on PostgreSQL, with a real webhook receiver and a real SMTP server on loopback (tests/events/conftest.py).
 """
 
 from __future__ import annotations
@@ -10,99 +10,23 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
-from fastapi import FastAPI
-from standardwebhooks.webhooks import Webhook
 
-from mcbadge.api.app import create_app
-from mcbadge.config import Settings
 from mcbadge.db.models import Role
 from mcbadge.events.delivery import Outcome
 from mcbadge.events.worker import OutboxWorker
-from tests.factories.tenants import Tenant, make_tenant, passing_submissions
-from tests.live_server import free_socket, make_settings, serve
+from tests.factories.tenants import passing_submissions
 
-from .receivers import SmtpSink, WebhookReceiver, expected_signature, wait_for
-
-ALL_EVENTS = ["submission.submitted", "submission.not_yet", "submission.passed", "credential.awarded",
-              "credential.revoked", "credential.suspended", "credential.expiring", "designation.awarded"]
-
-
-@dataclass
-class EventsServer:
-    app: FastAPI
-    settings: Settings
-    http: httpx.Client
-    tenant: Tenant
-
-    def subscribe(self, url: str, events: list[str] | None = None) -> dict:
-        response = self.http.post("/api/v1/webhooks", json={"url": url, "events": events or ALL_EVENTS},
-                                  headers=self.tenant.headers())
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def award(self, submission_id: object) -> httpx.Response:
-        response = self.http.post(f"/api/v1/submissions/{submission_id}/award", headers=self.tenant.headers())
-        assert response.status_code == 201, response.text
-        return response
-
-    def deliveries(self, **params: object) -> list[dict]:
-        response = self.http.get("/api/v1/deliveries", params={"limit": 200, **params}, headers=self.tenant.headers())
-        assert response.status_code == 200, response.text
-        return response.json()["items"]
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    try:
-        yield sink
-    finally:
-        sink.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    hook = WebhookReceiver()
-    try:
-        yield hook
-    finally:
-        hook.release()
-        hook.stop()
-
-
-def events_server(tmp_path: Path, database_url: str, smtp: SmtpSink, **overrides: object) -> Iterator[EventsServer]:
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    settings = make_settings(tmp_path, public_base_url=f"http://127.0.0.1:{port}", port=port,
-                             database_url=database_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                             smtp_starttls=False, events_poll_seconds=0.05, events_retry_base_seconds=0.05,
-                             events_retry_max_seconds=0.3, events_max_attempts=50, expiry_check_seconds=0.1,
-                             events_lease_seconds=5, **overrides)
-    app = create_app(settings)
-    try:
-        with serve(app, sock, lifespan=True) as base_url, httpx.Client(base_url=base_url, trust_env=False,
-                                                                        timeout=30) as http:
-            tenant = make_tenant(app.state.services.sessions, settings.issuer_slug)
-            yield EventsServer(app, settings, http, tenant)
-    finally:
-        app.state.engine.dispose()
+from .conftest import ALL_EVENTS, EventsServer, events_server, verified
+from .receivers import SmtpSink, WebhookReceiver, wait_for
 
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str, smtp: SmtpSink) -> Iterator[EventsServer]:
     yield from events_server(tmp_path, database_url, smtp)
-
-
-def _verified(received, secret: str) -> dict:
-    """The body of a delivery whose signature both the reference library and the documented recipe accept."""
-    assert received.headers["webhook-signature"] == expected_signature(secret, received.headers, received.body)
-    return Webhook(secret).verify(received.body, received.headers)
 
 
 def test_a_receiver_down_then_up_gets_every_event_once_signed_and_in_order(server, receiver, smtp):
@@ -134,7 +58,7 @@ def test_a_receiver_down_then_up_gets_every_event_once_signed_and_in_order(serve
     wait_for(lambda: len(receiver.received) >= 3 and all(
         d["status"] == "delivered" for d in server.deliveries(subscription_id=subscription["id"])),
         what="the three events to be delivered")
-    bodies = [_verified(r, secret) for r in receiver.received]
+    bodies = [verified(r, secret) for r in receiver.received]
     assert len(receiver.received) == 3  # once each
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 3
     assert all(r.headers["webhook-id"] == b["id"] for r, b in zip(receiver.received, bodies))
@@ -162,7 +86,7 @@ def test_a_receiver_down_then_up_gets_every_event_once_signed_and_in_order(serve
     assert replayed.status_code == 200 and replayed.json()["status"] == "pending", replayed.text
     wait_for(lambda: len(receiver.received) == 4, what="the replay")
     again = receiver.received[3]
-    assert again.headers["webhook-id"] == delivered["event_id"] and _verified(again, secret)["type"] == "credential.revoked"
+    assert again.headers["webhook-id"] == delivered["event_id"] and verified(again, secret)["type"] == "credential.revoked"
 
     # Deleting the subscription stops deliveries; its log stays readable.
     assert server.http.delete(f"/api/v1/webhooks/{subscription['id']}", headers=server.tenant.headers()).status_code == 204
@@ -190,7 +114,7 @@ def test_an_award_is_as_fast_with_a_receiver_that_hangs(server, receiver):
     server.award(third)
     with_hanging_receiver = time.perf_counter() - started
     # The award returned while the receiver still held the earlier delivery unanswered: nothing waits for it.
-    assert receiver.hanging == 1 and len(receiver.received) == 1
+    assert receiver.answered == 0 and receiver.hanging >= 1
     assert with_hanging_receiver < max(1.0, 3 * baseline), (baseline, with_hanging_receiver)
 
 
@@ -233,7 +157,7 @@ def test_deliveries_held_by_a_worker_that_died_are_delivered_after_its_lease(idl
     for claimed in taken_over:
         if claimed.channel == "webhook":
             survivor.attempt(claimed)
-    assert len(receiver.received) == 2 and all(_verified(r, secret) for r in receiver.received)
+    assert len(receiver.received) == 2 and all(verified(r, secret) for r in receiver.received)
     # The dead worker's late word changes nothing: the lease is the survivor's.
     webhook = next(c for c in held if c.channel == "webhook")
     dead.record(webhook.id, Outcome(False, error="late"), 1)
