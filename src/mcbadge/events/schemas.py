@@ -38,7 +38,7 @@ class SubscriptionCreated(SubscriptionRead):
                                     "Verify each delivery's webhook-signature with it.")
 
 
-class AttemptRead(_Strict):
+class DeliveryAttemptRead(_Strict):
     at: datetime
     status_code: int | None = Field(description="The receiver's HTTP status (or the SMTP reply code), if any.")
     error: str | None
@@ -62,4 +62,4 @@ class DeliveryRead(_Strict):
 
 class DeliveryDetail(DeliveryRead):
     data: dict[str, object] = Field(description="What the event says (the delivered body's data).")
-    attempt_log: list[AttemptRead]
+    attempt_log: list[DeliveryAttemptRead]

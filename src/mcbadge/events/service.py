@@ -20,7 +20,7 @@ from ..features import Page, PageParams, audit, paginate
 from ..outbound import OutboundError
 from ..principal import Principal
 from ..services import Services
-from .schemas import AttemptRead, DeliveryDetail, DeliveryRead, SubscriptionCreate, SubscriptionCreated, SubscriptionRead
+from .schemas import DeliveryAttemptRead, DeliveryDetail, DeliveryRead, SubscriptionCreate, SubscriptionCreated, SubscriptionRead
 
 __all__ = ["UnknownDelivery", "UnknownSubscription", "create_subscription", "delete_subscription", "get_delivery",
            "list_deliveries", "list_subscriptions", "replay"]
@@ -165,7 +165,7 @@ def _detail(session: Session, row: EventDelivery, event: OutboxEvent) -> Deliver
                                .order_by(DeliveryAttempt.id)).all()
     return DeliveryDetail.model_validate(_delivery_read(row, event) | {
         "data": dict(event.data),
-        "attempt_log": [AttemptRead(at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms)
+        "attempt_log": [DeliveryAttemptRead(at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms)
                         for a in attempts]})
 
 
