@@ -47,6 +47,11 @@ read). The body is decoded here (gzip, deflate; nothing else is accepted) in bou
 decoded size is capped by ``max_decompressed_bytes`` (default: the same as ``max_bytes``), so a gzip
 bomb is cut off after at most one small step past the cap, without a memory spike.
 
+POST
+----
+``post`` sends a webhook delivery under the same rules (the receiver's URL, every address, pinning, the deadline)
+and returns the status; it follows no redirect, so a signed body never goes anywhere but the subscribed URL.
+
 Errors
 ------
 ::

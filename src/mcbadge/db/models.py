@@ -11,6 +11,8 @@
                   └── Credential (the award: one per passing submission, or a designation's) ──> StatusEntry x2 ──> StatusList
       VettingNomination, VettingEndorsement (a state agency's vetting of a MicroCredential version) ──> StatusEntry
       AwardImport (a bulk award from CSV) ── ImportedAward (an awarded row, by its identity) ──> Credential
+      WebhookSubscription; OutboxEvent ── EventDelivery (the outbox: to a subscription or an e-mail address)
+            ── DeliveryAttempt (its log)
       AuditEvent, IdempotencyRecord
 
 Private keys are never here: they live encrypted under keys/ (mcbadge.keystore).
