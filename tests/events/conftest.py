@@ -70,11 +70,11 @@ def receiver() -> Iterator[WebhookReceiver]:
 def events_server(tmp_path: Path, database_url: str, smtp: SmtpSink, **overrides: object) -> Iterator[EventsServer]:
     sock = free_socket()
     port = sock.getsockname()[1]
-    settings = make_settings(tmp_path, public_base_url=f"http://127.0.0.1:{port}", port=port,
-                             database_url=database_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                             smtp_starttls=False, events_poll_seconds=0.05, events_retry_base_seconds=0.05,
-                             events_retry_max_seconds=0.3, events_max_attempts=50, expiry_check_seconds=0.1,
-                             events_lease_seconds=5, **overrides)
+    values: dict[str, object] = dict(
+        public_base_url=f"http://127.0.0.1:{port}", port=port, database_url=database_url, smtp_host="127.0.0.1",
+        smtp_port=smtp.port, smtp_starttls=False, events_poll_seconds=0.05, events_retry_base_seconds=0.05,
+        events_retry_max_seconds=0.3, events_max_attempts=50, expiry_check_seconds=0.1, events_lease_seconds=5)
+    settings = make_settings(tmp_path, **(values | overrides))
     app = create_app(settings)
     try:
         with serve(app, sock, lifespan=True) as base_url, httpx.Client(base_url=base_url, trust_env=False,

@@ -164,3 +164,16 @@ def test_deliveries_held_by_a_worker_that_died_are_delivered_after_its_lease(idl
     detail = server.http.get(f"/api/v1/deliveries/{webhook.id}", headers=server.tenant.headers()).json()
     assert detail["status"] == "delivered" and detail["attempts"] == 2
     assert json.loads(receiver.received[0].body)["type"] == "credential.awarded"
+
+
+def test_without_an_smtp_server_an_e_mail_fails_at_once_and_says_why(tmp_path, database_url, smtp):
+    for server in events_server(tmp_path, database_url, smtp, smtp_host=None, events_worker=False):
+        [submission] = passing_submissions(server.app.state.services.sessions, server.tenant,
+                                           server.settings.blob_dir, 1)
+        server.award(submission)
+        worker = OutboxWorker(server.app.state.services)
+        [mail] = worker.claim(10)
+        worker.attempt(mail)
+        [logged] = server.deliveries(type="credential.awarded")
+        assert logged["channel"] == "email" and logged["status"] == "failed" and logged["attempts"] == 1
+        assert "no SMTP server is configured" in logged["last_error"]

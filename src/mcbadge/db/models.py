@@ -566,6 +566,7 @@ class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
+        Index("ix_credentials_valid_until", "valid_until"),  # the worker's expiry check
         CheckConstraint("(submission_id IS NULL) <> (stack_id IS NULL)", name="submission_or_stack"),
     )
 

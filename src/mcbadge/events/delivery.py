@@ -45,6 +45,8 @@ class Outcome:
     delivered: bool
     status_code: int | None = None
     error: str | None = None
+    final: bool = False
+    """A failure no retry can mend (no SMTP server is configured): the delivery fails at once."""
 
 
 def webhook_body(event_id: str, type: str, created_at: datetime, data: Mapping[str, Any]) -> bytes:
@@ -73,7 +75,7 @@ def send_email(settings: Settings, *, to: str, subject: str, text: str, message_
     """Send one plain-text message through the configured SMTP server (standard library ``smtplib``: the
     conversation is short and runs in the worker's own thread, so an async client would add nothing)."""
     if not settings.smtp_host:
-        return Outcome(False, error="no SMTP server is configured (MCBADGE_SMTP_HOST)")
+        return Outcome(False, error="not sent: no SMTP server is configured (MCBADGE_SMTP_HOST)", final=True)
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = to

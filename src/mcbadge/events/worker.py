@@ -212,7 +212,7 @@ class OutboxWorker:
                 row.last_error = None
             else:
                 row.last_error = (outcome.error or "failed")[:_MAX_ERROR]
-                if row.attempts >= self.settings.events_max_attempts:
+                if outcome.final or row.attempts >= self.settings.events_max_attempts:
                     row.status = DeliveryStatus.FAILED
                 else:
                     row.next_attempt_at = now + timedelta(seconds=backoff(

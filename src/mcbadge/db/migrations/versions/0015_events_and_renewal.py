@@ -109,6 +109,7 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(batch_op.f('uq_credentials_renewal_of'), ['renewal_of'])
         batch_op.create_foreign_key(batch_op.f('fk_credentials_renewal_of_credentials'), 'credentials',
                                     ['renewal_of'], ['id'])
+        batch_op.create_index('ix_credentials_valid_until', ['valid_until'], unique=False)
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('renewal_of', sa.Uuid(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_submissions_renewal_of_credentials'), 'credentials',
@@ -120,6 +121,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_submissions_renewal_of_credentials'), type_='foreignkey')
         batch_op.drop_column('renewal_of')
     with op.batch_alter_table('credentials', schema=None) as batch_op:
+        batch_op.drop_index('ix_credentials_valid_until')
         batch_op.drop_constraint(batch_op.f('fk_credentials_renewal_of_credentials'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_credentials_renewal_of'), type_='unique')
         batch_op.drop_column('expiry_notified_at')
