@@ -139,9 +139,10 @@ class OutboxWorker:
 
     # -- claiming, attempting, recording ------------------------------------------------------------------
 
-    def claim(self, limit: int) -> list[Claimed]:
-        """Lease up to ``limit`` due deliveries whose earlier ones (same target and ordering key) are settled."""
-        now = utcnow()
+    def claim(self, limit: int, *, now: datetime | None = None) -> list[Claimed]:
+        """Lease up to ``limit`` due deliveries whose earlier ones (same target and ordering key) are settled, as of
+        ``now`` (default: the clock)."""
+        now = now or utcnow()
         earlier = aliased(EventDelivery)
         blocked = exists().where(earlier.target == EventDelivery.target,
                                  earlier.ordering_key == EventDelivery.ordering_key,
