@@ -76,15 +76,17 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(app: ASGIApp, sock: socket.socket, *, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+def serve(app: ASGIApp, sock: socket.socket, *, tls: tuple[Path, Path] | None = None,
+          lifespan: bool = False) -> Iterator[str]:
     """Serve ``app`` with uvicorn on the bound loopback ``sock`` in a thread; yields the base URL.
 
     ``tls=(certificate, key)`` serves https (a second deployment that others reach through did:web, which
-    the guarded client fetches over https only). On exit the server stops (without waiting for idle
-    keep-alive connections) and the socket closes."""
+    the guarded client fetches over https only). ``lifespan`` runs the app's startup and shutdown (the outbox
+    worker: tests/events). On exit the server stops (without waiting for idle keep-alive connections) and the
+    socket closes."""
     certificate, key = tls if tls else (None, None)
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                       ssl_certfile=certificate, ssl_keyfile=key))
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on" if lifespan else "off",
+                                       access_log=False, ssl_certfile=certificate, ssl_keyfile=key))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -96,7 +98,9 @@ def serve(app: ASGIApp, sock: socket.socket, *, tls: tuple[Path, Path] | None = 
         yield f"{'https' if tls else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         uv.should_exit = True
-        uv.force_exit = True  # the test is over: do not wait for clients' idle keep-alive connections
+        # The test is over: do not wait for clients' idle keep-alive connections (with a lifespan, its shutdown
+        # runs to the end: uvicorn skips it on a forced exit).
+        uv.force_exit = not lifespan
         thread.join(timeout=10)
         sock.close()
 

@@ -122,6 +122,61 @@ class Settings(BaseSettings):
     oauth_refresh_token_ttl: int = Field(default=30 * 86_400, gt=0)
     """Lifetime of an OAuth 2.0 refresh token, in seconds; each use rotates it (the old one is revoked)."""
 
+    smtp_host: str | None = None
+    """The SMTP server that sends educators' e-mail (feedback, awards, coming expiry). Unset: no e-mail is sent
+    (webhooks still are)."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    """Its port: 587 with ``smtp_starttls`` (the default), 465 with ``smtp_ssl``, 25 for a local relay."""
+
+    smtp_starttls: bool = True
+    """Upgrade the connection with STARTTLS before logging in (refused if the server does not offer it)."""
+
+    smtp_ssl: bool = False
+    """Connect with TLS from the start (port 465) instead of STARTTLS."""
+
+    smtp_username: str | None = None
+    """Log in with this user name (and ``smtp_password``) when set."""
+
+    smtp_password: SecretStr | None = None
+
+    smtp_from: str = "mcbadge <no-reply@localhost>"
+    """The ``From`` of every message."""
+
+    smtp_timeout: float = Field(default=10.0, gt=0, le=300)
+    """Seconds one SMTP conversation may take."""
+
+    events_worker: bool = True
+    """Run the outbox worker (webhooks, e-mail, the expiry check) in this server process. Safe in several
+    processes at once on PostgreSQL (rows are claimed with a lease)."""
+
+    events_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often the worker looks for deliveries that are due."""
+
+    events_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    """How long a worker holds a delivery it is attempting; a worker that died (kill -9) loses it after this and
+    another attempts it again. Longer than one attempt can take (outbound and SMTP timeouts)."""
+
+    events_retry_base_seconds: float = Field(default=30.0, gt=0)
+    """The wait after a failed attempt, doubled at each further failure (exponential backoff)..."""
+
+    events_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    """...up to this wait between two attempts (the cap)..."""
+
+    events_max_attempts: int = Field(default=12, ge=1, le=100)
+    """...and at most this many attempts: then the delivery is ``failed`` (an admin can replay it)."""
+
+    events_concurrency: int = Field(default=4, ge=1, le=64)
+    """Deliveries one process attempts at once (each in a thread of the worker's own pool, never the request
+    threads), so one receiver that hangs holds one of them until the outbound timeout."""
+
+    expiry_notice_days: int = Field(default=90, ge=1, le=3650)
+    """A credential's ``credential.expiring`` event (and e-mail to its educator) goes out this many days before
+    its validUntil (the worker checks every ``expiry_check_seconds``)."""
+
+    expiry_check_seconds: float = Field(default=3600.0, gt=0)
+    """How often the worker looks for credentials entering the notice period."""
+
     @model_validator(mode="before")
     @classmethod
     def _default_base_url(cls, data: Any) -> Any:

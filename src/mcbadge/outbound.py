@@ -47,6 +47,11 @@ read). The body is decoded here (gzip, deflate; nothing else is accepted) in bou
 decoded size is capped by ``max_decompressed_bytes`` (default: the same as ``max_bytes``), so a gzip
 bomb is cut off after at most one small step past the cap, without a memory spike.
 
+POST
+----
+``post`` sends a webhook delivery under the same rules (the receiver's URL, every address, pinning, the deadline)
+and returns the status; it follows no redirect, so a signed body never goes anywhere but the subscribed URL.
+
 Errors
 ------
 ::
@@ -502,6 +507,17 @@ class OutboundClient:
         check_json_content_type(result.headers)
         return result.json()
 
+    def post(self, url: str, content: bytes, *, headers: Mapping[str, str]) -> int:
+        """POST ``content`` to ``url`` under the policy (a webhook delivery); the response's status, whatever it
+        is (the caller decides what counts as delivered). Redirects are not followed: a receiver that moved
+        answers 3xx, a failed delivery, rather than have a signed body sent somewhere else. The response body
+        is not read (the connection is closed). Raises FetchRefused / FetchFailed when nothing was answered."""
+        deadline = time.monotonic() + self.policy.total_timeout
+        target = self.check_url(url, deadline=deadline)
+        status, _, _ = self._send(target, headers, "*/*", deadline, 0, 0, method="POST", content=content,
+                                  any_status=True)
+        return status
+
     def _send(
         self,
         target: Target,
@@ -510,6 +526,10 @@ class OutboundClient:
         deadline: float,
         cap: int,
         decoded_cap: int,
+        *,
+        method: str = "GET",
+        content: bytes | None = None,
+        any_status: bool = False,
     ) -> tuple[int, httpx.Headers, bytes]:
         url = target.url
         default_port = 443 if url.scheme == "https" else 80
@@ -528,14 +548,15 @@ class OutboundClient:
         if url.scheme == "https":
             extensions["sni_hostname"] = target.host
         request = self._client.build_request(
-            "GET", url.copy_with(host=str(target.ip)), headers=request_headers, extensions=extensions
+            method, url.copy_with(host=str(target.ip)), headers=request_headers, extensions=extensions,
+            content=content,
         )
         try:
             response = self._client.send(request, stream=True)
             try:
                 if response.status_code in _REDIRECTS or response.status_code == 304:
                     return response.status_code, response.headers, b""
-                if not 200 <= response.status_code < 300:
+                if not 200 <= response.status_code < 300 or any_status:
                     return response.status_code, response.headers, b""
                 body = _read_body(response, cap, decoded_cap, deadline)
                 return response.status_code, response.headers, body

@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -18,6 +20,8 @@ from ..catalog.routes import router as catalog
 from ..config import Settings
 from ..credentials import routes as credentials
 from ..db import make_engine, make_sessionmaker, upgrade_to_head
+from ..events.routes import router as events
+from ..events.worker import OutboxWorker
 from ..identity import BaseUrlChanged, check_stable_identity, issuer_did
 from ..issuer import routes as issuer
 from ..keystore import keystore_from_settings
@@ -70,7 +74,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     signing_key = keystore.load_or_create(settings.issuer_slug, did)
     log.info("issuer %s signs as %s", settings.issuer_slug, signing_key.verification_method)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The outbox worker delivers webhooks and e-mail and writes expiry events in the background
+        # (mcbadge.events.worker): started with the server, stopped with it.
+        worker = OutboxWorker(app.state.services) if settings.events_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="mcbadge",
         version=_version(),
         summary="Teachers' micro-credentials as Open Badges 3.0 verifiable credentials",
@@ -162,5 +180,6 @@ def _routers() -> list[APIRouter]:
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
         award_imports,                                     # bulk awards from CSV
+        events,                                            # webhooks and the delivery log
         tenants,                                           # the platform operator
     ]

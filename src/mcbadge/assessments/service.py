@@ -53,6 +53,7 @@ from ..db.models import (
 )
 from ..db.session import transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..events import outbox as events
 from ..features import audit
 from ..principal import Principal
 from ..qualifications import service as qualifications
@@ -300,6 +301,17 @@ def assess(session: Session, principal: Principal, services: Services, submissio
             sub.decided_at = utcnow()
             audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="submission.decide",
                   target=f"submission:{sub.id}", outcome=sub.status.value)
+            if outcome:
+                events.emit(session, issuer_id=sub.issuer_id, type=events.EventType.PASSED,
+                            ordering_key=f"submission:{sub.id}", data=events.submission_data(session, sub))
+            else:
+                # Every assessor's feedback, per criterion (a lead's decision last): what the educator reads.
+                feedback = {k: v for a in sub.assessments for k, v in a.feedback.items()}
+                educator = session.get_one(Person, sub.educator_id)
+                events.emit(session, issuer_id=sub.issuer_id, type=events.EventType.NOT_YET,
+                            ordering_key=f"submission:{sub.id}",
+                            data=events.submission_data(session, sub, feedback=feedback),
+                            educator_email=educator.email)
         auto_award = sub.status is SubmissionStatus.PASSED and issuer.auto_approve
         result = _read(assessment, sub.status)
 

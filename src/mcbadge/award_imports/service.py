@@ -54,7 +54,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import blobs
-from ..credentials.build import QualificationCitation, credential_url
+from ..credentials.build import QualificationCitation, credential_url, validity_days
 from ..db.models import (
     Assessment,
     AssessorQualification,
@@ -352,7 +352,7 @@ def _mc_facts(mc: MicroCredential) -> MicroCredentialFacts:
     return MicroCredentialFacts(id=mc.id, key=mc.key, version=mc.version, title=mc.title, competency=mc.competency,
                                 key_method=mc.key_method, requirements=list(mc.requirements), rubric=dict(mc.rubric),
                                 alignments=list(mc.alignments), tags=list(mc.tags), image_url=mc.image_url,
-                                pd_hours=mc.pd_hours)
+                                pd_hours=mc.pd_hours, validity_days=mc.validity_days)
 
 
 # -- checking a row against the catalogue ----------------------------------------------------------------------------
@@ -565,10 +565,11 @@ class _Run:
                        "file again to finish it")
 
     def _committed(self, awards: list[_Award], kept: list[_Award], taken: dict[str, uuid.UUID]) -> None:
-        validity = self.catalogue.issuer.validity_days
+        issuer = self.catalogue.issuer
         for award in kept:
             award.educator.saved = True
-            self.outcomes.append(_outcome(award.row, "awarded", award.credential_id, _expiry_note(award, validity)))
+            self.outcomes.append(_outcome(award.row, "awarded", award.credential_id,
+                                          _expiry_note(award, validity_days(issuer, award.mc))))
         for award in awards:
             if award.row.row_key in taken:
                 self.outcomes.append(_outcome(award.row, "already-awarded", taken[award.row.row_key],
@@ -627,7 +628,6 @@ class _Run:
             insert_rows(session, _table(EvidenceItem), evidence)
         slots = [s for a in kept for s in (a.revocation, a.suspension) if s]
         entry_of_slot = dict(zip(slots, self.allocator.insert(session, slots)))
-        validity = issuer.validity_days
         insert_rows(session, _table(Credential), [
             {"id": a.credential_id, "issuer_id": issuer.id, "submission_id": a.submission_id,
              "microcredential_id": a.mc.id, "stack_id": None, "educator_id": a.educator.id,
@@ -635,7 +635,7 @@ class _Run:
              "suspension_entry_id": entry_of_slot[a.suspension] if a.suspension else None, "format": "ldp",
              "document": documents[a.credential_id],
              "jwt": None, "issued_at": signed_at,
-             "valid_until": a.row.awarded_at + timedelta(days=validity) if validity else None,
+             "valid_until": _valid_until(a, issuer),
              "revoked_at": None, "revocation_reason": None, "suspended": False, "public": True,
              "show_evidence": False} for a in kept], json_text={"document"})
         insert_rows(session, _table(ImportedAward), [
@@ -659,6 +659,11 @@ def _table(model: type[Any]) -> Table:
     """The model's table: rows inserted through it are plain Core (``executemany``), where inserting through the
     ORM class would work out each row's primary key and defaults as the unit of work does."""
     return Base.metadata.tables[model.__tablename__]
+
+
+def _valid_until(award: _Award, issuer: Issuer) -> datetime | None:
+    days = validity_days(issuer, award.mc)
+    return award.row.awarded_at + timedelta(days=days) if days else None
 
 
 def _expiry_note(award: _Award, validity_days: int | None) -> str:

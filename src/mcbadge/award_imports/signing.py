@@ -80,6 +80,7 @@ class MicroCredentialFacts:
     tags: list[Any]
     image_url: str | None
     pd_hours: float | None
+    validity_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class _Worker:
             mc.id: MicroCredential(id=mc.id, key=mc.key, version=mc.version, title=mc.title, competency=mc.competency,
                                    key_method=mc.key_method, requirements=mc.requirements, rubric=mc.rubric,
                                    alignments=mc.alignments, tags=mc.tags, image_url=mc.image_url,
-                                   pd_hours=mc.pd_hours)
+                                   pd_hours=mc.pd_hours, validity_days=mc.validity_days)
             for mc in microcredentials}
         # Once per version: every award of it states the same Achievement.
         self.achievements = {mc_id: microcredential_achievement(public_base_url, issuer.slug, mc)

@@ -98,6 +98,10 @@ class _Content(_Strict):
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=30)
     image_url: Url | None = None
     pd_hours: float | None = Field(default=None, ge=0, le=1000)
+    validity_days: int | None = Field(
+        default=None, ge=1, le=36500,
+        description="How long an award of this version is valid, in days (its validUntil): a license cycle is "
+                    "3-5 years (1095-1826 days). None: the issuer's validity_days (none there: no expiry).")
 
 
 class MicroCredentialCreate(_Content):
@@ -120,11 +124,13 @@ class MicroCredentialChanges(_Strict):
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=30)
     image_url: Url | None = None
     pd_hours: float | None = Field(default=None, ge=0, le=1000)
+    validity_days: int | None = Field(default=None, ge=1, le=36500)
 
     @field_validator("title", "competency", "key_method", "resources", "requirements", "rubric", "alignments", "tags")
     @classmethod
     def _not_null(cls, value: object) -> object:
-        # Omit a field to keep it; these cannot be cleared with null (research, image_url and pd_hours can).
+        # Omit a field to keep it; these cannot be cleared with null (research, image_url, pd_hours and
+        # validity_days can).
         if value is None:
             raise ValueError("may be omitted but not null")
         return value

@@ -327,10 +327,16 @@ def microcredential_definition(public_base_url: str, slug: str, mc: MicroCredent
     return achievement["id"], definition_digest(achievement)
 
 
+def validity_days(issuer: Issuer, mc: MicroCredential) -> int | None:
+    """How long an award of ``mc`` is valid, in days: the version's own period (a license cycle), else the
+    issuer's; None: it does not expire."""
+    return mc.validity_days or issuer.validity_days
+
+
 def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: datetime) -> dict[str, Any]:
     """The unsigned credential JSON for ``ctx``, built and checked by the OB 3.0 models.
 
-    validUntil = validFrom + the issuer's ``validity_days`` when set.
+    validUntil = validFrom + :func:`validity_days` when set.
     """
     base = public_base_url.rstrip("/")
     issuer, mc = ctx.issuer, ctx.microcredential
@@ -345,7 +351,8 @@ def build_credential(ctx: AwardContext, *, public_base_url: str, valid_from: dat
     ]
     titles = {r["key"]: r.get("title") or r["key"] for r in mc.requirements}
     evidence, related = _evidence(ctx, base, titles)
-    valid_until = valid_from + timedelta(days=issuer.validity_days) if issuer.validity_days else None
+    days = validity_days(issuer, mc)
+    valid_until = valid_from + timedelta(days=days) if days else None
     # One entry goes through the model (its BitstringStatusListEntry checks it); two are set afterwards.
     status: Any = ctx.revocation_entry if ctx.suspension_entry is None else None
     credential = AchievementCredential(

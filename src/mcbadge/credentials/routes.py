@@ -45,6 +45,7 @@ from .badge_image import baked_badge
 from .schemas import (
     AwardRequest,
     CredentialRead,
+    RenewRequest,
     RevokeRequest,
     SuspendRequest,
     VisibilityUpdate,
@@ -66,11 +67,13 @@ public_router = APIRouter(tags=["credentials"])
 
 def _read(session: Session, services: Services, principal: Principal, credentials: list[Credential]) -> list[CredentialRead]:
     seqs = service.status_list_seqs(session, principal.issuer_id)
+    renewed = service.renewals(session, [c.id for c in credentials])
     base = services.settings.public_base_url
     return [
         CredentialRead.of(c, public_base_url=base, slug=principal.issuer_slug,
                           revocation_seq=seqs[c.revocation_list_id],
-                          suspension_seq=seqs[c.suspension_list_id] if c.suspension_list_id is not None else None)
+                          suspension_seq=seqs[c.suspension_list_id] if c.suspension_list_id is not None else None,
+                          renewed_by=renewed.get(c.id))
         for c in credentials
     ]
 
@@ -136,6 +139,21 @@ def get_credential(credential_id: uuid.UUID, session: SessionDep, services: Serv
     """One credential (an educator may read only their own)."""
     credential = service.get_credential(session, principal, credential_id)
     return _read(session, services, principal, [credential])[0]
+
+
+@router.post("/credentials/{credential_id}/renew", status_code=201, response_model=CredentialRead,
+             responses={200: {"description": "Renewed already by this attempt: the renewal", "model": CredentialRead},
+                        **responses(Forbidden, service.CredentialNotFound, service.SubmissionNotFound,
+                                    service.NotARenewal, service.NotPassed, service.AlreadyRenewed)})
+def renew_credential(credential_id: uuid.UUID, body: RenewRequest, session: SessionDep, services: ServicesDep,
+                     principal: Admin) -> JSONResponse:
+    """Renew a credential: award the attempt that re-assessed it (the educator started it with ``renewal_of``; it
+    passed). The new credential (201) names the old one in ``renewal_of``; the old one stays as it is, visible on
+    its page with a link to its renewal (and marked expired once it is)."""
+    outcome = stacks.award_renewal(session, services, credential_id=credential_id, submission_id=body.submission_id,
+                                   approved_by=principal.person_id, issuer_id=principal.issuer_id)
+    [read] = _read(session, services, principal, [outcome.credential])
+    return JSONResponse(read.model_dump(mode="json"), status_code=201 if outcome.created else 200)
 
 
 @router.post("/credentials/{credential_id}/revoke", response_model=CredentialRead,

@@ -23,6 +23,15 @@ class AwardRequest(BaseModel):
     format: Literal["ldp", "jwt"] = "ldp"
 
 
+class RenewRequest(BaseModel):
+    """Renew a credential by awarding the attempt that re-assessed it (started by the educator with
+    ``renewal_of``, assessed and passed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission_id: uuid.UUID
+
+
 class RevokeRequest(BaseModel):
     """Revoke for good; the reason is kept in the audit log (not published)."""
 
@@ -82,10 +91,12 @@ class CredentialRead(BaseModel):
         description="The signed credential (ldp), or the credential inside the VC-JWT (jwt)."
     )
     jwt: str | None = Field(default=None, description="The compact VC-JWT, for format jwt.")
+    renewal_of: uuid.UUID | None = Field(default=None, description="The credential this one renews.")
+    renewed_by: uuid.UUID | None = Field(default=None, description="The credential that renews this one.")
 
     @classmethod
     def of(cls, credential: Credential, *, public_base_url: str, slug: str,
-           revocation_seq: int, suspension_seq: int | None) -> CredentialRead:
+           revocation_seq: int, suspension_seq: int | None, renewed_by: uuid.UUID | None = None) -> CredentialRead:
         return cls(
             id=credential.id,
             url=credential_url(public_base_url, credential.id),
@@ -113,4 +124,6 @@ class CredentialRead(BaseModel):
             ) if suspension_seq is not None and credential.suspension_index is not None else None,
             credential=credential.document,
             jwt=credential.jwt,
+            renewal_of=credential.renewal_of,
+            renewed_by=renewed_by,
         )

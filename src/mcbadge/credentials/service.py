@@ -46,6 +46,7 @@ from ..db.models import (
 )
 from ..db.session import read, transaction
 from ..errors import Conflict, Forbidden, NotFound
+from ..events import outbox as events
 from ..features import PageParams, audit, paginate
 from ..identity import issuer_did
 from ..principal import Principal
@@ -59,7 +60,9 @@ from ..vc.qualification import qualification_digest
 from .build import AwardContext, DoubleScoring, QualificationCitation, build_credential
 
 __all__ = [
+    "AlreadyRenewed",
     "AlreadyRevoked",
+    "NotARenewal",
     "Award",
     "NotSuspendable",
     "SuspensionOff",
@@ -68,6 +71,7 @@ __all__ = [
     "NotPassed",
     "SubmissionNotFound",
     "award",
+    "check_renewal",
     "get_credential",
     "insert_with_indexes",
     "revoke_in_transaction",
@@ -78,6 +82,7 @@ __all__ = [
     "public_credential",
     "public_documents",
     "reinstate",
+    "renewals",
     "revoke",
     "set_visibility",
     "status_entries",
@@ -127,6 +132,18 @@ class SuspensionOff(Conflict):
     verifier could see a suspension. Revoke instead, or turn suspension on for new credentials."""
 
     code = "suspension-off"
+
+
+class AlreadyRenewed(Conflict):
+    """The credential this attempt renews was renewed already (by another attempt's award)."""
+
+    code = "already-renewed"
+
+
+class NotARenewal(Conflict):
+    """The submission is not an attempt to renew this credential (the educator starts one with ``renewal_of``)."""
+
+    code = "not-a-renewal"
 
 
 class NotSuspendable(Conflict):
@@ -231,9 +248,13 @@ def _award(
     microcredential = session.get_one(MicroCredential, submission.microcredential_id)
     educator = session.get_one(Person, submission.educator_id)
 
+    if submission.renewal_of is not None and _renewed_by(session, submission.renewal_of) is not None:
+        raise AlreadyRenewed(f"credential {submission.renewal_of}, which this attempt renews, was renewed already")
+
     now = datetime.now(timezone.utc).replace(microsecond=0)
     credential = _insert_with_indexes(session, submission, approved_by, format, now, list_length,
                                       suspension=issuer.suspension_status)
+    credential.renewal_of = submission.renewal_of
     base = services.settings.public_base_url
     did = issuer_did(services.settings.public_base_url, issuer.slug)
     revocation, suspension = status_entries(session, base, issuer.slug, credential)
@@ -262,7 +283,39 @@ def _award(
           target=f"credential:{credential.id}", submission_id=str(submission.id), format=format,
           microcredential=f"{microcredential.key}/v{microcredential.version}",
           auto_approved=approved_by is None)
+    events.emit(session, issuer_id=issuer.id, type=events.EventType.AWARDED,
+                ordering_key=events.ordering_key_of(credential),
+                data=events.credential_data(session, base, credential), educator_email=educator.email)
     return Award(credential, created=True)
+
+
+def _renewed_by(session: Session, credential_id: uuid.UUID) -> uuid.UUID | None:
+    return session.scalar(select(Credential.id).where(Credential.renewal_of == credential_id))
+
+
+def renewals(session: Session, credential_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Which of ``credential_ids`` were renewed, and by which credential (old id -> new id)."""
+    with read(session):
+        return {row.renewal_of: row.id for row in session.execute(
+            select(Credential.id, Credential.renewal_of).where(Credential.renewal_of.in_(credential_ids)))}
+
+
+def check_renewal(session: Session, *, issuer_id: uuid.UUID, credential_id: uuid.UUID,
+                  submission_id: uuid.UUID) -> None:
+    """That ``submission_id`` is an attempt at renewing ``credential_id``, both at ``issuer_id`` (what
+    ``stacks.award_renewal`` checks before it awards)."""
+    with read(session):
+        credential = session.scalars(select(Credential).where(Credential.id == credential_id,
+                                                              Credential.issuer_id == issuer_id)).first()
+        if credential is None:
+            raise CredentialNotFound(f"no credential {credential_id}")
+        submission = session.scalars(select(Submission).where(Submission.id == submission_id,
+                                                              Submission.issuer_id == issuer_id)).first()
+        if submission is None:
+            raise SubmissionNotFound(f"no submission {submission_id}")
+        if submission.renewal_of != credential_id:
+            raise NotARenewal(f"submission {submission_id} is not an attempt to renew credential {credential_id}: the "
+                              "educator starts one with renewal_of (POST /api/v1/submissions)")
 
 
 def _citations(session: Session, services: Services, issuer: Issuer, submission: Submission, key: str,
@@ -306,15 +359,15 @@ def status_entries(session: Session, public_base_url: str, slug: str,
 def sign_into(services: Services, issuer: Issuer, credential: Credential, document: dict[str, Any], *,
               format: Format, now: datetime) -> None:
     """Sign ``document`` with the issuer's key into the (already inserted) ``credential`` row, and set its
-    expiry from the issuer's ``validity_days``. Runs inside the caller's award transaction."""
+    expiry from the document's ``validUntil`` (what verifiers check). Runs inside the caller's award transaction."""
     signer = services.keystore.load_or_create(issuer.slug, issuer_did(services.settings.public_base_url, issuer.slug))
     if format == "jwt":
         credential.jwt = encode_vc_jwt(document, signer, now=now)
         credential.document = document
     else:
         credential.document = signed_ldp(document, signer, now=now)
-    if issuer.validity_days:
-        credential.valid_until = now + timedelta(days=issuer.validity_days)
+    valid_until = document.get("validUntil")
+    credential.valid_until = datetime.fromisoformat(valid_until) if isinstance(valid_until, str) else None
 
 
 def signed_ldp(document: dict[str, Any], signer: Signer, *, now: datetime) -> dict[str, Any]:
@@ -500,6 +553,9 @@ def revoke_in_transaction(session: Session, services: Services, *, issuer_id: uu
     credential.revocation_reason = reason
     audit(session, issuer_id=issuer_id, actor_id=actor_id, action="credential.revoked",
           target=f"credential:{credential.id}", reason=reason)
+    events.emit(session, issuer_id=issuer_id, type=events.EventType.REVOKED,
+                ordering_key=events.ordering_key_of(credential),
+                data=events.credential_data(session, services.public_base_url, credential, reason=reason))
     return credential
 
 
@@ -545,6 +601,10 @@ def set_suspension(session: Session, services: Services, *, issuer_id: uuid.UUID
         audit(session, issuer_id=issuer_id, actor_id=actor_id,
               action="credential.suspended" if suspended else "credential.reinstated",
               target=f"credential:{credential.id}", **detail)
+        if suspended:
+            events.emit(session, issuer_id=issuer_id, type=events.EventType.SUSPENDED,
+                        ordering_key=events.ordering_key_of(credential),
+                        data=events.credential_data(session, services.public_base_url, credential, reason=reason))
     return credential
 
 

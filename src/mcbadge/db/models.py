@@ -11,6 +11,8 @@
                   └── Credential (the award: one per passing submission, or a designation's) ──> StatusEntry x2 ──> StatusList
       VettingNomination, VettingEndorsement (a state agency's vetting of a MicroCredential version) ──> StatusEntry
       AwardImport (a bulk award from CSV) ── ImportedAward (an awarded row, by its identity) ──> Credential
+      WebhookSubscription; OutboxEvent ── EventDelivery (the outbox: to a subscription or an e-mail address)
+            ── DeliveryAttempt (its log)
       AuditEvent, IdempotencyRecord
 
 Private keys are never here: they live encrypted under keys/ (mcbadge.keystore).
@@ -392,6 +394,9 @@ class MicroCredential(Base):
     tags: Mapped[list[Any]] = mapped_column(default=list)
     image_url: Mapped[str | None] = mapped_column(String(500))
     pd_hours: Mapped[float | None] = mapped_column()
+    validity_days: Mapped[int | None] = mapped_column(Integer)
+    """How long an award of this version is valid (a license cycle: 3-5 years), in days: its validUntil. None:
+    the issuer's ``validity_days``."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column()
 
@@ -434,6 +439,9 @@ class Submission(Base):
     """{criterion_key: level_key}: the deciding scores once the outcome stands, what the credential reports."""
     score_sources: Mapped[dict[str, Any] | None] = mapped_column()
     """{criterion_key: single | agreed | adjacent | lead}: how each deciding score was reached."""
+    renewal_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("credentials.id", use_alter=True))
+    """The credential this attempt renews (the re-assessment its issuer requires before it expires or after);
+    its award is linked to that credential (``Credential.renewal_of``)."""
 
     evidence: Mapped[list[EvidenceItem]] = relationship(
         back_populates="submission", order_by="EvidenceItem.position", cascade="all, delete-orphan"
@@ -604,6 +612,7 @@ class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
+        Index("ix_credentials_valid_until", "valid_until"),  # the worker's expiry check
         CheckConstraint("(submission_id IS NULL) <> (stack_id IS NULL)", name="submission_or_stack"),
     )
 
@@ -632,6 +641,10 @@ class Credential(Base):
     """The earner lets the public badge page show the credential."""
     show_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
     """Evidence links are hidden on the public page unless the earner allows them (videos of minors)."""
+    renewal_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    """The credential this one renews (a re-assessment of the same micro-credential); each is renewed once."""
+    expiry_notified_at: Mapped[datetime | None] = mapped_column()
+    """When the ``credential.expiring`` event was written (once per credential: the periodic check's mark)."""
 
     # Loaded with the row (one join): a credential read outside its session still knows its positions.
     revocation_entry: Mapped[StatusEntry] = relationship(foreign_keys=[revocation_entry_id], lazy="joined",
@@ -813,6 +826,95 @@ class VettingNomination(Base):
     decided_at: Mapped[datetime | None] = mapped_column()
     endorsement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vetting_endorsements.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookSubscription(Base):
+    """An LMS's or HR system's endpoint that receives an issuer's events (``mcbadge.events``), signed with its
+    own secret (shown once, when it is made). Deleting keeps the row, so its delivery log stays readable."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]] = mapped_column()
+    """The event types it receives (``events.outbox.EventType`` values)."""
+    description: Mapped[str | None] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100), deferred=True)
+    """``whsec_`` + base64 of 32 random bytes (Standard Webhooks): the HMAC key; never shown again."""
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxEvent(Base):
+    """Something that happened, written in the transaction that made it happen; its deliveries
+    (:class:`EventDelivery`) are written with it."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    """The event's id: the ``webhook-id`` of every delivery of it (the receiver's idempotency key)."""
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryStatus(str, enum.Enum):
+    PENDING = "pending"        # waiting for its first or next attempt (``next_attempt_at``)
+    DELIVERED = "delivered"    # a 2xx answer (webhook) or an accepted message (e-mail)
+    FAILED = "failed"          # every attempt failed; an admin may replay it
+    CANCELLED = "cancelled"    # its subscription was deleted before it was delivered
+
+
+class EventDelivery(Base):
+    """The outbox: one event to one receiver (a webhook subscription, or an educator's e-mail address), and its
+    delivery log. Ordered by ``id``: of one ``target`` and ``ordering_key`` (a credential's events), a delivery
+    is attempted only once every earlier one is settled."""
+
+    __tablename__ = "event_deliveries"
+    __table_args__ = (
+        Index("ix_event_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_event_deliveries_order", "target", "ordering_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"), index=True)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # webhook | email
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("webhook_subscriptions.id"), index=True)
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    """An e-mail delivery's address."""
+    message: Mapped[dict[str, Any] | None] = mapped_column()
+    """An e-mail delivery's subject and text, as written with the event."""
+    target: Mapped[str] = mapped_column(String(400))
+    """``webhook:<subscription id>`` or ``email:<address>``: deliveries to one target keep their order."""
+    ordering_key: Mapped[str] = mapped_column(String(100))
+    """What the order is kept within: ``submission:<id>`` (an attempt and its award) or ``credential:<id>``."""
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    """While an attempt runs: a worker that died mid-attempt (kill -9) loses the lease and the delivery is
+    attempted again (at least once; receivers deduplicate by the event id)."""
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryAttempt(Base):
+    """One attempt of a delivery: when, how it ended (HTTP status or the error), how long it took."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("event_deliveries.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int] = mapped_column(Integer)
 
 
 class AuditEvent(Base):

@@ -69,6 +69,7 @@ from ..db.models import (
 from ..db.oauth_models import UpsertedCredential
 from ..db.session import read, transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..events import outbox as events
 from ..features import Page, PageParams, audit, paginate
 from ..identity import issuer_did
 from ..obapi import service as obapi
@@ -502,6 +503,11 @@ def _award(session: Session, services: Services, issuer: Issuer, stack: Stack, d
           stack=f"{stack.key}/v{stack.version}", auto_approved=approved_by is None,
           components=[h.credential_id for h in used],
           **({"replaces": f"credential:{replaced}"} if replaced is not None else {}))
+    events.emit(session, issuer_id=issuer.id, type=events.EventType.DESIGNATION_AWARDED,
+                ordering_key=events.ordering_key_of(credential),
+                data=events.credential_data(session, base, credential,
+                                            replaces=str(replaced) if replaced is not None else None),
+                educator_email=educator.email)
 
 
 def _locked_designation(session: Session, stack: Stack, educator_id: uuid.UUID) -> Designation | None:
@@ -660,6 +666,15 @@ def award_component(session: Session, services: Services, submission_id: uuid.UU
     except Exception:
         log.exception("deciding designations after awarding credential %s failed", credential.id)
     return outcome
+
+
+def award_renewal(session: Session, services: Services, *, credential_id: uuid.UUID, submission_id: uuid.UUID,
+                  approved_by: uuid.UUID, issuer_id: uuid.UUID) -> credentials.Award:
+    """Renew ``credential_id``: award the attempt that re-assessed it (``submission_id``, started with
+    ``renewal_of``) with :func:`award_component`; the new credential names the old one (``renewal_of``), which stays
+    as it is (visible, marked expired once it is). Idempotent like every award."""
+    credentials.check_renewal(session, issuer_id=issuer_id, credential_id=credential_id, submission_id=submission_id)
+    return award_component(session, services, submission_id, approved_by=approved_by, issuer_id=issuer_id)
 
 
 def approve(session: Session, services: Services, principal: Principal, designation_id: uuid.UUID) -> DesignationRead:

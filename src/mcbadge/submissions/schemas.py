@@ -26,6 +26,11 @@ class SubmissionCreate(_Strict):
                     "(no re-upload), links and reflections as they were, each marked carried_from. Replace only "
                     "what the feedback asked for (delete an item, add its replacement). Items whose requirement "
                     "this version no longer has, or whose reflection no longer fits its word limits, stay behind.")
+    renewal_of: uuid.UUID | None = Field(
+        default=None, description="Renew this credential of yours (one that expires, of the same micro-credential "
+                                  "key, not revoked, not renewed yet): the attempt is the re-assessment its issuer "
+                                  "requires, and its award is linked to it. Allowed while that credential's attempt "
+                                  "is awarded.")
 
 
 class EvidenceCreate(_Strict):
@@ -86,6 +91,7 @@ class SubmissionSummary(_Strict):
     created_at: datetime
     submitted_at: datetime | None
     decided_at: datetime | None
+    renewal_of: uuid.UUID | None = Field(default=None, description="The credential this attempt renews.")
 
 
 class SubmissionRead(SubmissionSummary):

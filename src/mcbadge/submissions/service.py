@@ -38,6 +38,7 @@ from ..db.models import (
     Assessment,
     AssessorTraining,
     Assignment,
+    Credential,
     EvidenceItem,
     MicroCredential,
     MicroCredentialStatus,
@@ -49,6 +50,7 @@ from ..db.models import (
 )
 from ..db.session import transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..events import outbox as events
 from ..features import Page, PageParams, audit
 from ..principal import Principal
 from ..services import Services
@@ -197,7 +199,7 @@ def _summary_fields(sub: Submission, mc: MicroCredential) -> dict[str, Any]:
         "id": sub.id, "microcredential_id": mc.id, "microcredential_key": mc.key,
         "microcredential_version": mc.version, "educator_id": sub.educator_id, "attempt": sub.attempt,
         "status": sub.status, "created_at": sub.created_at, "submitted_at": sub.submitted_at,
-        "decided_at": sub.decided_at,
+        "decided_at": sub.decided_at, "renewal_of": sub.renewal_of,
     }
 
 
@@ -270,14 +272,18 @@ def create_submission(session: Session, principal: Principal, body: SubmissionCr
             .where(Submission.educator_id == principal.person_id, MicroCredential.key == mc.key)
             .order_by(Submission.attempt.desc()).limit(1)
         ).first()
-        if previous is not None and previous.status in OPEN_STATUSES:
+        renewing = _renewable(session, principal, mc, body.renewal_of) if body.renewal_of is not None else None
+        # A renewal follows an awarded attempt (the credential it renews); anything else still open blocks it.
+        if previous is not None and previous.status in OPEN_STATUSES and not (
+                renewing is not None and previous.status is SubmissionStatus.AWARDED):
             raise AttemptOpen(f"attempt {previous.attempt} at {mc.key!r} is {previous.status.value}; a new attempt "
                               "is possible only after a 'not yet' outcome", submission_id=str(previous.id))
         if body.carry_forward and (previous is None or previous.status is not SubmissionStatus.NOT_YET):
             raise NothingToCarryForward(f"there is no previous attempt at {mc.key!r} that ended 'not yet' to carry "
                                         "evidence forward from")
         sub = Submission(issuer_id=principal.issuer_id, microcredential_id=mc.id, educator_id=principal.person_id,
-                         attempt=(previous.attempt if previous else 0) + 1, status=SubmissionStatus.DRAFT)
+                         attempt=(previous.attempt if previous else 0) + 1, status=SubmissionStatus.DRAFT,
+                         renewal_of=renewing.id if renewing is not None else None)
         session.add(sub)
         try:
             session.flush()
@@ -307,6 +313,28 @@ def _carry_forward(previous: Submission, sub: Submission, mc: MicroCredential) -
             filename=item.filename, url=item.url, text=item.text, sha256=item.sha256,
             position=len(sub.evidence), carried_from_id=item.id))
     return len(sub.evidence)
+class NotRenewable(Conflict):
+    """The credential cannot be renewed by this attempt: not the caller's, of another micro-credential, revoked,
+    without an expiry, or renewed already."""
+
+    code = "not-renewable"
+
+
+def _renewable(session: Session, principal: Principal, mc: MicroCredential, credential_id: uuid.UUID) -> Credential:
+    """The caller's credential ``credential_id`` if an attempt at ``mc`` may renew it (else NotRenewable)."""
+    credential = session.get(Credential, credential_id)
+    if credential is None or credential.educator_id != principal.person_id or credential.microcredential_id is None:
+        raise NotRenewable(f"you hold no credential {credential_id} to renew")
+    renewed_key = session.scalar(select(MicroCredential.key).where(MicroCredential.id == credential.microcredential_id))
+    if renewed_key != mc.key:
+        raise NotRenewable(f"credential {credential_id} is for {renewed_key!r}, not {mc.key!r}")
+    if credential.revoked_at is not None:
+        raise NotRenewable(f"credential {credential_id} was revoked: it cannot be renewed")
+    if credential.valid_until is None:
+        raise NotRenewable(f"credential {credential_id} does not expire: there is nothing to renew")
+    if session.scalar(select(Credential.id).where(Credential.renewal_of == credential_id)) is not None:
+        raise NotRenewable(f"credential {credential_id} was renewed already")
+    return credential
 
 
 def list_submissions(session: Session, principal: Principal, page: PageParams, *,
@@ -463,6 +491,8 @@ def submit(session: Session, principal: Principal, submission_id: uuid.UUID) -> 
         sub.submitted_at = utcnow()
         audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="submission.submit",
               target=f"submission:{sub.id}", attempt=sub.attempt, evidence=len(sub.evidence))
+        events.emit(session, issuer_id=sub.issuer_id, type=events.EventType.SUBMITTED,
+                    ordering_key=f"submission:{sub.id}", data=events.submission_data(session, sub))
         return _read(session, principal, sub)
 
 

@@ -196,6 +196,8 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
         credential=content, report=report_view(report, now), og=og, page_url=page_url,
         json_url=f"{page_url}?format=json", png_url=png_url, show_evidence=badge.show_evidence,
         badge_id=str(badge.id), vetted=badge.vetted,
+        renewal_of_url=f"{base}/credentials/{badge.renewal_of}" if badge.renewal_of else None,
+        renewed_by_url=f"{base}/credentials/{badge.renewed_by}" if badge.renewed_by else None,
         version_url=_achievement_page(request.scope.get("root_path", ""), badge.document),
         linkedin_url=_linkedin_url(content, badge.issuer_name or content.issuer_name, page_url, str(badge.id)),
     )

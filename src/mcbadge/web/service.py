@@ -59,6 +59,10 @@ class Badge:
     show_evidence: bool
     vetted: tuple[VettedBy, ...] = ()
     """State agencies whose vetting of the micro-credential version it was earned on verifies now."""
+    renewal_of: uuid.UUID | None = None
+    """The (public) credential this one renews."""
+    renewed_by: uuid.UUID | None = None
+    """The (public) credential that renews this one: the old one stays visible and links to it."""
 
 
 def load_public_badge(session: Session, services: Services, credential_id: str) -> Badge | None:
@@ -87,9 +91,15 @@ def load_public_badge(session: Session, services: Services, credential_id: str) 
             achievement_image=mc.image_url if mc is not None else None,
             show_evidence=credential.show_evidence,
         )
+    # Renewals link both ways, to credentials the public may see.
+    renewed_by = credentials.renewals(session, [credential.id]).get(credential.id)
+    linked = [i for i in (credential.renewal_of, renewed_by) if i is not None]
+    shown = credentials.public_documents(session, linked) if linked else {}
     # Verified after the read (vetting.labels says why).
     vetted = vetting.resolve(services, pending).get(mc.id, []) if mc is not None else []
-    return replace(badge, vetted=tuple(vetted))
+    return replace(badge, vetted=tuple(vetted),
+                   renewal_of=credential.renewal_of if credential.renewal_of in shown else None,
+                   renewed_by=renewed_by if renewed_by in shown else None)
 
 
 # -- the public page of a micro-credential version ---------------------------------------------------------
