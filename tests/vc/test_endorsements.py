@@ -127,3 +127,10 @@ def test_endorsement_jwts_are_verified_too(node_reference: NodeReference) -> Non
     tampered = f"{header}.{base64url_encode(json.dumps(claims).encode())}.{signature}"
     check = endorsements_check(report_of(badge(node_reference, jwts=[tampered])))
     assert check.outcome is Outcome.FAILED and "signature" in check.message
+
+
+def test_too_many_endorsements_are_not_read() -> None:
+    credential = rich_credential()
+    credential["credentialSubject"]["achievement"]["endorsement"] = [endorsement()] * 17
+    check = endorsements_check(report_of(credential))
+    assert check.outcome is Outcome.FAILED and check.message.startswith("the credential embeds 17 endorsements")

@@ -31,7 +31,9 @@ carries a false endorsement). One that is genuine but expired or revoked passes 
 no longer endorses; the credential is not the less what its issuer signed). One whose signature or status
 could not be checked leaves the check "not checked". Each is listed in ``details["endorsements"]`` with its
 own checks. Endorsements embedded in an endorsement are followed as components are (at most
-:data:`MAX_COMPONENT_DEPTH` deep), and at most :data:`mcbadge.vc.endorsements.MAX_ENDORSEMENTS` per credential.
+:data:`MAX_COMPONENT_DEPTH` deep), and one verification checks at most
+:data:`mcbadge.vc.endorsements.MAX_ENDORSEMENTS` endorsements in all (a credential that embeds more fails the
+check unread; nested ones beyond the count are "not checked").
 
 A credential names components (it is a designation, ``mcbadge.stacks``) when its ``relatedResource`` has
 entries whose ``mediaType`` is one of :data:`mcbadge.vc.components.COMPONENT_MEDIA_TYPES` (the forms a
@@ -345,6 +347,8 @@ class _Consulted:
     """(url, the credential's issuer) -> why that list is not trustworthy for it, or None."""
     components_checked: int = 0
     """Component verifications made so far, at any depth (at most :data:`MAX_COMPONENTS`)."""
+    endorsements_checked: int = 0
+    """Endorsement verifications made so far, at any depth (at most :data:`MAX_ENDORSEMENTS`)."""
 
 
 class _Verifier:
@@ -794,6 +798,12 @@ class _Verifier:
             row.update(outcome=Outcome.NOT_CHECKED.value,
                        message=f"endorsements nested deeper than {MAX_COMPONENT_DEPTH} are not followed")
             return row
+        if self.consulted.endorsements_checked >= MAX_ENDORSEMENTS:
+            # Bounded work: endorsements inside endorsements would otherwise multiply at every level.
+            row.update(outcome=Outcome.NOT_CHECKED.value, message=f"not checked: one verification checks at most "
+                                                                  f"{MAX_ENDORSEMENTS} endorsements, nested ones included")
+            return row
+        self.consulted.endorsements_checked += 1
         child = _Verifier(self.resolver, self.status_fetcher, self.now, self.inner_canon, (), "assertionMethod",
                           self.status_list_cache, None, None, self.depth + 1, self.document_cache, None,
                           self.consulted)
