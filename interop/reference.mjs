@@ -7,7 +7,12 @@
 // Requests are handled strictly one at a time, in order, so responses line
 // up with requests. A bad request never terminates the process.
 //
-// Commands: ping, sign, verify, canonize, bench (see handlers below).
+// Commands: ping, sign, verify, canonize, bench, issueWith, jwtSign (see
+// handlers below). issueWith and jwtSign stand for the other issuers a
+// teacher's credentials come from: each call generates a fresh key (never
+// returned: only its public half and its DID), signs with the named suite or
+// JOSE algorithm of the pinned packages, and sets the credential's issuer to
+// that key's DID.
 //
 // The document loader never touches the network. It serves, in order:
 //   1. the mcbadge project's pinned JSON-LD contexts
@@ -37,6 +42,13 @@ import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022} from
   '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
+import {cryptosuite as ecdsaRdfc2019} from
+  '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
+import {Ed25519VerificationKey2020} from
+  '@digitalbazaar/ed25519-verification-key-2020';
+import * as jose from 'jose';
 import * as base58btc from 'base58-universal';
 import jsigs from 'jsonld-signatures';
 import jsonld from 'jsonld';
@@ -363,12 +375,167 @@ async function bench(req) {
   };
 }
 
+
+// ---------------------------------------------------------------------------
+// Credentials from other issuers (fresh keys, the pinned suites)
+
+/** The issuer id of `credential` set to `did` (a string, or an object's id). */
+function withIssuer(credential, did) {
+  const copy = clone(credential);
+  if(copy.issuer && typeof copy.issuer === 'object') {
+    copy.issuer.id = did;
+  } else {
+    copy.issuer = did;
+  }
+  return copy;
+}
+
+/** `didMethod`: "key" (default), or {web: "did:web:...", fragment: "..."}. */
+function keyNames(didMethod, publicKeyMultibase) {
+  if(didMethod === undefined || didMethod === 'key') {
+    const did = `did:key:${publicKeyMultibase}`;
+    return {did, id: `${did}#${publicKeyMultibase}`};
+  }
+  if(didMethod && typeof didMethod.web === 'string') {
+    return {did: didMethod.web,
+      id: `${didMethod.web}#${didMethod.fragment ?? publicKeyMultibase}`};
+  }
+  throw new TypeError('"didMethod" must be "key" or {web, fragment}.');
+}
+
+async function signingSuite(suiteName, didMethod, created) {
+  const date = created ?? undefined;
+  if(suiteName === 'Ed25519Signature2020') {
+    const key = await Ed25519VerificationKey2020.generate();
+    const names = keyNames(didMethod, key.fingerprint());
+    key.id = names.id;
+    key.controller = names.did;
+    return {suite: new Ed25519Signature2020({key, date}), names,
+      publicKeyMultibase: key.fingerprint()};
+  }
+  if(suiteName === 'ecdsa-rdfc-2019') {
+    const key = await EcdsaMultikey.generate({curve: 'P-256'});
+    const names = keyNames(didMethod, key.publicKeyMultibase);
+    key.id = names.id;
+    key.controller = names.did;
+    return {suite: new DataIntegrityProof({signer: key.signer(), date,
+      cryptosuite: ecdsaRdfc2019}), names,
+    publicKeyMultibase: key.publicKeyMultibase};
+  }
+  if(suiteName === 'eddsa-rdfc-2022') {
+    const key = await Ed25519Multikey.generate();
+    const names = keyNames(didMethod, key.publicKeyMultibase);
+    key.id = names.id;
+    key.controller = names.did;
+    return {suite: new DataIntegrityProof({signer: key.signer(), date,
+      cryptosuite: eddsaRdfc2022}), names,
+    publicKeyMultibase: key.publicKeyMultibase};
+  }
+  throw new TypeError(`unknown suite ${JSON.stringify(suiteName)}`);
+}
+
+// Sign `credential` with a fresh key of `suite`. `setIssuer` (default true)
+// makes the key's DID the issuer; false adds a proof to a credential that
+// may already have some (a proof set), leaving its issuer alone.
+async function issueWith(req) {
+  requireObject(req.credential, 'credential');
+  const {suite, names, publicKeyMultibase} = await signingSuite(
+    req.suite, req.didMethod, req.created);
+  const document = req.setIssuer === false ? clone(req.credential) :
+    withIssuer(req.credential, names.did);
+  const signed = await jsigs.sign(document, {
+    suite,
+    purpose: new jsigs.purposes.AssertionProofPurpose(),
+    documentLoader: makeDocumentLoader(req.documents)
+  });
+  return {credential: signed, did: names.did, verificationMethod: names.id,
+    publicKeyMultibase};
+}
+
+const b64url = bytes => Buffer.from(bytes).toString('base64url');
+
+/** The Multikey of a public JWK: Ed25519 (0xed01) or P-256 (0x8024). */
+function multikeyOfJwk(jwk) {
+  if(jwk.kty === 'OKP' && jwk.crv === 'Ed25519') {
+    return 'z' + base58btc.encode(Buffer.concat([Buffer.from([0xed, 0x01]),
+      Buffer.from(jwk.x, 'base64url')]));
+  }
+  if(jwk.kty === 'EC' && jwk.crv === 'P-256') {
+    const y = Buffer.from(jwk.y, 'base64url');
+    const prefix = (y[y.length - 1] & 1) ? 0x03 : 0x02;
+    return 'z' + base58btc.encode(Buffer.concat([Buffer.from([0x80, 0x24,
+      prefix]), Buffer.from(jwk.x, 'base64url')]));
+  }
+  throw new TypeError(`no did:key for a ${jwk.kty} key`);
+}
+
+// A VC-JWT (or VC-JOSE token) signed by jose with a fresh key of `alg`
+// (EdDSA, ES256, RS256). `didMethod`: "key", "jwk" or {web, fragment}.
+// `shape`: "vc-claim" (OB 3.0 / VC-JWT 1.1: {vc, iss, jti, nbf}) or
+// "credential" (VC-JOSE-COSE: the credential is the payload, typ vc+jwt).
+// `header` adds to (or overrides) the protected header.
+async function jwtSign(req) {
+  requireObject(req.credential, 'credential');
+  const alg = req.alg;
+  const options = {extractable: true};
+  if(alg === 'EdDSA') {
+    options.crv = 'Ed25519';
+  } else if(alg === 'RS256') {
+    options.modulusLength = 2048;
+  } else if(alg !== 'ES256') {
+    throw new TypeError(`unsupported alg ${JSON.stringify(alg)}`);
+  }
+  const {publicKey, privateKey} = await jose.generateKeyPair(alg, options);
+  const publicJwk = await jose.exportJWK(publicKey);
+  let did;
+  let kid;
+  const method = req.didMethod ?? 'key';
+  if(method === 'key') {
+    const multikey = multikeyOfJwk(publicJwk);
+    did = `did:key:${multikey}`;
+    kid = `${did}#${multikey}`;
+  } else if(method === 'jwk') {
+    did = `did:jwk:${b64url(JSON.stringify(publicJwk))}`;
+    kid = `${did}#0`;
+  } else if(method && typeof method.web === 'string') {
+    did = method.web;
+    kid = `${did}#${method.fragment ?? 'key-1'}`;
+  } else {
+    throw new TypeError('"didMethod" must be "key", "jwk" or {web, fragment}.');
+  }
+  const credential = withIssuer(req.credential, did);
+  let payload;
+  let typ;
+  if(req.shape === 'credential') {
+    payload = credential;
+    typ = 'vc+jwt';
+  } else {
+    payload = {vc: credential, iss: did};
+    if(typeof credential.id === 'string') {
+      payload.jti = credential.id;
+    }
+    const from = credential.validFrom ?? credential.issuanceDate;
+    if(from) {
+      payload.nbf = Math.ceil(Date.parse(from) / 1000);
+    }
+    typ = 'JWT';
+  }
+  const header = {alg, typ, kid, ...(req.header ?? {})};
+  const token = await new jose.CompactSign(
+    new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader(header)
+    .sign(privateKey);
+  return {token, did, kid, publicJwk};
+}
+
 const HANDLERS = {
   ping: async () => 'pong',
   sign,
   verify,
   canonize,
-  bench
+  bench,
+  issueWith,
+  jwtSign
 };
 
 // ---------------------------------------------------------------------------

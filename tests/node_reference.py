@@ -211,6 +211,42 @@ class NodeReference:
             req["now"] = now
         return self.request(req)
 
+    def issue_with(
+        self,
+        suite: str,
+        credential: dict[str, Any],
+        *,
+        did_method: str | dict[str, str] = "key",
+        set_issuer: bool = True,
+        created: str | None = None,
+    ) -> dict[str, Any]:
+        """Sign ``credential`` with a fresh key of ``suite`` (``Ed25519Signature2020``, ``ecdsa-rdfc-2019``,
+        ``eddsa-rdfc-2022``) through the pinned packages; the key's DID becomes the issuer unless ``set_issuer``
+        is False (a further proof: a proof set). ``did_method``: ``"key"`` or ``{"web": did, "fragment": f}``.
+
+        Returns ``{credential, did, verificationMethod, publicKeyMultibase}`` (the private key stays in Node).
+        """
+        req: dict[str, Any] = {"cmd": "issueWith", "suite": suite, "credential": credential,
+                               "didMethod": did_method, "setIssuer": set_issuer}
+        if created is not None:
+            req["created"] = created
+        return self.request(req)
+
+    def jwt_sign(
+        self,
+        alg: str,
+        credential: dict[str, Any],
+        *,
+        did_method: str | dict[str, str] = "key",
+        shape: str = "vc-claim",
+        header: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A VC-JWT signed by ``jose`` with a fresh ``alg`` key (EdDSA, ES256, RS256) whose DID (``"key"``,
+        ``"jwk"`` or ``{"web": did, "fragment": f}``) becomes the issuer. ``shape``: ``"vc-claim"`` (OB 3.0) or
+        ``"credential"`` (VC-JOSE-COSE). Returns ``{token, did, kid, publicJwk}``."""
+        return self.request({"cmd": "jwtSign", "alg": alg, "credential": credential, "didMethod": did_method,
+                             "shape": shape, "header": header or {}})
+
     def canonize(self, document: Any, documents: dict[str, Any] | None = None) -> str:
         """RDFC-1.0 canonical N-Quads of ``document`` (safe mode, as the cryptosuite)."""
         return self.request({"cmd": "canonize", "document": document, "documents": documents or {}})

@@ -285,6 +285,29 @@ def test_client_credentials_for_an_integrator(server: LiveServer, client: httpx.
     assert token_request(client, reg, grant_type="client_credentials").status_code == 401
 
 
+def test_a_client_credentials_client_may_post_its_secret(client: httpx.Client, tenant: Tenant) -> None:
+    """The metadata advertises client_secret_post: an admin-made client-credentials client may use it (the W3C
+    suites' OAuth helper does); a registered client keeps the one method it registered."""
+    assert "client_secret_post" in client.get("/.well-known/oauth-authorization-server").json()[
+        "token_endpoint_auth_methods_supported"]
+    made = client.post("/api/v1/oauth-clients", headers=tenant.headers(Role.ADMIN), json={
+        "client_name": "Conformance suite", "person_id": str(tenant.integrator.id), "scope": [VC_ISSUE]})
+    assert made.status_code == 201, made.text
+    reg = made.json()
+    posted = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": reg["client_id"],
+                                               "client_secret": reg["client_secret"]})
+    assert posted.status_code == 200 and posted.json()["scope"] == VC_ISSUE, posted.text
+    wrong = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": reg["client_id"],
+                                              "client_secret": "wrong"})
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+
+    registered = register(client)  # client_secret_basic by default
+    refused = client.post("/oauth/token", data={"grant_type": "authorization_code", "code": "x",
+                                                "client_id": registered["client_id"],
+                                                "client_secret": registered["client_secret"]})
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+
+
 def test_client_credentials_rules(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
     body = {"client_name": "x", "person_id": str(tenant.integrator.id), "scope": [VC_ISSUE]}
     assert client.post("/api/v1/oauth-clients", headers=tenant.headers(Role.EDUCATOR), json=body).status_code == 403

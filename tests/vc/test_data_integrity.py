@@ -200,3 +200,18 @@ def test_signature_cache_keyed_by_the_callers_document_key(issuer):
                             _did_key_resolver, now=created + timedelta(days=1), signature_cache=cache,
                             document_key=key)
     assert not check.verified and "expired" in check.reason
+
+
+def test_w3c_ecdsa_rdfc_2019_vector_verifies(canon):
+    """The W3C vc-di-ecdsa P-256 vector (another implementation's signature): valid as published, and not
+    once altered or relabelled as another suite."""
+    signed = read_json(EDDSA.parent / "ecdsa-rdfc-2019-p256" / "signedECDSAP256.json")
+    [check] = verify_proofs(signed, _did_key_resolver, now=now(), canonicalizer=canon)
+    assert check.verified and check.suite == "ecdsa-rdfc-2019", check.reason
+    altered = {**signed, "name": "Another Credential"}
+    [check] = verify_proofs(altered, _did_key_resolver, now=now(), canonicalizer=canon)
+    assert not check.verified and "altered" in check.reason
+    legacy = {**signed, "proof": {**signed["proof"], "type": "Ed25519Signature2020"}}
+    legacy["proof"].pop("cryptosuite")
+    [check] = verify_proofs(legacy, _did_key_resolver, now=now(), canonicalizer=canon)
+    assert not check.verified and "proof type Ed25519Signature2020 needs a Ed25519 verification method" in check.reason

@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwcrypto import jwk as jose_jwk
+from jwcrypto.common import base64url_encode
 
 from mcbadge.vc.contexts import DID_V1, MULTIKEY_V1
 from mcbadge.vc.dids import (
@@ -452,3 +453,27 @@ def test_ttl_cache_expires() -> None:
     clock[0] = 11
     resolver.resolve(DID)
     assert len(calls) == 2
+
+
+# --------------------------------------------------------------------------------------------------
+# did:jwk
+# --------------------------------------------------------------------------------------------------
+
+
+def test_did_jwk_document_and_resolution() -> None:
+    key = _p256_public()
+    did = "did:jwk:" + base64url_encode(json.dumps(key.to_jwk()).encode())
+    document = DidResolver().resolve(did)
+    assert document["id"] == did and document["verificationMethod"][0]["type"] == "JsonWebKey2020"
+    assert document["assertionMethod"] == [f"{did}#0"] and "keyAgreement" not in document
+    method = DidResolver().resolve_verification_method(did)  # a bare did:jwk names its one key
+    assert method.id == f"{did}#0" and method.public_key == key and "assertionMethod" in method.relationships
+
+
+@pytest.mark.parametrize("suffix", ["", "not base64!", "eyJrdHkiOiJFQyJ9=", "WzFd", "eyJhIjoxLCJhIjoyfQ"])
+def test_bad_did_jwk_rejected(suffix: str) -> None:
+    # empty, not base64url, padded, a JSON array, duplicate members; then a JWK that is not a key
+    with pytest.raises(DidResolutionError):
+        DidResolver().resolve_verification_method("did:jwk:" + suffix + "#0")
+    with pytest.raises(DidResolutionError):
+        DidResolver().resolve_verification_method("did:jwk:eyJrdHkiOiJFQyJ9#0")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk as jose_jwk
 from jwcrypto import jws as jose_jws
@@ -450,3 +450,89 @@ def test_naive_now_rejected(ed_signer: Ed25519KeyPair, resolver: DidResolver) ->
 def test_unbound_signer_rejected() -> None:
     with pytest.raises(JwtError, match="verification method"):
         encode_vc_jwt(make_credential(), Ed25519KeyPair.generate(), now=NOW)
+
+
+# ---------------------------------------------------------------- algorithm confusion, keys from did:jwk
+
+
+def did_jwk(public_jwk: dict[str, Any]) -> str:
+    return "did:jwk:" + base64url_encode(json.dumps(public_jwk).encode())
+
+
+def jwk_claims(issuer: str) -> dict[str, Any]:
+    credential = make_credential(issuer)
+    return {"iss": issuer, "jti": credential["id"], "sub": "did:example:teacher-1", "nbf": 1735689600, "vc": credential}
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> jose_jwk.JWK:
+    return jose_jwk.JWK.from_pyca(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+def test_rs256_ed25519_and_p256_keys_from_did_jwk(rsa_key: jose_jwk.JWK, ed_signer: Ed25519KeyPair,
+                                                  p256_signer: P256Signer) -> None:
+    rsa_did = did_jwk(json.loads(rsa_key.export_public()))
+    signed = jose_jws.JWS(json.dumps(jwk_claims(rsa_did)).encode())
+    signed.add_signature(rsa_key, alg="RS256", protected=json.dumps({"alg": "RS256", "typ": "JWT", "kid": f"{rsa_did}#0"}))
+    assert decode_vc_jwt(signed.serialize(compact=True), DidResolver(), now=NOW).verification_method == f"{rsa_did}#0"
+    for key, alg, sign in ((ed_signer.public_key, "EdDSA", ed_signer.sign), (p256_signer.public_key, "ES256", p256_signer.sign)):
+        did = did_jwk(key.to_jwk())
+        # A bare did:jwk names its only key, #0.
+        token = forge({"alg": alg, "typ": "JWT", "kid": did}, jwk_claims(did), sign)
+        assert decode_vc_jwt(token, DidResolver(), now=NOW).verification_method == f"{did}#0"
+
+
+def test_an_rsa_public_key_used_as_an_hmac_secret_is_refused(rsa_key: jose_jwk.JWK) -> None:
+    """The classic confusion on RS256: HS256 keyed with the issuer's public key, in every form an attacker has."""
+    public_jwk = json.loads(rsa_key.export_public())
+    did = did_jwk(public_jwk)
+    pem = rsa_key.export_to_pem()  # the public key, PEM: what a vulnerable library would take as the HMAC secret
+    for alg, digest in (("HS256", hashlib.sha256), ("HS384", hashlib.sha384), ("hs512", hashlib.sha512)):
+        for secret in (pem, json.dumps(public_jwk).encode(), base64url_decode(public_jwk["n"])):
+            token = forge({"alg": alg, "typ": "JWT", "kid": f"{did}#0"}, jwk_claims(did),
+                          lambda data, s=secret, d=digest: hmac.new(s, data, d).digest())
+            with pytest.raises(JwtError, match="HMAC"):
+                decode_vc_jwt(token, DidResolver(), now=NOW)
+
+
+def test_a_signature_of_another_algorithm_than_the_key_is_refused(
+    rsa_key: jose_jwk.JWK, ed_signer: Ed25519KeyPair, p256_signer: P256Signer
+) -> None:
+    ed_did, p256_did = did_jwk(ed_signer.public_key.to_jwk()), did_jwk(p256_signer.public_key.to_jwk())
+    rsa_did = did_jwk(json.loads(rsa_key.export_public()))
+    rsa_sign = rsa_key.get_op_key("sign")
+    cases = [
+        # ES256 signature (by a P-256 key) presented as the EdDSA key's
+        (ed_did, "ES256", p256_signer.sign, "does not match the Ed25519 key"),
+        # EdDSA signature presented as the P-256 key's
+        (p256_did, "EdDSA", ed_signer.sign, "does not match the P-256 key"),
+        # RS256 signature under an EC key, and an ES256 one under the RSA key
+        (p256_did, "RS256", lambda d: rsa_sign.sign(d, padding.PKCS1v15(), hashes.SHA256()), "does not match the P-256 key"),
+        (rsa_did, "ES256", p256_signer.sign, "does not match the RSA key"),
+        (rsa_did, "EdDSA", ed_signer.sign, "does not match the RSA key"),
+    ]
+    for did, alg, sign, reason in cases:
+        token = forge({"alg": alg, "typ": "JWT", "kid": f"{did}#0"}, jwk_claims(did), sign)
+        with pytest.raises(JwtError, match=reason):
+            decode_vc_jwt(token, DidResolver(), now=NOW)
+    # Other algorithms over the same keys are not accepted at all (one algorithm per key type).
+    for alg in ("PS256", "ES384", "ES256K", "RS512", "Ed25519"):
+        token = forge({"alg": alg, "typ": "JWT", "kid": f"{rsa_did}#0"}, jwk_claims(rsa_did), ed_signer.sign)
+        with pytest.raises(JwtError, match="not supported"):
+            decode_vc_jwt(token, DidResolver(), now=NOW)
+
+
+@pytest.mark.parametrize("jwk", [
+    {"kty": "oct", "k": "c2VjcmV0", "alg": "HS256"},  # a symmetric key: anyone who reads the DID can sign
+    {"kty": "EC", "crv": "P-256", "alg": "HS256"},  # a key that says it is for HMAC
+    {"kty": "OKP", "crv": "Ed25519", "use": "enc"},  # an encryption key
+    {"kty": "OKP", "crv": "Ed25519", "d": "leaked"},  # a published private key
+])
+def test_did_jwk_keys_that_may_not_sign_are_refused(ed_signer: Ed25519KeyPair, p256_signer: P256Signer,
+                                                    jwk: dict[str, Any]) -> None:
+    base = ed_signer.public_key.to_jwk() if jwk.get("crv") == "Ed25519" else p256_signer.public_key.to_jwk()
+    public = {**base, **jwk} if jwk["kty"] != "oct" else jwk
+    did = did_jwk(public)
+    token = forge({"alg": "EdDSA", "typ": "JWT", "kid": f"{did}#0"}, jwk_claims(did), ed_signer.sign)
+    with pytest.raises(JwtError):
+        decode_vc_jwt(token, DidResolver(), now=NOW)

@@ -37,6 +37,7 @@ from mcbadge.vc.schema import (
     SchemaProblem,
     applicable_schema,
     validate_achievement_credential,
+    validate_as_json_ld,
     validate_credential_status,
     validate_endorsement_credential,
     validate_issued,
@@ -536,3 +537,32 @@ def test_rubric_without_rubric_is_not_met_and_garbage_does_not_raise() -> None:
     for garbage in ({}, {"credentialSubject": 5}, {"credentialSubject": {"achievement": [], "result": "x"}},
                     {"credentialSubject": [{"result": [None, 3, {"resultDescription": ["a", "b"]}]}]}):
         assert not rubric_outcome(garbage).met
+
+
+# --------------------------------------------------------------------------------------------------
+# Read as JSON-LD: a single value and a one-element array alike
+# --------------------------------------------------------------------------------------------------
+
+
+def test_json_ld_reading_treats_one_value_and_a_one_element_array_alike() -> None:
+    endorsement = {**spec_example("endorsement"), "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                                                              "proofPurpose": "assertionMethod", "proofValue": "z1",
+                                                              "verificationMethod": "did:example:1#k"}}
+    del endorsement["credentialStatus"]
+    doc = rich_credential()
+    doc["credentialSubject"]["achievement"]["type"] = "Achievement"  # strict: an array
+    doc["credentialSubject"]["achievement"]["endorsement"] = endorsement  # strict: an array, whose proof too
+    doc["credentialSubject"] = [doc["credentialSubject"]]  # strict: one object
+    doc["proof"] = endorsement["proof"]  # strict: an array
+    strict = [str(p) for p in validate_achievement_credential(doc)]
+    assert any(p.startswith("proof: must be of type 'array'") for p in strict), strict
+    assert any(p.startswith("credentialSubject: must be of type 'object'") for p in strict), strict
+    assert validate_as_json_ld(doc, ACHIEVEMENT_CREDENTIAL_SCHEMA) == []
+    # The proof of the embedded endorsement was reshaped too (it is only reached once the endorsement is).
+    assert [str(p) for p in validate_endorsement_credential(endorsement)] == [
+        "proof: must be of type 'array', got " + json.dumps(endorsement["proof"])[:79] + "…"]
+    assert validate_as_json_ld(endorsement, ENDORSEMENT_CREDENTIAL_SCHEMA) == []
+    # What is wrong still is: reshaping never makes a bad value good.
+    doc["credentialSubject"][0]["achievement"]["endorsement"]["validFrom"] = "yesterday"
+    assert [str(p) for p in validate_as_json_ld(doc, ACHIEVEMENT_CREDENTIAL_SCHEMA)] == [
+        'credentialSubject.achievement.endorsement[0].validFrom: "yesterday" is not a valid date-time']  # as read

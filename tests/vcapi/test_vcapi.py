@@ -184,6 +184,54 @@ def test_issue_vc_jwt_is_an_enveloped_credential(server, client, tenant, did):
     assert report.verified, report.summary
 
 
+def test_issue_as_the_did_key_of_the_issuers_key(server, client, tenant, did, node_reference):
+    """The did:key issuer option: the same key, named by a DID every verifier resolves offline."""
+    issue(client, tenant, vc2(did))  # the issuer's key exists from its first issue
+    did_key = "did:key:" + did_document(client)["verificationMethod"][-1]["publicKeyMultibase"]
+    issued = issue(client, tenant, vc2(did_key))
+    assert issued["issuer"] == did_key and issued["proof"]["verificationMethod"] == f"{did_key}#{did_key[8:]}"
+    report = library_verify(server, issued)
+    assert report.verified, report.summary
+    assert node_reference.verify(issued)["verified"]  # the reference resolves did:key by itself
+    enveloped = issue(client, tenant, vc2(did_key), format="vc-jwt")
+    assert library_verify(server, enveloped).verified
+    # Its status lists are the did:web's, which a verifier would not trust for a did:key credential.
+    response = client.post("/credentials/issue", headers=tenant.headers(), json={
+        "credential": vc2(did_key), "options": {"credentialStatus": {"type": "BitstringStatusListEntry",
+                                                                     "statusPurpose": "revocation"}}})
+    assert "did:key issuer gets no status entry" in assert_problem(response, 422, "invalid-credential")["detail"]
+    # Another key's did:key is not the issuer's.
+    stranger = did_key_from_public(Ed25519KeyPair.generate().public_key)
+    response = client.post("/credentials/issue", headers=tenant.headers(), json={"credential": vc2(stranger)})
+    assert "issuer must be" in assert_problem(response, 422, "invalid-credential")["detail"]
+
+
+def test_a_credential_status_the_caller_made_is_signed_as_given(server, client, tenant, did):
+    entry = {"id": "https://status.example.org/lists/1#7", "type": "BitstringStatusListEntry",
+             "statusPurpose": "revocation", "statusListIndex": "7",
+             "statusListCredential": "https://status.example.org/lists/1"}
+    sent = vc2(did, credentialStatus=entry)
+    issued = issue(client, tenant, sent)
+    assert issued["credentialStatus"] == entry
+    [proof] = verify_proofs(issued, lambda vm, purpose: server.app.state.services.resolver
+                            .resolve_verification_method(vm).public_key, now=datetime.now(timezone.utc))
+    assert proof.verified, proof.reason
+    # This service did not make the entry, so it cannot change it.
+    response = client.post("/credentials/status", headers=tenant.headers(), json={
+        "credentialId": sent["id"], "credentialStatus": {"type": "BitstringStatusListEntry",
+                                                         "statusPurpose": "revocation"}})
+    assert_problem(response, 404, "credential-status-not-found")
+    # One or the other: the caller's entry, or one asked of this service.
+    response = client.post("/credentials/issue", headers=tenant.headers(), json={
+        "credential": vc2(did, credentialStatus=entry),
+        "options": {"credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "suspension"}}})
+    assert "send one or the other" in assert_problem(response, 422, "invalid-credential")["detail"]
+    # A malformed entry, or one whose terms no context defines, is refused.
+    for bad in ({**entry, "statusListIndex": 7}, {**entry, "type": "MadeUpStatusEntry"}):
+        response = client.post("/credentials/issue", headers=tenant.headers(), json={"credential": vc2(did, credentialStatus=bad)})
+        assert_problem(response, 422)
+
+
 def test_issue_sets_no_id_and_credential_id_names_it(client, tenant, did):
     sent = vc2(did)
     del sent["id"]

@@ -302,6 +302,9 @@ def test_only_credentials_needing_no_other_site_are_verified_on_the_event_loop(
         "a status list elsewhere": {**document, "credentialStatus": {
             **document["credentialStatus"], "statusListCredential": "https://status.example.org/1"}},
         "no proof": {k: v for k, v in document.items() if k != "proof"},
+        "an endorsement from elsewhere": {**document, "credentialSubject": {
+            **document["credentialSubject"], "achievement": {
+                **document["credentialSubject"]["achievement"], "endorsement": [{"issuer": elsewhere}]}}},
     }
     for name, variant in variants.items():
         assert not local(variant), name

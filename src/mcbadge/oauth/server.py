@@ -125,7 +125,15 @@ class Client(ClientMixin):
         return hmac.compare_digest(self.row.secret_hash, digest(client_secret))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method == self.row.token_endpoint_auth_method
+        if method == self.row.token_endpoint_auth_method:
+            return True
+        # A client-credentials client (made by an admin, never registered: it declared no method of its own) may
+        # send its secret either way the server advertises: in the Authorization header or in the form body
+        # (RFC 6749 §2.3.1). Both carry the same secret over the same TLS; the W3C suites' OAuth helper posts it.
+        # A registered client is held to the method it registered (RFC 7591 §2).
+        return (self.row.issuer_id is not None and self.row.secret_hash is not None
+                and self.row.grant_types == ["client_credentials"]
+                and method in ("client_secret_basic", "client_secret_post"))
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in (self.row.response_types or [])

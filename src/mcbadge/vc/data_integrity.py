@@ -1,7 +1,21 @@
-"""Data Integrity proofs with the ``eddsa-rdfc-2022`` cryptosuite (W3C VC Data Integrity EdDSA v1.0).
+"""Data Integrity proofs: mcbadge signs with ``eddsa-rdfc-2022``; it verifies that and what others issue.
 
-Signing input = SHA-256(canonical proof configuration) ‖ SHA-256(canonical document), both RDFC-1.0;
-the Ed25519 signature over it is the ``proofValue`` (multibase base58btc).
+Suites verified (:data:`VERIFIED_SUITES`), all over the same signing input, SHA-256(canonical proof
+configuration) ‖ SHA-256(canonical document), both RDFC-1.0, with the signature in ``proofValue`` (multibase
+base58btc):
+
+* ``eddsa-rdfc-2022`` (W3C VC Data Integrity EdDSA v1.0): ``DataIntegrityProof``, an Ed25519 key.
+* ``ecdsa-rdfc-2019`` (W3C VC Data Integrity ECDSA v1.0): ``DataIntegrityProof``, a P-256 key (Multikey
+  ``zDn…``); the signature is ECDSA with SHA-256 over the signing input, IEEE P1363 ``r‖s`` (64 bytes).
+  P-384 keys (SHA-384) are not supported and say so.
+* ``Ed25519Signature2020`` (W3C CCG, what the Digital Credentials Consortium and early OB 3.0 issuers signed
+  VC 1.1 credentials with): the proof ``type`` is the suite and it has no ``cryptosuite``; as in
+  jsonld-signatures, the proof configuration takes the proof's own ``@context`` if it has one, else the
+  document's. The document must bring the suite's context (https://w3id.org/security/suites/ed25519-2020/v1),
+  otherwise its terms are undefined and canonicalization (safe mode) refuses it.
+
+A document with several proofs (a proof set) verifies only if every proof does; each is reported alone
+(:class:`ProofCheck`, with its ``suite``), so a caller can say which one failed.
 
 ``create_proof``/``sign_credential`` raise for input they must not sign. ``verify_proofs`` never raises
 for a bad document: it returns one ``ProofCheck`` per proof, saying what failed in words a person can read.
@@ -25,7 +39,13 @@ from .json_values import as_list
 from .keys import PublicKey, Signer, multibase_b58_decode, multibase_b58_encode
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
+"""The cryptosuite mcbadge signs with."""
+ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
+ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
 PROOF_TYPE = "DataIntegrityProof"
+VERIFIED_SUITES: Mapping[str, str] = {CRYPTOSUITE: "Ed25519", ECDSA_RDFC_2019: "P-256", ED25519_SIGNATURE_2020: "Ed25519"}
+"""Each suite verified (the ``cryptosuite`` of a DataIntegrityProof, or a legacy proof ``type``) -> the one key
+type it signs with."""
 _PROOF_OPTION_KEYS = ("type", "cryptosuite", "created", "expires", "verificationMethod", "proofPurpose",
                       "challenge", "domain", "nonce", "previousProof", "id")
 _XSD_DATETIME = re.compile(
@@ -171,6 +191,15 @@ class ProofCheck:
     reason: str
     proof: Mapping[str, Any]
     code: str = "proof"  # "proof" for signature/shape problems, "issuer_key" for key-binding problems
+    suite: str | None = None  # the suite the proof claims (a cryptosuite, or Ed25519Signature2020), when readable
+
+
+def proof_suite(proof: Any) -> str | None:
+    """The suite a proof claims: its ``cryptosuite`` for a DataIntegrityProof, else its ``type``; unverified."""
+    if not isinstance(proof, Mapping):
+        return None
+    named = proof.get("cryptosuite") if proof.get("type") == PROOF_TYPE else proof.get("type")
+    return named if isinstance(named, str) else None
 
 
 KeyResolver = Callable[[str, str], PublicKey]
@@ -226,16 +255,26 @@ def _verify_one(
     signature_cache: MutableMapping[bytes, bool] | None = None,
     proof_key: bytes | None = None,  # the document's key and which of its proofs this is
 ) -> ProofCheck:
+    suite = proof_suite(proof)
+
     def fail(reason: str, code: str = "proof") -> ProofCheck:
         vm = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
-        return ProofCheck(False, vm if isinstance(vm, str) else None, reason, proof if isinstance(proof, Mapping) else {}, code)
+        return ProofCheck(False, vm if isinstance(vm, str) else None, reason,
+                          proof if isinstance(proof, Mapping) else {}, code, suite)
 
     if not isinstance(proof, Mapping):
         return fail("the proof is not a JSON object")
-    if proof.get("type") != PROOF_TYPE:
-        return fail(f"proof type {proof.get('type')!r} is not supported (expected DataIntegrityProof)")
-    if proof.get("cryptosuite") != CRYPTOSUITE:
-        return fail(f"cryptosuite {proof.get('cryptosuite')!r} is not supported (expected {CRYPTOSUITE})")
+    if proof.get("type") == PROOF_TYPE:
+        if proof.get("cryptosuite") not in (CRYPTOSUITE, ECDSA_RDFC_2019):
+            return fail(f"cryptosuite {proof.get('cryptosuite')!r} is not supported "
+                        f"(expected {CRYPTOSUITE} or {ECDSA_RDFC_2019})")
+    elif proof.get("type") == ED25519_SIGNATURE_2020:
+        if "cryptosuite" in proof:
+            return fail(f"proof type {ED25519_SIGNATURE_2020} takes no cryptosuite")
+    else:
+        return fail(f"proof type {proof.get('type')!r} is not supported "
+                    f"(expected {PROOF_TYPE} or {ED25519_SIGNATURE_2020})")
+    key_kind = VERIFIED_SUITES[str(suite)]
     vm = proof.get("verificationMethod")
     if not isinstance(vm, str) or not vm:
         return fail("the proof names no verificationMethod")
@@ -273,17 +312,22 @@ def _verify_one(
     except KeyFormatError:
         return fail("proofValue is not multibase base58btc")
     if len(signature) != 64:
-        return fail("proofValue is not a 64-byte Ed25519 signature")
+        return fail(f"proofValue is not a 64-byte {key_kind} signature")
 
     try:
         key = resolve_key(vm, purpose)
     except CredentialError as exc:
         return fail(str(exc), "issuer_key")
-    if key.kind != "Ed25519":
-        return fail("eddsa-rdfc-2022 needs an Ed25519 verification method", "issuer_key")
+    if key.kind != key_kind:
+        # The proof claims a suite its key cannot make: the proof is wrong, whoever's key it names.
+        named = "proof type" if suite == ED25519_SIGNATURE_2020 else "cryptosuite"
+        return fail(f"{named} {suite} needs a {key_kind} verification method; {vm} is a {key.kind} key")
 
     options = {k: v for k, v in proof.items() if k not in ("proofValue", "@context")}
-    config = {"@context": document.get("@context"), **options}
+    # jsonld-signatures (Ed25519Signature2020) hashes the proof with its own @context when it has one; the
+    # Data Integrity suites always with the document's (a proof @context must then be a prefix of it).
+    own_context = proof.get("@context") if suite == ED25519_SIGNATURE_2020 and "@context" in proof else None
+    config = {"@context": own_context or document.get("@context"), **options}
     secured = _unsecured(document)
     previous = proof.get("previousProof")
     if previous is not None:
@@ -307,7 +351,7 @@ def _verify_one(
                                   separators=(",", ":")).encode("utf-8")
         cache_key = hashlib.sha256(material + b"\x00" + key.raw).digest()
         if signature_cache.get(cache_key) is True:
-            return ProofCheck(True, vm, "the signature is valid", proof)
+            return ProofCheck(True, vm, "the signature is valid", proof, suite=suite)
     try:
         data = _hash_data(secured, config, canon)
     except CanonicalizationError as exc:
@@ -318,4 +362,4 @@ def _verify_one(
         return fail("the signature does not match the credential: it was altered or signed by another key")
     if cache_key is not None and signature_cache is not None:
         signature_cache[cache_key] = True
-    return ProofCheck(True, vm, "the signature is valid", proof)
+    return ProofCheck(True, vm, "the signature is valid", proof, suite=suite)

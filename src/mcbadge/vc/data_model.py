@@ -32,7 +32,7 @@ def _non_empty_str(value: Any) -> TypeGuard[str]:
 # A URL as the VC data model uses the word: a scheme, then no whitespace (``did:…``, ``urn:…``, ``https://…``).
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
 
-# VC 2.0 §4.5 Types: the objects of these properties MUST have a type (credentialStatus is refused outright).
+# VC 2.0 §4.5 Types: the objects of these properties MUST have a type (credentialStatus: _check_status_entries).
 _TYPED_MEMBERS = ("credentialSchema", "evidence", "refreshService", "termsOfUse")
 
 
@@ -73,11 +73,15 @@ def check_members(credential: Mapping[str, Any]) -> None:
             raise DataModelError("each relatedResource must have a digestSRI or a digestMultibase")
 
 
-def check_unsigned_credential(credential: Mapping[str, Any], expected_issuer: str | None = None) -> int:
+def check_unsigned_credential(credential: Mapping[str, Any], expected_issuer: str | None = None, *,
+                              status_given: bool = False) -> int:
     """Check a credential that is to be signed: the members every credential must have (VC 2.0, or VC 1.1
     by its first context), no proof or status yet, typed members, dates; returns the data model version
     (1 or 2). Raises :class:`DataModelError` naming the first problem (:class:`IssuerMismatch` when the
     issuer is not ``expected_issuer``).
+
+    ``status_given``: the signer accepts status entries the caller made (signed as given); they are then held
+    to the rules of an issued credential's entries (:func:`check_issued_credential`) instead of refused.
 
     Terms and types are for the canonicalizer (safe mode): together the two refuse anything a signature
     would not cover.
@@ -86,7 +90,9 @@ def check_unsigned_credential(credential: Mapping[str, Any], expected_issuer: st
     if "proof" in credential:
         raise DataModelError("the credential already has a proof: send it unsigned")
     if "credentialStatus" in credential:
-        raise DataModelError("send no credentialStatus: ask for one with options.credentialStatus")
+        if not status_given:
+            raise DataModelError("send no credentialStatus: ask for one with options.credentialStatus")
+        _check_status_entries(credential["credentialStatus"])
     check_members(credential)
     _check_dates(credential, version)
     return version

@@ -4,11 +4,14 @@ What lives here:
 
 * ``did:key`` (Ed25519 ``z6Mk…`` and P-256 ``zDn…``): identifiers and their DID documents, built
   offline following the did:key method v0.7 with a single ``Multikey`` verification method.
+* ``did:jwk`` (the did:jwk method: the DID is base64url of a public JWK): its DID document, built offline,
+  with one ``JsonWebKey2020`` method ``<did>#0``. Keys are read by :func:`~mcbadge.vc.keys.public_key_from_jwk`
+  (Ed25519, P-256, RSA >= 2048 bits; private members refused).
 * ``did:web``: the DID <-> HTTPS URL mapping of the did:web method, strict about anything that
   could make a DID point somewhere its text does not say (userinfo, ``..``, encoded slashes), and
   the DID document the issuing service publishes.
 * :class:`DidResolver`: DID -> DID document, and DID URL -> :class:`VerificationMethod`.
-  did:key is answered offline. did:web goes through a ``fetch_json(url)`` callable the caller
+  did:key and did:jwk are answered offline. did:web goes through a ``fetch_json(url)`` callable the caller
   injects (normally an SSRF-guarded HTTP client with timeouts and size limits); this module never
   opens a socket, so it cannot be turned into a network client by a hostile DID.
 
@@ -34,9 +37,11 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import base58
+from jwcrypto.common import base64url_decode
 
 from .contexts import DID_V1, MULTIKEY_V1
 from .errors import DidResolutionError, KeyFormatError
+from .json_values import DuplicateMember, strict_loads
 from .keys import PublicKey, VerificationKey, decode_multikey, public_key_from_jwk
 
 __all__ = [
@@ -45,6 +50,7 @@ __all__ = [
     "DocumentCache",
     "TtlCache",
     "VerificationMethod",
+    "did_jwk_document",
     "did_key_document",
     "did_key_from_public",
     "did_web_document",
@@ -171,6 +177,47 @@ def did_key_document(did: str) -> dict[str, Any]:
         "capabilityInvocation": [vm_id],
         "capabilityDelegation": [vm_id],
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# did:jwk
+# --------------------------------------------------------------------------------------------------
+
+JWS_2020_V1 = "https://w3id.org/security/suites/jws-2020/v1"
+"""The context the did:jwk method gives its documents (a label here: DID documents are read as JSON)."""
+_B64URL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def did_jwk_document(did: str) -> dict[str, Any]:
+    """The DID document of a ``did:jwk`` (did:jwk method specification), built offline.
+
+    The method-specific id is the base64url (no padding) of a public JWK's UTF-8 JSON. One verification
+    method ``<did>#0`` of type ``JsonWebKey2020``; a JWK with ``use: "enc"`` is listed only under
+    ``keyAgreement`` (it may not sign), any other under the four signing relationships. The JWK is checked
+    as any key from a DID document when a method is resolved (:func:`find_verification_method`): private
+    members, weak RSA and an ``alg`` that does not fit the key are refused there.
+    """
+    if not isinstance(did, str) or not did.startswith("did:jwk:"):
+        raise DidResolutionError(f"not a did:jwk: {did!r}")
+    encoded = did[len("did:jwk:"):]
+    if not _B64URL_RE.match(encoded):
+        raise DidResolutionError(f"{did!r}: the method-specific id is not base64url without padding")
+    try:
+        jwk = strict_loads(base64url_decode(encoded).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, DuplicateMember, RecursionError):
+        raise DidResolutionError(f"{did!r} does not encode a JSON Web Key") from None
+    if not isinstance(jwk, dict):
+        raise DidResolutionError(f"{did!r} does not encode a JSON Web Key")
+    vm_id = f"{did}#0"
+    document: dict[str, Any] = {
+        "@context": [DID_V1, JWS_2020_V1],
+        "id": did,
+        "verificationMethod": [{"id": vm_id, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": jwk}],
+    }
+    signing = ("assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation")
+    for relationship in ("keyAgreement",) if jwk.get("use") == "enc" else signing:
+        document[relationship] = [vm_id]
+    return document
 
 
 # --------------------------------------------------------------------------------------------------
@@ -489,6 +536,8 @@ class DidResolver:
             raise DidResolutionError(f"resolve() takes a DID, not a DID URL: {did!r}")
         if plain.startswith("did:key:"):
             return did_key_document(plain)
+        if plain.startswith("did:jwk:"):
+            return did_jwk_document(plain)
         if plain.startswith("did:web:"):
             return copy.deepcopy(self._resolve_web(plain))
         method = plain.split(":", 2)[1]
@@ -522,7 +571,7 @@ class DidResolver:
     def resolve_verification_method(self, did_url: str) -> VerificationMethod:
         """The verification method at ``did_url`` (``did:…#fragment``), key decoded.
 
-        A bare ``did:key`` (no fragment) names its only key. Checks: the document's id, the
+        A bare ``did:key`` or ``did:jwk`` (no fragment) names its only key. Checks: the document's id, the
         method's controller equals the DID, a supported type (Multikey, JsonWebKey/JsonWebKey2020,
         Ed25519VerificationKey2020/2018). ``relationships`` tells which purposes the document
         allows; checking the needed one is the caller's job. Raises DidResolutionError.
@@ -530,6 +579,8 @@ class DidResolver:
         did, fragment = split_did_url(did_url)
         if fragment is None and did.startswith("did:key:"):
             did_url = f"{did}#{did[len('did:key:'):]}"
+        elif fragment is None and did.startswith("did:jwk:"):
+            did_url = f"{did}#0"
         document = self._resolve_web(did) if did.startswith("did:web:") else self.resolve(did)
         # Read-only use of a did:web document: no defensive copy (``resolve`` gives callers their own).
         remembered = self._methods.get(did_url)

@@ -376,7 +376,7 @@ def decode_vc_jwt(token: str, resolver: DidResolver, *, now: datetime, leeway_s:
         raise JwtKeyError(f"kid {kid!r} is not a DID URL: {exc}") from None
     if kid_did != issuer_id:
         raise JwtKeyError(f"kid {kid!r} is a key of {kid_did!r}, not of the issuer {issuer_id!r}")
-    if fragment is None and not kid_did.startswith("did:key:"):
+    if fragment is None and not kid_did.startswith(("did:key:", "did:jwk:")):
         raise JwtKeyError(f"kid {kid!r} does not name a key (no fragment)")
     try:
         method = resolver.resolve_verification_method(kid_url)

@@ -21,10 +21,19 @@ rich credential), with the same two format functions; only a document it rejects
 request, so the fast path matters.
 
 For a VC-JWT, validate the credential inside the JWT (the ``vc`` claim or the payload), not the JWT.
+
+Read as JSON-LD (:func:`validate_as_json_ld`, what the verifier uses): JSON-LD gives a single value and a
+one-element array the same meaning, and the strict JSON schemas do not. A document written either way must
+get the same verdict, down to the credentials embedded in it (an endorsement whose ``proof`` is one object),
+so the verifier checks a copy in which each place where the schema wants an array and finds one value holds
+that value in an array, and each place where it wants one value and finds a one-element array holds that
+element. The places are the schema's own complaints (``type`` errors), so no list of properties is kept here.
+The other functions check the document exactly as it is: what a strict, conformant host sees of it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -205,6 +214,58 @@ def _problems(doc: Any, schema_name: str, definition: str | None = None, at: str
     return sorted(seen)
 
 
+_MAX_JSON_LD_ROUNDS = 8
+"""Rounds of reshaping in :func:`_read_as_json_ld`: each fixes every place the schema named; a place can only
+show up once an enclosing one is fixed (an embedded credential's proof inside a one-value ``endorsement``)."""
+
+
+def _type_errors(errors: Any) -> Any:
+    """Every ``type`` error, including those inside ``allOf``/``anyOf``/``oneOf`` alternatives."""
+    for error in errors:
+        if error.validator == "type":
+            yield error
+        yield from _type_errors(error.context or ())
+
+
+def _read_as_json_ld(doc: Any, schema_name: str) -> Any:
+    """A copy of ``doc`` where each single value the schema wants as an array is a one-element array, and each
+    one-element array where it wants a single value is that value (JSON-LD reads both alike); ``doc`` itself
+    when nothing is to change."""
+    validator = _validator(schema_name)
+    for _ in range(_MAX_JSON_LD_ROUNDS):
+        wrap: dict[tuple[Any, ...], bool] = {}  # path -> True: put the value in an array; False: take it out
+        for error in _type_errors(validator.iter_errors(doc)):
+            wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            path = tuple(error.absolute_path)
+            if "array" in wanted and not isinstance(error.instance, list):
+                wrap[path] = True
+            elif "array" not in wanted and isinstance(error.instance, list) and len(error.instance) == 1:
+                wrap[path] = False
+        if not wrap:
+            return doc
+        doc = copy.deepcopy(doc)
+        # Deepest first: a place inside another keeps its path until the outer one is reshaped, which then
+        # carries the inner change with it.
+        for path in sorted(wrap, key=len, reverse=True):
+            if not path:
+                doc = [doc] if wrap[path] else doc[0]
+                continue
+            parent = doc
+            for step in path[:-1]:
+                parent = parent[step]
+            value = parent[path[-1]]
+            parent[path[-1]] = [value] if wrap[path] else value[0]
+    return doc
+
+
+def validate_as_json_ld(doc: Any, schema_name: str) -> list[SchemaProblem]:
+    """Problems of ``doc`` against the vendored schema ``schema_name``, reading it as JSON-LD does: a single
+    value and a one-element array alike, anywhere, embedded credentials included (see the module docstring)."""
+    if _fast_validator(schema_name).is_valid(doc):
+        return []
+    return _problems(_read_as_json_ld(doc, schema_name), schema_name)
+
+
 def validate_achievement_credential(doc: Any) -> list[SchemaProblem]:
     """Problems of ``doc`` against the OB 3.0 AchievementCredential schema; an empty list means valid."""
     return _problems(doc, ACHIEVEMENT_CREDENTIAL_SCHEMA)
@@ -255,6 +316,7 @@ __all__ = [
     "applicable_schema",
     "schema_dir",
     "validate_achievement_credential",
+    "validate_as_json_ld",
     "validate_credential_status",
     "validate_endorsement_credential",
     "validate_issued",

@@ -18,6 +18,9 @@ which is never reported as passing). The codes, in the order they run:
                     file is ("not checked: give the files to compare" without any); a file that is not the
                     evidence is a verdict on that file, never a failure of the credential
 ``rubric``          every rubric criterion's achieved level is at or above the required level
+``endorsements``    (only when it embeds endorsements, ``vc.endorsements``) each embedded endorsement
+                    verifies as a credential in its own right (parse, context, its EndorsementCredential schema,
+                    its endorser's key, its signature, validity, status) and endorses the thing it sits on
 ``components``      (designations only) every component credential it names verifies and has the digest
                     the designation recorded
 ``assessor_qualification``  (only when it cites assessor qualifications, ``vc.qualification``) each
@@ -25,6 +28,16 @@ which is never reported as passing). The codes, in the order they run:
                     issuer (or the ``parentOrg`` its profile names) for this micro-credential, and was valid
                     and not revoked at the time of the assessment; a later revocation is a warning
 ==================  ===========================================================================
+
+An embedded endorsement is genuine or not: one that cannot be read, breaks its schema, is not signed by its
+endorser's key, was altered, or endorses something else than what it sits on fails the check (the credential
+carries a false endorsement). One that is genuine but expired or revoked passes with a warning naming it (it
+no longer endorses; the credential is not the less what its issuer signed). One whose signature or status
+could not be checked leaves the check "not checked". Each is listed in ``details["endorsements"]`` with its
+own checks. Endorsements embedded in an endorsement are followed as components are (at most
+:data:`MAX_COMPONENT_DEPTH` deep), and one verification checks at most
+:data:`mcbadge.vc.endorsements.MAX_ENDORSEMENTS` endorsements in all (a credential that embeds more fails the
+check unread; nested ones beyond the count are "not checked").
 
 A credential names components (it is a designation, ``mcbadge.stacks``) when its ``relatedResource`` has
 entries whose ``mediaType`` is one of :data:`mcbadge.vc.components.COMPONENT_MEDIA_TYPES` (the forms a
@@ -80,6 +93,7 @@ from .components import (
 )
 from .contexts import CREDENTIALS_V1, CREDENTIALS_V2
 from .dids import DidResolver, VerificationMethod
+from .endorsements import MAX_ENDORSEMENTS, EmbeddedEndorsement, embedded_endorsements
 from .errors import (
     CanonicalizationError,
     CredentialError,
@@ -353,6 +367,8 @@ class _Consulted:
     """(url, the credential's issuer) -> why that list is not trustworthy for it, or None."""
     components_checked: int = 0
     """Component verifications made so far, at any depth (at most :data:`MAX_COMPONENTS`)."""
+    endorsements_checked: int = 0
+    """Endorsement verifications made so far, at any depth (at most :data:`MAX_ENDORSEMENTS`)."""
 
 
 class _Verifier:
@@ -427,7 +443,7 @@ class _Verifier:
                     f"the key {vm} belongs to {method.controller}, not to the issuer {issuer}"
                 )
             if not isinstance(method.public_key, PublicKey):
-                raise DidResolutionError(f"the key {vm} is not an Ed25519 key")
+                raise DidResolutionError(f"the key {vm} is an RSA key, which makes no Data Integrity proof")
             return method.public_key
 
         return resolve
@@ -476,25 +492,30 @@ class _Verifier:
         if not types & OB_TYPES and not endorsement:
             self.add("schema", Outcome.NOT_CHECKED, "not an Open Badge; no schema to check against")
             return
+        if as_list(credential.get("@context"))[:1] == [CREDENTIALS_V1]:
+            # The 1EdTech schemas are those of OB 3.0 as published, on VC 2.0; a VC 1.1 Open Badge follows the
+            # earlier drafts that early issuers signed, for which there is no schema to hold it to.
+            self.add("schema", Outcome.NOT_CHECKED, "a VC 1.1 credential (an early Open Badges 3.0 draft): the "
+                                                    "Open Badges 3.0 JSON Schema is for VC 2.0 credentials")
+            return
+        # Read as JSON-LD reads it (one value == a one-element array), embedded credentials included.
         document = dict(credential)
-        if isinstance(document.get("proof"), Mapping):
-            # One proof or a one-element array mean the same in JSON-LD, and the reference implementation
-            # emits the former; the vendored schema is the strict JSON variant that wants the array.
-            document["proof"] = [document["proof"]]
         statuses = document.get("credentialStatus")
         if endorsement:
-            problems = schema.validate_endorsement_credential(document)
-        elif isinstance(statuses, list) and statuses:
-            # VC 2.0 allows several status entries (mcbadge issues one for revocation and one for
-            # suspension); the OB 3.0 schema, written for VC 1.1, has room for one. The credential is
-            # checked with its first entry in that place, and every other entry against the schema's
-            # CredentialStatus (nothing else in the schema refers to credentialStatus).
-            found = set(schema.validate_achievement_credential({**document, "credentialStatus": statuses[0]}))
+            problems = schema.validate_as_json_ld(document, schema.ENDORSEMENT_CREDENTIAL_SCHEMA)
+        elif isinstance(statuses, list) and len(statuses) > 1:
+            # VC 2.0 allows several status entries, and an issuer may add one for suspension to the one for
+            # revocation (mcbadge does when the issuer opts into suspension); the OB 3.0 schema, written for
+            # VC 1.1, has room for one. The credential is checked with its first entry in that place, and
+            # every other entry against the schema's CredentialStatus (nothing else in the schema refers to
+            # credentialStatus).
+            found = set(schema.validate_as_json_ld({**document, "credentialStatus": statuses[0]},
+                                                   schema.ACHIEVEMENT_CREDENTIAL_SCHEMA))
             for entry in statuses[1:]:
                 found.update(schema.validate_credential_status(entry))
             problems = sorted(found)
         else:
-            problems = schema.validate_achievement_credential(document)
+            problems = schema.validate_as_json_ld(document, schema.ACHIEVEMENT_CREDENTIAL_SCHEMA)
         if problems:
             shown = "; ".join(str(p) for p in problems[:5])
             more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -529,14 +550,27 @@ class _Verifier:
             signature_cache=remembered.cache if remembered is not None else None,
             document_key=remembered.document_key if remembered is not None else None,
         )
-        key_failures = [r for r in results if not r.verified and r.code == "issuer_key"]
-        proof_failures = [r for r in results if not r.verified and r.code == "proof"]
+        n = len(results)
+
+        def which(index: int) -> str:
+            # In a proof set, say which proof: its place, its suite and its key.
+            result = results[index]
+            return (f"proof {index + 1} of {n} ({result.suite or 'unknown suite'}"
+                    f"{', ' + result.verification_method if result.verification_method else ''}): ") if n > 1 else ""
+
+        rows = [{"index": i + 1, "suite": r.suite, "verification_method": r.verification_method,
+                 "outcome": (Outcome.PASSED if r.verified else Outcome.FAILED).value, "reason": r.reason}
+                for i, r in enumerate(results)]
+        suites = sorted({str(r.suite) for r in results if r.suite})
+        key_failures = [i for i, r in enumerate(results) if not r.verified and r.code == "issuer_key"]
+        proof_failures = [i for i, r in enumerate(results) if not r.verified and r.code == "proof"]
         issuer_proofs = [
             r for r in results
             if r.verified and r.verification_method and self._controller(r.verification_method) == issuer
         ]
         if key_failures:
-            self.add("issuer_key", Outcome.FAILED, key_failures[0].reason)
+            first = key_failures[0]
+            self.add("issuer_key", Outcome.FAILED, which(first) + results[first].reason)
         elif not issuer_proofs and not proof_failures:
             self.add("issuer_key", Outcome.FAILED, f"no proof is made with a key of the issuer {issuer}")
         elif not issuer_proofs:
@@ -544,17 +578,21 @@ class _Verifier:
         else:
             self.add("issuer_key", Outcome.PASSED,
                      f"signed with {issuer_proofs[0].verification_method}, a key the issuer lists for {self.expected_purpose}")
+        # The proof check names the suite(s) it verified and, per proof, what was found (``details["proofs"]``).
+        named = " and ".join(suites) or "unknown"
         if proof_failures:
-            self.add("proof", Outcome.FAILED, proof_failures[0].reason)
+            first = proof_failures[0]
+            self.add("proof", Outcome.FAILED, which(first) + results[first].reason, suites=suites, proofs=rows)
         elif key_failures:
-            self.add("proof", Outcome.NOT_CHECKED, "the signature was not checked: its key is not the issuer's")
+            self.add("proof", Outcome.NOT_CHECKED, "the signature was not checked: its key is not the issuer's",
+                     suites=suites, proofs=rows)
         elif not issuer_proofs:
-            self.add("proof", Outcome.FAILED, "no valid proof by the issuer")
+            self.add("proof", Outcome.FAILED, "no valid proof by the issuer", suites=suites, proofs=rows)
         else:
-            n = len(results)
             self.add("proof", Outcome.PASSED,
-                     "the signature is valid: the credential is exactly what the issuer signed"
-                     + (f" ({n} proofs, all valid)" if n > 1 else ""))
+                     f"the {named} signature{'s are' if n > 1 else ' is'} valid: the credential is exactly what "
+                     "the issuer signed" + (f" ({n} proofs, all valid)" if n > 1 else ""),
+                     suites=suites, proofs=rows)
 
     def _controller(self, verification_method: str) -> str | None:
         try:
@@ -747,6 +785,89 @@ class _Verifier:
                      "below the required level: " + ", ".join(
                          f"{c.name} ({c.achieved_level}, needs {c.required_level})" for c in below),
                      criteria=detail)
+
+    _GENUINE = ("parse", "context", "schema", "issuer_key", "proof", "endorsements")
+    """The checks of an endorsement that say whether it is genuine; validity and status say whether it holds."""
+
+    def check_endorsements(self, credential: Mapping[str, Any]) -> None:
+        """Only for a credential that embeds endorsements (see the module docstring); others get no check."""
+        found = embedded_endorsements(credential)
+        if not found:
+            return
+        if len(found) > MAX_ENDORSEMENTS:
+            self.add("endorsements", Outcome.FAILED,
+                     f"the credential embeds {len(found)} endorsements; at most {MAX_ENDORSEMENTS} are checked, so "
+                     "none was", limit=MAX_ENDORSEMENTS)
+            return
+        rows = [self._endorsement(item) for item in found]
+        failed = [row for row in rows if row["outcome"] == Outcome.FAILED.value and not row.get("lapsed")]
+        unchecked = [row for row in rows if row["outcome"] == Outcome.NOT_CHECKED.value]
+        lapsed = [row for row in rows if row.get("lapsed")]
+
+        def said(row: Mapping[str, Any]) -> str:
+            return f"{row['where']} (by {row['issuer'] or 'an unnamed endorser'}): {row['message']}"
+
+        n = len(rows)
+        if failed:
+            self.add("endorsements", Outcome.FAILED, f"{len(failed)} of {n} endorsements are not genuine: "
+                     + "; ".join(said(row) for row in failed), endorsements=rows)
+        elif unchecked:
+            self.add("endorsements", Outcome.NOT_CHECKED, f"{len(unchecked)} of {n} endorsements could not be "
+                     "fully checked: " + "; ".join(said(row) for row in unchecked), endorsements=rows)
+        else:
+            message = (f"{'the endorsement is' if n == 1 else f'all {n} endorsements are'} genuine: signed by "
+                       "the endorser's key, unaltered, and about what they are attached to")
+            if lapsed:
+                warnings = [f"the endorsement {said(row)}; it no longer endorses" for row in lapsed]
+                self.add("endorsements", Outcome.PASSED, message + "; warning: " + "; ".join(warnings),
+                         endorsements=rows, warnings=warnings)
+            else:
+                self.add("endorsements", Outcome.PASSED, message, endorsements=rows)
+
+    def _endorsement(self, item: EmbeddedEndorsement) -> dict[str, Any]:
+        """One embedded endorsement verified as a credential: {where, id, issuer, outcome, message, checks,
+        lapsed?}."""
+        row: dict[str, Any] = {"where": item.where, "id": None, "issuer": None}
+        if self.depth >= MAX_COMPONENT_DEPTH:
+            row.update(outcome=Outcome.NOT_CHECKED.value,
+                       message=f"endorsements nested deeper than {MAX_COMPONENT_DEPTH} are not followed")
+            return row
+        if self.consulted.endorsements_checked >= MAX_ENDORSEMENTS:
+            # Bounded work: endorsements inside endorsements would otherwise multiply at every level.
+            row.update(outcome=Outcome.NOT_CHECKED.value, message=f"not checked: one verification checks at most "
+                                                                  f"{MAX_ENDORSEMENTS} endorsements, nested ones included")
+            return row
+        self.consulted.endorsements_checked += 1
+        child = _Verifier(self.resolver, self.status_fetcher, self.now, self.inner_canon, (), "assertionMethod",
+                          self.status_list_cache, None, None, self.depth + 1, self.document_cache, None,
+                          self.consulted)
+        report = _run(child, item.value)
+        endorsement = report.credential or {}
+        subject = next((s for s in as_list(endorsement.get("credentialSubject")) if isinstance(s, Mapping)), {})
+        row.update(id=endorsement.get("id") if isinstance(endorsement.get("id"), str) else None,
+                   issuer=issuer_id(endorsement), checks=[c.to_dict() for c in report.checks])
+        problems = [f"{c.code}: {c.message}" for c in report.failed() if c.code in self._GENUINE]
+        if report.credential is not None and ENDORSEMENT_TYPE not in as_list(endorsement.get("type")):
+            problems.append("it is not an EndorsementCredential")
+        if item.endorses is not None and subject.get("id") != item.endorses:
+            problems.append(f"it endorses {subject.get('id')!r}, not {item.endorses}, which it is attached to")
+        if problems:
+            row.update(outcome=Outcome.FAILED.value, message="; ".join(problems))
+            return row
+        proof = report.check("proof")
+        if proof is None or proof.outcome is not Outcome.PASSED:
+            row.update(outcome=Outcome.NOT_CHECKED.value, message="its signature could not be checked")
+            return row
+        holds = [c for c in report.failed() if c.code in ("validity", "status")]
+        if holds:
+            row.update(outcome=Outcome.FAILED.value, lapsed=True, message="; ".join(c.message for c in holds))
+            return row
+        status = report.check("status")
+        if status is not None and status.outcome is Outcome.NOT_CHECKED and endorsement.get("credentialStatus"):
+            row.update(outcome=Outcome.NOT_CHECKED.value, message=f"status: {status.message}")
+            return row
+        row.update(outcome=Outcome.PASSED.value, message="verified (signature, endorser's key, validity, status)")
+        return row
 
     def check_components(self, credential: Mapping[str, Any]) -> None:
         """Only for a credential that names components (see the module docstring); others get no check."""
@@ -1076,7 +1197,9 @@ def _run(v: _Verifier, credential: Any, *, check_schema: bool = True) -> Verific
         if jwt_result is not None:
             v.add("issuer_key", Outcome.PASSED,
                   f"signed with {jwt_result.verification_method}, a key the issuer lists for assertionMethod")
-            v.add("proof", Outcome.PASSED, "the JOSE signature is valid: the credential is what the issuer signed")
+            alg = jwt_result.header.get("alg")
+            v.add("proof", Outcome.PASSED, f"the JOSE {alg} signature is valid: the credential is what the issuer signed",
+                  suites=[f"JOSE {alg}"])
         else:
             if jwt_key_error:
                 v.add("issuer_key", Outcome.FAILED, jwt_error or "the key is not the issuer's")
@@ -1090,6 +1213,7 @@ def _run(v: _Verifier, credential: Any, *, check_schema: bool = True) -> Verific
     v.check_status(doc)
     v.once_per_document("evidence_digest", lambda: v.check_evidence(doc))
     v.once_per_document("rubric", lambda: v.check_rubric(doc))
+    v.check_endorsements(doc)
     v.check_components(doc)
     v.check_assessor_qualification(doc)
     return VerificationReport(tuple(v.checks), doc, fmt)

@@ -65,9 +65,13 @@ def issue_credential(body: IssueRequest, session: SessionDep, services: Services
     """Sign a credential as the caller's issuer (Data Integrity ``eddsa-rdfc-2022``, or a VC-JWT with
     ``options.format: "vc-jwt"``), adding ``options.credentialStatus`` entries from its status lists.
 
-    The credential's ``issuer`` must be the issuer's DID. VC 2.0 and VC 1.1 (``issuanceDate``) are accepted;
-    every term and type must be defined by the credential's contexts (pinned ones; the W3C examples context
-    only when the operator enables it).
+    The credential's ``issuer`` must be the issuer's DID: its did:web, or the did:key of its current key
+    (``did:key:`` + the newest ``publicKeyMultibase`` of its DID document; no status entries from this
+    service then). A ``credentialStatus`` in the credential is signed as given (the caller is authenticated
+    as the issuer; the entry, and the list it names, are the caller's to keep: ``POST /credentials/status``
+    does not change it), instead of ``options.credentialStatus``. VC 2.0 and VC 1.1 (``issuanceDate``) are
+    accepted; every term and type must be defined by the credential's contexts (pinned ones; the W3C examples
+    context only when the operator enables it).
     """
     return JSONResponse(service.issue(session, services, caller, body), status_code=201)
 

@@ -12,6 +12,19 @@ signed as it is, with the contexts the proof and the status entry need appended 
 Bitstring Status List v1 context): appending a context keeps every earlier term's meaning, and the
 canonicalizer's safe mode still refuses terms no context defines.
 
+The issuer is the caller's: its did:web (``did:web:<host>:issuers:<slug>``), or the did:key of its current
+signing key (``did:key:`` + the ``publicKeyMultibase`` of the newest key in its DID document), for verifiers
+that resolve nothing over the network (the W3C suites' offline runs). The same key signs either way; a did:key
+credential gets no status entry from this service (its status lists are signed by the did:web, and a verifier
+only trusts a list signed by the credential's own issuer).
+
+A ``credentialStatus`` the caller puts in the credential is signed as it is (beside none from
+``options.credentialStatus``: one or the other). The caller is authenticated as the issuer (an API key or an
+OAuth token with ``vc:issue``), and a status entry is the issuer's to make: it names a list the caller keeps,
+wherever that is. This service checks it is well formed (each entry typed; a ``BitstringStatusListEntry`` with
+its purpose, decimal index and list URL) and that its terms are defined (safe mode), records no status row for
+it, and cannot change it: ``POST /credentials/status`` changes only entries this service made.
+
 An Open Badge (an ``AchievementCredential``/``OpenBadgeCredential``, or an ``EndorsementCredential``) is held
 to the unmodified 1EdTech OB 3.0 JSON Schema its type claims, with its status entries in place, before it
 is signed (422 listing the problems otherwise), and its Data Integrity proof is returned as a one-element
@@ -48,8 +61,9 @@ from ..status.service import StatusListFull, VcApiStatusListNotFound
 from ..vc import data_integrity, data_model, schema
 from ..vc.contexts import CREDENTIALS_V2, DATA_INTEGRITY_V2
 from ..vc.data_integrity import sign_credential
-from ..vc.dids import DidResolver
+from ..vc.dids import DidResolver, did_key_from_public
 from ..vc.errors import CredentialError, DataModelError, IssuerMismatch
+from ..vc.json_values import issuer_id
 from ..vc.jwt import encode_vc_jwt
 from ..vc.keys import PublicKey
 from ..vc.status_list import MIN_LENGTH
@@ -145,10 +159,11 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def check_credential(credential: Mapping[str, Any], issuer_did: str) -> int:
-    """``vc.data_model.check_unsigned_credential`` for a credential sent to be issued as ``issuer_did``: the
-    data model version (1 or 2), or :class:`InvalidCredential` naming the first problem."""
+    """``vc.data_model.check_unsigned_credential`` for a credential sent to be issued as ``issuer_did`` (a
+    ``credentialStatus`` of the caller's accepted, see the module docstring): the data model version (1 or 2),
+    or :class:`InvalidCredential` naming the first problem."""
     try:
-        return data_model.check_unsigned_credential(credential, issuer_did)
+        return data_model.check_unsigned_credential(credential, issuer_did, status_given=True)
     except IssuerMismatch as error:
         raise InvalidCredential(f"issuer must be {error.expected}, the DID this API key issues as, "
                                 f"not {error.found!r}") from None
@@ -252,7 +267,12 @@ def issue(session: Session, services: Services, caller: Caller, body: IssueReque
     """Sign ``body.credential`` as the caller's issuer; returns the VC API response body
     ``{"verifiableCredential": ...}`` (the signed credential, or an EnvelopedVerifiableCredential)."""
     did = _issuer_did(services, caller.issuer_slug)
+    signer = services.keystore.load_or_create(caller.issuer_slug, did)
     credential = copy.deepcopy(body.credential)
+    as_did_key = issuer_id(credential) == did_key_from_public(signer.public_key)
+    if as_did_key:
+        did = did_key_from_public(signer.public_key)
+        signer = signer.bound(did)
     version = check_credential(credential, did)
     options = body.options
     fmt = FORMATS[options.format or "ldp"]
@@ -260,6 +280,14 @@ def issue(session: Session, services: Services, caller: Caller, body: IssueReque
     purposes = [StatusPurpose(s.statusPurpose) for s in statuses]
     if len(set(purposes)) != len(purposes):
         raise InvalidCredential("options.credentialStatus asks for the same purpose twice")
+    caller_status = "credentialStatus" in credential
+    if caller_status and statuses:
+        raise InvalidCredential("the credential has a credentialStatus and options.credentialStatus asks for "
+                                "another: send one or the other")
+    if as_did_key and statuses:
+        raise InvalidCredential("a did:key issuer gets no status entry here (the issuer's status lists are "
+                                "signed by its did:web, and verifiers trust only a list signed by the "
+                                "credential's own issuer): issue as the did:web, or send your own credentialStatus")
     own_id = credential.get("id")
     if options.credentialId is not None and own_id is not None and options.credentialId != own_id:
         raise InvalidCredential("options.credentialId differs from credential.id: send one of them")
@@ -296,7 +324,6 @@ def issue(session: Session, services: Services, caller: Caller, body: IssueReque
         if entries:
             credential["credentialStatus"] = entries[0] if len(entries) == 1 else entries
         _check_open_badge(credential)
-        signer = services.keystore.load_or_create(caller.issuer_slug, did)
         result: dict[str, Any]
         if fmt == "jwt":
             token = encode_vc_jwt(credential, signer, now=now)
@@ -312,7 +339,7 @@ def issue(session: Session, services: Services, caller: Caller, body: IssueReque
             row.document = result
         audit(session, issuer_id=caller.issuer_id, actor_id=caller.actor_id, action="vcapi.credential.issued",
               target=f"issued-credential:{row.id}", credential_id=credential_id, format=fmt,
-              status=[p.value for p in purposes])
+              status=[p.value for p in purposes], caller_status=caller_status, issuer=did)
     return {"verifiableCredential": result}
 
 

@@ -26,6 +26,7 @@ from ..outbound import FetchFailed
 from ..vc import ob2
 from ..vc.recipient import recipient_check
 from ..vc.components import MAX_COMPONENTS, component_entries
+from ..vc.endorsements import embedded_endorsements
 from ..vc.verify import Check, Outcome, VerificationReport, verify
 from .inputs import EvidenceFile, GivenCredential, from_url, own_component, own_components
 from .reading import credential_summary
@@ -128,6 +129,8 @@ def verifies_locally(services: Services, given: GivenCredential) -> bool:
         return False
     if given.components or component_entries(document):
         return False  # a designation: its components are read and verified too, whoever issued them
+    if embedded_endorsements(document):
+        return False  # so are endorsements, whoever issued them (their keys and status lists may be elsewhere)
     own_prefix = issuer_did(services.settings.public_base_url, "x")[:-1]  # did:web:<host>:issuers:
 
     def local_did(value: Any) -> bool:
