@@ -43,6 +43,7 @@ from ..tenants.routes import router as tenants
 from ..vcapi.routes import router as vc_api
 from ..verification import routes as verification
 from ..vetting import routes as vetting
+from ..wallet.routes import router as wallet
 from ..web import routes as pages
 from ..errors import Forbidden
 from . import problems
@@ -179,6 +180,7 @@ def _routers() -> list[APIRouter]:
         vetting.router, vetting.public_router,             # state vetting of micro-credential versions
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
+        wallet,                                            # delivery to wallets (OpenID4VCI)
         award_imports,                                     # bulk awards from CSV
         events,                                            # webhooks and the delivery log
         tenants,                                           # the platform operator

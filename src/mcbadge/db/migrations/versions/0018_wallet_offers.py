@@ -1,0 +1,58 @@
+"""Wallet delivery by OpenID for Verifiable Credential Issuance: ``wallet_offers`` (an earner's offer of one
+credential: pre-authorized code, transaction code, expiry, the access token it was redeemed for, the holder
+it was delivered to) and ``wallet_nonces`` (the nonce endpoint's unused ``c_nonce`` values)
+
+Revision ID: 0018
+Revises: 0011 (the lead re-chains the migrations at merge)
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import mcbadge.db.models
+
+revision = '0018'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('wallet_offers',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('credential_id', sa.Uuid(), nullable=False),
+    sa.Column('educator_id', sa.Uuid(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('tx_code_hash', sa.String(length=64), nullable=False),
+    sa.Column('tx_code_failures', sa.Integer(), nullable=False),
+    sa.Column('created_at', mcbadge.db.models.Timestamp(timezone=True), nullable=False),
+    sa.Column('expires_at', mcbadge.db.models.Timestamp(timezone=True), nullable=False),
+    sa.Column('redeemed_at', mcbadge.db.models.Timestamp(timezone=True), nullable=True),
+    sa.Column('access_token_hash', sa.String(length=64), nullable=True),
+    sa.Column('access_expires_at', mcbadge.db.models.Timestamp(timezone=True), nullable=True),
+    sa.Column('delivered_at', mcbadge.db.models.Timestamp(timezone=True), nullable=True),
+    sa.Column('holder', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['credential_id'], ['credentials.id'],
+                            name=op.f('fk_wallet_offers_credential_id_credentials'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['educator_id'], ['people.id'], name=op.f('fk_wallet_offers_educator_id_people'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_wallet_offers')),
+    sa.UniqueConstraint('access_token_hash', name=op.f('uq_wallet_offers_access_token_hash')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_wallet_offers_code_hash'))
+    )
+    op.create_index(op.f('ix_wallet_offers_credential_id'), 'wallet_offers', ['credential_id'], unique=False)
+    op.create_table('wallet_nonces',
+    sa.Column('nonce_hash', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', mcbadge.db.models.Timestamp(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('nonce_hash', name=op.f('pk_wallet_nonces'))
+    )
+    op.create_index(op.f('ix_wallet_nonces_expires_at'), 'wallet_nonces', ['expires_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_wallet_nonces_expires_at'), table_name='wallet_nonces')
+    op.drop_table('wallet_nonces')
+    op.drop_index(op.f('ix_wallet_offers_credential_id'), table_name='wallet_offers')
+    op.drop_table('wallet_offers')
