@@ -17,6 +17,7 @@ from ..assessments.routes import router as assessments
 from ..award_imports.routes import router as award_imports
 from ..calibration.routes import router as calibration
 from ..catalog.routes import router as catalog
+from ..clr.routes import router as clr
 from ..config import Settings
 from ..credentials import routes as credentials
 from ..db import make_engine, make_sessionmaker, upgrade_to_head
@@ -56,7 +57,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
-VERIFICATION_PATHS = ("/verify", "/verify/report", "/credentials/verify", "/presentations/verify")
+VERIFICATION_PATHS = ("/verify", "/verify/report", "/credentials/verify", "/presentations/verify", "/api/v1/clrs/verify")
 """The public verification endpoints, each client limited to ``max_verifications_per_client`` in flight."""
 
 
@@ -173,6 +174,7 @@ def _routers() -> list[APIRouter]:
         calibration,                                       # calibrate assessors
         qualifications.router, qualifications.public_router,  # their qualifications
         credentials.router, credentials.public_router,     # award, sign, public credentials
+        clr,                                               # CLR 2.0 transcripts of them
         status.router,                                     # publish status
         stacks,                                            # stacks -> designations
         recognition.router, recognition.public_router,     # state recognition registries
