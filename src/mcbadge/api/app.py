@@ -31,6 +31,7 @@ from ..logs import configure_logging
 from ..metrics import worker_exited
 from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
+from ..obpush.routes import router as ob_push
 from ..people.routes import router as people
 from ..qualifications import routes as qualifications
 from ..recognition import routes as recognition
@@ -183,6 +184,7 @@ def _routers() -> list[APIRouter]:
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
         wallet,                                            # delivery to wallets (OpenID4VCI)
+        ob_push,                                           # pushing to other hosts' OB 3.0 APIs
         award_imports,                                     # bulk awards from CSV
         events,                                            # webhooks and the delivery log
         tenants,                                           # the platform operator

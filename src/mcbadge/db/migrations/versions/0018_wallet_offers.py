@@ -1,6 +1,7 @@
 """Wallet delivery by OpenID for Verifiable Credential Issuance: ``wallet_offers`` (an earner's offer of one
 credential: pre-authorized code, transaction code, expiry, the access token it was redeemed for, the holder
-it was delivered to) and ``wallet_nonces`` (the nonce endpoint's unused ``c_nonce`` values)
+it was delivered to) and ``wallet_nonces`` (the nonce endpoint's unused ``c_nonce`` values); ``ob_connections`` (an educator's
+account at another host's OB 3.0 API that this issuer pushes credentials to: the client registered there, tokens)
 
 Revision ID: 0018
 Revises: 0011 (the lead re-chains the migrations at merge)
@@ -49,9 +50,38 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('nonce_hash', name=op.f('pk_wallet_nonces'))
     )
     op.create_index(op.f('ix_wallet_nonces_expires_at'), 'wallet_nonces', ['expires_at'], unique=False)
+    op.create_table('ob_connections',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('issuer_id', sa.Uuid(), nullable=False),
+    sa.Column('educator_id', sa.Uuid(), nullable=False),
+    sa.Column('host', sa.String(length=500), nullable=False),
+    sa.Column('api_url', sa.String(length=500), nullable=False),
+    sa.Column('token_url', sa.String(length=500), nullable=False),
+    sa.Column('client_id', sa.String(length=200), nullable=False),
+    sa.Column('client_secret', sa.Text(), nullable=True),
+    sa.Column('redirect_uri', sa.String(length=500), nullable=False),
+    sa.Column('scope', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('state_hash', sa.String(length=64), nullable=True),
+    sa.Column('code_verifier', sa.String(length=128), nullable=True),
+    sa.Column('access_token', sa.Text(), nullable=True),
+    sa.Column('refresh_token', sa.Text(), nullable=True),
+    sa.Column('access_expires_at', mcbadge.db.models.Timestamp(timezone=True), nullable=True),
+    sa.Column('created_at', mcbadge.db.models.Timestamp(timezone=True), nullable=False),
+    sa.Column('connected_at', mcbadge.db.models.Timestamp(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['educator_id'], ['people.id'], name=op.f('fk_ob_connections_educator_id_people'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['issuer_id'], ['issuers.id'], name=op.f('fk_ob_connections_issuer_id_issuers'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ob_connections')),
+    sa.UniqueConstraint('state_hash', name=op.f('uq_ob_connections_state_hash'))
+    )
+    op.create_index(op.f('ix_ob_connections_issuer_id'), 'ob_connections', ['issuer_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_ob_connections_issuer_id'), table_name='ob_connections')
+    op.drop_table('ob_connections')
     op.drop_index(op.f('ix_wallet_nonces_expires_at'), table_name='wallet_nonces')
     op.drop_table('wallet_nonces')
     op.drop_index(op.f('ix_wallet_offers_credential_id'), table_name='wallet_offers')
