@@ -118,6 +118,9 @@ def test_an_issuer_pushes_credentials_to_another_hosts_ob_api(tmp_path: Path, da
         with a.app.state.services.sessions() as session, transaction(session):
             row = session.get_one(ObConnection, uuid.UUID(connection["id"]))
             old_refresh = row.refresh_token
+            # Sealed at rest: B's tokens (mcbat_..., mcbrt_...) and client secret are not in A's database.
+            assert row.access_token and row.refresh_token and row.client_secret
+            assert not any(v.startswith(("mcbat_", "mcbrt_")) for v in (row.access_token, row.refresh_token))
             row.access_expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
         assert [r["outcome"] for r in push(first)] == ["replaced"]
         with a.app.state.services.sessions() as session:

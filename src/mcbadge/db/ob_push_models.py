@@ -3,9 +3,10 @@
     Issuer ── ObConnection (an educator's account at another host that this issuer may write to: the OAuth
               client this service registered there, and the tokens the educator granted it)
 
-The access and refresh tokens are kept as given: this service presents them to the other host, so it needs
-them, not a digest (unlike the tokens it issues itself, which are stored hashed). The PKCE verifier and state
-live only until the educator comes back from the other host's consent page.
+The client secret and the access and refresh tokens are kept sealed (``obpush.service``: AES-GCM under a key
+derived from the keystore's passphrase): this service presents them to the other host, so it needs them back,
+not a digest (unlike the tokens it issues itself, which are stored hashed). The PKCE verifier and state live
+only until the educator comes back from the other host's consent page.
 """
 
 from __future__ import annotations

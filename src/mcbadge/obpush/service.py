@@ -11,7 +11,8 @@ stores it; its refusal (a revoked credential, a token without the scope) comes b
 host's own reason.
 
 Every request to the other host goes through the guarded client (``outbound``): https only in production,
-public addresses only, bounded in size and time.
+public addresses only, bounded in size and time. The client secret and the tokens are kept sealed (AES-GCM under
+``Keystore.sealing_key``, derived from the passphrase that guards the signing keys), bound to their row.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlencode
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,6 +49,7 @@ __all__ = ["ConnectionNotFound", "HostFailed", "PushResult", "complete", "connec
 DISCOVERY_PATH = "/ims/ob/v3p0/discovery"
 UPSERT_SCOPE = "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert"
 CALLBACK_PATH = "/ob-connections/callback"
+SEALING_PURPOSE = "ob-connection tokens"
 MAX_PUSH = 100
 """Credentials one push sends at most."""
 
@@ -169,10 +173,13 @@ def connect(session: Session, services: Services, principal: Principal, host: st
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state = secrets.token_urlsafe(32)
+    connection_id = uuid.uuid4()
+    secret = client.get("client_secret")
     with transaction(session):
         connection = ObConnection(
-            issuer_id=principal.issuer_id, educator_id=principal.person_id, host=host, api_url=api_url,
-            token_url=token_url, client_id=client["client_id"], client_secret=client.get("client_secret"),
+            id=connection_id, issuer_id=principal.issuer_id, educator_id=principal.person_id, host=host, api_url=api_url,
+            token_url=token_url, client_id=client["client_id"],
+            client_secret=_seal(services, connection_id, secret) if isinstance(secret, str) else None,
             redirect_uri=redirect_uri, scope=UPSERT_SCOPE, status="pending", state_hash=_digest(state),
             code_verifier=verifier, created_at=_now())
         session.add(connection)
@@ -186,23 +193,46 @@ def connect(session: Session, services: Services, principal: Principal, host: st
     return Connecting(connection.id, authorization_url + separator + query)
 
 
-def _basic(connection: ObConnection) -> dict[str, str]:
-    if connection.client_secret is None:
+def _seal(services: Services, connection_id: uuid.UUID, secret: str) -> str:
+    """``secret`` sealed with AES-256-GCM under the keystore's sealing key, bound to its connection (a sealed
+    token copied onto another row does not open there)."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(services.keystore.sealing_key(SEALING_PURPOSE)).encrypt(nonce, secret.encode(),
+                                                                            connection_id.bytes)
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def _unseal(services: Services, connection_id: uuid.UUID, sealed: str | None) -> str | None:
+    if sealed is None:
+        return None
+    raw = base64.b64decode(sealed)
+    try:
+        opened = AESGCM(services.keystore.sealing_key(SEALING_PURPOSE)).decrypt(raw[:12], raw[12:], connection_id.bytes)
+    except InvalidTag:
+        raise NotConnected("this connection's tokens cannot be read (the key passphrase changed?): connect "
+                           "again") from None
+    return opened.decode()
+
+
+def _basic(services: Services, connection: ObConnection) -> dict[str, str]:
+    secret = _unseal(services, connection.id, connection.client_secret)
+    if secret is None:
         return {}
-    pair = f"{connection.client_id}:{connection.client_secret}".encode()
+    pair = f"{connection.client_id}:{secret}".encode()
     return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
 
 
-def _store_tokens(connection: ObConnection, tokens: Mapping[str, Any], now: datetime) -> None:
-    connection.access_token = str(tokens["access_token"])
+def _store_tokens(services: Services, connection: ObConnection, tokens: Mapping[str, Any], now: datetime) -> None:
+    connection.access_token = _seal(services, connection.id, str(tokens["access_token"]))
     if isinstance(tokens.get("refresh_token"), str):
-        connection.refresh_token = tokens["refresh_token"]  # rotating: the new one replaces the old
+        # Rotating: the new one replaces the old.
+        connection.refresh_token = _seal(services, connection.id, tokens["refresh_token"])
     expires_in = tokens.get("expires_in")
     connection.access_expires_at = now + timedelta(seconds=int(expires_in)) if isinstance(expires_in, int) else None
 
 
 def _token_request(services: Services, connection: ObConnection, form: Mapping[str, str]) -> dict[str, Any]:
-    result = _post(services, connection.token_url, form=form, headers=_basic(connection))
+    result = _post(services, connection.token_url, form=form, headers=_basic(services, connection))
     tokens = _json(result)
     if result.status_code != 200 or not isinstance(tokens, dict) or not isinstance(tokens.get("access_token"), str):
         raise HostFailed(f"the host's token endpoint refused: {_host_reason(result)}")
@@ -228,7 +258,7 @@ def complete(session: Session, services: Services, *, state: str, code: str | No
                                                    "redirect_uri": connection.redirect_uri, "code_verifier": verifier})
     with transaction(session):
         connection = session.get_one(ObConnection, connection.id)
-        _store_tokens(connection, tokens, now)
+        _store_tokens(services, connection, tokens, now)
         connection.status, connection.code_verifier, connection.connected_at = "connected", None, now
         audit(session, issuer_id=connection.issuer_id, actor_id=connection.educator_id,
               action="ob_connection.connected", target=f"ob_connection:{connection.id}", host=connection.host)
@@ -236,20 +266,20 @@ def complete(session: Session, services: Services, *, state: str, code: str | No
 
 
 def _refresh(session: Session, services: Services, connection: ObConnection) -> None:
-    if not connection.refresh_token:
+    refresh_token = _unseal(services, connection.id, connection.refresh_token)
+    if not refresh_token:
         raise NotConnected("the access token expired and the host gave no refresh token: connect again")
     now = _now()
-    tokens = _token_request(services, connection, {"grant_type": "refresh_token",
-                                                   "refresh_token": connection.refresh_token})
+    tokens = _token_request(services, connection, {"grant_type": "refresh_token", "refresh_token": refresh_token})
     with transaction(session):
         row = session.get_one(ObConnection, connection.id)
-        _store_tokens(row, tokens, now)
+        _store_tokens(services, row, tokens, now)
         connection.access_token, connection.refresh_token = row.access_token, row.refresh_token
         connection.access_expires_at = row.access_expires_at
 
 
 def _upsert(services: Services, connection: ObConnection, credential: Credential) -> FetchResult:
-    headers = {"Authorization": f"Bearer {connection.access_token}"}
+    headers = {"Authorization": f"Bearer {_unseal(services, connection.id, connection.access_token)}"}
     if credential.format == "jwt" and credential.jwt:
         return _post(services, connection.api_url + "/credentials", text=credential.jwt, headers=headers)
     return _post(services, connection.api_url + "/credentials", body=credential.document, headers=headers)
