@@ -159,7 +159,8 @@ def test_expired_guessed_and_revoked_offers_are_refused(server: LiveServer, clie
     wrong = f"{(int(guessed['tx_code']) + 1) % 1_000_000:06d}"
     for _ in range(MAX_TX_CODE_FAILURES):
         assert oauth_error(token_request(client, guessed, wrong), 400, "invalid_grant") == "the transaction code is wrong"
-    oauth_error(token_request(client, guessed), 400, "invalid_grant")
+    assert oauth_error(token_request(client, guessed), 400, "invalid_grant") == \
+        "the transaction code was typed wrong too often: make a new offer"
     oauth_error(client.post("/oauth/token", data={"grant_type": PRE_AUTHORIZED_GRANT}), 400, "invalid_request")
 
     # Redeemed, then revoked before the credential request: the credential is refused.

@@ -279,6 +279,8 @@ def redeem_pre_authorized_code(session: Session, services: Services, form: Mappi
                                 .with_for_update()).first()
         if offer is None:
             refusal = InvalidGrant("the pre-authorized code is not known")
+        elif offer.redeemed_at is not None and offer.tx_code_failures >= MAX_TX_CODE_FAILURES:
+            refusal = InvalidGrant("the transaction code was typed wrong too often: make a new offer")
         elif offer.redeemed_at is not None:
             refusal = InvalidGrant("the pre-authorized code was already used: an offer is redeemed once")
         elif offer.expires_at <= now:
