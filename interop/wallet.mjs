@@ -4,8 +4,10 @@
 // Usage: node wallet.mjs < request.json, where the request is
 //   {"offer": "openid-credential-offer://?credential_offer=...", "txCode": "123456",
 //    "configurationId": "OpenBadgeCredential_ldp_vc", "keyForm": "did" | "jwk"}
+// or a list of them (redeemed one after the other, each with a fresh key: one Node start for several wallets).
 // It prints one JSON line: {"ok": true, "holder": "did:key:...", "credentials": [...], "tokenResponse": {...}}
-// or {"ok": false, "stage": "...", "error": "...", "status": 400, "body": {...}} for a refusal.
+// or {"ok": false, "stage": "...", "error": "...", "status": 400, "body": {...}} for a refusal (a list of
+// them for a list).
 //
 // The wallet's key is a fresh Ed25519 key (node:crypto); its did:key is made here with the multicodec prefix
 // 0xed01 and base58btc, as the did:key method says. http:// URLs are allowed: the server runs on loopback.
@@ -64,8 +66,7 @@ async function refusal(stage, error) {
   return {ok: false, stage, error: String(error?.message ?? error), status: response?.status, body};
 }
 
-async function main() {
-  const request = JSON.parse(readFileSync(0, 'utf8'));
+async function redeem(request) {
   const key = walletKey();
   const client = new Openid4vciClient({callbacks: callbacks(key)});
   let stage = 'offer';
@@ -96,6 +97,18 @@ async function main() {
   } catch(error) {
     return refusal(stage, error);
   }
+}
+
+async function main() {
+  const request = JSON.parse(readFileSync(0, 'utf8'));
+  if(!Array.isArray(request)) {
+    return redeem(request);
+  }
+  const answers = [];
+  for(const one of request) {
+    answers.push(await redeem(one));
+  }
+  return answers;
 }
 
 process.stdout.write(JSON.stringify(await main()) + '\n');

@@ -41,19 +41,23 @@ from tests.node_reference import INTEROP_DIR, node_reference  # noqa: F401 - the
 LDP, JWT = "OpenBadgeCredential_ldp_vc", "OpenBadgeCredential_jwt_vc_json"
 
 
-def run_wallet(offer: dict[str, Any], configuration: str = LDP, *, tx_code: str | None = None,
-               key_form: str = "did") -> dict[str, Any]:
-    """The npm wallet client's whole round trip for one offer (a fresh Ed25519 key each run)."""
+def wallet_request(offer: dict[str, Any], configuration: str = LDP, *, key_form: str = "did") -> dict[str, Any]:
+    return {"offer": offer["offer_link"], "txCode": offer["tx_code"], "configurationId": configuration,
+            "keyForm": key_form}
+
+
+def run_wallets(*requests: dict[str, Any]) -> list[dict[str, Any]]:
+    """The npm wallet client's whole round trip for each request, one after the other in one Node process
+    (a fresh Ed25519 key each)."""
     if shutil.which("node") is None or not (INTEROP_DIR / "node_modules" / "@openid4vc" / "openid4vci").is_dir():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("the npm wallet client is required in CI (cd interop && npm ci)")
         pytest.skip("node or interop/node_modules missing (cd interop && npm ci)")
-    request = {"offer": offer["offer_link"], "txCode": tx_code or offer["tx_code"], "configurationId": configuration,
-               "keyForm": key_form}
-    done = subprocess.run(["node", "wallet.mjs"], cwd=INTEROP_DIR, input=json.dumps(request), capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(["node", "wallet.mjs"], cwd=INTEROP_DIR, input=json.dumps(list(requests)),
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)
+    answers: list[dict[str, Any]] = json.loads(done.stdout)
+    return answers
 
 
 def make_offer(client: httpx.Client, tenant: Tenant, credential_id: Any) -> dict[str, Any]:
@@ -104,7 +108,10 @@ def test_wallet_round_trip(server: LiveServer, client: httpx.Client, tenant: Ten
     assert urlsplit(offer["offer_link"]).scheme == "openid-credential-offer"
     assert offer["credential_offer"]["credential_issuer"] == server.base_url
 
-    received = run_wallet(offer)
+    # Two wallets: the page's offer as Data Integrity JSON-LD (the key named by its did:key), and an offer made
+    # over the API as a VC-JWT (the key given as a JWK).
+    received, jwt_received = run_wallets(wallet_request(offer),
+                                         wallet_request(make_offer(client, tenant, award.id), JWT, key_form="jwk"))
     assert received["ok"] is True, received
     assert received["version"] == "V1"  # the client read the metadata as OpenID4VCI 1.0 (final)
     [credential] = received["credentials"]
@@ -129,8 +136,7 @@ def test_wallet_round_trip(server: LiveServer, client: httpx.Client, tenant: Ten
     assert oauth_error(token_request(client, offer), 400, "invalid_grant") == \
         "the pre-authorized code was already used: an offer is redeemed once"
 
-    # The VC-JWT configuration, the holder's key given as a JWK this time: sub is the same did:key form.
-    jwt_received = run_wallet(make_offer(client, tenant, award.id), JWT, key_form="jwk")
+    # The VC-JWT: sub is the holder's did:key (from its JWK).
     assert jwt_received["ok"] is True, jwt_received
     [token] = jwt_received["credentials"]
     claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
@@ -149,7 +155,7 @@ def test_expired_guessed_and_revoked_offers_are_refused(server: LiveServer, clie
     with sessions.begin() as session:
         session.execute(update(WalletOffer).where(WalletOffer.id == uuid.UUID(expired["id"]))
                         .values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
-    refused = run_wallet(expired)
+    [refused] = run_wallets(wallet_request(expired))
     assert refused["ok"] is False and refused["stage"] == "token", refused
     assert refused["body"]["error"] == "invalid_grant"
     assert "expired" in refused["body"]["error_description"]
