@@ -4,7 +4,7 @@ it was delivered to) and ``wallet_nonces`` (the nonce endpoint's unused ``c_nonc
 account at another host's OB 3.0 API that this issuer pushes credentials to: the client registered there, tokens)
 
 Revision ID: 0018
-Revises: 0011 (the lead re-chains the migrations at merge)
+Revises: 0013 (main's head after the wip-events merge; the lead re-chains the migrations at merge)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import mcbadge.db.models
 
 revision = '0018'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
