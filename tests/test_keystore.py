@@ -155,3 +155,13 @@ def test_configured_passphrase_is_used_and_no_passphrase_file_is_written(tmp_pat
     assert not (tmp_path / "keys" / ".passphrase").exists()
     assert "from-the-secret-store" not in repr(settings)
     Keystore(tmp_path / "keys", b"from-the-secret-store").load_or_create(SLUG, DID)
+
+
+def test_a_sealing_key_comes_from_the_passphrase_and_the_purpose(tmp_path: Path) -> None:
+    key = Keystore(tmp_path, "correct horse").sealing_key("ob-connection tokens")
+    assert len(key) == 32
+    assert Keystore(tmp_path / "elsewhere", b"correct horse").sealing_key("ob-connection tokens") == key
+    assert Keystore(tmp_path, "correct horse").sealing_key("another purpose") != key
+    assert Keystore(tmp_path, "battery staple").sealing_key("ob-connection tokens") != key
+    with pytest.raises(KeystoreError):
+        Keystore(tmp_path, None).sealing_key("ob-connection tokens")

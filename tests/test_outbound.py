@@ -535,3 +535,16 @@ def test_remote_did_web_on_a_forbidden_address_is_not_resolved(tmp_path: Path) -
             with pytest.raises(Exception, match="public addresses"):
                 resolver.resolve(did)
     assert connects == []
+
+
+def test_a_post_is_held_to_the_same_rules_before_anything_is_sent() -> None:
+    """POST (an API call to another service: OAuth, the OB 3.0 API) checks the URL as GET does: no plain http,
+    no loopback or private address under the production policy, and nothing is connected to."""
+    client = OutboundClient(FetchPolicy())
+    with record_connects() as connects:
+        for url, reason in (("http://example.org/oauth/token", "plain http"),
+                            ("https://127.0.0.1:8443/oauth/token", "loopback"),
+                            ("https://10.0.0.7/ims/ob/v3p0/credentials", "private")):
+            with pytest.raises(FetchRefused, match=reason):
+                client.post_and_read(url, content=b"{}", content_type="application/json")
+    assert connects == []

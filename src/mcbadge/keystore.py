@@ -38,6 +38,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from pydantic import SecretStr
 
 from .config import Settings
@@ -151,6 +152,7 @@ class Keystore:
         self._cache: dict[tuple[str, int], Ed25519PrivateKey] = {}
         self._lock = threading.Lock()
         self._listings: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self._sealing_keys: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
         return f"Keystore({str(self._dir)!r}, passphrase=<redacted>)"
@@ -225,6 +227,20 @@ class Keystore:
         if not directory.is_dir():
             return []
         return sorted(int(m.group(1)) for p in directory.iterdir() if (m := _KEY_FILE_RE.match(p.name)))
+
+    def sealing_key(self, purpose: str) -> bytes:
+        """A 32-byte key for sealing secrets this service must read back later (another host's OAuth tokens),
+        derived from the passphrase that guards the signing keys, so there is nothing more to keep: scrypt
+        (memory-hard, like the keys' own encryption: a leaked database does not make the passphrase cheap to
+        guess), ``purpose`` as its salt, computed once per purpose. A new passphrase makes what was sealed
+        with the old one unreadable (the educator connects again)."""
+        with self._lock:
+            key = self._sealing_keys.get(purpose)
+            if key is None:
+                key = self._sealing_keys[purpose] = Scrypt(
+                    salt=b"mcbadge sealing key: " + purpose.encode(), length=32, n=2**15, r=8, p=1,
+                ).derive(self._get_passphrase())
+            return key
 
     def _get_passphrase(self) -> bytes:
         if self._passphrase is None:

@@ -41,7 +41,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(Key \([^)\n]*\))=\(.*?\)(?= already| is not|\.?$)", re.M), r"\1=(<redacted>)"),
     (re.compile(r"^(DETAIL:\s+)(?=\S)(?!Key \([^)\n]*\)=\(<redacted>\)).*$", re.M), r"\1<redacted>"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<e-mail>"),
-    (re.compile(r"\bmcb(?:at|rt)?_[A-Za-z0-9_-]+"), "<key>"),
+    (re.compile(r"\bmcb(?:at|rt|wt)?_[A-Za-z0-9_-]+"), "<key>"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 <credential>"),
     (re.compile(r"\b[0-9a-fA-F]{32,}\b"), "<hex>"),
     (re.compile(r"(?<![\w/.:-])[A-Za-z0-9_-]{40,}(?![\w/.-])"), "<secret>"),

@@ -515,8 +515,40 @@ class OutboundClient:
         deadline = time.monotonic() + self.policy.total_timeout
         target = self.check_url(url, deadline=deadline)
         status, _, _ = self._send(target, headers, "*/*", deadline, 0, 0, method="POST", content=content,
-                                  any_status=True)
+                                  read="never")
         return status
+
+    def post_and_read(
+        self,
+        url: str,
+        *,
+        content: bytes,
+        content_type: str,
+        headers: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+        max_bytes: int | None = None,
+    ) -> FetchResult:
+        """POST ``content`` to ``url`` under the policy and read the answer, whatever its status (an API call to
+        another service: an OAuth token or registration endpoint, the OB 3.0 API, whose refusals say why in
+        their body, capped like a GET's). Redirects are not followed (a POST is never replayed elsewhere).
+        Raises FetchRefused / FetchFailed when nothing was answered."""
+        policy = self.policy
+        cap = max_bytes if max_bytes is not None else policy.max_bytes
+        decoded_cap = policy.max_decompressed_bytes if policy.max_decompressed_bytes is not None else cap
+        deadline = time.monotonic() + policy.total_timeout
+        try:
+            target = self.check_url(url, deadline=deadline)
+            status, response_headers, body = self._send(
+                target, {**(headers or {}), "Content-Type": content_type}, accept, deadline, cap, decoded_cap,
+                method="POST", content=content, read="always")
+        except FetchRefused:
+            self._observe("refused")
+            raise
+        except FetchFailed:
+            self._observe("failed")
+            raise
+        self._observe("ok")
+        return FetchResult(str(target.url), status, response_headers, body)
 
     def _send(
         self,
@@ -529,7 +561,7 @@ class OutboundClient:
         *,
         method: str = "GET",
         content: bytes | None = None,
-        any_status: bool = False,
+        read: str = "success",
     ) -> tuple[int, httpx.Headers, bytes]:
         url = target.url
         default_port = 443 if url.scheme == "https" else 80
@@ -556,7 +588,9 @@ class OutboundClient:
             try:
                 if response.status_code in _REDIRECTS or response.status_code == 304:
                     return response.status_code, response.headers, b""
-                if not 200 <= response.status_code < 300 or any_status:
+                # read: "success" reads a 2xx body only (a fetch), "never" no body (a webhook delivery),
+                # "always" whatever the status (an API call, whose refusal says why).
+                if read == "never" or (read == "success" and not 200 <= response.status_code < 300):
                     return response.status_code, response.headers, b""
                 body = _read_body(response, cap, decoded_cap, deadline)
                 return response.status_code, response.headers, body

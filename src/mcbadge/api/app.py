@@ -17,6 +17,7 @@ from ..assessments.routes import router as assessments
 from ..award_imports.routes import router as award_imports
 from ..calibration.routes import router as calibration
 from ..catalog.routes import router as catalog
+from ..clr.routes import router as clr
 from ..config import Settings
 from ..credentials import routes as credentials
 from ..db import make_engine, make_sessionmaker, upgrade_to_head
@@ -30,6 +31,7 @@ from ..logs import configure_logging
 from ..metrics import worker_exited
 from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
+from ..obpush.routes import router as ob_push
 from ..people.routes import router as people
 from ..qualifications import routes as qualifications
 from ..recognition import routes as recognition
@@ -43,6 +45,7 @@ from ..tenants.routes import router as tenants
 from ..vcapi.routes import router as vc_api
 from ..verification import routes as verification
 from ..vetting import routes as vetting
+from ..wallet.routes import router as wallet
 from ..web import routes as pages
 from ..errors import Forbidden
 from . import problems
@@ -55,7 +58,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
-VERIFICATION_PATHS = ("/verify", "/verify/report", "/credentials/verify", "/presentations/verify")
+VERIFICATION_PATHS = ("/verify", "/verify/report", "/credentials/verify", "/presentations/verify", "/api/v1/clrs/verify")
 """The public verification endpoints, each client limited to ``max_verifications_per_client`` in flight."""
 
 
@@ -172,6 +175,7 @@ def _routers() -> list[APIRouter]:
         calibration,                                       # calibrate assessors
         qualifications.router, qualifications.public_router,  # their qualifications
         credentials.router, credentials.public_router,     # award, sign, public credentials
+        clr,                                               # CLR 2.0 transcripts of them
         status.router,                                     # publish status
         stacks,                                            # stacks -> designations
         recognition.router, recognition.public_router,     # state recognition registries
@@ -179,6 +183,8 @@ def _routers() -> list[APIRouter]:
         vetting.router, vetting.public_router,             # state vetting of micro-credential versions
         pages.router,                                       # verify (pages)
         oauth.router, oauth.admin_router, ob_api, vc_api,  # standard integrations
+        wallet,                                            # delivery to wallets (OpenID4VCI)
+        ob_push,                                           # pushing to other hosts' OB 3.0 APIs
         award_imports,                                     # bulk awards from CSV
         events,                                            # webhooks and the delivery log
         tenants,                                           # the platform operator

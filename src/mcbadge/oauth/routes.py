@@ -5,7 +5,8 @@
 ``POST /oauth/register``                               dynamic client registration (RFC 7591, OB 3.0 profile)
 ``GET /oauth/authorize``                               the consent page: the educator signs in with an API key
 ``POST /oauth/authorize``                              approve (302 with a code) or deny (302 access_denied)
-``POST /oauth/token``                                  authorization_code (PKCE S256), refresh_token, client_credentials
+``POST /oauth/token``                                  authorization_code (PKCE S256), refresh_token, client_credentials;
+                                                       OpenID4VCI's pre-authorized code (``wallet.routes``)
 ``POST /oauth/revoke``                                 token revocation (RFC 7009)
 ``POST/GET /api/v1/oauth-clients``, ``DELETE …/{id}``  client-credentials clients (issuer admins)
 =====================================================  ==========================================================
@@ -36,6 +37,8 @@ from ..db.session import transaction
 from ..errors import Forbidden, Invalid, Unauthenticated
 from ..principal import Principal, authenticate
 from ..services import Services
+from ..wallet.routes import pre_authorized_token
+from ..wallet.service import PRE_AUTHORIZED_GRANT
 from . import clients
 from .registration import register
 from .scopes import SCOPES
@@ -77,7 +80,9 @@ def metadata(base_url: str) -> dict[str, Any]:
         "revocation_endpoint": f"{base}/oauth/revoke",
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", PRE_AUTHORIZED_GRANT],
+        # OpenID4VCI: a wallet redeems a pre-authorized code without registering as a client.
+        "pre-authorized_grant_anonymous_access_supported": True,
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
@@ -128,9 +133,13 @@ async def register_client(request: Request, services: ServicesDep) -> Response:
 @router.post("/oauth/token")
 async def token(request: Request, services: ServicesDep) -> Response:
     """The token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE verifier), refresh_token
-    (rotating), client_credentials."""
+    (rotating), client_credentials, and a wallet's pre-authorized code (OpenID4VCI 1.0 §6)."""
+    form = await _form(request)
+    if dict(form).get("grant_type") == PRE_AUTHORIZED_GRANT:
+        # Not an Authlib grant: its token opens the credential endpoint only, and it has no client.
+        return await pre_authorized_token(services, dict(form))
     try:
-        req = oauth_request("POST", _uri(services, request), request.headers, [], await _form(request))
+        req = oauth_request("POST", _uri(services, request), request.headers, [], form)
     except OAuth2Error as error:
         return _oauth_error(error)
     return await run_in_threadpool(_run, services, lambda server: server.create_token_response(req))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 
 import mcbadge.db.oauth_models  # noqa: F401  (registers the OAuth and OB API tables on Base)
+import mcbadge.db.ob_push_models  # noqa: F401  (registers the OB API push table on Base)
 import mcbadge.db.vcapi_models  # noqa: F401  (registers the W3C VC API tables on Base)
+import mcbadge.db.wallet_models  # noqa: F401  (registers the wallet-delivery tables on Base)
 from mcbadge.db.models import Base
 
 engine = context.config.attributes["engine"]
