@@ -28,6 +28,7 @@ from ..oauth import routes as oauth
 from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
 from ..qualifications import routes as qualifications
+from ..quality import routes as quality
 from ..recognition import routes as recognition
 from ..renewal.routes import router as renewal
 from ..services import build_services, readiness
@@ -153,6 +154,7 @@ def _routers() -> list[APIRouter]:
         assessments,                                       # assess
         calibration,                                       # calibrate assessors
         qualifications.router, qualifications.public_router,  # their qualifications
+        quality.router, quality.public_router,             # scoring reliability, turnaround, quality statements
         credentials.router, credentials.public_router,     # award, sign, public credentials
         status.router,                                     # publish status
         stacks,                                            # stacks -> designations

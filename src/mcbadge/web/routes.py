@@ -29,6 +29,7 @@ from ..api.problems import domain_status
 from ..catalog.service import UnknownMicroCredential
 from ..errors import DomainError
 from ..recognition.service import recognition_for_report
+from ..quality.schemas import QualityReport
 from ..renewal.schemas import RenewalReportRead
 from ..services import Services
 from ..vc.verify import Outcome
@@ -41,10 +42,11 @@ from ..verification.service import evidence_file_results, verify_given
 from . import service
 from .negotiation import wants_html
 from .service import PageInputError
+from .quality_view import CHART_CSP, printed_quality
 from .renewal_view import printed_report
 from .view import evidence_file_rows, report_view
 
-__all__ = ["STATIC_DIR", "badge_page", "renewal_page", "router"]
+__all__ = ["STATIC_DIR", "badge_page", "quality_page", "renewal_page", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -278,3 +280,13 @@ def renewal_page(request: Request, report: RenewalReportRead) -> HTMLResponse:
     """The renewal report as a document an educator prints and hands to a licensing office (no script; a
     print stylesheet). The route has authorised the caller and made the report."""
     return _page(request, "renewal_report.html", report=printed_report(report))
+
+
+# -- the scoring quality report (admins) -------------------------------------------------------------------------
+
+
+def quality_page(request: Request, report: QualityReport, *, json_url: str, csv_url: str) -> HTMLResponse:
+    """The admins' scoring quality report: charts as SVG images (``data:`` URLs, allowed on this page only) with a
+    table of the same figures after each; no script. The route has authorised the caller and made the report."""
+    return _page(request, "quality_report.html", headers={"Content-Security-Policy": CHART_CSP},
+                 quality=printed_quality(report, json_url=json_url, csv_url=csv_url))
