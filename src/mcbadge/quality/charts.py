@@ -69,8 +69,8 @@ def agreement_chart(title: str, criteria: Sequence[CriterionFigures], min_cell: 
     axes.set_yticks(range(len(labels)), labels)
     axes.set_xlim(0, 110)
     axes.set_xlabel("agreement between two independent assessors (%)")
-    if legend:
-        axes.legend(loc="lower right", fontsize=8, frameon=False)
+    if legend:  # above the bars, where no bar or figure can be under it
+        axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
     description = "; ".join(
         f"{c.name}: suppressed" if c.agreement.suppressed or c.agreement.exact is None

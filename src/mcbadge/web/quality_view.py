@@ -134,7 +134,8 @@ def _section(report: QualityReport, mc: MicroCredentialQuality) -> Section:
         key=mc.key, title=mc.title, headline=headline, charts=tuple(charts_shown),
         criteria=tuple(_row(c.name, c.agreement, _percent(c.not_yet_rate) if c.not_yet_rate is not None
                             else "suppressed") for c in f.criteria),
-        assessors=tuple(_row(report.assessors.get(a.assessor, a.assessor), a.agreement) for a in f.assessors),
+        assessors=tuple(sorted((_row(report.assessors.get(a.assessor, a.assessor), a.agreement) for a in f.assessors),
+                               key=lambda r: r.cell.casefold())),
         months=tuple(_row(m.month, m.agreement) for m in f.months),
         overdue=tuple(OverdueRow(o.submission, o.attempt, o.submitted_at.strftime("%Y-%m-%d"), f"{o.days_waiting:.0f}")
                       for o in f.overdue),
