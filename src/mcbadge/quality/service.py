@@ -161,12 +161,14 @@ def report(session: Session, principal: Principal, start: date, end: date, key: 
                          assessors={a: found.names.get(a, a) for a in sorted(named)}, microcredentials=shown)
 
 
-def _qualified(session: Session, issuer_id: uuid.UUID, key: str, at: datetime) -> int:
-    """Assessors holding a qualification for ``key`` current at ``at`` (not revoked from before it)."""
+def _qualified(session: Session, issuer_id: uuid.UUID, key: str, period: figures.Period) -> int:
+    """Assessors who held a qualification for ``key`` at some time in ``period`` (valid then, and not revoked
+    from a date before the period began): those who could score in it."""
     rows = session.scalars(select(AssessorQualification).where(
         AssessorQualification.issuer_id == issuer_id, AssessorQualification.microcredential_key == key,
-        AssessorQualification.valid_from <= at, AssessorQualification.valid_until > at)).all()
-    return len({r.assessor_id for r in rows if r.revoked_from is None or r.revoked_from > at})
+        AssessorQualification.valid_from < period.end, AssessorQualification.valid_until > period.start)).all()
+    return len({r.assessor_id for r in rows
+                if r.revoked_from is None or r.revoked_from > max(r.valid_from, period.start)})
 
 
 def _statement_figures(found: figures.MicroCredentialFigures, *, subject: str, name: str, start: date, end: date,
@@ -221,7 +223,7 @@ def publish_statement(session: Session, services: Services, principal: Principal
         content = _statement_figures(
             computed, subject=key_url(base, issuer.slug, body.microcredential_key),
             name=found.titles[body.microcredential_key], start=start, end=end,
-            qualified=_qualified(session, issuer.id, body.microcredential_key, period.end),
+            qualified=_qualified(session, issuer.id, body.microcredential_key, period),
             sla_days=issuer.quality_sla_days)
         try:
             document = statements.statement_credential(id=statement_url(base, issuer.slug, statement_id), issuer=did,

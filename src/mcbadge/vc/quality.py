@@ -12,7 +12,7 @@ by this service at ``/contexts/quality/v1``); signing is in safe mode, so an und
 * ``credentialSubject`` (type ``ScoringQuality``) has as ``id`` the micro-credential across its versions
   (``.../issuers/{slug}/microcredentials/{key}``, what ``vc.qualification.microcredential_key_url`` makes of an
   award's Achievement id), its ``name``, the period (``periodStart``, ``periodEnd``: dates, both included), and
-  the figures: ``assessorsQualified`` (holding a current qualification at the end of the period),
+  the figures: ``assessorsQualified`` (holding a qualification at some time in the period),
   ``decisions``, ``doubleScored``, ``doubleScoringRate``, overall ``exactAgreement``, ``adjacentAgreement`` and
   ``weightedKappa`` (Cohen's, quadratic weights, on the two independent scores of double-scored submissions),
   ``medianTurnaroundDays`` with ``serviceLevelDays`` and ``withinServiceLevel``, and per criterion a

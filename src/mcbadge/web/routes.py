@@ -29,6 +29,7 @@ from ..api.problems import domain_status
 from ..catalog.service import UnknownMicroCredential
 from ..errors import DomainError
 from ..recognition.service import recognition_for_report
+from ..quality.labels import quality_label
 from ..quality.schemas import QualityReport
 from ..renewal.schemas import RenewalReportRead
 from ..services import Services
@@ -137,6 +138,7 @@ async def verify_report(request: Request) -> HTMLResponse:
         if parse is not None and parse.outcome is Outcome.FAILED:
             raise inputs.NotACredential(f"{given.label} is not a credential: {parse.message}")
         recognition = await run_in_threadpool(recognition_for_report, _services(request), report, now=now)
+        quality = await run_in_threadpool(quality_label, _services(request), report, now=now)
     except PageInputError as exc:
         return _page(request, "verify.html", status=exc.status, headers=_VERIFY_PAGE_HEADERS, error=exc.message,
                      form=form_values)
@@ -150,7 +152,7 @@ async def verify_report(request: Request) -> HTMLResponse:
         form={}, source=given.label, report=report_view(report, now), credential=content,
         evidence_files=evidence_file_rows(
             evidence_file_results(report.credential, files, credential_verified=report.verified)),
-        recognition=recognition,
+        recognition=recognition, quality=quality,
     )
 
 
@@ -197,7 +199,7 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
         request, "badge.html", headers=headers,
         credential=content, report=report_view(report, now), og=og, page_url=page_url,
         json_url=f"{page_url}?format=json", png_url=png_url, show_evidence=badge.show_evidence,
-        badge_id=str(badge.id), vetted=badge.vetted,
+        badge_id=str(badge.id), vetted=badge.vetted, quality=quality_label(services, report, now=now),
         version_url=_achievement_page(request.scope.get("root_path", ""), badge.document),
         linkedin_url=_linkedin_url(content, badge.issuer_name or content.issuer_name, page_url, str(badge.id)),
     )
