@@ -6,19 +6,37 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mcbadge.db.models import AssessorQualification, MicroCredential, Person, Role
+from mcbadge.identity import issuer_did
 from mcbadge.quality.service import last_full_quarter
 from mcbadge.vc.contexts import QUALITY_V1, pinned_bytes
 from tests.factories import qualifications as q
 from tests.factories import quality as seeded
+from tests.factories.recognition import STATE_S, make_agency, publish_registry, registry_entry, serving_trusting
+from tests.live_server import LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 from tests.quality.test_quality_http import _quarter
 
 STATEMENTS = "/api/v1/quality/statements"
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str, http_switch: Any) -> Iterator[LiveServer]:
+    """As tests/conftest.py's ``server``, trusting the state agency that will be a tenant on it."""
+    with serving_trusting(tmp_path, database_url, http_switch, [issuer_did(http_switch.base_url, STATE_S)]) as live:
+        yield live
+
+
+def _recognition(client, credential: dict) -> dict:
+    [answer] = q.verify(client, credential)["recognition"]
+    return answer
 
 
 def test_a_statement_is_signed_verifies_in_the_node_reference_and_shows_next_to_credentials(
@@ -93,6 +111,16 @@ def test_a_statement_is_signed_verifies_in_the_node_reference_and_shows_next_to_
     assert f"scoring agreement {statement['period_start']} to {statement['period_end']}: κ = {kappa}" in page.text
     assert f'href="{statement["url"]}"' in page.text
 
+    # A state that requires a minimum scoring agreement in its recognition registry: met at 0.6, not at 0.7.
+    agency = make_agency(server, STATE_S)
+    publish_registry(client, agency, [registry_entry(tenant.issuer.slug, mc["key"], minimum_scoring_kappa=0.6)])
+    assert _recognition(client, credential)["outcome"] == "recognised"
+    publish_registry(client, agency, [registry_entry(tenant.issuer.slug, mc["key"], minimum_scoring_kappa=0.7)])
+    refused = _recognition(client, credential)
+    assert refused["outcome"] == "not_recognised"
+    assert [r["code"] for r in refused["reasons"]] == ["scoring_agreement_below_minimum"]
+    assert f"shows κ = {kappa}" in refused["reasons"][0]["message"]
+
     # A minimum above the cell: the next statement withholds every figure of it, and the label says so.
     assert client.patch("/api/v1/issuer", json={"quality_min_cell": 13}, headers=tenant.headers()).status_code == 200
     again = client.post(STATEMENTS, json={"microcredential_key": mc["key"]}, headers=tenant.headers()).json()
@@ -103,6 +131,7 @@ def test_a_statement_is_signed_verifies_in_the_node_reference_and_shows_next_to_
     assert all("weightedKappa" not in c and "notYetRate" in c["withheld"] for c in small["criterionAgreement"])
     assert node_reference.verify(again["document"], {did: did_document})["verified"] is True
     assert "withheld (fewer than 13" in q.verify(client, credential)["quality"]["text"]
+    assert [r["code"] for r in _recognition(client, credential)["reasons"]] == ["scoring_agreement_unknown"]
 
 
 @pytest.mark.parametrize("body, code", [

@@ -27,11 +27,11 @@ from ..db.session import read
 from ..services import Services
 from ..vc.json_values import as_list, issuer_id
 from ..vc.qualification import microcredential_key_url
-from ..vc.quality import agreement_phrase, verify_statement
+from ..vc.quality import StatementVerification, agreement_phrase, verify_statement
 from ..vc.verify import Outcome, VerificationReport
 from .service import latest_row
 
-__all__ = ["QualityLabel", "quality_label"]
+__all__ = ["QualityLabel", "newest_statement", "quality_label", "statement_kappa"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,31 @@ def _own_key(services: Services, credential: Mapping[str, Any]) -> tuple[str, st
     return key_url, slug, unquote(key)
 
 
+def newest_statement(services: Services, credential: Mapping[str, Any], *, now: datetime | None = None
+                     ) -> StatementVerification | None:
+    """The newest quality statement of ``credential``'s micro-credential published on this service, if it
+    verifies (signed by the credential's issuer, about that micro-credential); None otherwise."""
+    own = _own_key(services, credential)
+    if own is None:
+        return None
+    with services.sessions() as session, read(session):
+        row = latest_row(session, own[1], own[2])
+        document = dict(row.document) if row is not None else None
+    if document is None:
+        return None
+    checked = verify_statement(
+        document, resolver=services.resolver, now=now or datetime.now(timezone.utc), microcredential=own[0],
+        expected_issuer=issuer_id(credential) or "", canonicalizer=services.contexts.canonicalizer_for(document),
+        document_cache=services.document_cache)
+    return checked if checked.verified else None
+
+
+def statement_kappa(statement: StatementVerification | None) -> float | None:
+    """The overall weighted kappa a verified statement states (None: no statement, or the figure withheld)."""
+    kappa = statement.subject.get("weightedKappa") if statement is not None else None
+    return float(kappa) if isinstance(kappa, (int, float)) and not isinstance(kappa, bool) else None
+
+
 def quality_label(services: Services, report: VerificationReport, *, now: datetime | None = None
                   ) -> QualityLabel | None:
     """The label for a verified credential (None when there is nothing to say, or it did not verify)."""
@@ -86,24 +111,13 @@ def quality_label(services: Services, report: VerificationReport, *, now: dateti
         return None
     qualification = report.check("assessor_qualification")
     qualified = qualification is not None and qualification.outcome is Outcome.PASSED
-    own = _own_key(services, credential)
-    document: Mapping[str, Any] | None = None
-    if own is not None:
-        with services.sessions() as session, read(session):
-            row = latest_row(session, own[1], own[2])
-            document = dict(row.document) if row is not None else None
-    if document is not None and own is not None:
-        checked = verify_statement(
-            document, resolver=services.resolver, now=now or datetime.now(timezone.utc), microcredential=own[0],
-            expected_issuer=issuer_id(credential) or "", canonicalizer=services.contexts.canonicalizer_for(document),
-            document_cache=services.document_cache)
-        if checked.verified:
-            subject = checked.subject
-            kappa = subject.get("weightedKappa")
-            return QualityLabel(
-                qualified_assessor=qualified, statement=str(document.get("id")), agreement=agreement_phrase(subject),
-                weighted_kappa=float(kappa) if isinstance(kappa, (int, float)) and not isinstance(kappa, bool) else None,
-                period_start=str(subject.get("periodStart")), period_end=str(subject.get("periodEnd")))
+    statement = newest_statement(services, credential, now=now)
+    if statement is not None:
+        subject = statement.subject
+        return QualityLabel(
+            qualified_assessor=qualified, statement=str(statement.document.get("id")),
+            agreement=agreement_phrase(subject), weighted_kappa=statement_kappa(statement),
+            period_start=str(subject.get("periodStart")), period_end=str(subject.get("periodEnd")))
     if qualified:
         return QualityLabel(True, None, None, None, None, None)
     return None
