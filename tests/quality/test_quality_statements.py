@@ -17,6 +17,7 @@ from mcbadge.db.models import AssessorQualification, MicroCredential, Person, Ro
 from mcbadge.identity import issuer_did
 from mcbadge.quality.service import last_full_quarter
 from mcbadge.vc.contexts import QUALITY_V1, pinned_bytes
+from tests.browser import browser, screenshot  # noqa: F401 - browser: a fixture
 from tests.factories import qualifications as q
 from tests.factories import quality as seeded
 from tests.factories.recognition import STATE_S, make_agency, publish_registry, registry_entry, serving_trusting
@@ -40,7 +41,7 @@ def _recognition(client, credential: dict) -> dict:
 
 
 def test_a_statement_is_signed_verifies_in_the_node_reference_and_shows_next_to_credentials(
-        server, client, tenant, node_reference):  # noqa: F811
+        server, client, tenant, node_reference, browser):  # noqa: F811
     mc = q.published(client, tenant)
     for n in range(3):
         q.anchor(client, tenant, mc, f"Anchor {n}")
@@ -106,10 +107,18 @@ def test_a_statement_is_signed_verifies_in_the_node_reference_and_shows_next_to_
     assert label["text"].startswith(
         f"Scored by a qualified assessor; this micro-credential's scoring agreement {statement['period_start']} to "
         f"{statement['period_end']}: κ = {kappa}")
-    page = client.get(credential["id"].removeprefix(server.base_url), headers={"Accept": "text/html"})
-    assert page.status_code == 200
-    assert f"scoring agreement {statement['period_start']} to {statement['period_end']}: κ = {kappa}" in page.text
-    assert f'href="{statement["url"]}"' in page.text
+    # The badge page, as a browser shows it (headless Chromium, no script).
+    context = browser.new_context(viewport={"width": 1000, "height": 1100}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        assert page.goto(credential["id"]).status == 200
+        shown = page.locator(".quality-label")
+        assert shown.is_visible()
+        assert shown.locator("strong").inner_text() == label["text"]
+        assert shown.get_by_role("link").get_attribute("href") == statement["url"]
+        screenshot(page, "badge-quality-statement")
+    finally:
+        context.close()
 
     # A state that requires a minimum scoring agreement in its recognition registry: met at 0.6, not at 0.7.
     agency = make_agency(server, STATE_S)
