@@ -166,3 +166,14 @@ def test_the_period_counts_pairs_by_their_second_score_and_decisions_by_their_da
     assert figures.double_scored == 0 and figures.agreement.kappa is None
     # Decided in February: 12 and 13 (days 36, 37), and 10, 11 (submitted day 11, decided day 31).
     assert figures.decided == 4
+
+
+def test_recorded_deciding_levels_win_over_the_latest_assessment():
+    first, second = _scoring("a", "proficient", "developing", 1), _scoring("b", "developing", "developing", 2)
+    latest = _record(0, first, second)
+    recorded = SubmissionRecord("s1", "cfu", RUBRIC, latest.submitted_at, latest.decided_at, False, latest.scorings,
+                                decided_levels={"checks": "proficient", "reflection": "developing"})
+    [by_latest] = compute([latest], period=PERIOD, now=NOW, min_cell=1)
+    [by_record] = compute([recorded], period=PERIOD, now=NOW, min_cell=1)
+    assert by_latest.criteria[0].not_yet_rate == 1.0  # b's developing is below proficient
+    assert by_record.criteria[0].not_yet_rate == 0.0

@@ -12,7 +12,8 @@ What the figures are
   level throughout (no disagreement is expected by chance either): it is then ``None``, never 0 or 1.
 * **Drift**: the same agreement, month by month (the month of the second independent score).
 * **Not-yet rate per criterion**: of the submissions decided in the period, the share whose deciding level
-  for the criterion was below its required level (``deciding_levels``: the lead's, when a lead decided).
+  for the criterion was below its required level (``SubmissionRecord.decided_levels`` when the scoring rules
+  recorded them, else ``deciding_levels``: the lead's when a lead decided, otherwise the latest assessment's).
 * **Turnaround**: days from submission to decision (the outcome: passed or not yet), its median and 90th
   percentile, the share within the issuer's service level (``sla_days``), a distribution; and the list of
   submissions still waiting for a decision longer than the service level (overdue), whatever the period.
@@ -97,6 +98,9 @@ class SubmissionRecord:
     """Still waiting for a decision (submitted, not withdrawn)."""
     scorings: tuple[Scoring, ...]
     attempt: int = 1
+    decided_levels: Mapping[str, str] | None = None
+    """The deciding level per criterion as the scoring rules recorded it, when they record it (then it wins
+    over ``deciding_levels``' reading of the assessments)."""
 
 
 @dataclass(frozen=True)
@@ -335,7 +339,7 @@ def _one(key: str, records: list[SubmissionRecord], period: Period, now: datetim
         judged = [r for r in decided if criterion in r.rubric.required]
         below = 0
         for r in judged:
-            level = r.rubric.position(deciding_levels(r.scorings).get(criterion))
+            level = r.rubric.position((r.decided_levels or deciding_levels(r.scorings)).get(criterion))
             required = r.rubric.position(r.rubric.required[criterion])
             below += level is not None and required is not None and level < required
         rate = _share(below, len(judged)) if len(judged) >= min_cell and judged else None
