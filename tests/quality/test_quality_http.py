@@ -81,3 +81,6 @@ def test_the_report_gives_the_hand_computed_figures_as_json_and_csv_to_admins_on
     assert backwards.status_code == 422 and backwards.json()["type"].endswith("invalid-period")
     too_small = client.patch("/api/v1/issuer", json={"quality_min_cell": 2}, headers=tenant.headers())
     assert too_small.status_code == 422
+    for bad in ({"from": "not-a-date"}, {"format": "xml"}, {"microcredential": "k" * 101}):
+        refused = client.get(REPORT, params=bad, headers=tenant.headers())
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"

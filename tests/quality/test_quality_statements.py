@@ -94,6 +94,10 @@ def test_a_statement_is_signed_verifies_in_the_node_reference_and_shows_next_to_
     latest = client.get(f"/issuers/{tenant.issuer.slug}/quality-statements", params={"microcredential": mc["key"]})
     assert latest.status_code == 200 and latest.json() == document
     assert client.get("/contexts/quality/v1").content == pinned_bytes(QUALITY_V1)
+    slug = tenant.issuer.slug
+    assert client.get(f"/issuers/{slug}/quality-statements/{uuid.uuid4()}").status_code == 404
+    assert client.get(f"/issuers/{slug}/quality-statements/not-a-uuid").status_code == 422
+    assert client.get(f"/issuers/{slug}/quality-statements", params={"microcredential": "none"}).status_code == 404
     [listed] = client.get(STATEMENTS, headers=tenant.headers()).json()
     assert listed["id"] == statement["id"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,7 +89,8 @@ def drift_chart(title: str, months: Sequence[MonthAgreement]) -> str:
     kappa = [m.agreement.kappa * 100 if m.agreement.kappa is not None else float("nan") for m in months]
     axes.plot(names, exact, marker="o", color=_EXACT, label="exact agreement (%)")
     axes.plot(names, kappa, marker="s", linestyle="--", color=_KAPPA, label="weighted κ × 100")
-    axes.set_ylim(min(0.0, *(k for k in kappa if k == k)) if any(k == k for k in kappa) else 0, 105)
+    shown_kappa = [k for k in kappa if not math.isnan(k)]
+    axes.set_ylim(min([0.0, *shown_kappa]), 105)  # kappa may be negative: below chance
     axes.set_ylabel("%  /  κ × 100")
     axes.legend(loc="lower left", fontsize=8, frameon=False)
     axes.spines[["top", "right"]].set_visible(False)

@@ -33,6 +33,7 @@ from ..db.models import (
     QualityStatement,
     Submission,
     SubmissionStatus,
+    utcnow,
 )
 from ..db.session import read, transaction
 from ..errors import Invalid, NotFound
@@ -231,9 +232,11 @@ def publish_statement(session: Session, services: Services, principal: Principal
             signed = sign_credential(document, services.keystore.load_or_create(issuer.slug, did), created=moment)
         except CredentialError as exc:
             raise Invalid(f"the statement cannot be signed: {exc}") from None
+        # issued_at to the microsecond (the document's validFrom is to the second): the newest statement is the
+        # one shown, also when two are published within a second.
         row = QualityStatement(id=statement_id, issuer_id=issuer.id, microcredential_key=body.microcredential_key,
                                period_start=period.start, period_end=period.end, document=signed,
-                               issued_by=principal.person_id, issued_at=moment)
+                               issued_by=principal.person_id, issued_at=utcnow())
         session.add(row)
         session.flush()
         audit(session, issuer_id=issuer.id, actor_id=principal.person_id, action="quality_statement.published",
