@@ -140,7 +140,7 @@ def _records(session: Session, issuer_id: uuid.UUID, period: figures.Period, key
         records.append(figures.SubmissionRecord(
             id=str(sub.id), key=mc.key, rubric=rubrics[mc.id], submitted_at=sub.submitted_at,
             decided_at=sub.decided_at, waiting=sub.status is SubmissionStatus.SUBMITTED, scorings=scorings,
-            attempt=sub.attempt))
+            attempt=sub.attempt, decided_levels=dict(sub.decided_scores) if sub.decided_scores else None))
     names = {str(p.id): p.name for p in session.scalars(select(Person).where(Person.id.in_(list(assessor_ids))))} \
         if assessor_ids else {}
     return _Read(records, titles, names)
