@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from mcbadge.vc.canon import canonicalize
-from mcbadge.vc.contexts import CREDENTIALS_V2, PINNED_LOADER, RECOGNITION_V1
+from mcbadge.vc.contexts import CREDENTIALS_V2, PINNED_LOADER, QUALITY_V1, RECOGNITION_V1
 from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.data_model import check_unsigned_credential
 from mcbadge.vc.dids import DidResolver, did_web_document, did_web_to_url
@@ -391,3 +392,32 @@ def test_an_expired_registry_is_not_verified(world):
     forced = type(checked)(**{**checked.__dict__, "verified": True, "problems": ()})
     answer = evaluate_recognition(world.badge(), state=STATE_S, registries=[forced], on=ON + timedelta(days=1))
     assert [r.code for r in answer.reasons] == ["registry_not_valid_on_date"]
+
+
+# -- a minimum scoring agreement (issue 12: quality statements) -----------------------------------------
+
+
+def test_an_entry_with_a_minimum_scoring_agreement_counts_only_at_or_above_it(world):
+    badge = world.badge()
+    document = world.s.registry([replace(entry_for(badge), minimum_scoring_kappa=0.6)])
+    # The term is the quality context's: a registry names it only when an entry uses it.
+    assert document["@context"] == [CREDENTIALS_V2, RECOGNITION_V1, QUALITY_V1]
+    assert document["credentialSubject"]["recognizes"][0]["minimumScoringKappa"] == 0.6
+    registry = world.verified(document, STATE_S)
+    assert registry.verified, registry.problems
+
+    def answer(kappa):
+        return evaluate_recognition(badge, state=STATE_S, registries=[registry], on=ON, scoring_kappa=kappa)
+
+    assert answer(0.6).outcome is RecognitionOutcome.RECOGNISED and answer(0.78).recognised
+    below = answer(0.59)
+    assert below.outcome is RecognitionOutcome.NOT_RECOGNISED
+    assert [(r.code, r.message) for r in below.reasons] == [(
+        "scoring_agreement_below_minimum",
+        "State S requires a scoring agreement of at least κ = 0.60; the issuer's latest quality statement shows "
+        "κ = 0.59")]
+    unknown = answer(None)
+    assert [r.code for r in unknown.reasons] == ["scoring_agreement_unknown"] and not unknown.recognised
+    with pytest.raises(RegistryError):
+        registry_credential(id="urn:uuid:r", agency=STATE_S, valid_from=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                            entries=[replace(entry_for(badge), minimum_scoring_kappa=1.5)])

@@ -162,3 +162,16 @@ def test_without_the_states_registry_nothing_can_be_counted(network):
     assert not report.checkable and report.registries[0].state == "missing"
     assert [r.code for r in report.lines[0].reasons] == ["registry_missing"]
     assert report.summary.startswith("Nothing can be counted: no registry of did:key:")
+
+
+def test_an_entry_that_requires_a_minimum_scoring_agreement_counts_only_with_it(network):
+    district, state = Actor(network, "district"), Actor(network, "state")
+    credential = badge(district)
+    checked = registry(state, credential, network, minimum_scoring_kappa=0.7)
+    assert checked.verified, checked.problems
+    without = held(credential, network)
+    with_it = HeldCredential(without.report, "awarded", without.reference, scoring_kappa=0.71)
+    [line] = report_of(state, [with_it], [checked]).lines
+    assert line.counts and line.reasons == ()
+    [line] = report_of(state, [without], [checked]).lines
+    assert not line.counts and [r.code for r in line.reasons] == ["scoring_agreement_unknown"]

@@ -34,6 +34,7 @@ from ..obapi.routes import router as ob_api
 from ..obpush.routes import router as ob_push
 from ..people.routes import router as people
 from ..qualifications import routes as qualifications
+from ..quality import routes as quality
 from ..recognition import routes as recognition
 from ..renewal.routes import router as renewal
 from ..services import build_services, readiness
@@ -174,6 +175,7 @@ def _routers() -> list[APIRouter]:
         assessments,                                       # assess
         calibration,                                       # calibrate assessors
         qualifications.router, qualifications.public_router,  # their qualifications
+        quality.router, quality.public_router,             # scoring reliability, turnaround, quality statements
         credentials.router, credentials.public_router,     # award, sign, public credentials
         clr,                                               # CLR 2.0 transcripts of them
         status.router,                                     # publish status

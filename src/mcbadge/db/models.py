@@ -3,6 +3,7 @@
     Issuer ── ApiKey, Person (educators, assessors, admins), AssessorTraining, ScoringPolicy (double scoring per key)
       ├── CalibrationAnchor (exemplar evidence, master scores) ── CalibrationAttempt ── CalibrationScore
       ├── AssessorQualification (signed, after calibration) ──> StatusEntry
+      ├── QualityStatement (signed scoring figures of a micro-credential over a period)
       ├── Stack (versioned designation: a rule over component achievements) ── Designation (one per educator)
       └── MicroCredential (versioned; a published version is immutable)
             └── Submission (one per attempt) ── EvidenceItem ──> Blob (content-addressed, by SHA-256)
@@ -183,6 +184,10 @@ class Issuer(Base):
     assessor_pseudonym_key: Mapped[bytes] = mapped_column(LargeBinary, default=lambda: secrets.token_bytes(32),
                                                           deferred=True)
     """The issuer's secret for assessor pseudonyms (``vc.qualification.assessor_pseudonym``); never shown."""
+    quality_sla_days: Mapped[int] = mapped_column(Integer, default=14, server_default=text("14"))
+    """The service level for turnaround: a submission should be decided within this many days of submission."""
+    quality_min_cell: Mapped[int] = mapped_column(Integer, default=10, server_default=text("10"))
+    """Reliability and turnaround figures from fewer submissions than this are suppressed (``quality``)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -364,6 +369,24 @@ class AssessorQualification(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
     revoked_from: Mapped[datetime | None] = mapped_column()
     revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class QualityStatement(Base):
+    """A signed statement of an issuer's scoring figures for one micro-credential key over a period
+    (``vc.quality``): the credential as issued. Re-issued periodically; the newest for a key is the one shown."""
+
+    __tablename__ = "quality_statements"
+    __table_args__ = (Index("ix_quality_statements_issuer_key", "issuer_id", "microcredential_key", "issued_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
+    microcredential_key: Mapped[str] = mapped_column(String(100))
+    period_start: Mapped[datetime] = mapped_column()
+    period_end: Mapped[datetime] = mapped_column()
+    """Exclusive: the statement covers [period_start, period_end)."""
+    document: Mapped[dict[str, Any]] = mapped_column(ExactJson)
+    issued_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MicroCredential(Base):

@@ -56,6 +56,10 @@ class IssuerRead(BaseModel):
     calibration_set_size: int = Field(description="Anchors in one calibration set.")
     qualification_validity_days: int = Field(description="How long a qualification is valid: qualified assessors "
                                                           "re-calibrate on this schedule.")
+    quality_sla_days: int = Field(description="Turnaround service level: a submission should be decided within "
+                                              "this many days of submission (the quality report's overdue list).")
+    quality_min_cell: int = Field(description="Reliability and turnaround figures from fewer submissions than this "
+                                              "are suppressed, so no educator or assessor can be singled out.")
 
 
 class IssuerUpdate(BaseModel):
@@ -82,3 +86,6 @@ class IssuerUpdate(BaseModel):
         default=None, description="null removes the requirement.")
     calibration_set_size: Annotated[int, Field(ge=1, le=50)] | None = None
     qualification_validity_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    quality_sla_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    quality_min_cell: Annotated[int, Field(ge=5, le=1000)] | None = Field(
+        default=None, description="At least 5: smaller cells would let a person be singled out.")

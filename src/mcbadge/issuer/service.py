@@ -33,7 +33,8 @@ def update_issuer(session: Session, principal: Principal, body: IssuerUpdate, pu
             if value is None and field in {"name", "auto_approve", "second_scoring", "auto_award_designations",
                                            "require_qualification", "calibration_exact_percent",
                                            "second_scoring_percent", "second_score_borderline",
-                                           "calibration_set_size", "qualification_validity_days", "suspension_status"}:
+                                           "calibration_set_size", "qualification_validity_days", "suspension_status",
+                                           "quality_sla_days", "quality_min_cell"}:
                 raise Invalid(f"{field} cannot be empty")
             setattr(issuer, field, str(value) if field in {"url", "image_url"} and value is not None else value)
         if body.no_expiry:

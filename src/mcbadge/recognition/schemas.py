@@ -54,6 +54,9 @@ class EntryIn(BaseModel):
     credit: Credit
     effective_from: date
     effective_until: date | None = None
+    minimum_scoring_kappa: Annotated[float, Field(ge=-1, le=1)] | None = Field(default=None, description=(
+        "Count the achievement only while its issuer's newest quality statement of it (a signed "
+        "ScoringQualityStatement) verifies and shows a weighted kappa at least this high."))
 
     @model_validator(mode="after")
     def _one_way(self) -> EntryIn:

@@ -29,6 +29,7 @@ from ..errors import Forbidden, Invalid, NotFound
 from ..features import audit
 from ..identity import issuer_did
 from ..principal import Principal
+from ..quality.labels import newest_statement, statement_kappa
 from ..services import Services
 from ..status import service as status
 from ..vc.data_integrity import sign_credential
@@ -138,7 +139,7 @@ def _entry(session: Session, base: str, body: EntryIn) -> RecognizedAchievement:
         assert body.achievement_issuer and body.achievement_id and body.definition_digest  # the schema's rule
         issuer, achievement_id, digest = body.achievement_issuer, body.achievement_id, body.definition_digest
     return RecognizedAchievement(issuer, achievement_id, digest, tuple(body.endorsement_areas), credit,
-                                 body.effective_from, body.effective_until)
+                                 body.effective_from, body.effective_until, body.minimum_scoring_kappa)
 
 
 def publish(session: Session, services: Services, principal: Principal, body: RegistryPublish) -> RegistryRead:
@@ -282,11 +283,16 @@ def recognition_answers(services: Services, credential: Mapping[str, Any], *, st
     moment = now or datetime.now(timezone.utc)
     day = on or moment.date()
     answers = []
+    # For entries that require a minimum scoring agreement: the newest quality statement of the credential's
+    # micro-credential that verifies (issued on this service; others are not fetched, so such entries do not
+    # apply to other services' credentials).
+    kappa = statement_kappa(newest_statement(services, credential, now=moment))
     for agency in [state] if state is not None else trusted:
         registries = verified_registries(services, agency, moment)
         answers.append(evaluate_recognition(credential, state=agency, registries=registries, on=day,
                                             endorsement_area=endorsement_area,
-                                            canonicalizer=services.contexts.canonicalizer_for(credential))
+                                            canonicalizer=services.contexts.canonicalizer_for(credential),
+                                            scoring_kappa=kappa)
                        .to_dict())
     return answers
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -17,7 +17,7 @@ from ..api.problems import responses
 from ..errors import Forbidden
 from ..principal import Principal
 from ..services import Services
-from ..web.negotiation import HTML_TYPES, accept_ranges
+from ..web.negotiation import ReportFormat, report_format
 from ..web.routes import renewal_page
 from . import service
 from .schemas import RenewalQuery, RenewalReportRead
@@ -27,7 +27,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["renewal"])
 
-Format = Literal["json", "csv", "html"]
+Format = ReportFormat  # json, csv or html
 
 _QUERY_DOC = {
     "state": "The state agency's DID: one of MCBADGE_TRUSTED_STATES, or a state agency on this service.",
@@ -50,24 +50,9 @@ _RESPONSES = {
 }
 
 
-def _format(request: Request, forced: Format | None) -> Format:
-    """``format=`` if given; else the type the ``Accept`` header prefers among CSV, HTML and JSON (JSON on a
-    tie, for ``*/*`` and without the header)."""
-    if forced is not None:
-        return forced
-    ranges = accept_ranges(request.headers.get("accept", ""))
-    csv_q = ranges.get("text/csv", 0.0)
-    html_q = max((ranges.get(t, 0.0) for t in HTML_TYPES), default=0.0)
-    json_q = max(ranges.get("application/json", 0.0), ranges.get("*/*", 0.0), ranges.get("application/*", 0.0))
-    best = max(csv_q, html_q)
-    if best <= json_q or best == 0:
-        return "json"
-    return "csv" if csv_q >= html_q else "html"
-
-
 def _respond(request: Request, session: SessionDep, services: Services, principal: Principal,
              educator_id: uuid.UUID | None, query: RenewalQuery, forced: Format | None) -> Response:
-    chosen = _format(request, forced)
+    chosen = report_format(request, forced)
     report = service.report_for(session, services, principal, educator_id, query)
     private = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization"}
     if chosen == "csv":

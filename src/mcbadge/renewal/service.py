@@ -38,6 +38,7 @@ from ..principal import Principal
 from ..recognition.service import trusted_states, verified_registries
 from ..services import Services
 from ..vc.recognition import credits_by_area
+from ..quality.labels import newest_statement, statement_kappa
 from ..vc.renewal import HeldCredential, renewal_report
 from ..verification.inputs import GivenCredential
 from ..verification.service import verify_given
@@ -143,8 +144,9 @@ def _verified(services: Services, found: _Found, others: tuple[Any, ...], now: d
     given = GivenCredential(found.value, source, label=found.reference,
                             components=others if found.is_designation else ())
     _, report = verify_given(services, given, now=now)
+    statement = newest_statement(services, report.credential, now=now) if report.credential is not None else None
     return HeldCredential(report, "awarded" if found.source == "awarded" else "added", found.reference,
-                          found.verification_url)
+                          found.verification_url, scoring_kappa=statement_kappa(statement))
 
 
 def report_for(session: Session, services: Services, principal: Principal, educator_id: uuid.UUID | None,

@@ -31,7 +31,7 @@ from enum import Enum
 from typing import Any
 
 from .canon import Canonicalizer, default_canonicalizer
-from .contexts import CREDENTIALS_V2, OB_CONTEXT, RECOGNITION_V1
+from .contexts import CREDENTIALS_V2, OB_CONTEXT, QUALITY_V1, RECOGNITION_V1
 from .data_integrity import format_datetime, parse_datetime
 from .data_model import check_members, is_url
 from .dids import DidResolver
@@ -123,6 +123,10 @@ class RecognizedAchievement:
     credit: RenewalCredit
     effective_from: date
     effective_until: date | None = None
+    minimum_scoring_kappa: float | None = None
+    """The state counts the achievement only while its issuer's newest verified quality statement of it
+    (``vc.quality``) shows a weighted kappa at least this high (``minimumScoringKappa``, a term of the quality
+    context, which the registry then names)."""
 
     def to_json(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -136,6 +140,8 @@ class RecognizedAchievement:
         }
         if self.effective_until is not None:
             entry["effectiveUntil"] = self.effective_until.isoformat()
+        if self.minimum_scoring_kappa is not None:
+            entry["minimumScoringKappa"] = self.minimum_scoring_kappa
         return entry
 
 
@@ -169,6 +175,9 @@ def _check_entry(entry: RecognizedAchievement) -> None:
         raise RegistryError(f"{entry.achievement_id}: hours must be a positive number")
     if entry.effective_until is not None and entry.effective_until < entry.effective_from:
         raise RegistryError(f"{entry.achievement_id}: effectiveUntil is before effectiveFrom")
+    kappa = entry.minimum_scoring_kappa
+    if kappa is not None and (isinstance(kappa, bool) or not -1 <= kappa <= 1):
+        raise RegistryError(f"{entry.achievement_id}: a minimum scoring kappa lies between -1 and 1")
 
 
 def registry_credential(
@@ -198,8 +207,10 @@ def registry_credential(
             raise RegistryError("reciprocity names another agency by its DID")
     if valid_until is not None and valid_until <= valid_from:
         raise RegistryError("validUntil must be later than validFrom")
+    # The quality context only when an entry needs its term: registries without a minimum stay as they were.
+    needs_quality = any(e.minimum_scoring_kappa is not None for e in entries)
     credential: dict[str, Any] = {
-        "@context": [CREDENTIALS_V2, RECOGNITION_V1],
+        "@context": [CREDENTIALS_V2, RECOGNITION_V1, *([QUALITY_V1] if needs_quality else [])],
         "id": id,
         "type": ["VerifiableCredential", REGISTRY_CREDENTIAL_TYPE],
         "issuer": {"id": agency, "name": agency_name} if agency_name else agency,
@@ -312,7 +323,8 @@ class Reason:
 
     code: str
     """One of: ``not_listed``, ``digest_mismatch``, ``area_not_listed``, ``entry_expired``,
-    ``entry_not_yet_effective``, ``entry_malformed``, ``registry_missing``, ``registry_not_verified``,
+    ``entry_not_yet_effective``, ``entry_malformed``, ``scoring_agreement_unknown``,
+    ``scoring_agreement_below_minimum``, ``registry_missing``, ``registry_not_verified``,
     ``registry_not_valid_on_date``, ``credential_unreadable``."""
     message: str
     agency: str | None = None
@@ -433,6 +445,24 @@ def _on_date(registry: RegistryVerification, on: date) -> str | None:
     return None
 
 
+def _scoring_short(entry: Mapping[str, Any], who: str, agency: str, scoring_kappa: float | None) -> Reason | None:
+    """Why the entry's minimum scoring agreement is not met (None when it has none or it is met)."""
+    minimum = entry.get("minimumScoringKappa")
+    if minimum is None:
+        return None
+    if isinstance(minimum, bool) or not isinstance(minimum, (int, float)):
+        return Reason("entry_malformed", f"{who}'s entry for this achievement cannot be read", agency)
+    if scoring_kappa is None:
+        return Reason("scoring_agreement_unknown",
+                      f"{who} requires a scoring agreement of at least κ = {minimum:.2f}, and no verified quality "
+                      "statement of this micro-credential by its issuer gives one", agency)
+    if scoring_kappa < minimum:
+        return Reason("scoring_agreement_below_minimum",
+                      f"{who} requires a scoring agreement of at least κ = {minimum:.2f}; the issuer's latest "
+                      f"quality statement shows κ = {scoring_kappa:.2f}", agency)
+    return None
+
+
 def _entries_of(
     registry: RegistryVerification,
     held: _Credential,
@@ -440,6 +470,7 @@ def _entries_of(
     on: date,
     via: tuple[str, ...],
     reasons: list[Reason],
+    scoring_kappa: float | None = None,
 ) -> list[RecognitionMatch]:
     subject = registry.document.get("credentialSubject")
     entries = as_list(subject.get("recognizes")) if isinstance(subject, Mapping) else []
@@ -475,6 +506,10 @@ def _entries_of(
             continue
         if end is not None and on > end:
             reasons.append(Reason("entry_expired", f"{who}'s recognition expired on {end.isoformat()}", agency))
+            continue
+        short = _scoring_short(entry, who, agency, scoring_kappa)
+        if short is not None:
+            reasons.append(short)
             continue
         for name in wanted:
             matches.append(RecognitionMatch(agency, registry.agency_name, via, name, credit, start, end))
@@ -529,6 +564,7 @@ def evaluate_recognition(
     endorsement_area: str | None = None,
     canonicalizer: Canonicalizer | None = None,
     registries_on: date | None = None,
+    scoring_kappa: float | None = None,
 ) -> RecognitionAnswer:
     """Does ``credential`` (an OB AchievementCredential the caller has verified) count in ``state`` on ``on``?
 
@@ -539,6 +575,10 @@ def evaluate_recognition(
     Entries must be effective on ``on``; the registries themselves must be in force on ``registries_on``
     (default: ``on``). A renewal report asks about each entry at the credential's award date, but about the
     registry as the state publishes it today: a list published in 2026 still says what counted in 2025.
+
+    ``scoring_kappa``: the weighted kappa of the newest quality statement of the credential's micro-credential
+    that the caller verified (``vc.quality.verify_statement``; signed by the credential's issuer), for entries
+    with a ``minimumScoringKappa``; None when there is none, and such entries then do not apply.
     """
     canon = canonicalizer or default_canonicalizer()
     by_agency: dict[str, RegistryVerification] = {}
@@ -583,7 +623,7 @@ def evaluate_recognition(
         if not_in_force:
             reasons.append(Reason("registry_not_valid_on_date", not_in_force, agency))
             continue
-        matches += _entries_of(registry, held, endorsement_area, on, via, reasons)
+        matches += _entries_of(registry, held, endorsement_area, on, via, reasons, scoring_kappa)
         if not may_follow:
             continue
         for other, chaining in _acceptances(registry):

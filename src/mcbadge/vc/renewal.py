@@ -73,6 +73,9 @@ class HeldCredential:
     """How the caller names it, also when it cannot be read (its id or URL)."""
     verification_url: str | None = None
     """Where anyone can check it (its public page); None when there is none to give."""
+    scoring_kappa: float | None = None
+    """The weighted kappa of the newest verified quality statement of its micro-credential (``vc.quality``), for
+    registry entries that require a minimum scoring agreement; None when there is none."""
 
 
 @dataclass(frozen=True)
@@ -320,7 +323,8 @@ def _line(
     if credential is not None and awarded_on is not None:
         answer = evaluate_recognition(
             credential, state=state, registries=registries, on=awarded_on, endorsement_area=area,
-            canonicalizer=canonicalizer_for(credential) if canonicalizer_for else None, registries_on=now.date())
+            canonicalizer=canonicalizer_for(credential) if canonicalizer_for else None, registries_on=now.date(),
+            scoring_kappa=held.scoring_kappa)
         match = _preferred(answer.matches)
         if match is None:
             for reason in answer.reasons:

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import PROBLEM_TYPE_BASE
 from ..identity import issuer_did
 from ..qualifications.service import own_qualification
+from ..quality.labels import quality_label
 from ..recognition.service import recognition_for_report
 from ..services import Services
 from ..outbound import FetchFailed
@@ -220,6 +221,8 @@ def verification_result(
     (``verification.inputs``) for a URL that gives no credential. Blocking: call it from a worker thread.
     ``recognition`` answers, for each trusted state (or only ``state``) on ``on``, whether the credential
     counts for license renewal (in any endorsement area, or only ``area``; ``recognition.service``).
+    ``quality``: "scored by a qualified assessor" and the newest quality statement of the credential's
+    micro-credential that verifies (``quality.labels``), or null.
     """
     given, report = verify_given(services, given, evidence_files, now=now, recipient=recipient)
     errors, warnings = problem_details(report)
@@ -234,6 +237,8 @@ def verification_result(
         "recognition": recognition_for_report(services, report, state=state, on=on, now=now,
                                               endorsement_area=area),
     }
+    label = quality_label(services, report, now=now)
+    result["quality"] = label.to_dict() if label is not None else None
     if given.url is not None:
         result["url"] = given.url
     if given.source in ("png", "svg", "url"):

@@ -8,9 +8,11 @@ The credential JSON is the canonical representation: HTML only when the client a
 
 from __future__ import annotations
 
+from typing import Literal
+
 from starlette.requests import Request
 
-__all__ = ["accept_ranges", "wants_html"]
+__all__ = ["ReportFormat", "accept_ranges", "report_format", "wants_html"]
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 JSON_TYPES = frozenset({"application/ld+json", "application/vc", "application/vc+ld+json", "application/json",
@@ -46,3 +48,21 @@ def wants_html(request: Request) -> bool:
     html_q = max((q for media, q in ranges.items() if media in HTML_TYPES), default=0.0)
     json_q = max((q for media, q in ranges.items() if media in JSON_TYPES), default=0.0)
     return html_q > 0 and html_q > json_q
+
+
+ReportFormat = Literal["json", "csv", "html"]
+
+
+def report_format(request: Request, forced: ReportFormat | None) -> ReportFormat:
+    """How to answer a report URL (the renewal report, the quality report): ``format=`` if given; else the type
+    the ``Accept`` header prefers among CSV, HTML and JSON (JSON on a tie, for ``*/*`` and without the header)."""
+    if forced is not None:
+        return forced
+    ranges = accept_ranges(request.headers.get("accept", ""))
+    csv_q = ranges.get("text/csv", 0.0)
+    html_q = max((ranges.get(t, 0.0) for t in HTML_TYPES), default=0.0)
+    json_q = max(ranges.get("application/json", 0.0), ranges.get("*/*", 0.0), ranges.get("application/*", 0.0))
+    best = max(csv_q, html_q)
+    if best <= json_q or best == 0:
+        return "json"
+    return "csv" if csv_q >= html_q else "html"

@@ -29,6 +29,8 @@ from ..api.problems import domain_status
 from ..catalog.service import UnknownMicroCredential
 from ..errors import DomainError
 from ..recognition.service import recognition_for_report
+from ..quality.labels import quality_label
+from ..quality.schemas import QualityReport
 from ..renewal.schemas import RenewalReportRead
 from ..services import Services
 from ..vc.verify import Outcome
@@ -41,10 +43,11 @@ from ..verification.service import evidence_file_results, verify_given
 from . import service
 from .negotiation import wants_html
 from .service import PageInputError
+from .quality_view import CHART_CSP, printed_quality
 from .renewal_view import printed_report
 from .view import evidence_file_rows, report_view
 
-__all__ = ["STATIC_DIR", "badge_page", "renewal_page", "router"]
+__all__ = ["STATIC_DIR", "badge_page", "quality_page", "renewal_page", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,7 @@ async def verify_report(request: Request) -> HTMLResponse:
         if parse is not None and parse.outcome is Outcome.FAILED:
             raise inputs.NotACredential(f"{given.label} is not a credential: {parse.message}")
         recognition = await run_in_threadpool(recognition_for_report, _services(request), report, now=now)
+        quality = await run_in_threadpool(quality_label, _services(request), report, now=now)
     except PageInputError as exc:
         return _page(request, "verify.html", status=exc.status, headers=_VERIFY_PAGE_HEADERS, error=exc.message,
                      form=form_values)
@@ -148,7 +152,7 @@ async def verify_report(request: Request) -> HTMLResponse:
         form={}, source=given.label, report=report_view(report, now), credential=content,
         evidence_files=evidence_file_rows(
             evidence_file_results(report.credential, files, credential_verified=report.verified)),
-        recognition=recognition,
+        recognition=recognition, quality=quality,
     )
 
 
@@ -195,7 +199,7 @@ def badge_page(request: Request, credential_id: str) -> HTMLResponse:
         request, "badge.html", headers=headers,
         credential=content, report=report_view(report, now), og=og, page_url=page_url,
         json_url=f"{page_url}?format=json", png_url=png_url, show_evidence=badge.show_evidence,
-        badge_id=str(badge.id), vetted=badge.vetted,
+        badge_id=str(badge.id), vetted=badge.vetted, quality=quality_label(services, report, now=now),
         renewal_of_url=f"{base}/credentials/{badge.renewal_of}" if badge.renewal_of else None,
         renewed_by_url=f"{base}/credentials/{badge.renewed_by}" if badge.renewed_by else None,
         version_url=_achievement_page(request.scope.get("root_path", ""), badge.document),
@@ -280,3 +284,13 @@ def renewal_page(request: Request, report: RenewalReportRead) -> HTMLResponse:
     """The renewal report as a document an educator prints and hands to a licensing office (no script; a
     print stylesheet). The route has authorised the caller and made the report."""
     return _page(request, "renewal_report.html", report=printed_report(report))
+
+
+# -- the scoring quality report (admins) -------------------------------------------------------------------------
+
+
+def quality_page(request: Request, report: QualityReport, *, json_url: str, csv_url: str) -> HTMLResponse:
+    """The admins' scoring quality report: charts as SVG images (``data:`` URLs, allowed on this page only) with a
+    table of the same figures after each; no script. The route has authorised the caller and made the report."""
+    return _page(request, "quality_report.html", headers={"Content-Security-Policy": CHART_CSP},
+                 quality=printed_quality(report, json_url=json_url, csv_url=csv_url))

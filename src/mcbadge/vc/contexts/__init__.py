@@ -31,6 +31,8 @@ DID_V1 = "https://www.w3.org/ns/did/v1"
 JWK_V1 = "https://w3id.org/security/jwk/v1"
 RECOGNITION_V1 = "https://w3id.org/mcbadge/recognition/v1"
 """mcbadge's own context for state recognition registries (``vc/recognition.py``); see docs/DECISIONS.md."""
+QUALITY_V1 = "https://w3id.org/mcbadge/quality/v1"
+"""mcbadge's own context for scoring quality statements (``vc/quality.py``); see docs/DECISIONS.md."""
 
 RemoteDocument = dict[str, Any]
 DocumentLoader = Callable[..., RemoteDocument]
@@ -118,6 +120,7 @@ __all__ = [
     "JWK_V1",
     "MULTIKEY_V1",
     "OB_CONTEXT",
+    "QUALITY_V1",
     "OB_EXTENSIONS",
     "OB_V3P0_CONTEXTS",
     "PINNED_LOADER",

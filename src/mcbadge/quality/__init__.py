@@ -1,0 +1,1 @@
+"""Scoring quality: reliability and turnaround figures, the admins' report, the signed quality statement."""
