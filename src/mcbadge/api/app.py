@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -21,6 +22,7 @@ from ..issuer import routes as issuer
 from ..keystore import keystore_from_settings
 from ..limits import MAX_JSON_BYTES
 from ..oauth import routes as oauth
+from ..obapi.discovery import API_PATH as OB_API_PATH
 from ..obapi.routes import router as ob_api
 from ..people.routes import router as people
 from ..qualifications import routes as qualifications
@@ -40,6 +42,7 @@ from ..errors import Forbidden
 from . import problems
 from .client_limits import VerificationsPerClient
 from .input_checks import input_check
+from .openapi_responses import complete
 from .request_metrics import RequestMetrics, metrics_response
 
 __all__ = ["create_app"]
@@ -116,9 +119,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in _routers():
         app.include_router(router)
+    _document_the_edge(app)
     app.add_middleware(RequestMetrics, metrics=app.state.services.metrics)
     app.mount("/assets", StaticFiles(directory=pages.STATIC_DIR), name="assets")
     return app
+
+
+def _document_the_edge(app: FastAPI) -> None:
+    """The OpenAPI document with what the edge answers on every route (``api.openapi_responses``)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = complete(build(), own_error_format=lambda path: path.startswith(OB_API_PATH),
+                                          rate_limited=VERIFICATION_PATHS, untouched=("/health",))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to change the document
 
 
 def _routers() -> list[APIRouter]:
