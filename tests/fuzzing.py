@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcbadge.api.app import create_app
 from mcbadge.db.models import Role
 from mcbadge.principal import issue_operator_key
 from tests.factories.tenants import make_tenant
@@ -57,9 +58,9 @@ def fuzz_target(tmp_path: Path, database_url: str | None = None) -> Iterator[Fuz
     port = sock.getsockname()[1]
     settings = make_settings(tmp_path, public_base_url=f"http://127.0.0.1:{port}", port=port,
                              **({"database_url": database_url} if database_url else {}))
-    from mcbadge.api.app import create_app
 
     app = create_app(settings)
+    app.openapi()  # built once, here: schemathesis's first request would otherwise wait for it
     try:
         with serve(app, sock) as base_url:
             sessions = app.state.services.sessions
@@ -94,7 +95,7 @@ def run_schemathesis(target: FuzzTarget, role: str, report_dir: Path, *, seed: i
     command = [sys.executable, "-m", "schemathesis.cli", "run", f"{target.base_url}/openapi.json",
                "--checks", CHECKS, "--phases", phases, "--seed", str(seed), "--max-examples", str(max_examples),
                "--generation-database", "none", "--no-shrink", "--workers", str(workers),
-               "--continue-on-failure", "--request-timeout", "10", "--report", "json", "--report-json-path",
+               "--continue-on-failure", "--request-timeout", "30", "--report", "json", "--report-json-path",
                str(report), "--suppress-health-check", "all", "--warnings", "off", "--no-color"]
     if max_time:
         command += ["--max-time", str(max_time)]

@@ -110,15 +110,17 @@ class MicroCredentialCreate(_Content):
 class MicroCredentialChanges(_Strict):
     """Changes to a micro-credential: only the fields present are changed. ``key`` never changes."""
 
+    # SkipJsonSchema[None]: these may be left out (None, "unchanged") but not sent as null (_not_null), and the
+    # document says so: it shows only the value's own type.
     title: Name | SkipJsonSchema[None] = None
     competency: Text | SkipJsonSchema[None] = None
     key_method: Text | SkipJsonSchema[None] = None
     research: str | None = Field(default=None, max_length=20_000)
-    resources: list[Resource] | SkipJsonSchema[None] = Field(default=None, max_length=50)
-    requirements: list[Requirement] | SkipJsonSchema[None] = Field(default=None, max_length=50)
+    resources: Annotated[list[Resource], Field(max_length=50)] | SkipJsonSchema[None] = None
+    requirements: Annotated[list[Requirement], Field(max_length=50)] | SkipJsonSchema[None] = None
     rubric: Rubric | SkipJsonSchema[None] = None
-    alignments: list[Alignment] | SkipJsonSchema[None] = Field(default=None, max_length=50)
-    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] | SkipJsonSchema[None] = Field(default=None, max_length=30)
+    alignments: Annotated[list[Alignment], Field(max_length=50)] | SkipJsonSchema[None] = None
+    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=30)] | SkipJsonSchema[None] = None
     image_url: Url | None = None
     pd_hours: float | None = Field(default=None, ge=0, le=1000)
 
