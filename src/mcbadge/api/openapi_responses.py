@@ -101,11 +101,14 @@ def complete(document: dict[str, Any], *, own_error_format: Callable[[str], bool
             for status in wanted:
                 edge = _EDGE[status]
                 declared = responses.get(status)
-                fastapi_default = status == "422" and "application/json" in ((declared or {}).get("content") or {})
+                fastapi_default = declared is not None and "/HTTPValidationError" in json.dumps(declared)
                 if declared is None or fastapi_default:
                     # FastAPI's default 422 (``HTTPValidationError``, application/json) is never what is answered.
                     responses[status] = {**edge, "content": dict(edge["content"])}
-                elif PROBLEM_JSON in (declared.get("content") or {}):
+                else:
+                    # The route's own format for this status (an OAuth error) and the edge's problem detail
+                    # (the body was refused before the route read it): either may come.
+                    declared.setdefault("content", {}).setdefault(PROBLEM_JSON, {"schema": _PROBLEM_REF})
                     if edge.get("headers"):
                         declared.setdefault("headers", {}).update(edge["headers"])
                     if edge["description"] not in declared.get("description", ""):
