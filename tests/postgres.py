@@ -66,11 +66,20 @@ class Cluster:
         """A new, empty database; returns its URL."""
         import psycopg
 
-        if self._admin is None:  # one connection for the session, kept for the next database
+        try:
+            self._connected_admin().execute(f'CREATE DATABASE "{name}"')
+        except psycopg.OperationalError:  # the server was restarted since (tests/hardening/test_faults.py)
+            self._admin = None
+            self._connected_admin().execute(f'CREATE DATABASE "{name}"')
+        return self.database_url(name)
+
+    def _connected_admin(self) -> Any:
+        import psycopg
+
+        if self._admin is None or self._admin.closed:  # one connection for the session, kept for the next database
             self._admin = psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
                                           autocommit=True)
-        self._admin.execute(f'CREATE DATABASE "{name}"')
-        return self.database_url(name)
+        return self._admin
 
     def reusable_database(self, name: str) -> ReusableDatabase:
         """A new database migrated to head, to be emptied (``reset``) before each test that uses it."""
@@ -93,9 +102,10 @@ class Cluster:
                   str(self.directory / "log"), "-w", "-t", "60", "start")
 
     def stop_server(self) -> None:
-        """Stop the server as a crash or a failover would (``-m immediate``: every connection is cut); the data
-        stays, for :meth:`start_server`."""
-        self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")
+        """Stop the server as a restart does (``-m fast``: every connection is cut, what was committed is kept;
+        ``immediate`` could lose it, since this cluster runs with ``synchronous_commit=off``), for
+        :meth:`start_server`."""
+        self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         if self._admin is not None:

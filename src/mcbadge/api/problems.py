@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -168,9 +169,16 @@ def unavailable(exc: DBAPIError) -> domain.Unavailable | None:
 
     The engine's pool drops a connection that failed this way, and checks each one before lending it
     (``pool_pre_ping``), so the service recovers by itself once the database is back."""
-    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+    if exc.connection_invalidated or (isinstance(exc, OperationalError) and not isinstance(exc.orig, sqlite3.Error)):
         return domain.Unavailable("the database cannot be reached just now; retry shortly")
+    # SQLite says OperationalError of its schema too ("no such table": a bug, a 500); only these are passing.
+    if isinstance(exc, OperationalError) and any(text in str(exc.orig).lower() for text in _SQLITE_TRANSIENT):
+        return domain.Unavailable("the database is busy or cannot be written just now; retry shortly")
     return None
+
+
+_SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk i/o error", "database or disk is full",
+                     "attempt to write a readonly database")
 
 
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
