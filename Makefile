@@ -13,11 +13,12 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench clean deps deps-python deps-node deps-system
+.PHONY: help run test fuzz bench clean deps deps-python deps-node deps-system
 
 help:
 	@echo "make run     start the service (SQLite under var/, dev keys under keys/, 127.0.0.1:8000)"
 	@echo "make test    type-check (mypy), then run the whole test suite (Python + pinned Node reference in interop/)"
+	@echo "make fuzz    schemathesis against the served app with each role (longer than the suite's run); prints the counts"
 	@echo "make bench   run the benchmarks in bench/"
 	@echo "make clean   remove the virtualenv, node_modules and caches (never keys/ or var/)"
 
@@ -36,6 +37,12 @@ test: deps-python deps-node
 	$(PY) -m mypy
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS)
 	$(PY) -m pytest -m slow -s $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# The suite's schemathesis test (tests/api/test_fuzz.py) sends a few cases per operation; this sends more
+# (FUZZ_ARGS: --max-examples N, --seed S, --roles admin,educator, --database-url URL, --verbose).
+FUZZ_ARGS ?=
+fuzz: deps-python
+	PYTHONPATH=. $(PY) -m tests.fuzzing $(FUZZ_ARGS)
 
 # By hand, on an otherwise idle machine: each prints its figures (and the Node reference's, same run).
 bench: deps-python deps-node

@@ -7,6 +7,7 @@ a cluster that cannot be started fails the run; elsewhere the PostgreSQL tests s
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import pwd
@@ -65,11 +66,20 @@ class Cluster:
         """A new, empty database; returns its URL."""
         import psycopg
 
-        if self._admin is None:  # one connection for the session, kept for the next database
+        try:
+            self._connected_admin().execute(f'CREATE DATABASE "{name}"')
+        except psycopg.OperationalError:  # the server was restarted since (tests/hardening/test_faults.py)
+            self._admin = None
+            self._connected_admin().execute(f'CREATE DATABASE "{name}"')
+        return self.database_url(name)
+
+    def _connected_admin(self) -> Any:
+        import psycopg
+
+        if self._admin is None or self._admin.closed:  # one connection for the session, kept for the next database
             self._admin = psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
                                           autocommit=True)
-        self._admin.execute(f'CREATE DATABASE "{name}"')
-        return self.database_url(name)
+        return self._admin
 
     def reusable_database(self, name: str) -> ReusableDatabase:
         """A new database migrated to head, to be emptied (``reset``) before each test that uses it."""
@@ -81,6 +91,21 @@ class Cluster:
         finally:
             engine.dispose()
         return ReusableDatabase(self, name)
+
+    def _options(self) -> str:
+        return (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.directory} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+
+    def start_server(self) -> None:
+        """Start the server (again), waiting until it accepts connections."""
+        self._run("pg_ctl", "-D", str(self.directory / "data"), "-o", self._options(), "-l",
+                  str(self.directory / "log"), "-w", "-t", "60", "start")
+
+    def stop_server(self) -> None:
+        """Stop the server as a restart does (``-m fast``: every connection is cut, what was committed is kept;
+        ``immediate`` could lose it, since this cluster runs with ``synchronous_commit=off``), for
+        :meth:`start_server`."""
+        self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         if self._admin is not None:
@@ -104,11 +129,7 @@ def start_cluster() -> Cluster:
     data = directory / "data"
     try:
         cluster._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={cluster.port} -c unix_socket_directories={directory} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        cluster._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "-t", "60", "start")
+        cluster.start_server()
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         log = (directory / "log").read_text() if (directory / "log").exists() else ""
         detail = getattr(exc, "stderr", "") or ""
@@ -140,8 +161,9 @@ class ReusableDatabase:
         import psycopg
 
         self.url = cluster.database_url(name)
-        self._connection = psycopg.connect(host="127.0.0.1", port=cluster.port, user="postgres", dbname=name,
-                                           autocommit=True)
+        self._connect = functools.partial(psycopg.connect, host="127.0.0.1", port=cluster.port, user="postgres",
+                                          dbname=name, autocommit=True)
+        self._connection = self._connect()
         tables = [row[0] for row in self._connection.execute(
             "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
             " WHERE schemaname = 'public' AND tablename <> 'alembic_version' ORDER BY 1")]
@@ -158,11 +180,20 @@ class ReusableDatabase:
 
     def reset(self) -> str:
         """Empty the database (ending any connection a previous test left open to it); returns its URL."""
+        import psycopg
+
+        try:
+            self._empty()
+        except psycopg.OperationalError:  # the server was restarted since (tests/hardening/test_faults.py)
+            self._connection = self._connect()
+            self._empty()
+        return self.url
+
+    def _empty(self) -> None:
         self._connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                                  " WHERE datname = current_database() AND pid <> pg_backend_pid()")
         with self._connection.transaction():
             self._connection.execute(self._reset_sql)
-        return self.url
 
     def close(self) -> None:
         self._connection.close()

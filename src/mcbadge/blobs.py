@@ -5,7 +5,9 @@ then renamed into place: ``os.replace`` is atomic, so a reader sees either no fi
 two uploads of the same bytes at once both end with the same file (they rename identical content). The
 file exists before its ``Blob`` row, which is inserted if absent (``ON CONFLICT DO NOTHING`` on SQLite and
 PostgreSQL), so concurrent uploads of the same bytes make one row and neither fails. A crash between the
-two leaves only an unreferenced file, never a row without its bytes.
+two leaves only an unreferenced file, never a row without its bytes. A store that cannot take the bytes (no
+space left, a read-only or missing volume) fails the upload with :class:`StoreUnwritable` (503), its temporary
+file removed.
 
 The media type comes from the request's ``Content-Type``: it must be a well-formed ``type/subtype``, and for
 a few formats whose first bytes are fixed (PDF, PNG, JPEG, GIF, ZIP-based office files) the bytes must
@@ -16,6 +18,7 @@ reuse that row.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -29,10 +32,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .db.models import Blob, utcnow
-from .errors import Invalid, NotFound, TooLarge
+from .errors import Invalid, NotFound, TooLarge, Unavailable
 
-__all__ = ["BadMediaType", "MissingBlob", "StoredFile", "UploadTooLarge", "blob_path", "clean_filename",
+__all__ = ["BadMediaType", "MissingBlob", "StoreUnwritable", "StoredFile", "UploadTooLarge", "blob_path", "clean_filename",
            "media_type_of", "record_blob", "store_file", "store_stream"]
+
+log = logging.getLogger(__name__)
 
 WRITE_CHUNK = 1024 * 1024
 DRAIN_BOUND = 8 * 1024 * 1024
@@ -62,6 +67,12 @@ class BadMediaType(Invalid):
     """The Content-Type of an upload is missing, malformed, or contradicted by the file's first bytes."""
 
     code = "bad-media-type"
+
+
+class StoreUnwritable(Unavailable):
+    """The blob store cannot take the bytes just now: no space left, a read-only or missing volume."""
+
+    code = "store-unwritable"
 
 
 class MissingBlob(NotFound):
@@ -170,8 +181,12 @@ def _install(sink: _Sink, blob_dir: Path) -> str:
 
 
 async def store_stream(blob_dir: Path, chunks: AsyncIterator[bytes], *, media_type: str, max_bytes: int) -> StoredFile:
-    """Stream ``chunks`` into the store; raises UploadTooLarge past ``max_bytes``, BadMediaType on a mismatch."""
-    sink = await to_thread.run_sync(_Sink, blob_dir / "tmp")
+    """Stream ``chunks`` into the store; raises UploadTooLarge past ``max_bytes``, BadMediaType on a mismatch, and
+    StoreUnwritable when the store cannot take the bytes (nothing of them is left behind: see the module)."""
+    try:
+        sink = await to_thread.run_sync(_Sink, blob_dir / "tmp")
+    except OSError as exc:
+        raise _unwritable(exc) from None
     try:
         buffer = bytearray()
         head = b""
@@ -201,8 +216,17 @@ async def store_stream(blob_dir: Path, chunks: AsyncIterator[bytes], *, media_ty
         await to_thread.run_sync(sink.finish)
         sha256 = await to_thread.run_sync(_install, sink, blob_dir)
         return StoredFile(sha256=sha256, size=sink.size, media_type=media_type)
+    except OSError as exc:  # writing, syncing or renaming: the temporary file goes (finally), no row was made
+        raise _unwritable(exc) from None
     finally:
         await to_thread.run_sync(sink.discard)
+
+
+def _unwritable(exc: OSError) -> StoreUnwritable:
+    # The operator needs the cause and the path (logged); the client needs to know it was not its file.
+    log.error("the blob store cannot take an upload: %s", exc)
+    return StoreUnwritable("the file could not be stored (the evidence store is full or not writable just now); "
+                           "nothing was kept, try again later")
 
 
 def store_file(blob_dir: Path, source: Path, *, media_type: str, max_bytes: int) -> StoredFile:

@@ -16,7 +16,8 @@ categories are the only base classes of the errors mcbadge raises on purpose: th
     ├── Unsupported       415  a kind of content the service does not read
     ├── Invalid           422  the request is well-formed but its content breaks a rule
     ├── TooManyRequests   429  the caller has as many requests in flight as it may (retry shortly)
-    └── UpstreamFailed    502  another site the service had to ask did not answer usefully
+    ├── UpstreamFailed    502  another site the service had to ask did not answer usefully
+    └── Unavailable       503  the service cannot serve this just now (its database is unreachable); retry
 """
 
 from __future__ import annotations
@@ -107,3 +108,9 @@ class UpstreamFailed(DomainError):
     """Another site the service had to ask (a URL the caller gave) did not answer usefully."""
 
     code = "upstream-failed"
+
+
+class Unavailable(DomainError):
+    """The service cannot serve the request just now (its database cannot be reached); retry after a while."""
+
+    code = "unavailable"

@@ -17,12 +17,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from .db.models import AuditEvent
+from .limits import MAX_COLUMN_INTEGER
 
 __all__ = ["MAX_LIMIT", "MAX_OFFSET", "Page", "PageParams", "audit", "paginate"]
 
 T = TypeVar("T")
 MAX_LIMIT = 200
-MAX_OFFSET = 2**31 - 1
+MAX_OFFSET = MAX_COLUMN_INTEGER
 """The largest ``offset`` of a list: far beyond any list's length, and an integer every database holds."""
 
 

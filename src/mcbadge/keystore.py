@@ -208,7 +208,16 @@ class Keystore:
     def load_or_create(self, issuer_slug: str, controller_did: str) -> Ed25519KeyPair:
         """The issuer's signing key bound to ``controller_did`` (fragment ``key-N``); created if none."""
         numbers = self._numbers(issuer_slug)
-        number = numbers[-1] if numbers else self._create(issuer_slug, 1)
+        if not numbers:
+            with self._lock:
+                used_before = any(slug == issuer_slug for slug, _ in self._cache)
+            if used_before:
+                # This process has signed with the issuer's keys: their files are gone (a key volume that came
+                # unmounted), not never made. A new key-1 would sign credentials that no published DID document
+                # can verify once the volume is back; refuse until it is.
+                raise KeystoreError(f"the keys of issuer {issuer_slug} are missing from the key directory")
+            numbers = [self._create(issuer_slug, 1)]
+        number = numbers[-1]
         return Ed25519KeyPair(self._private(issuer_slug, number), controller_did, f"key-{number}")
 
     def rotate(self, issuer_slug: str) -> KeyEntry:

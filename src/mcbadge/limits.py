@@ -13,6 +13,8 @@ from a request goes through once, at the edge (:func:`check_json`, :func:`check_
 - member names that repeat within one object are refused (:class:`DuplicateJsonMember`): RFC 8259 leaves such a
   document's meaning to the parser (Python keeps the last, others the first), so a credential with a fake
   ``issuer`` before the real one would be read differently by different verifiers; I-JSON (RFC 7493) forbids it;
+- integers beyond I-JSON's range (:data:`MAX_JSON_INTEGER`) and numbers too large for a double are refused
+  (:class:`NumberOutOfRange`): the databases' columns would overflow (a 500), JavaScript readers would round them;
 - text that JSON or the databases cannot carry is refused (:class:`UnencodableText`): a lone surrogate has no
   UTF-8 encoding (the response could not be written), NUL cannot be stored by PostgreSQL (SQLite can, so the
   same request behaved differently on each); ``NaN`` and ``Infinity`` are not JSON (:class:`MalformedJson`).
@@ -25,6 +27,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -38,6 +41,7 @@ __all__ = [
     "DuplicateJsonMember",
     "LimitExceeded",
     "MalformedJson",
+    "NumberOutOfRange",
     "UnencodableText",
     "check_credential",
     "check_json",
@@ -68,6 +72,17 @@ MAX_OBJECT_MEMBERS = 1_000
 
 MAX_STRING_CHARS = MIB
 """Characters of any one string or member name (an image as a data: URL fits)."""
+
+MAX_JSON_INTEGER = 2**53 - 1
+"""The largest integer (either sign) a JSON value may hold: I-JSON's interoperable range (RFC 7493 §2.2), the
+integers an IEEE 754 double holds exactly (a JavaScript reader rounds any beyond). No request needs more, and a
+larger one would overflow a database column (500 "bigint out of range") rather than be refused. A number
+too large for a double (``1e400``, read as infinity) cannot be written back as JSON and is refused too."""
+
+MAX_COLUMN_INTEGER = 2**31 - 1
+"""The largest integer a request may give where the databases store it in an integer column (a version, an offset):
+PostgreSQL's ``integer``. Beyond it the query fails ("integer out of range"), a 500 instead of a refusal; the
+request models bound such fields with it, so the OpenAPI document says so too."""
 
 MAX_JSON_VALUES = 50_000
 """Values (objects, arrays, strings, numbers...) in one JSON body in all (a presentation of 21 credentials has
@@ -143,6 +158,18 @@ class UnencodableText(Invalid):
     def __init__(self, field: str, reason: str) -> None:
         field = printable(field)
         super().__init__(f"{field}: {reason}; such text cannot be stored or sent back as JSON", field=field)
+
+
+class NumberOutOfRange(Invalid):
+    """A JSON number beyond :data:`MAX_JSON_INTEGER`, or too large for a double (the ``field`` is named)."""
+
+    code = "number-out-of-range"
+
+    def __init__(self, field: str) -> None:
+        field = printable(field) or "/"
+        super().__init__(f"{field}: the number is out of range (integers from -{MAX_JSON_INTEGER} to "
+                         f"{MAX_JSON_INTEGER}, I-JSON's interoperable range; finite numbers only)",
+                         field=field, max=MAX_JSON_INTEGER)
 
 
 class DuplicateJsonMember(Unreadable):
@@ -275,6 +302,9 @@ def _walk(root: Any, at: str, max_values: int, values_limit: str, members: Mappi
     if isinstance(root, str):
         _check_string(root, None, at)
         return
+    if type(root) is int or type(root) is float:
+        _check_number(root, None, at)
+        return
     while stack:
         node, depth, path = stack.pop()
         if depth > MAX_JSON_DEPTH:
@@ -304,6 +334,8 @@ def _walk(root: Any, at: str, max_values: int, values_limit: str, members: Mappi
                 _check_string(item, (path, key), at)
             elif isinstance(item, (dict, list)):
                 stack.append((item, depth + 1, (path, key)))
+            elif type(item) is int or type(item) is float:  # not bool, a subclass of int
+                _check_number(item, (path, key), at)
 
 
 def _check_string(text: str, path: tuple[Any, ...] | None, at: str) -> None:
@@ -312,6 +344,12 @@ def _check_string(text: str, path: tuple[Any, ...] | None, at: str) -> None:
                             f"a string of {len(text)} characters")
     if "\x00" in text or not text.isascii():
         check_text(text, _pointer(path, at))
+
+
+def _check_number(number: int | float, path: tuple[Any, ...] | None, at: str) -> None:
+    in_range = -MAX_JSON_INTEGER <= number <= MAX_JSON_INTEGER if type(number) is int else math.isfinite(number)
+    if not in_range:
+        raise NumberOutOfRange(_pointer(path, at))
 
 
 class _Pairs(list[tuple[str, Any]]):

@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -30,6 +31,7 @@ from ..limits import MAX_JSON_BYTES
 from ..logs import configure_logging
 from ..metrics import worker_exited
 from ..oauth import routes as oauth
+from ..obapi.discovery import API_PATH as OB_API_PATH
 from ..obapi.routes import router as ob_api
 from ..obpush.routes import router as ob_push
 from ..people.routes import router as people
@@ -52,6 +54,7 @@ from ..errors import Forbidden
 from . import problems
 from .client_limits import VerificationsPerClient
 from .input_checks import input_check
+from .openapi_responses import complete
 from .request_ids import RequestIds
 from .request_metrics import RequestMetrics, metrics_response
 
@@ -143,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in _routers():
         app.include_router(router)
+    _document_the_edge(app)
     app.add_middleware(RequestMetrics, metrics=app.state.services.metrics)
     # Outermost: every line logged for a request, uvicorn's access line included, names its id.
     app.add_middleware(RequestIds)
@@ -160,6 +164,19 @@ def worker_app() -> FastAPI:
     configure_logging(json_lines=settings.log_format == "json")
     atexit.register(worker_exited, os.getpid())
     return create_app(settings)
+
+
+def _document_the_edge(app: FastAPI) -> None:
+    """The OpenAPI document with what the edge answers on every route (``api.openapi_responses``)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = complete(build(), own_error_format=lambda path: path.startswith(OB_API_PATH),
+                                          rate_limited=VERIFICATION_PATHS, untouched=("/health",))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to change the document
 
 
 def _routers() -> list[APIRouter]:

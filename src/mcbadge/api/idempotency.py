@@ -72,7 +72,9 @@ MAX_KEY_LENGTH = 255
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="Makes a retried POST safe: same key and body, same response."),
+    # The pattern is _check_key's rule, stated for the document (the check itself stays: it names the problem).
+    Header(alias="Idempotency-Key", description="Makes a retried POST safe: same key and body, same response.",
+           json_schema_extra={"pattern": f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"}),
 ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -20,11 +21,15 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.applications import Starlette
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import errors as domain
 from ..errors import PROBLEM_TYPE_BASE
+from ..keystore import KeystoreError
 from ..vc.errors import CredentialError
 from .input_checks import is_json
 
@@ -84,7 +89,28 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     title = _title(exc.status_code)
     generic = isinstance(exc.detail, str) and exc.detail in (title, HTTPStatus(exc.status_code).phrase)
     detail = exc.detail if isinstance(exc.detail, str) and not generic else f"{request.method} {request.url.path}: {title.lower()}"
-    return problem_response(exc.status_code, title, detail, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.app, request.scope))}
+    return problem_response(exc.status_code, title, detail, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(app: Starlette, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` serves at the request's path (RFC 9110 ``Allow``), and OPTIONS.
+
+    The router answers 405 from the first route whose path matched, with that route's methods only: a path
+    served by two routes (GET and PATCH ``/api/v1/issuer``) would advertise one. Each method is asked of every
+    route here instead, as the router itself would match it."""
+    allowed = []
+    for method in _METHODS:
+        probe: Scope = {"type": "http", "path": scope.get("path", ""), "root_path": scope.get("root_path", ""),
+                        "method": method, "headers": []}
+        if any(route.matches(dict(probe))[0] is Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return [*allowed, "OPTIONS"]
 
 
 _DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
@@ -98,7 +124,12 @@ _DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
     domain.Invalid: 422,
     domain.TooManyRequests: 429,
     domain.UpstreamFailed: 502,
+    domain.Unavailable: 503,
 }
+
+RETRY_AFTER_UNAVAILABLE = 5
+"""Seconds a client is asked to wait (``Retry-After``) while the database cannot be reached: about the time a
+restarted PostgreSQL takes to accept connections again."""
 
 
 # RFC 9110's names where Python 3.11's HTTPStatus still has the older ones.
@@ -122,12 +153,50 @@ def domain_problem(exc: domain.DomainError, headers: Mapping[str, str] | None = 
     status = domain_status(exc)
     if status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="mcbadge"', **(headers or {})}
+    elif status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE), **(headers or {})}
     return problem_response(status, _title(status), exc.detail, exc.problem_type(), headers=headers, **exc.extensions)
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, domain.DomainError)
     return domain_problem(exc)
+
+
+def unavailable(exc: DBAPIError) -> domain.Unavailable | None:
+    """The database could not be reached, or the connection broke (a restart, a network fault): a 503 that a retry
+    may cure, not a 500. None for a database error that says something about the request (a constraint...).
+
+    The engine's pool drops a connection that failed this way, and checks each one before lending it
+    (``pool_pre_ping``), so the service recovers by itself once the database is back."""
+    if exc.connection_invalidated or (isinstance(exc, OperationalError) and not isinstance(exc.orig, sqlite3.Error)):
+        return domain.Unavailable("the database cannot be reached just now; retry shortly")
+    # SQLite says OperationalError of its schema too ("no such table": a bug, a 500); only these are passing.
+    if isinstance(exc, OperationalError) and any(text in str(exc.orig).lower() for text in _SQLITE_TRANSIENT):
+        return domain.Unavailable("the database is busy or cannot be written just now; retry shortly")
+    return None
+
+
+_SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk i/o error", "database or disk is full",
+                     "attempt to write a readonly database")
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    problem = unavailable(exc)
+    if problem is None:
+        return await _on_unexpected(request, exc)
+    # The exception's own text names the host and port: logged for the operator, never sent.
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+    return domain_problem(problem)
+
+
+async def _on_keystore_error(request: Request, exc: Exception) -> JSONResponse:
+    # A key that cannot be read (a lost key volume, a damaged file, a wrong passphrase): nothing was signed or
+    # written (the transaction is rolled back), and /ready says the same. The message names paths: logged only.
+    log.error("signing key unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return domain_problem(domain.Unavailable("the issuer's signing key cannot be used just now, so nothing was "
+                                             "signed; the operator can see why in /ready and the log"))
 
 
 async def _on_credential_error(request: Request, exc: Exception) -> JSONResponse:
@@ -156,6 +225,8 @@ def install(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int | None =
         RequestValidationError: _on_validation,
         StarletteHTTPException: _on_http,
         CredentialError: _on_credential_error,
+        DBAPIError: _on_database_error,
+        KeystoreError: _on_keystore_error,
         Exception: _on_unexpected,
     }
     for exc_class, handler in handlers.items():

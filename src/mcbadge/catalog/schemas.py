@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ..db.models import MicroCredentialStatus
 from ..vetting.schemas import VettedBy
@@ -113,15 +114,17 @@ class MicroCredentialCreate(_Content):
 class MicroCredentialChanges(_Strict):
     """Changes to a micro-credential: only the fields present are changed. ``key`` never changes."""
 
-    title: Name | None = None
-    competency: Text | None = None
-    key_method: Text | None = None
+    # SkipJsonSchema[None]: these may be left out (None, "unchanged") but not sent as null (_not_null), and the
+    # document says so: it shows only the value's own type.
+    title: Name | SkipJsonSchema[None] = None
+    competency: Text | SkipJsonSchema[None] = None
+    key_method: Text | SkipJsonSchema[None] = None
     research: str | None = Field(default=None, max_length=20_000)
-    resources: list[Resource] | None = Field(default=None, max_length=50)
-    requirements: list[Requirement] | None = Field(default=None, max_length=50)
-    rubric: Rubric | None = None
-    alignments: list[Alignment] | None = Field(default=None, max_length=50)
-    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=30)
+    resources: Annotated[list[Resource], Field(max_length=50)] | SkipJsonSchema[None] = None
+    requirements: Annotated[list[Requirement], Field(max_length=50)] | SkipJsonSchema[None] = None
+    rubric: Rubric | SkipJsonSchema[None] = None
+    alignments: Annotated[list[Alignment], Field(max_length=50)] | SkipJsonSchema[None] = None
+    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=30)] | SkipJsonSchema[None] = None
     image_url: Url | None = None
     pd_hours: float | None = Field(default=None, ge=0, le=1000)
     validity_days: int | None = Field(default=None, ge=1, le=36500)

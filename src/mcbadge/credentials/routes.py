@@ -205,12 +205,13 @@ def set_visibility(credential_id: uuid.UUID, body: VisibilityUpdate, session: Se
     return _read(session, services, principal, [credential])[0]
 
 
+# {credential_id:uuid}: /credentials/verify, /issue and /status are the VC API's paths (GET there is 405).
 @public_router.get(
-    "/credentials/{credential_id}",
+    "/credentials/{credential_id:uuid}",
     responses={200: {"content": {"application/ld+json": {}, "text/html": {}}},
                **responses(service.CredentialNotFound, public=True)},
 )
-def public_credential(credential_id: str, session: SessionDep, request: Request) -> Response:
+def public_credential(credential_id: uuid.UUID, session: SessionDep, request: Request) -> Response:
     """The credential as issued, for anyone holding its URL, unless its earner made it private.
 
     A VC-JWT credential is served as an ``EnvelopedVerifiableCredential`` (VC 2.0 §4.13). A browser

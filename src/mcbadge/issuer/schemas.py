@@ -6,10 +6,15 @@ import uuid
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic.json_schema import SkipJsonSchema
 
 from ..db.models import IssuerKind
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+# A field of IssuerUpdate that may be left out but not set to null (the service refuses null for it): None is
+# its default, "unchanged", and the document shows only the value's own type.
+Unset = SkipJsonSchema[None]
 
 SUSPENSION_STATUS = (
     "New credentials also carry a suspension entry, so an admin can suspend and reinstate them (and a designation "
@@ -67,25 +72,25 @@ class IssuerUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: Name | Unset = None
     url: HttpUrl | None = None
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)] | None = None
     image_url: HttpUrl | None = None
     description: Annotated[str, Field(max_length=5000)] | None = None
-    auto_approve: bool | None = None
-    second_scoring: bool | None = None
-    second_scoring_percent: Annotated[int, Field(ge=0, le=100)] | None = None
-    second_score_borderline: bool | None = None
+    auto_approve: bool | Unset = None
+    second_scoring: bool | Unset = None
+    second_scoring_percent: Annotated[int, Field(ge=0, le=100)] | Unset = None
+    second_score_borderline: bool | Unset = None
     validity_days: Annotated[int, Field(ge=1, le=36500)] | None = None
-    auto_award_designations: bool | None = None
-    suspension_status: bool | None = Field(default=None, description=SUSPENSION_STATUS)
+    auto_award_designations: bool | Unset = None
+    suspension_status: bool | Unset = Field(default=None, description=SUSPENSION_STATUS)
     no_expiry: bool = Field(default=False, description="Set true to remove validity_days (credentials never expire).")
-    require_qualification: bool | None = None
-    calibration_exact_percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    require_qualification: bool | Unset = None
+    calibration_exact_percent: Annotated[int, Field(ge=1, le=100)] | Unset = None
     calibration_adjacent_percent: Annotated[int, Field(ge=1, le=100)] | None = Field(
         default=None, description="null removes the requirement.")
-    calibration_set_size: Annotated[int, Field(ge=1, le=50)] | None = None
-    qualification_validity_days: Annotated[int, Field(ge=1, le=3650)] | None = None
-    quality_sla_days: Annotated[int, Field(ge=1, le=365)] | None = None
-    quality_min_cell: Annotated[int, Field(ge=5, le=1000)] | None = Field(
+    calibration_set_size: Annotated[int, Field(ge=1, le=50)] | Unset = None
+    qualification_validity_days: Annotated[int, Field(ge=1, le=3650)] | Unset = None
+    quality_sla_days: Annotated[int, Field(ge=1, le=365)] | Unset = None
+    quality_min_cell: Annotated[int, Field(ge=5, le=1000)] | Unset = Field(
         default=None, description="At least 5: smaller cells would let a person be singled out.")

@@ -115,13 +115,50 @@ def _oauth_error(error: OAuth2Error) -> JSONResponse:
     return JSONResponse(dict(body), status_code=status, headers=dict(headers))
 
 
+# These routes read their bodies themselves (Authlib takes the raw request), so FastAPI cannot describe them:
+# the document says here what they take and answer. Errors are RFC 6749 §5.2 JSON (the problem details of the
+# rest of mcbadge would not be understood by OAuth clients); the consent page answers in HTML.
+_OAUTH_ERROR: dict[str, Any] = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}}}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "An RFC 6749 error (invalid_request, invalid_grant, invalid_client_metadata...)",
+                 **_OAUTH_ERROR},
+           401: {"description": "invalid_client: the client did not authenticate", **_OAUTH_ERROR}}
+_TEXT: dict[str, Any] = {"type": "string", "maxLength": 2048}
+_FORM_BODY = "application/x-www-form-urlencoded"
+_TOKEN_REQUEST: dict[str, Any] = {"requestBody": {"required": True, "content": {_FORM_BODY: {"schema": {
+    "type": "object", "required": ["grant_type"],
+    "properties": {"grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token",
+                                                               "client_credentials"]},
+                   **{name: _TEXT for name in ("code", "redirect_uri", "code_verifier", "refresh_token", "scope",
+                                               "client_id", "client_secret")}}}}}}}
+_REVOKE_REQUEST: dict[str, Any] = {"requestBody": {"required": True, "content": {_FORM_BODY: {"schema": {
+    "type": "object", "required": ["token"],
+    "properties": {"token": _TEXT, "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
+                   "client_id": _TEXT, "client_secret": _TEXT}}}}}}
+_REGISTRATION: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "RFC 7591 client metadata, as Open Badges 3.0 profiles it",
+    "required": ["client_name", "client_uri", "redirect_uris", "scope"],
+    "properties": {"client_name": _TEXT, "client_uri": _TEXT, "logo_uri": _TEXT, "tos_uri": _TEXT,
+                   "policy_uri": _TEXT, "software_id": _TEXT, "software_version": _TEXT, "scope": _TEXT,
+                   "redirect_uris": {"type": "array", "items": _TEXT, "maxItems": 20},
+                   "grant_types": {"type": "array", "items": _TEXT, "maxItems": 5},
+                   "response_types": {"type": "array", "items": _TEXT, "maxItems": 5},
+                   "token_endpoint_auth_method": _TEXT}}}}}}
+_CONSENT_PAGE: dict[int | str, dict[str, Any]] = {200: {"description": "The consent page", "content": {"text/html": {}}},
+                 302: {"description": "Back to the client's redirect URI, with a code or an error"},
+                 400: {"description": "The request is not valid: said on the page (no redirect URI to trust)",
+                       "content": {"text/html": {}}}}
+
+
 @router.get("/.well-known/oauth-authorization-server", include_in_schema=True)
 def authorization_server_metadata(services: ServicesDep) -> dict[str, Any]:
     """OAuth 2.0 authorization server metadata (RFC 8414)."""
     return metadata(services.settings.public_base_url)
 
 
-@router.post("/oauth/register", status_code=201)
+@router.post("/oauth/register", status_code=201, openapi_extra=_REGISTRATION,
+             responses={201: {"description": "The client, with its secret (shown once)"}, 400: _ERRORS[400]})
 async def register_client(request: Request, services: ServicesDep) -> Response:
     """Register a client (RFC 7591, as OB 3.0 profiles it): 201 with ``client_id`` and ``client_secret``
     (shown once), or 400 ``invalid_client_metadata``."""
@@ -130,7 +167,7 @@ async def register_client(request: Request, services: ServicesDep) -> Response:
     return await run_in_threadpool(_run, services, lambda server: register(server, req))
 
 
-@router.post("/oauth/token")
+@router.post("/oauth/token", openapi_extra=_TOKEN_REQUEST, responses=_ERRORS)
 async def token(request: Request, services: ServicesDep) -> Response:
     """The token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE verifier), refresh_token
     (rotating), client_credentials, and a wallet's pre-authorized code (OpenID4VCI 1.0 §6)."""
@@ -145,7 +182,7 @@ async def token(request: Request, services: ServicesDep) -> Response:
     return await run_in_threadpool(_run, services, lambda server: server.create_token_response(req))
 
 
-@router.post("/oauth/revoke")
+@router.post("/oauth/revoke", openapi_extra=_REVOKE_REQUEST, responses=_ERRORS)
 async def revoke(request: Request, services: ServicesDep) -> Response:
     """Revoke an access or refresh token (RFC 7009); revoking a refresh token ends its whole grant."""
     try:
@@ -193,7 +230,7 @@ def _authorize_failure(services: Services, server: McbadgeAuthorizationServer, r
     return _error_page(services, error)
 
 
-@router.get("/oauth/authorize", response_class=HTMLResponse)
+@router.get("/oauth/authorize", response_class=HTMLResponse, responses=_CONSENT_PAGE)
 async def authorize_page(request: Request, services: ServicesDep) -> Response:
     """The consent page. The educator signs in with their API key (mcbadge has no passwords) and approves
     the scopes the client asked for. PKCE with ``code_challenge_method=S256`` is required."""
@@ -212,7 +249,7 @@ async def authorize_page(request: Request, services: ServicesDep) -> Response:
     return await run_in_threadpool(_run, services, work)
 
 
-@router.post("/oauth/authorize", response_class=HTMLResponse)
+@router.post("/oauth/authorize", response_class=HTMLResponse, responses=_CONSENT_PAGE)
 async def authorize(request: Request, services: ServicesDep) -> Response:
     """The consent form's answer: ``decision=approve`` with the educator's ``api_key`` redirects to the
     client with a code; ``decision=deny`` redirects with ``error=access_denied``."""

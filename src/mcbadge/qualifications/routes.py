@@ -50,7 +50,8 @@ def set_name_preference(body: NamePreference, session: SessionDep, assessor: Ass
     return service.set_name_preference(session, assessor, body)
 
 
-@router.get("/{qualification_id}", response_model=QualificationRead,
+# {qualification_id:uuid}: /name-preference is another route's path (GET there is 405, not a bad id).
+@router.get("/{qualification_id:uuid}", response_model=QualificationRead,
             responses=responses(Forbidden, service.QualificationNotFound))
 def get_qualification(qualification_id: uuid.UUID, session: SessionDep, services: ServicesDep,
                       principal: CurrentPrincipal) -> QualificationRead:

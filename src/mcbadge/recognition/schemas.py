@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..limits import MAX_COLUMN_INTEGER
+
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -18,7 +20,7 @@ class MicroCredentialRef(BaseModel):
 
     issuer: Annotated[str, Field(min_length=1, max_length=64, description="The issuer's slug on this service.")]
     key: Annotated[str, Field(min_length=1, max_length=100)]
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_COLUMN_INTEGER)]
 
 
 class Credit(BaseModel):
@@ -27,8 +29,8 @@ class Credit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["count", "hours"]
-    count: Annotated[int, Field(ge=1)] | None = None
-    required: Annotated[int, Field(ge=1)] | None = None
+    count: Annotated[int, Field(ge=1, le=MAX_COLUMN_INTEGER)] | None = None
+    required: Annotated[int, Field(ge=1, le=MAX_COLUMN_INTEGER)] | None = None
     hours: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")

@@ -78,14 +78,16 @@ def approve(designation_id: uuid.UUID, session: SessionDep, services: ServicesDe
     return service.approve(session, services, admin, designation_id)
 
 
-@router.get("/{stack_id}", response_model=StackRead, responses=responses(service.UnknownStack))
+# {stack_id:uuid}: a path that is not a UUID (designations, external-credentials) is another route's, so a
+# method it lacks gets 405 there, not this route's 422 for a bad id.
+@router.get("/{stack_id:uuid}", response_model=StackRead, responses=responses(service.UnknownStack))
 def get_stack(stack_id: uuid.UUID, session: SessionDep, services: ServicesDep,
               principal: CurrentPrincipal) -> StackRead:
     """One stack version."""
     return service.get(session, principal, services.settings.public_base_url, stack_id)
 
 
-@router.put("/{stack_id}", response_model=StackRead,
+@router.put("/{stack_id:uuid}", response_model=StackRead,
             responses=responses(Forbidden, service.UnknownStack, service.PublishedImmutable, Invalid))
 def update_stack(stack_id: uuid.UUID, body: StackChanges, session: SessionDep, services: ServicesDep,
                  admin: Admin) -> StackRead:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..catalog.schemas import Key, Name, Text, Url
 from ..db.models import DesignationStatus, StackStatus
+from ..limits import MAX_COLUMN_INTEGER
 
 # OB 3.0 AchievementType values that fit a designation reached through a stack (the spec's enumeration;
 # extensions are written "ext:...").
@@ -27,7 +28,7 @@ class LocalComponent(_Strict):
 
     kind: Literal["local"]
     key: Key
-    versions: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=50)
+    versions: list[Annotated[int, Field(ge=1, le=MAX_COLUMN_INTEGER)]] = Field(min_length=1, max_length=50)
     required: bool = False
 
 

@@ -107,7 +107,8 @@ async def upload_file(
                                               request.stream(), request.headers.get("content-type"), x_filename)
 
 
-@router.delete("/{submission_id}/evidence/{evidence_id}", status_code=204,
+# {evidence_id:uuid}: .../evidence/files is the upload route's path (DELETE there is 405, not a bad id).
+@router.delete("/{submission_id}/evidence/{evidence_id:uuid}", status_code=204,
                responses=responses(*_DRAFT_ERRORS, service.UnknownEvidence))
 def delete_evidence(submission_id: uuid.UUID, evidence_id: uuid.UUID, session: SessionDep,
                     educator: Educator) -> Response:

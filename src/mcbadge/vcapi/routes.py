@@ -19,6 +19,7 @@ from ..api.client_limits import TooManyVerifications
 from ..api.deps import ServicesDep, SessionDep
 from ..api.problems import PROBLEM_TYPE_BASE, problem_response, responses
 from ..db.models import Role
+from ..errors import Forbidden
 from ..limits import LimitExceeded, check_credential
 from ..oauth.scopes import VC_ISSUE, VC_STATUS, VC_VERIFY
 from ..status import service as status_service
@@ -58,7 +59,7 @@ _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post("/credentials/issue", status_code=201,
-             responses={**responses(service.InvalidCredential, service.DuplicateCredentialId,
+             responses={**responses(Forbidden, service.InvalidCredential, service.DuplicateCredentialId,
                                     service.VcApiStatusListNotFound),
                         400: {"description": "The body is not JSON", **_PROBLEM}})
 def issue_credential(body: IssueRequest, session: SessionDep, services: ServicesDep, caller: Issuing) -> JSONResponse:
@@ -77,7 +78,7 @@ def issue_credential(body: IssueRequest, session: SessionDep, services: Services
 
 
 @router.post("/credentials/status",
-             responses=responses(service.CredentialStatusNotFound, service.RevocationIsPermanent))
+             responses=responses(Forbidden, service.CredentialStatusNotFound, service.RevocationIsPermanent))
 def update_credential_status(body: UpdateStatusRequest, session: SessionDep, services: ServicesDep,
                              caller: StatusManager) -> dict[str, Any]:
     """Revoke, suspend or reinstate a credential issued here: ``status: true`` (the default) sets its bit for
@@ -87,7 +88,7 @@ def update_credential_status(body: UpdateStatusRequest, session: SessionDep, ser
 
 
 @router.post("/status-lists", status_code=201,
-             responses={**responses(), 201: {"description": "Created", "headers": {"Location": {
+             responses={**responses(Forbidden, service.StatusListExists), 201: {"description": "Created", "headers": {"Location": {
                  "description": "The URL of the status list credential", "schema": {"type": "string"}}}}})
 def create_status_list(body: CreateStatusListRequest, session: SessionDep, services: ServicesDep,
                        caller: StatusManager) -> JSONResponse:
@@ -114,7 +115,8 @@ def _signed_list(session: SessionDep, services: ServicesDep, list_id: str) -> di
                                       public_base_url=services.settings.public_base_url)
 
 
-@router.post("/status-lists/{list_id}/publish", status_code=204, responses=responses(service.VcApiStatusListNotFound))
+@router.post("/status-lists/{list_id}/publish", status_code=204,
+             responses=responses(Forbidden, service.VcApiStatusListNotFound))
 def publish_status_list(list_id: Annotated[str, Path(max_length=64)], session: SessionDep, services: ServicesDep,
                         caller: StatusManager) -> Response:
     """Publish the list now. Lists are re-signed with every change, so this only makes sure it is signed
@@ -127,7 +129,7 @@ def publish_status_list(list_id: Annotated[str, Path(max_length=64)], session: S
     200: {"description": "Verified: the presentation and every credential in it"},
     400: {"description": "The body is not JSON", **_PROBLEM},
     422: {"description": "Not verified (the result says why), or not a presentation", **_PROBLEM},
-    **responses(LimitExceeded, TooManyVerifications)})
+    **responses(Forbidden, LimitExceeded, TooManyVerifications)})
 async def verify_presentation(body: VerifyPresentationRequest, services: ServicesDep,
                               caller: Verifying) -> JSONResponse:
     """Verify a presentation: its proof (``eddsa-rdfc-2022``, purpose ``authentication``, by a key the holder's

@@ -101,6 +101,12 @@ _ENVELOPE_PREFIX = "data:application/vc+jwt,"
 # -- errors --------------------------------------------------------------------------------------------
 
 
+class StatusListExists(Conflict):
+    """A status list with this id exists already."""
+
+    code = "status-list-exists"
+
+
 class InvalidCredential(Invalid):
     """The credential sent to be issued is not one mcbadge may sign (its shape, issuer, dates, or terms)."""
 
@@ -256,7 +262,7 @@ def create_status_list(session: Session, services: Services, caller: Caller,
             audit(session, issuer_id=caller.issuer_id, actor_id=caller.actor_id, action="vcapi.status_list.created",
                   target=f"status-list:{url.rsplit('/', 1)[-1]}", purpose=body.statusPurpose, length=length)
     except IntegrityError:
-        raise Conflict(f"a status list {body.id!r} exists already") from None
+        raise StatusListExists(f"a status list {body.id!r} exists already") from None
     return url, signed
 
 

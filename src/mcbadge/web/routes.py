@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import logging
 import re
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,7 +71,10 @@ _VERIFY_PAGE_HEADERS = {"Content-Security-Policy": (
     "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")}
 _MAX_TEXT_CHARS = 512 * 1024
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter()
+# The pages are not part of the API's document, but for GET /verify: POST /verify is the API's, and a document
+# that listed POST alone would say GET is not allowed there (OPTIONS and 405 list both). The others say
+# include_in_schema=False.
 
 
 def _services(request: Request) -> Services:
@@ -95,7 +99,8 @@ def _size_text(size: int) -> str:
     return f"{size} bytes"
 
 
-@router.get("/verify", response_class=HTMLResponse)
+@router.get("/verify", response_class=HTMLResponse, tags=["pages"],
+            responses={200: {"description": "The verification page (HTML)"}})
 def verify_form(request: Request) -> HTMLResponse:
     """The verification page: paste, upload or give a URL."""
     return _page(request, "verify.html", headers=_VERIFY_PAGE_HEADERS, form={})
@@ -118,7 +123,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-@router.post("/verify/report", response_class=HTMLResponse)
+@router.post("/verify/report", response_class=HTMLResponse, include_in_schema=False)
 async def verify_report(request: Request) -> HTMLResponse:
     """Verify what the form gave and show the report with the credential's content."""
     form_values: dict[str, str] = {}
@@ -168,7 +173,7 @@ def _absolute_http(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("https://", "http://")) else None
 
 
-def badge_page(request: Request, credential_id: str) -> HTMLResponse:
+def badge_page(request: Request, credential_id: uuid.UUID | str) -> HTMLResponse:
     """The public page of a credential this service issued: its content, the earner's name, and the live
     verification result. Unknown and private credentials get the same 404 page."""
     services = _services(request)
@@ -217,7 +222,7 @@ def _linkedin_url(content: CredentialView, issuer_name: str, page_url: str, badg
     return "https://www.linkedin.com/profile/add?" + urlencode(params)
 
 
-@router.get("/credentials/{credential_id}/certificate.pdf", response_model=None)
+@router.get("/credentials/{credential_id}/certificate.pdf", response_model=None, include_in_schema=False)
 def certificate(request: Request, credential_id: str) -> Response:
     """A printable certificate (PDF) whose QR code leads back to the live badge page; the same 404 page as
     the badge page for unknown and private credentials."""
@@ -256,7 +261,7 @@ def _achievement_page(root: str, document: Any) -> str | None:
 _MICROCREDENTIAL_PATH = re.compile(r"/issuers/[^/]+/microcredentials/[^/]+/v[0-9]+")
 
 
-@router.get("/issuers/{slug}/microcredentials/{key}/v{version}", response_model=None)
+@router.get("/issuers/{slug}/microcredentials/{key}/v{version}", response_model=None, include_in_schema=False)
 def microcredential_page(request: Request, slug: Annotated[str, PathParam(max_length=64)],
                          key: Annotated[str, PathParam(max_length=100)],
                          version: Annotated[int, PathParam(ge=1, le=1_000_000)]) -> Response:

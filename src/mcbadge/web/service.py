@@ -65,7 +65,7 @@ class Badge:
     """The (public) credential that renews this one: the old one stays visible and links to it."""
 
 
-def load_public_badge(session: Session, services: Services, credential_id: str) -> Badge | None:
+def load_public_badge(session: Session, services: Services, credential_id: uuid.UUID | str) -> Badge | None:
     """The credential if it exists and its earner lets the public see it; None otherwise (a 404 either way)."""
     try:
         credential = credentials.public_credential(session, credential_id)
