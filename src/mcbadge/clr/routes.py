@@ -28,9 +28,17 @@ router = APIRouter(prefix="/api/v1/clrs", tags=["clr"])
 Maker = Annotated[Principal, Depends(require(Role.ADMIN, Role.EDUCATOR))]
 
 
-@router.post("", status_code=201, responses=responses(Forbidden, CredentialNotFound, CredentialRevoked,
-                                                       service.NotEmbeddable, service.UnknownEducator,
-                                                       service.TooManyCredentials))
+_SIGNED_CLR: dict[int | str, dict[str, Any]] = {201: {
+    "description": "The signed ClrCredential", "content": {"application/ld+json": {"schema": {"type": "object"}}}}}
+_CLR_BODY: dict[str, Any] = {"requestBody": {"required": True, "description": "A ClrCredential, as JSON",
+                                             "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+_ERRORS = responses(Forbidden, CredentialNotFound, CredentialRevoked, service.NotEmbeddable, service.UnknownEducator,
+                    service.TooManyCredentials)
+
+
+@router.post("", status_code=201, response_class=JSONResponse, responses={**_SIGNED_CLR, **_ERRORS})
 def create_clr(body: ClrCreate, session: SessionDep, services: ServicesDep, maker: Maker) -> JSONResponse:
     """A signed CLR 2.0 ``ClrCredential`` of an educator's chosen credentials (each embedded as issued), from
     this issuer. Educators: their own; admins: an educator of theirs (``educator_id``)."""
@@ -40,7 +48,8 @@ def create_clr(body: ClrCreate, session: SessionDep, services: ServicesDep, make
     return JSONResponse(document, status_code=201, media_type="application/ld+json")
 
 
-@router.post("/verify", responses=responses(service.NotAClr, service.TooManyCredentials, public=True))
+@router.post("/verify", openapi_extra=_CLR_BODY,
+             responses=responses(service.NotAClr, service.TooManyCredentials, public=True))
 async def verify_clr(request: Request, services: ServicesDep) -> dict[str, Any]:
     """Verify a CLR (the JSON body): its own signature, issuer and validity, then each credential in it in its
     own right (a credential revoked since the CLR was signed fails, and is listed in ``revoked``)."""

@@ -128,10 +128,11 @@ _TEXT: dict[str, Any] = {"type": "string", "maxLength": 2048}
 _FORM_BODY = "application/x-www-form-urlencoded"
 _TOKEN_REQUEST: dict[str, Any] = {"requestBody": {"required": True, "content": {_FORM_BODY: {"schema": {
     "type": "object", "required": ["grant_type"],
-    "properties": {"grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token",
-                                                               "client_credentials"]},
+    "properties": {"grant_type": {"type": "string", "enum": [
+                       "authorization_code", "refresh_token", "client_credentials",
+                       "urn:ietf:params:oauth:grant-type:pre-authorized_code"]},  # OpenID4VCI (wallet/)
                    **{name: _TEXT for name in ("code", "redirect_uri", "code_verifier", "refresh_token", "scope",
-                                               "client_id", "client_secret")}}}}}}}
+                                               "client_id", "client_secret", "pre-authorized_code", "tx_code")}}}}}}}
 _REVOKE_REQUEST: dict[str, Any] = {"requestBody": {"required": True, "content": {_FORM_BODY: {"schema": {
     "type": "object", "required": ["token"],
     "properties": {"token": _TEXT, "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},

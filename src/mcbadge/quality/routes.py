@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -99,16 +99,20 @@ def list_statements(session: SessionDep, services: ServicesDep, admin: Admin, ke
 _CACHE = {"Cache-Control": "public, max-age=300"}
 
 
-@public_router.get("/issuers/{slug}/quality-statements/{statement_id}",
-                   responses=responses(service.StatementNotFound, public=True))
+_STATEMENT: dict[int | str, dict[str, Any]] = {200: {"description": "The signed statement (a VC 2.0 credential), exactly as issued",
+                    "content": {"application/ld+json": {"schema": {"type": "object"}}}}}
+
+
+@public_router.get("/issuers/{slug}/quality-statements/{statement_id}", response_class=JSONResponse,
+                   responses={**_STATEMENT, **responses(service.StatementNotFound, public=True)})
 def statement(slug: Slug, statement_id: uuid.UUID, session: SessionDep) -> JSONResponse:
     """One quality statement, by the id its credential carries."""
     return JSONResponse(service.statement_document(session, slug, statement_id), media_type="application/ld+json",
                         headers=_CACHE)
 
 
-@public_router.get("/issuers/{slug}/quality-statements",
-                   responses=responses(service.StatementNotFound, public=True))
+@public_router.get("/issuers/{slug}/quality-statements", response_class=JSONResponse,
+                   responses={**_STATEMENT, **responses(service.StatementNotFound, public=True)})
 def latest_statement(slug: Slug, session: SessionDep,
                      key: Annotated[str, Query(alias="microcredential", min_length=1, max_length=100)]) -> JSONResponse:
     """The newest quality statement of one micro-credential (by its key)."""

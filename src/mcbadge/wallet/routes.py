@@ -96,7 +96,17 @@ def nonce(session: SessionDep) -> JSONResponse:
     return JSONResponse({"c_nonce": service.new_nonce(session)}, headers=_NO_STORE)
 
 
-@router.post("/oid4vci/credential")
+# The credential endpoint answers in OpenID4VCI's own error format (§8.3.1), not problem details.
+_PROTOCOL_ERROR: dict[str, Any] = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}}}}}
+_CREDENTIAL_REQUEST: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "credential_configuration_id and proofs.jwt (OpenID4VCI 1.0 §8.2)"}}}}}
+
+
+@router.post("/oid4vci/credential", openapi_extra=_CREDENTIAL_REQUEST, responses={
+    400: {"description": "invalid_credential_request, invalid_proof, invalid_nonce, ...", **_PROTOCOL_ERROR},
+    401: {"description": "invalid_token: no valid access token from a credential offer", **_PROTOCOL_ERROR}})
 async def credential(request: Request, services: ServicesDep) -> Response:
     """The credential (OpenID4VCI 1.0 §8): ``credential_configuration_id`` and ``proofs.jwt`` (one key proof
     over a ``c_nonce``), with the access token from the pre-authorized code. The award comes back with its
