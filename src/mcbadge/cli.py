@@ -37,7 +37,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from .api.app import create_app
+from .api.app import create_app, ready_to_serve
 from .api.openapi_doc import openapi_document
 from .award_imports import service as award_imports
 from .backup import BackupError, backup as make_backup, restore as restore_backup
@@ -145,7 +145,7 @@ def serve(
               "one process write at a time, so more processes would only queue on its lock; run one")
     made_metrics_directory = _shared_metrics_directory(workers)
     try:
-        application = create_app(settings)
+        application = ready_to_serve(create_app(settings))
     except (KeystoreError, BaseUrlChanged) as exc:
         _fail(str(exc))
     if demo:

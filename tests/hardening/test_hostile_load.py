@@ -46,14 +46,14 @@ import json, sys
 from pathlib import Path
 import uvicorn
 sys.path.insert(0, {root!r})
-from mcbadge.api.app import create_app
+from mcbadge.api.app import create_app, ready_to_serve
 from mcbadge.credentials import service as credentials
 from tests.factories.tenants import make_tenant, passing_submissions
 from tests.live_server import make_settings
 tmp = Path({tmp!r})
 settings = make_settings(tmp, public_base_url="http://127.0.0.1:{port}", port={port}, database_url={database_url!r},
                          allow_loopback_fetch=False)
-app = create_app(settings)
+app = ready_to_serve(create_app(settings))  # as mcbadge serve does
 services = app.state.services
 tenant = make_tenant(services.sessions, "load-district")
 [submission_id] = passing_submissions(services.sessions, tenant, settings.blob_dir, 1)

@@ -105,7 +105,7 @@ from ..vc.verify import Outcome, VerificationReport
 from . import inputs
 from .form import InvalidForm, MalformedForm, limited_stream, media_type, read_form
 from .inputs import EvidenceFile, GivenCredential
-from .service import verification_result, verifies_locally
+from .service import quality_answer, verification_result, verifies_locally
 
 __all__ = ["VerifyCredentialRequest", "router"]
 
@@ -154,8 +154,11 @@ async def _verification_result(
         # This service's own credential, its keys and lists in memory, and small (so within the limits, the
         # work is bounded to a few milliseconds): CPU only, never waiting on another site or a lock, so it runs
         # here and skips the hop to the thread pool and back (see verifies_locally; bench/bench_verify_http.py
-        # measures the whole request).
-        return verification_result(services, given)
+        # measures the whole request). The quality label reads the database (on SQLite a transaction waits for
+        # the write lock), so it alone goes to the thread pool.
+        report, result = verification_result(services, given, quality=False)
+        result["quality"] = await run_in_threadpool(quality_answer, services, report)
+        return report, result
     # Another site may have to answer (a DID document, a status list, a URL), or files must be hashed.
     # Recognition reads the states' registries (the database, or another site).
     return await run_in_threadpool(verification_result, services, given, files, state=state, on=on, area=area,

@@ -35,6 +35,7 @@ from .reading import credential_summary
 __all__ = [
     "evidence_file_results",
     "problem_details",
+    "quality_answer",
     "verification_result",
     "verifies_locally",
     "verify_given",
@@ -208,10 +209,17 @@ def evidence_file_results(
     return results
 
 
+def quality_answer(services: Services, report: VerificationReport, *, now: datetime | None = None
+                   ) -> dict[str, Any] | None:
+    """The ``quality`` member of an answer (``quality.labels``). Blocking: it reads the database."""
+    label = quality_label(services, report, now=now)
+    return label.to_dict() if label is not None else None
+
+
 def verification_result(
     services: Services, given: GivenCredential, evidence_files: Sequence[EvidenceFile] = (),
     *, now: datetime | None = None, state: str | None = None, on: date | None = None, area: str | None = None,
-    recipient: str | None = None,
+    recipient: str | None = None, quality: bool = True,
 ) -> tuple[VerificationReport, dict[str, Any]]:
     """Verify what was given (fetching a URL through the guarded client first) and build the answer.
 
@@ -222,7 +230,8 @@ def verification_result(
     ``recognition`` answers, for each trusted state (or only ``state``) on ``on``, whether the credential
     counts for license renewal (in any endorsement area, or only ``area``; ``recognition.service``).
     ``quality``: "scored by a qualified assessor" and the newest quality statement of the credential's
-    micro-credential that verifies (``quality.labels``), or null.
+    micro-credential that verifies (``quality.labels``), or null; left out with ``quality=False`` (it reads the
+    database: the caller on the event loop answers it with :func:`quality_answer` in a worker thread).
     """
     given, report = verify_given(services, given, evidence_files, now=now, recipient=recipient)
     errors, warnings = problem_details(report)
@@ -237,8 +246,8 @@ def verification_result(
         "recognition": recognition_for_report(services, report, state=state, on=on, now=now,
                                               endorsement_area=area),
     }
-    label = quality_label(services, report, now=now)
-    result["quality"] = label.to_dict() if label is not None else None
+    if quality:
+        result["quality"] = quality_answer(services, report, now=now)
     if given.url is not None:
         result["url"] = given.url
     if given.source in ("png", "svg", "url"):
