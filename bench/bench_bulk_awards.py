@@ -140,9 +140,13 @@ def run(label: str, database_url: str, tmp: Path, args: argparse.Namespace, clus
         now = datetime.now(timezone.utc)
         for document in documents:
             report = verify(document, resolver=services.resolver, status_fetcher=services.status_fetcher, now=now)
-            failed = [c.code for c in report.checks if c.outcome is not Outcome.PASSED]
+            # Evidence digests are compared only with files given (none here): "not checked" is their answer.
+            failed = [c.code for c in report.checks
+                      if c.outcome is not Outcome.PASSED
+                      and not (c.code == "evidence_digest" and c.outcome is Outcome.NOT_CHECKED)]
             assert report.verified and not failed, failed
-        print(f"             {len(documents)} of them verified: every check passed", flush=True)
+        print(f"             {len(documents)} of them verified: every check passed (evidence files: none given)",
+              flush=True)
 
         if args.profile:
             profile_signing(services, tenant.issuer.slug, mc.key, tenant.assessor.email, args)
