@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -66,6 +68,20 @@ def cli_env(server: LiveServer) -> dict[str, str]:
                MCBADGE_DATABASE_URL=server.settings.database_url, MCBADGE_PUBLIC_BASE_URL=server.base_url,
                MCBADGE_ISSUER_SLUG=server.settings.issuer_slug, MCBADGE_BLOB_DIR=str(server.settings.blob_dir))
     return env
+
+
+def wait_until_healthy(client: httpx.Client, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Poll ``GET /health`` through ``client`` until a server started in ``process`` answers 200 (fails if the
+    process exits first or ``seconds`` pass)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if client.get("/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and process.poll() is None, "the harness server did not start"
+        time.sleep(0.05)
 
 
 def free_socket() -> socket.socket:

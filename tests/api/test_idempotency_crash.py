@@ -17,7 +17,12 @@ from sqlalchemy import func, select
 from mcbadge.api.idempotency import LEASE
 from mcbadge.db.models import Credential
 from tests.factories.tenants import Tenant, passing_submissions
-from tests.live_server import TEST_PASSPHRASE, LiveServer, free_socket
+from tests.live_server import (
+    TEST_PASSPHRASE,
+    LiveServer,
+    free_socket,
+    wait_until_healthy,
+)
 
 CRASHING_SERVER = """
 import os, signal, sys
@@ -53,15 +58,7 @@ def test_a_crashed_requests_key_is_released_within_seconds_and_the_retry_gets_th
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=60) as doomed:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if doomed.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline and crashing.poll() is None, "the harness server did not start"
-                time.sleep(0.1)
+            wait_until_healthy(doomed, crashing)
             try:
                 doomed.post(path, json={"format": "ldp"}, headers=headers)
                 raise AssertionError("the harness process answered instead of dying")

@@ -21,7 +21,7 @@ from mcbadge.vc.verify import Outcome
 from tests.assertions import assert_problem, verify_live
 from tests.factories.submissions import LESSON_PLAN, make_submission
 from tests.factories.tenants import Tenant, awarded_microcredential, passing_submissions
-from tests.live_server import LiveServer, cli_env, free_socket
+from tests.live_server import LiveServer, cli_env, free_socket, wait_until_healthy
 
 
 def _award(client: httpx.Client, tenant: Tenant, submission_id: uuid.UUID) -> dict:
@@ -203,15 +203,7 @@ def test_kill_9_while_revoking_leaves_a_list_that_verifies_and_carries_the_commi
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=60) as doomed:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if doomed.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline and dying.poll() is None, "the harness server did not start"
-                time.sleep(0.05)
+            wait_until_healthy(doomed, dying)
             revoked = doomed.post(f"/api/v1/credentials/{first['id']}/revoke", json={"reason": "first"},
                                   headers=tenant.headers())
             assert revoked.status_code == 200, revoked.text
