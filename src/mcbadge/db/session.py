@@ -84,6 +84,11 @@ def read(session: Session) -> Iterator[Session]:
     read stay loaded, which a rollback would expire)."""
     try:
         yield session
-    finally:
+    except BaseException:
+        # Ended by an error (the database went away mid-read, say): roll back, never commit, so that the
+        # commit's own failure (PendingRollbackError on a lost connection) cannot hide the error that ended it.
         if session.in_transaction():
-            session.commit()
+            session.rollback()
+        raise
+    if session.in_transaction():
+        session.commit()
