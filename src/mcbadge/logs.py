@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
+from typing import Any
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
@@ -90,10 +92,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is when a line is logged, not as it was when the handler was made: a command
+    run in process (a test's CliRunner) swaps stderr and closes its stand-in afterwards, and a handler holding
+    that closed stream made every later line a "Logging error"."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:  # StreamHandler.__init__ sets it; the property always reads sys.stderr
+        pass
+
+
 def configure_logging(level: int = logging.INFO, *, json_lines: bool = False) -> None:
     """Log to stderr through the redacting formatters (the root logger: mcbadge's, SQLAlchemy's, uvicorn's), in
     text or, with ``json_lines``, one JSON object per line; every line names its request."""
-    handler = logging.StreamHandler()
+    handler = _CurrentStderr()
     handler.addFilter(_RequestIdFilter())
     handler.setFormatter(JsonFormatter() if json_lines else
                          RedactingFormatter("%(levelname)s %(name)s [%(request_id)s]: %(message)s"))
