@@ -114,3 +114,6 @@ def configure_logging(level: int = logging.INFO, *, json_lines: bool = False) ->
     handler.setFormatter(JsonFormatter() if json_lines else
                          RedactingFormatter("%(levelname)s %(name)s [%(request_id)s]: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Alembic says "Context impl SQLiteImpl" at every start and every command, before any one-line CLI error;
+    # mcbadge.db.migrate logs the one line that matters (which revisions it migrated), and warnings still pass.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

@@ -202,7 +202,9 @@ def test_a_run_killed_in_the_middle_is_finished_by_running_the_file_again(server
     with server.app.state.services.sessions() as session, session.begin():
         # Suspension on: each credential holds two status entries (revocation and suspension), both drawn in bulk.
         session.get_one(Issuer, tenant.issuer.id).suspension_status = True
-    rows = many_rows(120, key=mc.key, assessor=tenant.assessor.email)
+    # 300 rows in batches of 3: the first commit comes a second or more before the last, however fast the machine
+    # (with 120 a CI machine once committed all of them between two polls).
+    rows = many_rows(300, key=mc.key, assessor=tenant.assessor.email)
     awards = tmp_path / "awards.csv"
     awards.write_text(award_file(rows), encoding="utf-8")
     imported = select(func.count()).select_from(ImportedAward).where(ImportedAward.issuer_id == tenant.issuer.id)
@@ -214,9 +216,11 @@ def test_a_run_killed_in_the_middle_is_finished_by_running_the_file_again(server
     try:
         deadline = time.monotonic() + 120
         while _count(server, imported) == 0 and run.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+            time.sleep(0.005)
+        os.killpg(run.pid, signal.SIGSTOP)  # frozen at once, the run and its signing workers; then killed
         os.kill(run.pid, signal.SIGKILL)
         run.wait(timeout=30)
+        os.killpg(run.pid, signal.SIGCONT)  # the workers go on, and must find their run gone
         at_kill = _count(server, imported)
         assert run.returncode == -signal.SIGKILL, run.stderr.read() if run.stderr else ""
         assert 0 < at_kill < len(rows), f"the kill did not land in the middle of the run ({at_kill} rows committed)"
