@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: settings on temporary paths, the app served over real HTTP on loopback
-(``server``, ``client``), a database on SQLite and on PostgreSQL for every service test (``database_url``),
-and the session's throw-away PostgreSQL cluster. The plumbing is in tests/live_server.py and tests/postgres.py.
+(``server``, ``client``), a database on SQLite and on PostgreSQL for every service test whose outcome the
+database can change (``database_url``; ``SQLITE_ONLY`` in tests/live_server.py for the others), a server shared
+by a module's refusal cases (``refusing_server``), and the session's throw-away PostgreSQL cluster. The plumbing is in tests/live_server.py and tests/postgres.py.
 
 What is expensive is made once per test process (under pytest-xdist, once per worker): the migrated
 databases, the PostgreSQL cluster, the uvicorn serving the apps, the Node reference, the browser. What a test
@@ -17,14 +18,18 @@ import sqlite3
 import ssl
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from mcbadge.api.app import create_app
 from mcbadge.config import Settings
 from mcbadge.db import make_engine, upgrade_to_head
+from mcbadge.db.models import Base
+from mcbadge.identity import issuer_did
 from mcbadge.keystore import Keystore, keystore_from_settings
 from tests.factories.tenants import Tenant, make_tenant
 from tests.live_server import AppSwitch, LiveServer, free_socket, make_settings, serve
@@ -64,9 +69,18 @@ def postgres_database(postgres_cluster) -> Iterator[ReusableDatabase]:  # noqa: 
         database.close()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``sqlite_only`` that uses ``database_url`` gets SQLite alone: a parametrize mark added before
+    pytest's own hooks read them (a mark on a module whose other tests take no database changes nothing there)."""
+    if metafunc.definition.get_closest_marker("sqlite_only") and "database_url" in metafunc.fixturenames:
+        metafunc.definition.add_marker(pytest.mark.parametrize("database_url", ["sqlite"], indirect=True))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every test that uses the service runs twice: on SQLite (the default) and on PostgreSQL, each time on
+    """Every test that uses the service runs twice (unless marked ``SQLITE_ONLY``, tests/live_server.py): on
+    SQLite (the default) and on PostgreSQL, each time on
     a database at the newest migration that holds nothing from another test: on SQLite a copy of the
     session's migrated file, on PostgreSQL the process's database, emptied."""
     if request.param == "sqlite":
@@ -97,6 +111,51 @@ def server(tmp_path: Path, database_url: str, http_switch: AppSwitch) -> Iterato
     try:
         with http_switch.serving(app):
             yield LiveServer(app, live_settings, http_switch.base_url)
+    finally:
+        app.state.engine.dispose()
+
+
+@dataclass
+class RefusingServer:
+    """A server shared by a module's refusal cases, with its tenant and a client (``refusing_server``)."""
+
+    server: LiveServer
+    tenant: Tenant
+    client: httpx.Client
+
+    @property
+    def did(self) -> str:
+        """The tenant's issuer DID (what a credential it may issue names)."""
+        return issuer_did(self.server.base_url, self.tenant.issuer.slug)
+
+
+def _row_counts(server: LiveServer) -> dict[str, int]:
+    with server.app.state.services.sessions() as session:
+        return {table.name: session.scalar(select(func.count()).select_from(table)) or 0
+                for table in Base.metadata.sorted_tables}
+
+
+@pytest.fixture(scope="module")
+def refusing_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[RefusingServer]:
+    """One app (SQLite) for all the cases of a module's refusal matrices: each case sends a request that must be
+    refused before anything is stored, so building a new app and tenant per case (a quarter of a second, most of
+    such a case's time) buys nothing; and at the end the fixture checks what the cases share: no table gained or
+    lost a row, so no refused request stored anything."""
+    tmp_path = tmp_path_factory.mktemp("refusals")
+    sock = free_socket()
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    database = tmp_path / "mcbadge.db"
+    shutil.copyfile(sqlite_template, database)
+    settings = make_settings(tmp_path, public_base_url=base_url, port=sock.getsockname()[1],
+                             database_url=f"sqlite:///{database}")
+    app = create_app(settings)
+    try:
+        with serve(app, sock), httpx.Client(base_url=base_url, trust_env=False, timeout=30) as client:
+            live = LiveServer(app, settings, base_url)
+            shared = RefusingServer(live, make_tenant(app.state.services.sessions, settings.issuer_slug), client)
+            before = _row_counts(live)
+            yield shared
+            assert _row_counts(live) == before, "a refused request stored something"
     finally:
         app.state.engine.dispose()
 

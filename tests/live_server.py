@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -45,6 +46,15 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+# The databases a service test runs on. ``database_url`` gives every test that uses the service both, SQLite and
+# PostgreSQL; a test (or a module, as ``pytestmark``) whose outcome is decided above the database runs on SQLite
+# only: pages rendered in the browser, input refused before any query, credentials given in the request verified,
+# signed documents checked by the Node reference. What the databases do differently (transactions and locks,
+# concurrency, crashes, migrations, the types and limits of stored values, the SQL of a service, backups) keeps
+# both. docs/DECISIONS.md, "Which tests run on PostgreSQL".
+SQLITE_ONLY = pytest.mark.sqlite_only  # tests/conftest.py: pytest_generate_tests
 
 
 @dataclass

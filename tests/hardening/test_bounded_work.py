@@ -27,7 +27,9 @@ from tests.assertions import assert_imsx, assert_problem
 from tests.factories.credentials import award_one
 from tests.factories.oauth import bearer, educator_tokens, register
 from tests.factories.tenants import Tenant
-from tests.live_server import LiveServer, live_server, make_settings
+from tests.live_server import SQLITE_ONLY, LiveServer, live_server, make_settings
+
+pytestmark = SQLITE_ONLY  # the limits apply before anything reaches the database
 
 
 def nested(depth: int) -> Any:

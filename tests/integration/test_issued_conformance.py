@@ -2,7 +2,7 @@
 Schemas (``schemas/ob-v3p0``, byte-exact; validated with ``jsonschema`` through ``mcbadge.vc.schema``) and
 the VC data model (``vc.data_model.check_issued_credential``): ``credentials.conformance.
 conformance_problems``, the checks the pre-issuance gate applies. Nothing is removed or adjusted before
-validating: this is what a conformant host receives. Over real HTTP, on SQLite and PostgreSQL.
+validating: this is what a conformant host receives. Over real HTTP, on SQLite (a check above the database).
 
 Which 1EdTech schema applies to which kind:
 
@@ -29,13 +29,25 @@ from mcbadge.credentials.conformance import conformance_problems
 from mcbadge.db.models import Role
 from mcbadge.identity import issuer_did
 from mcbadge.vc.jwt import parse_unverified
-from mcbadge.vc.schema import ACHIEVEMENT_CREDENTIAL_SCHEMA, ENDORSEMENT_CREDENTIAL_SCHEMA, applicable_schema
+from mcbadge.vc.schema import (
+    ACHIEVEMENT_CREDENTIAL_SCHEMA,
+    ENDORSEMENT_CREDENTIAL_SCHEMA,
+    applicable_schema,
+)
 from tests.factories.catalog import microcredential_body
 from tests.factories.credentials import rich_credential, vc2
 from tests.factories.recognition import make_agency, publish_registry, registry_entry
-from tests.factories.stacks import auto_award, award_over_api, designations, publish_stack, submission_key
+from tests.factories.stacks import (
+    auto_award,
+    award_over_api,
+    designations,
+    publish_stack,
+    submission_key,
+)
 from tests.factories.tenants import Tenant, passing_submissions, turn_suspension
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
+
+pytestmark = SQLITE_ONLY  # what is issued is checked against schemas, above the database
 
 
 def assert_conformant(document: dict[str, Any], schema: str | None, issuer: str) -> None:

@@ -1,4 +1,5 @@
-"""Failures the W3C / W3C-CCG suites found, fixed and pinned here over real HTTP (SQLite and PostgreSQL):
+"""Failures the W3C / W3C-CCG suites found, fixed and pinned here over real HTTP (on SQLite: what they check is
+decided before any query, tests/live_server.py ``SQLITE_ONLY``):
 
 * the VC data model's typed members (VC 2.0 §4.5: ``credentialSchema``, ``evidence``, ``refreshService``,
   ``termsOfUse`` objects MUST have a type; §4.11: a data schema's id is a URL) and related resources (§5.3:
@@ -26,7 +27,9 @@ from mcbadge.vc.errors import CanonicalizationError
 from tests.assertions import assert_problem
 from tests.factories.credentials import vc2
 from tests.factories.tenants import Tenant, make_tenant
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
+
+pytestmark = SQLITE_ONLY  # refusals and verifications decided above the database
 
 RESOURCE = "https://www.w3.org/ns/credentials/v2"
 SRI = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"
@@ -91,8 +94,8 @@ BAD_MEMBERS: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("case", "members", "reason"), BAD_MEMBERS, ids=[c[0] for c in BAD_MEMBERS])
-def test_untyped_members_and_malformed_related_resources_are_refused(client, tenant, did, case, members, reason):
-    response = post_issue(client, tenant, vc2(did, **members))
+def test_untyped_members_and_malformed_related_resources_are_refused(refusing_server, case, members, reason):
+    response = post_issue(refusing_server.client, refusing_server.tenant, vc2(refusing_server.did, **members))
     assert_problem(response, 422)
     assert reason in response.json()["detail"]
 

@@ -13,6 +13,7 @@ from mcbadge.vc.qualification import qualification_digest
 from mcbadge.vc.schema import validate_achievement_credential
 from tests.assertions import assert_problem
 from tests.factories import qualifications as q
+from tests.live_server import SQLITE_ONLY
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
 
@@ -147,6 +148,7 @@ def test_the_check_fails_for_a_tampered_reference_and_is_absent_without_one(serv
     assert "assessor_qualification" not in {c["code"] for c in result["checks"]}
 
 
+@SQLITE_ONLY  # checked by the Node reference or in the browser: above the database
 def test_the_qualification_credential_verifies_in_the_node_reference(server, client, tenant,
                                                                      node_reference):  # noqa: F811
     mc = q.published(client, tenant)

@@ -1,4 +1,4 @@
-"""The admins' quality report page in headless Chromium (SQLite and PostgreSQL): charts drawn on the server as
+"""The admins' quality report page in headless Chromium (on SQLite: a page): charts drawn on the server as
 SVG, shown without any script, each with a table of the same figures. Screenshot:
 test-artifacts/quality-report.png."""
 
@@ -9,7 +9,10 @@ from datetime import datetime, timezone
 from mcbadge.db.models import Role
 from tests.browser import browser, screenshot  # noqa: F401 - browser: a fixture
 from tests.factories import quality as seeded
+from tests.live_server import SQLITE_ONLY
 from tests.quality.test_quality_http import _quarter
+
+pytestmark = SQLITE_ONLY  # pages render what the services give; the services run on both databases
 
 
 def test_the_report_page_shows_its_charts_and_tables_without_script(server, client, tenant, browser):  # noqa: F811

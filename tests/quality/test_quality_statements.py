@@ -20,8 +20,14 @@ from mcbadge.vc.contexts import QUALITY_V1, pinned_bytes
 from tests.browser import browser, screenshot  # noqa: F401 - browser: a fixture
 from tests.factories import qualifications as q
 from tests.factories import quality as seeded
-from tests.factories.recognition import STATE_S, make_agency, publish_registry, registry_entry, serving_trusting
-from tests.live_server import LiveServer
+from tests.factories.recognition import (
+    STATE_S,
+    make_agency,
+    publish_registry,
+    registry_entry,
+    serving_trusting,
+)
+from tests.live_server import SQLITE_ONLY, LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 from tests.quality.test_quality_http import _quarter
 
@@ -40,6 +46,7 @@ def _recognition(client, credential: dict) -> dict:
     return answer
 
 
+@SQLITE_ONLY  # checked by the Node reference or in the browser: above the database
 def test_a_statement_is_signed_verifies_in_the_node_reference_and_shows_next_to_credentials(
         server, client, tenant, node_reference, browser):  # noqa: F811
     mc = q.published(client, tenant)

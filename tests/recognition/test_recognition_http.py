@@ -35,7 +35,7 @@ from tests.browser import browser, open_form, screenshot, submit  # noqa: F401 -
 from tests.factories.credentials import award_one
 from tests.factories.recognition import STATE_S, STATE_T, make_agency, serving_trusting
 from tests.factories.tenants import Tenant, make_tenant
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
 from tests.local_servers import LocalServer, TestCA, send
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
@@ -174,6 +174,7 @@ def test_the_context_route_serves_the_exact_pinned_bytes(client):
     assert "max-age" in response.headers["cache-control"]
 
 
+@SQLITE_ONLY  # checked by the Node reference or in the browser: above the database
 def test_the_verification_page_shows_recognition_in_plain_words(server, client, tenant, browser):
     agency = _agency(server, client, STATE_S)
     credential, key = _awarded(server, tenant)

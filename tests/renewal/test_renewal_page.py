@@ -1,4 +1,4 @@
-"""The printable renewal report in headless Chromium (SQLite and PostgreSQL): what an educator hands to a
+"""The printable renewal report in headless Chromium (on SQLite: a page): what an educator hands to a
 licensing office. Screenshots: test-artifacts/renewal-report.png (screen) and renewal-report-print.png
 (print media)."""
 
@@ -18,6 +18,9 @@ from tests.factories.recognition import (
     publish_registry,
     registry_entry,
 )
+from tests.live_server import SQLITE_ONLY
+
+pytestmark = SQLITE_ONLY  # pages render what the services give; the services run on both databases
 
 
 def test_the_printable_report_reads_as_a_document(server, client, tenant, browser):  # noqa: F811

@@ -1,4 +1,4 @@
-"""The W3C VC API over real HTTP, on SQLite and PostgreSQL: issue (Data Integrity, VC-JWT, VC 1.1 and 2.0,
+"""The W3C VC API over real HTTP, on SQLite and PostgreSQL (refusals and checks by other libraries on SQLite only): issue (Data Integrity, VC-JWT, VC 1.1 and 2.0,
 status entries), status changes seen in the served lists, status lists, presentation verification, and the
 bad input the W3C/CCG suites send (always 400/422 problem details: never 401 with a valid key, never 500).
 """
@@ -25,14 +25,14 @@ from mcbadge.identity import issuer_did
 from mcbadge.vc.contexts import CREDENTIALS_V1, CREDENTIALS_V2, DATA_INTEGRITY_V2
 from mcbadge.vc.data_integrity import create_proof, verify_proofs
 from mcbadge.vc.dids import did_key_from_public
-from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.vc.jwt import parse_unverified
+from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.vc.schema import validate_issued
 from mcbadge.vc.verify import verify
 from tests.assertions import assert_problem
 from tests.factories.credentials import VC_SUBJECT, rich_credential, vc2
 from tests.factories.tenants import Tenant, make_tenant
-from tests.live_server import LiveServer, live_server, make_settings
+from tests.live_server import SQLITE_ONLY, LiveServer, live_server, make_settings
 from tests.node_reference import node_reference  # noqa: F401  (session fixture)
 from tests.reference_data import TESTS
 
@@ -92,6 +92,7 @@ def bit(client: httpx.Client, entry: dict[str, Any]) -> bool:
 # -- issue -----------------------------------------------------------------------------------------------
 
 
+@SQLITE_ONLY  # checked by the Node reference or in the browser: above the database
 def test_issue_vc2_with_status_verifies_with_library_and_node(server, client, tenant, did, node_reference):
     issued = issue(client, tenant, vc2(did), credentialStatus={"type": "BitstringStatusListEntry",
                                                                "statusPurpose": "revocation"})
@@ -117,6 +118,7 @@ def _open_badge(did: str) -> dict[str, Any]:
     return credential
 
 
+@SQLITE_ONLY  # checked by the Node reference or in the browser: above the database
 def test_an_open_badge_is_issued_as_the_1edtech_schema_accepts_it(server, client, tenant, did, node_reference):
     """An Open Badge signed through the VC API validates against the unmodified 1EdTech schema as issued: its
     status entry one object, its proof a one-element array (the strict schema's shape; the suites' plain
@@ -149,6 +151,7 @@ def test_an_open_badge_is_issued_as_the_1edtech_schema_accepts_it(server, client
     assert isinstance(issue(client, tenant, vc2(did))["proof"], dict)  # not an Open Badge: no 1EdTech schema
 
 
+@SQLITE_ONLY  # checked by the Node reference or in the browser: above the database
 def test_issue_vc11_input_signs_with_the_data_integrity_context(server, client, tenant, did, node_reference):
     sent = vc11(did)
     issued = issue(client, tenant, sent)
@@ -184,6 +187,7 @@ def test_issue_vc_jwt_is_an_enveloped_credential(server, client, tenant, did):
     assert report.verified, report.summary
 
 
+@SQLITE_ONLY  # checked by the Node reference or in the browser: above the database
 def test_issue_as_the_did_key_of_the_issuers_key(server, client, tenant, did, node_reference):
     """The did:key issuer option: the same key, named by a DID every verifier resolves offline."""
     issue(client, tenant, vc2(did))  # the issuer's key exists from its first issue
@@ -313,10 +317,10 @@ BAD_CREDENTIALS: list[tuple[str, str, Any]] = [
 
 
 @pytest.mark.parametrize(("case", "key", "value"), BAD_CREDENTIALS, ids=[c[0] for c in BAD_CREDENTIALS])
-def test_bad_credentials_are_refused(client, tenant, did, case, key, value):
-    credential = vc2(did, validFrom="2025-01-01T00:00:00Z")
-    response = client.post("/credentials/issue", headers=tenant.headers(),
-                           json={"credential": _with(credential, key, value), "options": {}})
+def test_bad_credentials_are_refused(refusing_server, case, key, value):
+    credential = vc2(refusing_server.did, validFrom="2025-01-01T00:00:00Z")
+    response = refusing_server.client.post("/credentials/issue", headers=refusing_server.tenant.headers(),
+                                           json={"credential": _with(credential, key, value), "options": {}})
     assert_problem(response, 422)
 
 
@@ -354,8 +358,9 @@ BAD_BODIES: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize(("case", "body"), BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
-def test_bad_bodies_are_refused(client, tenant, case, body):
-    assert_problem(client.post("/credentials/issue", headers=tenant.headers(), json=body), 422)
+def test_bad_bodies_are_refused(refusing_server, case, body):
+    assert_problem(refusing_server.client.post("/credentials/issue", headers=refusing_server.tenant.headers(),
+                                               json=body), 422)
 
 
 BAD_OPTIONS: list[tuple[str, dict[str, Any]]] = [
@@ -374,9 +379,9 @@ BAD_OPTIONS: list[tuple[str, dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("case", "options"), BAD_OPTIONS, ids=[o[0] for o in BAD_OPTIONS])
-def test_bad_options_are_refused(client, tenant, did, case, options):
-    response = client.post("/credentials/issue", headers=tenant.headers(),
-                           json={"credential": vc2(did), "options": options})
+def test_bad_options_are_refused(refusing_server, case, options):
+    response = refusing_server.client.post("/credentials/issue", headers=refusing_server.tenant.headers(),
+                                           json={"credential": vc2(refusing_server.did), "options": options})
     assert response.status_code in (404, 422), response.text  # an unknown list is "not found"
     assert_problem(response, response.status_code)
 
@@ -570,6 +575,7 @@ def verify_vp(client: httpx.Client, tenant: Tenant, vp: dict[str, Any], **option
                        json={"verifiablePresentation": vp, "options": options})
 
 
+@SQLITE_ONLY  # checked by the Node reference or in the browser: above the database
 def test_signed_presentation_verifies(client, tenant, did, holder):
     issued = issue(client, tenant, vc2(did), credentialStatus={"type": "BitstringStatusListEntry",
                                                                "statusPurpose": "revocation"})
@@ -661,8 +667,9 @@ BAD_PRESENTATIONS: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize(("case", "body"), BAD_PRESENTATIONS, ids=[b[0] for b in BAD_PRESENTATIONS])
-def test_bad_presentations_are_refused(client, tenant, case, body):
-    assert_problem(client.post("/presentations/verify", headers=tenant.headers(), json=body), 422)
+def test_bad_presentations_are_refused(refusing_server, case, body):
+    assert_problem(refusing_server.client.post("/presentations/verify", headers=refusing_server.tenant.headers(),
+                                               json=body), 422)
 
 
 # -- the W3C examples context (MCBADGE_EXTRA_CONTEXTS) -------------------------------------------------------

@@ -29,8 +29,10 @@ from mcbadge.vc import ob2
 from mcbadge.vc.baking import unbake_ob2
 from mcbadge.vc.verify import Outcome
 from tests.factories.recognition import serving_trusting
+from tests.live_server import SQLITE_ONLY, LiveServer
 from tests.local_servers import LocalServer, TestCA, send
-from tests.live_server import LiveServer
+
+pytestmark = SQLITE_ONLY  # verification of what the request gives is decided above the database
 
 EMAIL = "Ada.Teacher@Example.org"
 SALT = "pepper-2017"

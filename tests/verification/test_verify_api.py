@@ -31,11 +31,12 @@ from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.verification.inputs import GivenCredential
 from mcbadge.verification.service import verifies_locally
-
+from tests.factories.credentials import EVIDENCE_FILES, rich_credential
 from tests.factories.submissions import LESSON_PLAN, REFLECTION
 from tests.factories.tenants import Tenant, passing_submissions
-from tests.live_server import LiveServer
-from tests.factories.credentials import EVIDENCE_FILES, rich_credential
+from tests.live_server import SQLITE_ONLY, LiveServer
+
+pytestmark = SQLITE_ONLY  # verification of what the request gives is decided above the database
 
 PROBLEM = "application/problem+json"
 BILLION_LAUGHS = (

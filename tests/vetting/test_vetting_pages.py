@@ -11,7 +11,9 @@ from tests.browser import browser, screenshot  # noqa: F401 - browser: a fixture
 from tests.factories.credentials import award_one
 from tests.factories.recognition import make_agency
 from tests.factories.tenants import Tenant
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
+
+pytestmark = SQLITE_ONLY  # pages render what the services give; the services run on both databases
 
 
 def _agency(server: LiveServer, client: Any) -> Tenant:

@@ -15,7 +15,9 @@ from mcbadge.db.session import transaction
 from tests.browser import browser, page  # noqa: F401 - fixtures
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
+
+pytestmark = SQLITE_ONLY  # pages render what the services give; the services run on both databases
 
 
 def _pages(pdf: bytes) -> list[Any]:

@@ -11,9 +11,17 @@ import httpx
 
 from mcbadge.db.models import Role
 from tests.browser import browser, open_form, page, screenshot, submit  # noqa: F401 - browser, page: fixtures
-from tests.factories.stacks import auto_award, award_over_api, designations, publish_stack, submission_key
+from tests.factories.stacks import (
+    auto_award,
+    award_over_api,
+    designations,
+    publish_stack,
+    submission_key,
+)
 from tests.factories.tenants import Tenant, passing_submissions
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
+
+pytestmark = SQLITE_ONLY  # pages render what the services give; the services run on both databases
 
 
 def _designation(server: LiveServer, client: httpx.Client, tenant: Tenant) -> tuple[dict[str, Any], list[dict[str, Any]]]:

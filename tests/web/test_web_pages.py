@@ -26,7 +26,9 @@ from tests.browser import browser, open_form, page, screenshot, submit  # noqa: 
 from tests.factories.credentials import rich_credential
 from tests.factories.submissions import LESSON_PLAN, REFLECTION
 from tests.factories.tenants import Tenant, passing_submissions
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
+
+pytestmark = SQLITE_ONLY  # pages render what the services give; the services run on both databases
 
 # -- data ---------------------------------------------------------------------------------------------------
 
