@@ -32,11 +32,12 @@ run: deps-python
 # worksteal: each worker starts on a contiguous share of the tests (so a module's browser or server is
 # set up about once per worker) and takes over half of another's remaining share when it runs out.
 # Then the tests marked slow, alone: the hostile-load test measures latency, which other tests running beside
-# it on the same cores would distort (exit 5 there only means PYTEST_ARGS selected none of them).
+# it on the same cores would distort (exit 5 there only means PYTEST_ARGS selected none of them). They live in
+# tests/hardening/ (tests/conftest.py refuses a slow test elsewhere), so only that folder is collected.
 test: deps-python deps-node
 	$(PY) -m mypy
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS)
-	$(PY) -m pytest -m slow -s $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m slow -s tests/hardening $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The suite's schemathesis test (tests/api/test_fuzz.py) sends a few cases per operation; this sends more
 # (FUZZ_ARGS: --max-examples N, --seed S, --roles admin,educator, --database-url URL, --verbose).

@@ -69,6 +69,19 @@ def postgres_database(postgres_cluster) -> Iterator[ReusableDatabase]:  # noqa: 
         database.close()
 
 
+SLOW_TESTS = Path(__file__).parent / "hardening"
+"""Where the tests marked slow live: ``make test`` runs them alone from there (collecting the whole suite to
+select two tests cost seconds)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    strays = [item.nodeid for item in items
+              if item.get_closest_marker("slow") and SLOW_TESTS not in Path(item.path).parents]
+    if strays:
+        raise pytest.UsageError(f"tests marked slow belong in {SLOW_TESTS} (make test runs them from there): "
+                                f"{', '.join(strays)}")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test marked ``sqlite_only`` that uses ``database_url`` gets SQLite alone: a parametrize mark added before
