@@ -83,6 +83,7 @@ from ..identity import issuer_did
 from ..principal import Principal, TenantDisabled
 from ..qualifications.service import qualification_url
 from ..services import Services
+from ..spreadsheet_cells import csv_cell
 from ..status.bulk import BulkAllocator, Slot
 from ..tenants.service import UnknownTenant
 from ..vc.qualification import qualification_digest
@@ -710,9 +711,11 @@ def _result_text(outcomes: list[Outcome], public_base_url: str) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(RESULT_COLUMNS)
     for o in sorted(outcomes, key=lambda o: o.row):
-        writer.writerow([o.row, o.status, o.educator_email, o.external_id or "", o.microcredential,
-                         "" if o.version is None else o.version, o.credential_id or "",
-                         credential_url(public_base_url, o.credential_id) if o.credential_id else "", o.reason])
+        # The file's own text comes back (e-mail, external id, the reason quoting a cell): guarded as in every
+        # CSV people open in a spreadsheet.
+        writer.writerow([csv_cell(value) for value in (
+            o.row, o.status, o.educator_email, o.external_id, o.microcredential, o.version, o.credential_id,
+            credential_url(public_base_url, o.credential_id) if o.credential_id else None, o.reason)])
     return out.getvalue()
 
 

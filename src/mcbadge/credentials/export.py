@@ -3,7 +3,8 @@
 Streamed: rows come from the database in batches (``yield_per``: a server-side cursor on PostgreSQL) and each is
 written as it comes, so a state's hundreds of thousands of credentials never sit in memory at once. One record
 per credential, in JSON Lines (the signed credential as issued) or CSV (the same fields, the credential as one
-JSON or VC-JWT cell).
+JSON or VC-JWT cell; a cell of text that starts like a spreadsheet formula, a name say, is written with a leading
+apostrophe, ``spreadsheet_cells``: JSON Lines keeps every value exactly).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from ..db.models import Credential, Issuer, MicroCredential, Person, Stack
 from ..db.session import read
 from ..errors import NotFound
+from ..spreadsheet_cells import csv_cell
 from .build import credential_url
 
 __all__ = ["COLUMNS", "ExportFormat", "export_credentials"]
@@ -89,8 +91,9 @@ def export_credentials(session: Session, out: TextIO, fmt: ExportFormat, *, publ
         for record in _records(session, public_base_url, issuer):
             if writer is not None:
                 credential = record["credential"]
-                writer.writerow({**record, "credential": credential if isinstance(credential, str)
-                                 else json.dumps(credential, ensure_ascii=False, separators=(",", ":"))})
+                cells = {**record, "credential": credential if isinstance(credential, str)
+                         else json.dumps(credential, ensure_ascii=False, separators=(",", ":"))}
+                writer.writerow({name: csv_cell(value) for name, value in cells.items()})
             else:
                 out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
             count += 1

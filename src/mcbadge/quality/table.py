@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..spreadsheet_cells import csv_cell
 from .figures import Agreement
 from .schemas import QualityReport
 
@@ -20,22 +21,6 @@ COLUMNS = (
     "adjacent_agreement", "weighted_kappa", "not_yet_rate", "median_days", "p90_days", "within_sla",
     "double_scoring_rate", "submitted_at", "days_waiting", "period_start", "period_end", "sla_days", "min_cell",
 )
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """Numbers as written; text that starts like a spreadsheet formula (rubric and people's names are typed by
-    people) gets a leading apostrophe, so a spreadsheet shows it instead of running it (OWASP)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
 
 def _agreement(cell: Agreement) -> dict[str, object]:
     return {"n": cell.n, "suppressed": cell.suppressed, "exact_agreement": cell.exact,
@@ -66,5 +51,5 @@ def csv_text(report: QualityReport) -> str:
                   "days_waiting": o.days_waiting} for o in f.overdue]
         for row in rows:
             values = {"microcredential": mc.key, "title": mc.title, **common, **row}
-            writer.writerow([_cell(values.get(column)) for column in COLUMNS])
+            writer.writerow([csv_cell(values.get(column)) for column in COLUMNS])
     return out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..spreadsheet_cells import csv_cell
 from .schemas import RenewalLineRead, RenewalReportRead
 
 __all__ = ["COLUMNS", "csv_text"]
@@ -17,21 +18,6 @@ COLUMNS = (
 )
 """The header row, in order. The report-wide fields (state, area, cycle) repeat on each row, so a row read on
 its own (or rows of several reports in one sheet) still says what it was counted for."""
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """A cell as text. Credentials added by the educator carry text anyone wrote: a cell starting like a
-    spreadsheet formula gets a leading apostrophe (OWASP's advice on CSV injection), so opening the file in
-    a spreadsheet shows the text instead of running it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
 
 def _row(report: RenewalReportRead, line: RenewalLineRead) -> list[str]:
     recognition = line.recognition
@@ -47,7 +33,7 @@ def _row(report: RenewalReportRead, line: RenewalLineRead) -> list[str]:
         line.verified, line.source, line.credential_id, line.achievement_id, line.issuer, line.verification_url,
         report.state_name or report.state, report.endorsement_area, report.cycle_start, report.cycle_end,
     ]
-    return [_cell(v) for v in values]
+    return [csv_cell(v) for v in values]
 
 
 def csv_text(report: RenewalReportRead) -> str:
