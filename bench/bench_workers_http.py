@@ -25,13 +25,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from http_bench import cpu_seconds, free_port, http_round
+from http_bench import cpu_seconds, free_port, http_round, in_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -111,16 +110,7 @@ def award_round(base: str, submissions: list, headers: dict[str, str], clients: 
                 if response.status_code != 201:
                     failures.append(f"{response.status_code} {response.text[:200]}")
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} awards failed, e.g. {failures[0]}")
-    return len(submissions) / elapsed
+    return len(submissions) / in_threads(client, clients, failures, "awards")
 
 
 def main() -> None:

@@ -60,6 +60,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def in_threads(work: Callable[[], None], clients: int, failures: list[str], what: str) -> float:
+    """Run ``work`` in ``clients`` threads at once; the seconds until all are done. Stops the benchmark if any
+    failed (``failures`` is what the threads appended): a figure over failed requests would be a wrong figure."""
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} {what} failed, e.g. {failures[0]}")
+    return elapsed
+
+
 def http_round(url: str, body: bytes, seconds: float, clients: int, check: Check = verified) -> HttpFigures:
     """``clients`` threads POST ``body`` to ``url`` for ``seconds``; any answer ``check`` refuses ends the run."""
     latencies: list[float] = []
@@ -80,15 +95,7 @@ def http_round(url: str, body: bytes, seconds: float, clients: int, check: Check
             latencies.extend(mine)
 
     deadline = time.monotonic() + seconds
-    threads = [threading.Thread(target=worker, args=(deadline,)) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} requests failed, e.g. {failures[0]}")
+    elapsed = in_threads(lambda: worker(deadline), clients, failures, "requests")
     latencies.sort()
     return HttpFigures(rate=len(latencies) / elapsed, p50_ms=statistics.median(latencies) * 1000,
                        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000, requests=len(latencies))
