@@ -141,8 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/metrics", tags=["service"], response_class=Response, responses={
         200: {"description": "Prometheus text format", "content": {"text/plain": {}}}, **problems.responses(Forbidden)})
     def metrics(request: Request) -> Response:
-        """Requests and latency by route, awards, verifications by outcome and by check (Prometheus). Open to
-        scrapers on this machine, or with ``Authorization: Bearer <MCBADGE_METRICS_TOKEN>``."""
+        """Prometheus text (``mcbadge.metrics``): requests and latency by route, awards, verifications by outcome
+        and by check, outbound fetches by result, status lists signed, award imports (rows, outcomes, runs, in
+        progress); with several workers, all of theirs together. Open to scrapers on this machine, or with
+        ``Authorization: Bearer <MCBADGE_METRICS_TOKEN>``."""
         return metrics_response(request, app.state.services.metrics, settings.metrics_token)
 
     for router in _routers():
