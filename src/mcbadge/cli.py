@@ -8,6 +8,11 @@ unreadable file, a wrong passphrase, input that is not a credential) print one l
 no command prints a private key or a passphrase.
 
 Exit codes of ``verify``: 0 verified, 1 not verified, 2 the input could not be read as a credential.
+
+The HTTP app (``mcbadge.api.app``: every route, page and their dependencies) is imported by the two commands that
+build it, ``serve`` and ``openapi``, when they run, not at the top of this module: it was most of the time every
+other command took to start (``mcbadge verify badge.png`` waited for it). tests/test_layers.py allows exactly
+these two imports inside functions.
 """
 
 from __future__ import annotations
@@ -37,8 +42,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from .api.app import create_app, ready_to_serve
-from .api.openapi_doc import openapi_document
 from .award_imports import service as award_imports
 from .backup import BackupError, backup as make_backup, restore as restore_backup
 from .config import Settings
@@ -143,6 +146,8 @@ def serve(
     if workers > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
         _fail(f"--workers {workers} needs PostgreSQL (MCBADGE_DATABASE_URL=postgresql+psycopg://...): SQLite lets "
               "one process write at a time, so more processes would only queue on its lock; run one")
+    from .api.app import create_app, ready_to_serve  # only the commands that run the app import it (module doc)
+
     made_metrics_directory = _shared_metrics_directory(workers)
     try:
         application = ready_to_serve(create_app(settings))
@@ -259,6 +264,7 @@ def openapi(
     output: Annotated[Path, typer.Option(help="Where to write the OpenAPI document")] = Path("openapi/openapi.json"),
 ) -> None:
     """Write the service's OpenAPI document (tests fail when the committed one drifts from the app)."""
+    from .api.openapi_doc import openapi_document  # only the commands that run the app import it (module doc)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(openapi_document(), encoding="utf-8")
