@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 
 import segno
-from fpdf import FPDF
 
 __all__ = ["Certificate", "render_certificate"]
 
@@ -53,6 +52,10 @@ def _text(value: str, unicode_fonts: bool) -> str:
 
 def render_certificate(certificate: Certificate) -> bytes:
     """The certificate as PDF bytes."""
+    # Imported here, not at the top: fpdf2 (with numpy and Pillow, which it loads) takes a third of a second to
+    # import, which every start of the service and every worker paid for; only this download uses it.
+    from fpdf import FPDF
+
     unicode_fonts = _unicode_fonts()
     pdf = FPDF(orientation="landscape", unit="mm", format="letter")
     pdf.set_title(f"{certificate.achievement} \u2014 {certificate.earner}" if unicode_fonts

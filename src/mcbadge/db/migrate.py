@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +18,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(engine: Engine | None) -> Config:
+    # alembic is imported by the functions that migrate, not at the top: it takes a tenth of a second or more,
+    # and mcbadge.db (this module with it) is imported by everything that reads the database, such as
+    # `mcbadge verify`, which never migrates.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -28,6 +33,8 @@ def alembic_config(engine: Engine | None) -> Config:
 def head_revision() -> str:
     """The newest migration's revision. Alembic finds it by compiling every migration file (~0.1 s, at each
     call); the files are part of the installed package, so once per process is enough."""
+    from alembic.script import ScriptDirectory  # imported here: see alembic_config
+
     head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()
     assert head is not None, f"no migrations in {MIGRATIONS}"
     return head
@@ -37,6 +44,9 @@ def upgrade_to_head(engine: Engine) -> None:
     """Bring the database schema to the newest migration (safe to run at every start: a database already there
     is left alone after one query), logging one line when it migrated (alembic's own lines are quieted in
     mcbadge.logs: at every start they said nothing useful)."""
+    from alembic import command  # imported here: see alembic_config
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         before = MigrationContext.configure(connection).get_current_revision()
     if before == head_revision():
