@@ -1,25 +1,24 @@
-"""The ``mcbadge`` command, run as a real subprocess (the installed console script's entry point)."""
+"""The ``mcbadge`` command. The installed entry point runs as a real subprocess where the process is what is
+tested: its exit codes (0 verified, 1 not verified, 2 unreadable) and one-line errors without a traceback, for a
+good, a tampered, a garbage and a missing file. The rest runs the same command in this process
+(tests/command_line.py), a subprocess costing seconds of imports each."""
 
 from __future__ import annotations
 
 import io
 import json
-import logging
 import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from mcbadge import cli
 from mcbadge.identity import issuer_did
 from mcbadge.keystore import Keystore
 from mcbadge.vc.baking import bake_png, bake_svg
 from mcbadge.vc.data_integrity import sign_credential
+from tests.command_line import Ran, mcbadge_in_process, mcbadge_subprocess
 from tests.factories.credentials import rich_credential as _unsigned
 from tests.live_server import TEST_PASSPHRASE
 
@@ -39,12 +38,21 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def mcbadge(tmp_path: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mcbadge.cli", *args],
-        env=_env(tmp_path), cwd=tmp_path, input=stdin.decode() if stdin is not None else None,
-        capture_output=True, text=True, timeout=120,
-    )
+def mcbadge(tmp_path: Path, *args: str) -> Ran:
+    """The installed entry point as a real process, in ``tmp_path``."""
+    return mcbadge_subprocess(_env(tmp_path), *args, cwd=tmp_path)
+
+
+def in_process(tmp_path: Path, *args: str, stdin: bytes | None = None) -> Ran:
+    """The same command in this process (same arguments and settings)."""
+    return mcbadge_in_process(_env(tmp_path), *args, stdin=stdin)
+
+
+def _refused_in_one_line(result: Ran) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("mcbadge: error:") and "Traceback" not in result.stderr
 
 
 @pytest.fixture
@@ -58,7 +66,7 @@ def signed_file(tmp_path: Path) -> Path:
 
 
 def test_init_prints_the_did_and_public_key_never_the_private_key(tmp_path: Path) -> None:
-    result = mcbadge(tmp_path, "init")
+    result = in_process(tmp_path, "init")
     assert result.returncode == 0, result.stderr
     did = issuer_did(BASE_URL, SLUG)
     assert did in result.stdout
@@ -69,7 +77,7 @@ def test_init_prints_the_did_and_public_key_never_the_private_key(tmp_path: Path
     assert TEST_PASSPHRASE not in output
     assert "signing key:         created now" in result.stdout
     # Running it again keeps the same key, and says it found it.
-    again = mcbadge(tmp_path, "init")
+    again = in_process(tmp_path, "init")
     assert key.public_multibase in again.stdout and "signing key:         found (made earlier)" in again.stdout
 
 
@@ -83,12 +91,12 @@ def test_verify_reads_baked_badges_as_the_service_does(tmp_path: Path, signed_fi
     baked_svg = tmp_path / "badge.svg"
     baked_svg.write_bytes(bake_svg('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>', credential))
     for path in (baked_png, baked_svg):
-        result = mcbadge(tmp_path, "verify", str(path))
+        result = in_process(tmp_path, "verify", str(path))
         assert result.returncode == 0, result.stdout + result.stderr
         assert "ok   proof" in result.stdout
     plain = tmp_path / "plain.png"
     plain.write_bytes(png.getvalue())
-    refused = mcbadge(tmp_path, "verify", str(plain))
+    refused = in_process(tmp_path, "verify", str(plain))
     assert refused.returncode == 2 and refused.stderr.startswith("mcbadge: error:")
     assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
 
@@ -101,8 +109,9 @@ def test_verify_a_good_file_exits_0(tmp_path: Path, signed_file: Path) -> None:
 
 
 def test_verify_reads_standard_input(tmp_path: Path, signed_file: Path) -> None:
-    result = mcbadge(tmp_path, "verify", "-", stdin=signed_file.read_bytes())
+    result = in_process(tmp_path, "verify", "-", stdin=signed_file.read_bytes())
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok   proof" in result.stdout
 
 
 def test_verify_a_tampered_file_exits_1_and_names_the_failing_check(tmp_path: Path, signed_file: Path) -> None:
@@ -114,34 +123,32 @@ def test_verify_a_tampered_file_exits_1_and_names_the_failing_check(tmp_path: Pa
     assert any(line.startswith("FAIL") and "proof" in line for line in result.stdout.splitlines())
 
 
-@pytest.mark.parametrize(
-    "content", [b"{this is not json", b"\xff\xfe\x00garbage", b"{}", b"[1, 2, 3]", b""], ids=["text", "binary", "empty-object", "array", "empty"]
-)
+GARBAGE = {"text": b"{this is not json", "binary": b"\xff\xfe\x00garbage", "empty-object": b"{}",
+           "array": b"[1, 2, 3]", "empty": b""}
+
+
+@pytest.mark.parametrize("content", GARBAGE.values(), ids=GARBAGE.keys())
 def test_verify_garbage_prints_one_line_and_exits_2(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "garbage.json"
     path.write_bytes(content)
-    result = mcbadge(tmp_path, "verify", str(path))
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert "Traceback" not in result.stderr
+    _refused_in_one_line(in_process(tmp_path, "verify", str(path)))
+
+
+def test_the_entry_point_refuses_garbage_in_one_line(tmp_path: Path) -> None:
+    """The same refusal from the real process: exit code 2, one line on stderr, no traceback."""
+    path = tmp_path / "garbage.json"
+    path.write_bytes(GARBAGE["binary"])
+    _refused_in_one_line(mcbadge(tmp_path, "verify", str(path)))
 
 
 def test_verify_a_missing_file_exits_2_without_traceback(tmp_path: Path) -> None:
-    result = mcbadge(tmp_path, "verify", str(tmp_path / "nope.json"))
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in result.stderr
+    _refused_in_one_line(mcbadge(tmp_path, "verify", str(tmp_path / "nope.json")))
 
 
 def test_serve_refuses_several_workers_on_sqlite_saying_why(tmp_path: Path) -> None:
-    """In this process (typer's runner): the refusal comes before anything starts."""
-    handlers = logging.getLogger().handlers[:]  # the command points logging at the runner's stream: put them back
-    try:
-        result = CliRunner().invoke(cli.app, ["serve", "--workers", "2"], env=_env(tmp_path))
-    finally:
-        logging.getLogger().handlers[:] = handlers
-    assert result.exit_code == 2
+    """In this process: the refusal comes before anything starts."""
+    result = in_process(tmp_path, "serve", "--workers", "2")
+    assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert "--workers 2 needs PostgreSQL" in line and "SQLite lets one process write at a time" in line
     assert not (tmp_path / "mcbadge.db").exists()  # refused before the database was touched
