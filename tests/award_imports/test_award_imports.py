@@ -1,8 +1,8 @@
-"""Bulk awards from CSV, on SQLite and PostgreSQL: the command line (a real subprocess on the server's database
-and keys) and the API job (real HTTP). Good rows are awarded with the file's date and levels and verify like any
-award; bad rows are reported with their number and reason; a file run twice awards nothing twice; a run killed
-with SIGKILL in the middle is finished by running the file again, every row awarded once and no status index
-given twice."""
+"""Bulk awards from CSV, on SQLite and PostgreSQL: the command line (on the server's database and keys, in this
+process: tests/command_line.py; the run killed in the middle is a real subprocess) and the API job (real HTTP).
+Good rows are awarded with the file's date and levels and verify like any award; bad rows are reported with their
+number and reason; a file run twice awards nothing twice; a run killed with SIGKILL in the middle is finished by
+running the file again, every row awarded once and no status index given twice."""
 
 from __future__ import annotations
 
@@ -11,15 +11,12 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from mcbadge import cli
 from mcbadge.award_imports import service
 from mcbadge.credentials.build import digest_multibase_from_hex
 from mcbadge.db.models import (
@@ -38,6 +35,7 @@ from mcbadge.vc.json_values import as_list
 from mcbadge.vc.qualification import qualification_digest
 from mcbadge.vc.verify import Outcome
 from tests.assertions import assert_all_passed, assert_problem, verify_live
+from tests.command_line import Ran, mcbadge_in_process
 from tests.factories import qualifications as q
 from tests.factories.award_imports import (
     BELOW_RUBRIC_LEVELS,
@@ -62,22 +60,10 @@ def _mc(server: LiveServer, tenant: Tenant, key: str) -> MicroCredential:
         return awarded_microcredential(session, tenant.issuer, key=key)
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 def _import(server: LiveServer, csv_file: Path, *args: str) -> Ran:
-    """``mcbadge awards import`` run in this process (typer's runner: the same command, settings from the
-    environment, output and exit code) on the server's database and keys; a subprocess costs seconds under load.
-    The killed run below is a real subprocess."""
-    env = {k: v for k, v in cli_env(server).items() if k.startswith("MCBADGE_")}
-    result = CliRunner().invoke(cli.app, ["awards", "import", str(csv_file), *args], env=env)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout, result.stderr)
+    """``mcbadge awards import`` run in this process on the server's database and keys; a subprocess costs
+    seconds under load. The killed run below is a real subprocess."""
+    return mcbadge_in_process(cli_env(server), "awards", "import", str(csv_file), *args)
 
 
 def _count(server: LiveServer, query) -> int:  # noqa: ANN001 - a select of one count
@@ -238,9 +224,7 @@ def test_a_run_killed_in_the_middle_is_finished_by_running_the_file_again(server
         interrupted = session.scalars(select(AwardImport).where(AwardImport.issuer_id == tenant.issuer.id)).one()
         assert interrupted.status.value == "running" and interrupted.finished_at is None
 
-    again = subprocess.run([sys.executable, "-m", "mcbadge.cli", "awards", "import", str(awards), "--tenant",
-                            tenant.issuer.slug, "--batch-size", "25"], env=cli_env(server), capture_output=True,
-                           text=True, timeout=300)
+    again = _import(server, awards, "--tenant", tenant.issuer.slug, "--batch-size", "25")  # the next run
     assert again.returncode == 0, again.stderr
     assert f"{len(rows) - at_kill} awarded, {at_kill} already awarded, 0 refused (of {len(rows)} rows)" in again.stdout
     result = read_result((tmp_path / "awards.result.csv").read_text(encoding="utf-8"))

@@ -4,18 +4,17 @@ command line says so in one line (issue 13, part 5)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
+from mcbadge import cli
 from mcbadge.api.app import create_app
 from mcbadge.identity import BaseUrlChanged
+from tests.command_line import mcbadge_in_process
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
-from tests.live_server import TEST_PASSPHRASE, LiveServer
+from tests.live_server import LiveServer, cli_env
 
 
 def _moved(server: LiveServer, **overrides: Any) -> Any:
@@ -38,15 +37,18 @@ def test_a_changed_base_url_is_refused_once_credentials_exist(server: LiveServer
     create_app(server.settings).state.engine.dispose()
 
 
-def test_mcbadge_serve_refuses_in_one_line(server: LiveServer, tenant: Tenant) -> None:
+def test_mcbadge_serve_refuses_in_one_line(server: LiveServer, tenant: Tenant,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``mcbadge serve`` run in this process (tests/command_line.py: a subprocess costs seconds); should it not
+    refuse, it fails here rather than serving in the test's process."""
     award_one(server, tenant)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCBADGE_")}
-    env.update(MCBADGE_KEYS_DIR=str(server.settings.keys_dir), MCBADGE_KEY_PASSPHRASE=TEST_PASSPHRASE,
-               MCBADGE_DATABASE_URL=server.settings.database_url,
-               MCBADGE_PUBLIC_BASE_URL="https://badges.new-district.example.org",
-               MCBADGE_ISSUER_SLUG=server.settings.issuer_slug, MCBADGE_BLOB_DIR=str(server.settings.blob_dir))
-    run = subprocess.run([sys.executable, "-m", "mcbadge.cli", "serve", "--port", "1"], env=env,
-                         capture_output=True, text=True, timeout=120)
+    env = cli_env(server) | {"MCBADGE_PUBLIC_BASE_URL": "https://badges.new-district.example.org"}
+
+    def started(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("mcbadge serve started the service under a changed base URL")
+
+    monkeypatch.setattr(cli.uvicorn, "run", started)
+    run = mcbadge_in_process(env, "serve", "--port", "1")
     assert run.returncode == 2, run.stderr
     [line] = [l for l in run.stderr.splitlines() if l.startswith("mcbadge: error:")]
     assert "would no longer resolve" in line and "Traceback" not in run.stderr

@@ -6,9 +6,6 @@ substitute -> reinstated."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -29,6 +26,7 @@ from mcbadge.vc.components import MAX_COMPONENTS, component_digest, digest_match
 from mcbadge.vc.schema import validate_achievement_credential
 from mcbadge.vc.verify import Outcome
 from tests.assertions import verify_live
+from tests.command_line import Ran, mcbadge_in_process
 from tests.factories.credentials import award_one
 from tests.factories.stacks import (
     auto_award,
@@ -45,7 +43,7 @@ from tests.factories.tenants import (
     passing_submissions,
     turn_suspension,
 )
-from tests.live_server import TEST_PASSPHRASE, LiveServer
+from tests.live_server import LiveServer, cli_env
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
 
@@ -400,7 +398,7 @@ def test_verifier_checks_each_component_of_a_designation(server: LiveServer, cli
 
 def test_a_scheduled_recheck_revokes_a_designation_whose_component_expired(server: LiveServer, client: httpx.Client,
                                                                            tenant: Tenant) -> None:
-    """``mcbadge designations recheck`` (the scheduled job, a real subprocess on the same database and keys):
+    """``mcbadge designations recheck`` (the scheduled job, run in this process on the same database and keys):
     a component that expired since the award no longer holds the stack up, so the designation is revoked
     (lapsed), naming the component; running it again changes nothing."""
     services = server.app.state.services
@@ -413,14 +411,8 @@ def test_a_scheduled_recheck_revokes_a_designation_whose_component_expired(serve
     with services.sessions() as session, transaction(session):     # time passes: the component expires
         session.get_one(Credential, uuid.UUID(component["id"])).valid_until = datetime.now(timezone.utc) - timedelta(days=1)
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCBADGE_")}
-    env.update(MCBADGE_KEYS_DIR=str(server.settings.keys_dir), MCBADGE_KEY_PASSPHRASE=TEST_PASSPHRASE,
-               MCBADGE_DATABASE_URL=server.settings.database_url, MCBADGE_PUBLIC_BASE_URL=server.base_url,
-               MCBADGE_ISSUER_SLUG=server.settings.issuer_slug, MCBADGE_BLOB_DIR=str(server.settings.blob_dir))
-
-    def recheck() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "mcbadge.cli", "designations", "recheck"], env=env,
-                              capture_output=True, text=True, timeout=120)
+    def recheck() -> Ran:
+        return mcbadge_in_process(cli_env(server), "designations", "recheck")
 
     first = recheck()
     assert first.returncode == 0, first.stderr

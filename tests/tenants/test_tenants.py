@@ -1,55 +1,26 @@
 """The platform operator: organisations created, listed, disabled and enabled, access recovered and people
-imported, through the command line (a real subprocess on the server's database and keys) and the operator
-API (real HTTP), on SQLite and PostgreSQL. A disabled organisation's keys and tokens are refused while what
-it issued keeps verifying."""
+imported, through the command line (run in this process on the server's database and keys: tests/command_line.py)
+and the operator API (real HTTP), on SQLite and PostgreSQL. A disabled organisation's keys and tokens are refused
+while what it issued keeps verifying."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from typer.testing import CliRunner
 
-from mcbadge import cli
 from mcbadge.db.session import transaction
 from mcbadge.principal import issue_operator_key
 from tests.assertions import verify_live
+from tests.command_line import Ran, mcbadge_in_process
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
-from tests.live_server import TEST_PASSPHRASE, LiveServer
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def _env(server: LiveServer) -> dict[str, str]:
-    return {"MCBADGE_KEYS_DIR": str(server.settings.keys_dir), "MCBADGE_KEY_PASSPHRASE": TEST_PASSPHRASE,
-            "MCBADGE_DATABASE_URL": server.settings.database_url, "MCBADGE_PUBLIC_BASE_URL": server.base_url,
-            "MCBADGE_ISSUER_SLUG": server.settings.issuer_slug, "MCBADGE_BLOB_DIR": str(server.settings.blob_dir)}
+from tests.live_server import TEST_PASSPHRASE, LiveServer, cli_env
 
 
 def _mcbadge(server: LiveServer, *args: str) -> Ran:
-    """The ``mcbadge`` command run in this process (typer's runner: the same command, arguments, settings
-    from the environment, output and exit code), on the server's database and keys. One test below runs the
-    installed entry point as a real subprocess; the others run here, a subprocess costing seconds each."""
-    result = CliRunner().invoke(cli.app, list(args), env=_env(server))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout, result.stderr)
-
-
-def _subprocess(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCBADGE_")} | _env(server)
-    return subprocess.run([sys.executable, "-m", "mcbadge.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    """The ``mcbadge`` command run in this process, on the server's database and keys."""
+    return mcbadge_in_process(cli_env(server), *args)
 
 
 def _printed_key(output: str) -> str:
@@ -65,7 +36,7 @@ def _operator(server: LiveServer) -> dict[str, str]:
 
 def test_the_command_line_creates_an_organisation_whose_admin_can_work_at_once(server: LiveServer,
                                                                                 client: httpx.Client) -> None:
-    created = _subprocess(server, "tenants", "create", "ks-ed", "--name", "Kansas State Department of Education",
+    created = _mcbadge(server, "tenants", "create", "ks-ed", "--name", "Kansas State Department of Education",
                        "--kind", "state_agency", "--admin-email", "ada@ksde.example.org", "--admin-name", "Ada Admin")
     assert created.returncode == 0, created.stderr
     assert f"DID: did:web:127.0.0.1%3A{server.base_url.rsplit(':', 1)[1]}:issuers:ks-ed" in created.stdout
