@@ -115,11 +115,14 @@ def http_switch() -> Iterator[AppSwitch]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, database_url: str, http_switch: AppSwitch) -> Iterator[LiveServer]:
+def server(request: pytest.FixtureRequest, tmp_path: Path, database_url: str,
+           http_switch: AppSwitch) -> Iterator[LiveServer]:
     """A new app (its own settings, keys, database and caches) served over loopback HTTP; ``public_base_url``
-    is the address it is served on, so the DIDs and status-list URLs name this server."""
+    is the address it is served on, so the DIDs and status-list URLs name this server. A test marked
+    ``@pytest.mark.settings(field=value, ...)`` gets those settings (a shorter lease or interval, say)."""
+    marker = request.node.get_closest_marker("settings")
     live_settings = make_settings(tmp_path, public_base_url=http_switch.base_url, port=http_switch.port,
-                                  database_url=database_url)
+                                  database_url=database_url, **(marker.kwargs if marker else {}))
     app = create_app(live_settings)
     try:
         with http_switch.serving(app):

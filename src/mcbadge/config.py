@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     expiry_check_seconds: float = Field(default=3600.0, gt=0)
     """How often the worker looks for credentials entering the notice period."""
 
+    idempotency_lease_seconds: float = Field(default=6.0, gt=0, le=3600)
+    """How long a POST with an ``Idempotency-Key`` holds its key without a renewal (its process renews it every
+    third of this while the request runs): how soon a retry may run again the request of a process that died
+    (``kill -9``, a lost machine). Longer than the database may keep a renewal waiting."""
+
     @model_validator(mode="before")
     @classmethod
     def _default_base_url(cls, data: Any) -> Any:

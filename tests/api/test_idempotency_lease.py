@@ -1,7 +1,7 @@
 """A request that runs longer than its ``Idempotency-Key`` lease keeps the key: its process renews the lease while
 it runs, so a retry meanwhile is told "in flight" (409) and never runs the request a second time (issue 16, 4).
 
-The lease and its renewal interval are shortened for the test (a tenth of a second's scale instead of seconds),
+The lease is shortened for the test (``idempotency_lease_seconds``: 0.4 s instead of 6, renewed every third of it),
 and the award is made slow (fault injection in this process's service layer): the retry is sent once the first
 lease the request got has run out, and the record shows it was renewed since."""
 
@@ -9,31 +9,26 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from mcbadge.api import idempotency
 from mcbadge.db.models import Credential, IdempotencyRecord
 from mcbadge.stacks import service as stacks
 from tests.assertions import assert_problem
 from tests.factories.tenants import Tenant, passing_submissions
 from tests.live_server import LiveServer
 
-LEASE = timedelta(seconds=0.4)
-RENEW_EVERY = 0.1
-
 
 def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite gives naive UTC
 
 
+@pytest.mark.settings(idempotency_lease_seconds=0.4)
 def test_a_request_longer_than_its_lease_keeps_its_key(server: LiveServer, client: httpx.Client, tenant: Tenant,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(idempotency, "LEASE", LEASE)
-    monkeypatch.setattr(idempotency, "LEASE_RENEW_EVERY", RENEW_EVERY)
     release = threading.Event()
     real_award = stacks.award_component
 
@@ -55,7 +50,7 @@ def test_a_request_longer_than_its_lease_keeps_its_key(server: LiveServer, clien
     sender = threading.Thread(target=send_first)
     sender.start()
     try:
-        # The claim's lease runs out LEASE after it was taken; wait (polling) until that moment has passed and a
+        # The claim's lease runs out 0.4 s after it was taken; wait (polling) until that moment has passed and a
         # renewal has pushed the record's lease beyond it.
         deadline = time.monotonic() + 10
         claimed_until = None

@@ -11,11 +11,11 @@ and body are stored on that record. Then, for a request with the same key:
 - the first request is still in flight → 409 ``idempotency-in-flight`` (retry later).
 
 A request that fails with an error stores nothing: its record is removed, so the client may retry with
-the same key. While a request runs, its process renews a short lease on the record (every
-``LEASE_RENEW_EVERY``, for ``LEASE``); a process that died (``kill -9``, a crash, a lost machine) stops
-renewing, so within ``LEASE`` a retry takes the key over and runs the request again, which, for an award,
-returns the credential the first run committed (awards are idempotent per submission). A record from
-before leases is taken over after ``IN_FLIGHT_TIMEOUT``.
+the same key. While a request runs, its process renews a short lease on the record (the setting
+``idempotency_lease_seconds``, 6 s by default, renewed every third of it); a process that died (``kill -9``, a
+crash, a lost machine) stops renewing, so within the lease a retry takes the key over and runs the request again,
+which, for an award, returns the credential the first run committed (awards are idempotent per submission). A
+record from before leases is taken over after ``IN_FLIGHT_TIMEOUT``.
 
 Usage in a route (after authentication)::
 
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "IN_FLIGHT_TIMEOUT",
-    "LEASE",
     "IdempotencyInFlight",
     "IdempotencyKey",
     "IdempotencyKeyReused",
@@ -61,12 +60,10 @@ __all__ = [
 IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
 """After this long without a response, an in-flight record without a lease is assumed abandoned."""
 
-LEASE = timedelta(seconds=6)
-"""How long an in-flight record stays claimed without a renewal: how soon a crashed request's key is free."""
-
-LEASE_RENEW_EVERY = 2.0
-"""Seconds between renewals while the request runs: three chances before the lease runs out, so a renewal
-waiting on a busy database does not free the key of a request that is still running."""
+LEASE_RENEWALS = 3
+"""Renewals per lease while the request runs (every ``idempotency_lease_seconds / LEASE_RENEWALS``): three
+chances before the lease runs out, so a renewal waiting on a busy database does not free the key of a request
+that is still running."""
 
 MAX_KEY_LENGTH = 255
 
@@ -110,12 +107,13 @@ def _check_key(key: str) -> str:
 def _claim(services: Services, principal: Principal, key: str, method: str, path: str,
            request_hash: str) -> uuid.UUID | JSONResponse:
     """Record the request as in flight (its record id), or the stored response to replay."""
+    lease = timedelta(seconds=services.settings.idempotency_lease_seconds)
     with services.sessions() as session:
         try:
             with transaction(session):
                 record = IdempotencyRecord(api_key_id=principal.api_key_id, key=key, method=method, path=path,
                                            request_hash=request_hash, status_code=None, response=None,
-                                           lease_until=datetime.now(timezone.utc) + LEASE)
+                                           lease_until=datetime.now(timezone.utc) + lease)
                 session.add(record)
             return record.id
         except IntegrityError:
@@ -145,7 +143,7 @@ def _claim(services: Services, principal: Principal, key: str, method: str, path
                            IdempotencyRecord.status_code.is_(None),
                            (IdempotencyRecord.lease_until == existing.lease_until) if existing.lease_until is not None
                            else IdempotencyRecord.lease_until.is_(None))
-                    .values(created_at=now, lease_until=now + LEASE)
+                    .values(created_at=now, lease_until=now + lease)
                     .execution_options(synchronize_session=False)
                 )
                 # An UPDATE's result is a CursorResult (it has rowcount); Session.execute's type does not say so.
@@ -158,14 +156,16 @@ def _claim(services: Services, principal: Principal, key: str, method: str, path
 def _leased(services: Services, record_id: uuid.UUID) -> Iterator[None]:
     """Renew the record's lease from a daemon thread while the block runs (see the module docstring)."""
     done = threading.Event()
+    lease = timedelta(seconds=services.settings.idempotency_lease_seconds)
+    renew_every = lease.total_seconds() / LEASE_RENEWALS
 
     def renew() -> None:
-        while not done.wait(LEASE_RENEW_EVERY):
+        while not done.wait(renew_every):
             try:
                 with services.sessions() as session, transaction(session):
                     session.execute(update(IdempotencyRecord)
                                     .where(IdempotencyRecord.id == record_id, IdempotencyRecord.status_code.is_(None))
-                                    .values(lease_until=datetime.now(timezone.utc) + LEASE)
+                                    .values(lease_until=datetime.now(timezone.utc) + lease)
                                     .execution_options(synchronize_session=False))
             except Exception:  # noqa: BLE001 - a missed renewal is retried; the lease covers two more
                 log.warning("renewing the lease of idempotency record %s failed", record_id, exc_info=True)
@@ -176,7 +176,7 @@ def _leased(services: Services, record_id: uuid.UUID) -> Iterator[None]:
         yield
     finally:
         done.set()
-        thread.join(timeout=LEASE_RENEW_EVERY)
+        thread.join(timeout=renew_every)
 
 
 def run_idempotent(
