@@ -10,7 +10,6 @@ write lock)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -20,12 +19,7 @@ from sqlalchemy import func, select
 
 from mcbadge.db.models import Credential
 from tests.factories.tenants import Tenant, passing_submissions
-from tests.live_server import (
-    TEST_PASSPHRASE,
-    LiveServer,
-    free_socket,
-    wait_until_healthy,
-)
+from tests.live_server import LiveServer, cli_env, free_socket, wait_until_healthy
 
 CRASHING_LEASE_SECONDS = 3.0
 
@@ -55,11 +49,7 @@ def test_a_crashed_requests_key_is_released_within_seconds_and_the_retry_gets_th
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCBADGE_")}
-    env.update(MCBADGE_KEYS_DIR=str(server.settings.keys_dir), MCBADGE_KEY_PASSPHRASE=TEST_PASSPHRASE,
-               MCBADGE_DATABASE_URL=server.settings.database_url, MCBADGE_PUBLIC_BASE_URL=server.base_url,
-               MCBADGE_ISSUER_SLUG=server.settings.issuer_slug, MCBADGE_BLOB_DIR=str(server.settings.blob_dir),
-               MCBADGE_IDEMPOTENCY_LEASE_SECONDS=str(CRASHING_LEASE_SECONDS))
+    env = {**cli_env(server), "MCBADGE_IDEMPOTENCY_LEASE_SECONDS": str(CRASHING_LEASE_SECONDS)}
     crashing = subprocess.Popen([sys.executable, "-c", CRASHING_SERVER, str(port)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
