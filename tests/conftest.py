@@ -18,7 +18,6 @@ import sqlite3
 import ssl
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -29,10 +28,16 @@ from mcbadge.api.app import create_app
 from mcbadge.config import Settings
 from mcbadge.db import make_engine, upgrade_to_head
 from mcbadge.db.models import Base
-from mcbadge.identity import issuer_did
 from mcbadge.keystore import Keystore, keystore_from_settings
 from tests.factories.tenants import Tenant, make_tenant
-from tests.live_server import AppSwitch, LiveServer, free_socket, make_settings, serve
+from tests.live_server import (
+    AppSwitch,
+    LiveServer,
+    RefusingServer,
+    free_socket,
+    make_settings,
+    serve,
+)
 from tests.postgres import ReusableDatabase
 
 
@@ -129,20 +134,6 @@ def server(request: pytest.FixtureRequest, tmp_path: Path, database_url: str,
             yield LiveServer(app, live_settings, http_switch.base_url)
     finally:
         app.state.engine.dispose()
-
-
-@dataclass
-class RefusingServer:
-    """A server shared by a module's refusal cases, with its tenant and a client (``refusing_server``)."""
-
-    server: LiveServer
-    tenant: Tenant
-    client: httpx.Client
-
-    @property
-    def did(self) -> str:
-        """The tenant's issuer DID (what a credential it may issue names)."""
-        return issuer_did(self.server.base_url, self.tenant.issuer.slug)
 
 
 def _row_counts(server: LiveServer) -> dict[str, int]:

@@ -28,7 +28,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcbadge.api.app import create_app
 from mcbadge.config import Settings
+from mcbadge.identity import issuer_did
 from mcbadge.keystore import Keystore
+from tests.factories.tenants import Tenant
 
 TEST_PASSPHRASE = "test-passphrase-not-secret"
 
@@ -68,6 +70,20 @@ class LiveServer:
     @property
     def keystore(self) -> Keystore:
         return self.app.state.services.keystore
+
+
+@dataclass
+class RefusingServer:
+    """A server shared by a module's refusal cases, with its tenant and a client (``refusing_server`` in tests/conftest.py)."""
+
+    server: LiveServer
+    tenant: Tenant
+    client: httpx.Client
+
+    @property
+    def did(self) -> str:
+        """The tenant's issuer DID (what a credential it may issue names)."""
+        return issuer_did(self.server.base_url, self.tenant.issuer.slug)
 
 
 def cli_env(server: LiveServer) -> dict[str, str]:

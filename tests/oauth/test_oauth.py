@@ -41,7 +41,7 @@ from tests.factories.oauth import (
 )
 from tests.factories.people import make_person
 from tests.factories.tenants import Tenant, make_tenant
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, RefusingServer
 
 
 def test_registration_consent_pkce_token_and_get_credentials(server: LiveServer, client: httpx.Client,
@@ -233,8 +233,9 @@ def test_bad_client_or_redirect_is_shown_not_redirected(client: httpx.Client) ->
     ({"grant_types": ["client_credentials"]}, "invalid_client_metadata"),
     ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
 ])
-def test_registration_refuses_bad_metadata(client: httpx.Client, overrides: dict[str, Any], error: str) -> None:
-    response = client.post("/oauth/register", json=registration(**overrides))
+def test_registration_refuses_bad_metadata(refusing_server: RefusingServer, overrides: dict[str, Any],
+                                           error: str) -> None:
+    response = refusing_server.client.post("/oauth/register", json=registration(**overrides))
     assert response.status_code == 400, response.text
     assert response.json()["error"] == error
 
