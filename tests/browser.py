@@ -1,5 +1,5 @@
-"""Pages in headless Chromium (Debian's, driven by Playwright): the browser and page fixtures, screenshots under
-test-artifacts/, and the verification form's steps. Test modules import the fixtures they use from here."""
+"""Pages in headless Chromium (Debian's, driven by Playwright): the browser and page fixtures (a plugin of the
+suite: tests/conftest.py), screenshots under test-artifacts/, and the verification form's steps."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the module (each test gets its own context)."""
+    """One headless Chromium for the test process (each test gets its own context: its own cookies, storage and
+    pages). Launching it costs about a second, once per page-test module when it was module-scoped."""
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         _unavailable(f"no Chromium at {CHROMIUM} ('apt-get install chromium', or make deps-system)")
     try:

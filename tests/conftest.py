@@ -40,6 +40,10 @@ from tests.live_server import (
 )
 from tests.postgres import ReusableDatabase
 
+# The headless browser and its pages (tests/browser.py): fixtures of the whole session, so one Chromium serves
+# every page test of a test process.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

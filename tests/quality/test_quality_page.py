@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from mcbadge.db.models import Role
-from tests.browser import browser, screenshot  # noqa: F401 - browser: a fixture
+from tests.browser import screenshot
 from tests.factories import quality as seeded
 from tests.live_server import SQLITE_ONLY
 from tests.quality.test_quality_http import _quarter

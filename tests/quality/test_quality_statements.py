@@ -17,7 +17,7 @@ from mcbadge.db.models import AssessorQualification, MicroCredential, Person, Ro
 from mcbadge.identity import issuer_did
 from mcbadge.quality.service import last_full_quarter
 from mcbadge.vc.contexts import QUALITY_V1, pinned_bytes
-from tests.browser import browser, screenshot  # noqa: F401 - browser: a fixture
+from tests.browser import screenshot
 from tests.factories import qualifications as q
 from tests.factories import quality as seeded
 from tests.factories.recognition import (

@@ -31,7 +31,7 @@ from mcbadge.vc.status_list import (
     status_entry,
     status_list_credential,
 )
-from tests.browser import browser, open_form, screenshot, submit  # noqa: F401 - browser: a fixture
+from tests.browser import open_form, screenshot, submit
 from tests.factories.credentials import award_one
 from tests.factories.recognition import STATE_S, STATE_T, make_agency, serving_trusting
 from tests.factories.tenants import Tenant, make_tenant

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from mcbadge.db.models import Role
 from mcbadge.identity import issuer_did
-from tests.browser import ARTIFACTS, browser, screenshot  # noqa: F401 - browser: a fixture
+from tests.browser import ARTIFACTS, screenshot
 from tests.factories.credentials import award_one
 from tests.factories.recognition import (
     STATE_S,

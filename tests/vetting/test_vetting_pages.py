@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcbadge.db.models import MicroCredential
-from tests.browser import browser, screenshot  # noqa: F401 - browser: a fixture
+from tests.browser import screenshot
 from tests.factories.credentials import award_one
 from tests.factories.recognition import make_agency
 from tests.factories.tenants import Tenant

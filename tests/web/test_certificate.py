@@ -12,7 +12,6 @@ import zxingcpp
 
 from mcbadge.db.models import Person
 from mcbadge.db.session import transaction
-from tests.browser import browser, page  # noqa: F401 - fixtures
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
 from tests.live_server import SQLITE_ONLY, LiveServer

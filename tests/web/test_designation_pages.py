@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from mcbadge.db.models import Role
-from tests.browser import browser, open_form, page, screenshot, submit  # noqa: F401 - browser, page: fixtures
+from tests.browser import open_form, screenshot, submit
 from tests.factories.stacks import (
     auto_award,
     award_over_api,

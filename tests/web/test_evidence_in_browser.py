@@ -16,7 +16,7 @@ from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.evidence import encode_digest_multibase
 from mcbadge.vc.keys import Ed25519KeyPair
-from tests.browser import browser, open_form, page, submit  # noqa: F401 - browser, page: fixtures
+from tests.browser import open_form, submit
 from tests.factories.credentials import EVIDENCE_FILES, rich_credential
 from tests.live_server import LiveServer, live_server, make_settings
 

@@ -22,7 +22,7 @@ import pytest
 
 from mcbadge.identity import issuer_did
 from mcbadge.vc.data_integrity import sign_credential
-from tests.browser import browser, open_form, page, screenshot, submit  # noqa: F401 - browser, page: fixtures
+from tests.browser import open_form, screenshot, submit
 from tests.factories.credentials import rich_credential
 from tests.factories.submissions import LESSON_PLAN, REFLECTION
 from tests.factories.tenants import Tenant, passing_submissions
