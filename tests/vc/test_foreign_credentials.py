@@ -25,7 +25,6 @@ pytestmark = pytest.mark.node
 
 ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 WEB_DID = "did:web:district.example"
-NOW = datetime.now(timezone.utc)
 
 
 def dcc_badge() -> dict[str, Any]:
@@ -75,7 +74,7 @@ DOCUMENTS: dict[str, Any] = {}
 
 
 def verified(credential: Any, resolver: DidResolver) -> VerificationReport:
-    return verify(credential, resolver=resolver, now=NOW)
+    return verify(credential, resolver=resolver, now=datetime.now(timezone.utc))  # after the signing, whenever it ran
 
 
 # -- Ed25519Signature2020 on VC 1.1 ------------------------------------------------------------------------

@@ -23,7 +23,10 @@ from mcbadge.vc.verify import verify
 from tests.factories.credentials import SUBJECT_EMAIL, SUBJECT_SALT, rich_credential
 
 AREA = "Mathematics 6-12"
-NOW = datetime.now(timezone.utc)  # signatures are made now: verification must not be earlier
+def now() -> datetime:
+    """The time of a verification: read when it runs. Signatures are made during the test, so a time read when
+    the module was collected (minutes earlier under xdist) made their proofs "created in the future"."""
+    return datetime.now(timezone.utc)
 CYCLE = (date(2024, 7, 1), date(2029, 6, 30))
 
 
@@ -73,18 +76,18 @@ def registry(state: Actor, credential: dict[str, Any], network: dict[str, Any], 
         id="urn:uuid:registry-s", agency=state.did, agency_name="State S", entries=[RecognizedAchievement(**fields)],
         valid_from=datetime(2026, 1, 1, tzinfo=timezone.utc),
         credential_status=[status_entry(list_credential_url=state.status_url, index=7, purpose="revocation")])
-    return verify_registry(sign_credential(unsigned, state.key), resolver=DidResolver(), now=NOW,
+    return verify_registry(sign_credential(unsigned, state.key), resolver=DidResolver(), now=now(),
                            status_fetcher=fetch(network), expected_agency=state.did)
 
 
 def held(credential: Any, network: dict[str, Any], source: str = "awarded") -> HeldCredential:
-    report = verify(credential, resolver=DidResolver(), now=NOW, status_fetcher=fetch(network))
+    report = verify(credential, resolver=DidResolver(), now=now(), status_fetcher=fetch(network))
     return HeldCredential(report, source, credential["id"] if isinstance(credential, dict) else "jwt")  # type: ignore[arg-type]
 
 
 def report_of(state: Actor, lines: list[HeldCredential], registries: list[Any], **kwargs: Any):
     return renewal_report(lines, state=state.did, endorsement_area=AREA, cycle_start=CYCLE[0], cycle_end=CYCLE[1],
-                          registries=registries, educator_email=SUBJECT_EMAIL, now=NOW, **kwargs)
+                          registries=registries, educator_email=SUBJECT_EMAIL, now=now(), **kwargs)
 
 
 def test_a_registry_published_after_the_award_still_says_what_counted_then(network):
@@ -144,7 +147,7 @@ def test_an_added_credential_counts_only_for_the_address_it_was_issued_to(networ
     assert line.counts
     [line] = renewal_report([held(credential, network, "added")], state=state.did, endorsement_area=AREA,
                             cycle_start=CYCLE[0], cycle_end=CYCLE[1], registries=[checked],
-                            educator_email="someone.else@example.org", now=NOW).lines
+                            educator_email="someone.else@example.org", now=now()).lines
     assert [r.code for r in line.reasons] == ["not_issued_to_educator"]
     assert SUBJECT_SALT  # the credential's identity is the salted hash of SUBJECT_EMAIL
 
@@ -153,7 +156,7 @@ def test_a_cycle_that_ends_before_it_starts_is_the_callers_mistake(network):
     state = Actor(network, "state")
     with pytest.raises(ValueError):
         renewal_report([], state=state.did, endorsement_area=AREA, cycle_start=date(2027, 1, 1),
-                       cycle_end=date(2026, 1, 1), registries=[], educator_email=None, now=NOW)
+                       cycle_end=date(2026, 1, 1), registries=[], educator_email=None, now=now())
 
 
 def test_without_the_states_registry_nothing_can_be_counted(network):

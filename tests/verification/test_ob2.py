@@ -124,7 +124,7 @@ def fetch(ca: TestCA) -> Iterator[Any]:
 
 
 def verify(value: Any, fetch: Any, **options: Any) -> Any:
-    return ob2.verify_assertion(value, fetch=fetch, now=NOW, **options)
+    return ob2.verify_assertion(value, fetch=fetch, now=datetime.now(timezone.utc), **options)  # after the signing
 
 
 def outcomes(report: Any) -> dict[str, str]:
