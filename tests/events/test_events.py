@@ -148,11 +148,12 @@ def test_deliveries_held_by_a_worker_that_died_are_delivered_after_its_lease(idl
         server.award(submission)
     services = server.app.state.services
     dead, survivor = OutboxWorker(services), OutboxWorker(services)
+    before = utcnow()  # the lease runs from the claim, no earlier than this (a later "now" raced a loaded machine)
     held = dead.claim(10)  # then the process is killed (-9): it never records anything
     assert len(held) == 4  # two webhooks, two e-mails
     assert survivor.claim(10) == []  # leased: nobody else takes them (FOR UPDATE SKIP LOCKED, a lease)
     lease = timedelta(seconds=server.settings.events_lease_seconds)
-    assert survivor.claim(10, now=utcnow() + lease - timedelta(seconds=1)) == []
+    assert survivor.claim(10, now=before + lease - timedelta(seconds=1)) == []
     taken_over = survivor.claim(10, now=utcnow() + lease + timedelta(seconds=1))  # once the lease has run out
     assert sorted(c.id for c in taken_over) == sorted(c.id for c in held)
     for claimed in taken_over:
