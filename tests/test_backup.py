@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import json
-import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,31 +17,16 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from mcbadge import cli
 from mcbadge.api.app import create_app
 from mcbadge.blobs import blob_path
 from mcbadge.db.models import Blob
 from mcbadge.vc.evidence import digest_multibase
 from mcbadge.vc.json_values import as_list
+from tests.command_line import mcbadge_in_process
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
 from tests.live_server import LiveServer, cli_env, make_settings
-
-
-def _run(env: dict[str, str], *args: str) -> Any:
-    # The command points the root logger at the runner's stderr, which is closed once it returns: put back the
-    # test process's own handlers, so later log lines are not written to a closed stream.
-    handlers = logging.getLogger().handlers[:]
-    try:
-        result = CliRunner().invoke(cli.app, list(args),
-                                    env={k: v for k, v in env.items() if k.startswith("MCBADGE_")})
-    finally:
-        logging.getLogger().handlers[:] = handlers
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def _status_lists(credentials: list[dict[str, Any]]) -> set[str]:
@@ -66,8 +50,8 @@ def test_a_backup_restored_into_an_empty_installation_serves_the_same_credential
     lists = {url: client.get(url).json() for url in _status_lists(credentials)}
 
     env = cli_env(server)
-    made = _run(env, "backup", str(tmp_path / "backup"))
-    assert made.exit_code == 0, made.stderr
+    made = mcbadge_in_process(env, "backup", str(tmp_path / "backup"))
+    assert made.returncode == 0, made.stderr
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     database_file = "database.pgdump" if server.settings.database_url.startswith("postgresql") else "database.sqlite3"
     assert manifest["database_file"] == database_file and database_file in manifest["files"]
@@ -75,16 +59,16 @@ def test_a_backup_restored_into_an_empty_installation_serves_the_same_credential
     assert any(name.startswith("blobs/") for name in manifest["files"])
     for name, entry in manifest["files"].items():
         assert hashlib.sha256((tmp_path / "backup" / name).read_bytes()).hexdigest() == entry["sha256"]
-    assert _run(env, "backup", str(tmp_path / "backup")).exit_code == 2  # never into a non-empty directory
+    assert mcbadge_in_process(env, "backup", str(tmp_path / "backup")).returncode == 2  # never into a non-empty directory
 
     target = make_settings(tmp_path / "restored", public_base_url=server.base_url, port=http_switch.port,
                            database_url=_restored_database(server, request, tmp_path))
     target_env = {**env, "MCBADGE_DATABASE_URL": target.database_url, "MCBADGE_KEYS_DIR": str(target.keys_dir),
                   "MCBADGE_BLOB_DIR": str(target.blob_dir)}
-    restored = _run(target_env, "restore", str(tmp_path / "backup"))
-    assert restored.exit_code == 0, restored.stderr
-    again = _run(target_env, "restore", str(tmp_path / "backup"))
-    assert again.exit_code == 2 and "already hold data" in again.stderr and "--force" in again.stderr
+    restored = mcbadge_in_process(target_env, "restore", str(tmp_path / "backup"))
+    assert restored.returncode == 0, restored.stderr
+    again = mcbadge_in_process(target_env, "restore", str(tmp_path / "backup"))
+    assert again.returncode == 2 and "already hold data" in again.stderr and "--force" in again.stderr
 
     # The restored installation, alone behind the same address (its own database, keys and blobs).
     app = create_app(target)
@@ -113,28 +97,28 @@ def test_a_backup_restored_into_an_empty_installation_serves_the_same_credential
     finally:
         app.state.engine.dispose()
 
-    exported = _run(target_env, "export", "credentials", "--format", "jsonl")
-    assert exported.exit_code == 0, exported.stderr
+    exported = mcbadge_in_process(target_env, "export", "credentials", "--format", "jsonl")
+    assert exported.returncode == 0, exported.stderr
     records = [json.loads(line) for line in exported.stdout.splitlines()]
     assert {r["url"] for r in records} == {c["id"] for c in credentials}
     assert {r["url"]: r["status"] for r in records}[credentials[0]["id"]] == "revoked"
     assert {r["url"]: r["credential"] for r in records} == {c["id"]: c for c in credentials}
-    as_csv = _run(target_env, "export", "credentials", "--format", "csv", "--tenant", "test-district")
+    as_csv = mcbadge_in_process(target_env, "export", "credentials", "--format", "csv", "--tenant", "test-district")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [r["url"] for r in rows] == [r["url"] for r in records]
     assert json.loads(rows[1]["credential"]) == credentials[1]
-    assert _run(target_env, "export", "credentials", "--tenant", "nobody").exit_code == 2
+    assert mcbadge_in_process(target_env, "export", "credentials", "--tenant", "nobody").returncode == 2
 
 
 def test_restore_checks_every_file_against_the_manifest_first(server: LiveServer, tenant: Tenant,
                                                               tmp_path: Path) -> None:
     award_one(server, tenant)
     env = cli_env(server)
-    assert _run(env, "backup", str(tmp_path / "backup")).exit_code == 0
+    assert mcbadge_in_process(env, "backup", str(tmp_path / "backup")).returncode == 0
     blob = next(p for p in (tmp_path / "backup" / "blobs").rglob("*") if p.is_file())
     blob.write_bytes(blob.read_bytes() + b"!")
     target_env = {**env, "MCBADGE_DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}",
                   "MCBADGE_KEYS_DIR": str(tmp_path / "keys2"), "MCBADGE_BLOB_DIR": str(tmp_path / "blobs2")}
-    refused = _run(target_env, "restore", str(tmp_path / "backup"))
-    assert refused.exit_code == 2 and "does not match its SHA-256" in refused.stderr
+    refused = mcbadge_in_process(target_env, "restore", str(tmp_path / "backup"))
+    assert refused.returncode == 2 and "does not match its SHA-256" in refused.stderr
     assert not (tmp_path / "elsewhere.db").exists() and not (tmp_path / "keys2").exists()

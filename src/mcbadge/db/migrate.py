@@ -36,7 +36,8 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory  # imported here: see alembic_config
 
     head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()
-    assert head is not None, f"no migrations in {MIGRATIONS}"
+    if head is None:  # a broken installation, not a state of the database
+        raise RuntimeError(f"no migrations in {MIGRATIONS}")
     return head
 
 
