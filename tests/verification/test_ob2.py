@@ -300,8 +300,14 @@ def test_verify_api_reads_baked_ob2_badges_and_checks_the_recipient(
         assert tampered["verified"] is False
         assert {c["code"]: c["outcome"] for c in tampered["checks"]}["proof"] == "failed"
 
+        # A URL that answers 410 Gone is a revoked hosted assertion: a report that says so, not a failed fetch.
         gone = client.post("/verify", json={"url": issuer.url("/assertions/gone.json")})
-        assert gone.status_code == 502 and "410 Gone" in gone.json()["detail"]
+        assert gone.status_code == 200, gone.text
+        assert gone.json()["verified"] is False and gone.json()["format"] == "ob2"
+        gone_checks = {c["code"]: c for c in gone.json()["checks"]}
+        assert gone_checks["status"]["outcome"] == "failed" and "410 Gone" in gone_checks["status"]["message"]
+        gone_page = client.post("/verify/report", data={"credential_url": issuer.url("/assertions/gone.json")})
+        assert gone_page.status_code == 200 and "410 Gone" in gone_page.text
 
         page = client.post("/verify/report", files={"credential_file": ("old-badge.png", baked, "image/png")},
                            data={"recipient": "someone@example.org"})

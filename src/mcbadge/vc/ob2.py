@@ -201,7 +201,8 @@ def verify_assertion(value: Any, *, fetch: Ob2Fetcher, now: datetime, recipient:
         try:
             fetched = run.get(url)
         except Gone:
-            run.add("parse", Outcome.PASSED, f"the address of an Open Badges 2.0 assertion ({url})")
+            run.add("parse", Outcome.PASSED, f"{url} answers 410 Gone, which Open Badges 2.0 defines for a hosted "
+                                             "assertion its issuer revoked")
             run.add("hosted", Outcome.NOT_CHECKED, "the issuer's server no longer serves this assertion")
             run.add("status", Outcome.FAILED, "revoked: the issuer's server answers 410 Gone for this assertion",
                     purpose="revocation")

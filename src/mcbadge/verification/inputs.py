@@ -286,9 +286,11 @@ def from_url(services: Services, url: str) -> GivenCredential:
     except FetchRefused as exc:
         raise UrlRefused(f"the address {url} was not fetched: {exc}") from None
     except FetchFailed as exc:
-        if exc.status == 410:  # Open Badges 2.0: a hosted assertion its issuer revoked
-            raise UrlFetchFailed(f"the address {url} answers 410 Gone: its issuer removed what was there (for an "
-                                 "Open Badges 2.0 badge, this means the issuer revoked it)") from None
+        if exc.status == 410:
+            # An answer, not a failure: Open Badges 2.0 hosted verification reads 410 Gone as "revoked", the one
+            # meaning a badge standard gives it. The URL is verified as an OB 2.0 assertion's address, whose
+            # report (vc.ob2) says revoked, instead of a 502 that would tell an employer nothing.
+            return GivenCredential(url, "url", url=url, label=label)
         raise UrlFetchFailed(f"the credential could not be fetched from {url}: {exc}") from None
     if fetched.status_code != 200:
         raise UrlFetchFailed(f"the address {url} answered HTTP {fetched.status_code}, not a credential")
