@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from mcbadge.db.models import Role, utcnow
+from sqlalchemy import select, update
+
+from mcbadge.db.models import Role, WebhookSubscription, utcnow
 from mcbadge.events.delivery import Outcome
 from mcbadge.events.worker import OutboxWorker
 from tests.factories.tenants import passing_submissions
+from tests.live_server import SQLITE_ONLY
 
 from .conftest import ALL_EVENTS, EventsServer, events_server, verified
 from .receivers import SmtpSink, WebhookReceiver, wait_for
@@ -166,6 +170,49 @@ def test_deliveries_held_by_a_worker_that_died_are_delivered_after_its_lease(idl
     detail = server.http.get(f"/api/v1/deliveries/{webhook.id}", headers=server.tenant.headers()).json()
     assert detail["status"] == "delivered" and detail["attempts"] == 2
     assert json.loads(receiver.received[0].body)["type"] == "credential.awarded"
+
+
+@SQLITE_ONLY  # sealing is above the database: the same statements on both
+def test_signing_secrets_are_sealed_at_rest_and_an_older_versions_plain_ones_sealed_at_start(idle_server, receiver):
+    server = idle_server
+    receiver.start()
+    services = server.app.state.services
+    first = server.subscribe(receiver.url, ["credential.awarded"])
+    second = server.subscribe(receiver.url, ["credential.awarded"])
+
+    def stored() -> dict[str, str]:
+        with services.sessions() as session:
+            return {str(i): s for i, s in session.execute(select(WebhookSubscription.id, WebhookSubscription.secret))}
+
+    # What the database holds is neither the secret nor anything that begins like one.
+    at_rest = stored()
+    for subscription in (first, second):
+        assert subscription["secret"] not in at_rest[subscription["id"]]
+        assert not at_rest[subscription["id"]].startswith("whsec_")
+
+    # An older version kept the first in plain text; the worker seals it when it starts.
+    with services.sessions() as session, session.begin():
+        session.execute(update(WebhookSubscription).where(WebhookSubscription.id == uuid.UUID(first["id"]))
+                        .values(secret=first["secret"]))
+    assert stored()[first["id"]] == first["secret"]
+    worker = OutboxWorker(services)
+    worker.seal_plaintext_secrets()
+    resealed = stored()[first["id"]]
+    assert not resealed.startswith("whsec_") and first["secret"] not in resealed
+
+    # A sealed value copied onto another row does not open there: that delivery fails and says why.
+    with services.sessions() as session, session.begin():
+        session.execute(update(WebhookSubscription).where(WebhookSubscription.id == uuid.UUID(second["id"]))
+                        .values(secret=resealed))
+    [submission] = passing_submissions(services.sessions, server.tenant, server.settings.blob_dir, 1)
+    server.award(submission)
+    for claimed in worker.claim(10):
+        if claimed.channel == "webhook":
+            worker.attempt(claimed)
+    [received] = receiver.received
+    assert verified(received, first["secret"])["type"] == "credential.awarded"
+    [failed] = server.deliveries(subscription_id=second["id"])
+    assert failed["status"] == "pending" and "signing secret cannot be read" in failed["last_error"]
 
 
 def test_without_an_smtp_server_an_e_mail_fails_at_once_and_says_why(tmp_path, database_url, smtp):

@@ -863,8 +863,9 @@ class WebhookSubscription(Base):
     events: Mapped[list[Any]] = mapped_column()
     """The event types it receives (``events.outbox.EventType`` values)."""
     description: Mapped[str | None] = mapped_column(String(500))
-    secret: Mapped[str] = mapped_column(String(100), deferred=True)
-    """``whsec_`` + base64 of 32 random bytes (Standard Webhooks): the HMAC key; never shown again."""
+    secret: Mapped[str] = mapped_column(String(200), deferred=True)
+    """``whsec_`` + base64 of 32 random bytes (Standard Webhooks), the HMAC key, sealed (``mcbadge.sealing``, bound
+    to this row; in plain text only until an older version's rows are sealed); never shown again."""
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column()

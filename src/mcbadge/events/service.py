@@ -1,7 +1,8 @@
 """Webhook subscriptions (an admin makes, lists and deletes them) and the delivery log (read and replay).
 
 Each subscription gets its own signing secret, shown once in the answer that creates it: the service keeps it
-to sign (an HMAC needs the key itself), never shows it again, and never logs it.
+to sign (an HMAC needs the key itself), sealed at rest (``sealing``, bound to the subscription's row), never
+shows it again, and never logs it. :func:`seal_plaintext_secrets` seals what an older version kept in plain text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from .. import sealing
 from ..db.models import DeliveryAttempt, DeliveryStatus, EventDelivery, OutboxEvent, WebhookSubscription, utcnow
 from ..db.session import read, transaction
 from ..errors import Conflict, Invalid, NotFound
@@ -22,8 +24,12 @@ from ..principal import Principal
 from ..services import Services
 from .schemas import DeliveryAttemptRead, DeliveryDetail, DeliveryRead, SubscriptionCreate, SubscriptionCreated, SubscriptionRead
 
-__all__ = ["UnknownDelivery", "UnknownSubscription", "create_subscription", "delete_subscription", "get_delivery",
-           "list_deliveries", "list_subscriptions", "replay"]
+__all__ = ["SEALING_PURPOSE", "UnknownDelivery", "UnknownSubscription", "create_subscription", "delete_subscription",
+           "get_delivery", "list_deliveries", "list_subscriptions", "replay", "seal_plaintext_secrets"]
+
+SEALING_PURPOSE = "webhook signing secrets"
+_PLAIN_PREFIX = "whsec_"
+"""How a secret stored before sealing begins (a sealed value, base64, never holds ``_``)."""
 
 
 class UnknownSubscription(NotFound):
@@ -75,16 +81,40 @@ def create_subscription(session: Session, services: Services, principal: Princip
     except OutboundError as exc:
         raise ReceiverRefused(f"the webhook URL cannot be used: {exc}") from None
     secret = _secret()
+    subscription_id = uuid.uuid4()
+    sealed = sealing.seal(services.keystore, SEALING_PURPOSE, subscription_id, secret)
     with transaction(session):
-        subscription = WebhookSubscription(issuer_id=principal.issuer_id, url=body.url,
+        subscription = WebhookSubscription(id=subscription_id, issuer_id=principal.issuer_id, url=body.url,
                                            events=sorted({e.value for e in body.events}),
-                                           description=body.description, secret=secret,
+                                           description=body.description, secret=sealed,
                                            created_by=principal.person_id, created_at=utcnow())
         session.add(subscription)
         session.flush()
         audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="webhook.create",
               target=f"webhook:{subscription.id}", events=subscription.events)
         return SubscriptionCreated(**_read(subscription).model_dump(), secret=secret)
+
+
+def signing_secret(services: Services, subscription_id: uuid.UUID, stored: str) -> str:
+    """The subscription's signing secret from what its row holds (sealed; in plain text only until
+    :func:`seal_plaintext_secrets` has run). :class:`sealing.Unsealable` when it does not open."""
+    if stored.startswith(_PLAIN_PREFIX):
+        return stored
+    return sealing.unseal(services.keystore, SEALING_PURPOSE, subscription_id, stored)
+
+
+def seal_plaintext_secrets(session: Session, services: Services) -> int:
+    """Seal the secrets an older version stored in plain text (run by the outbox worker when it starts, where
+    the passphrase is at hand, which a migration has not); how many were sealed. Running it twice, or in two
+    processes at once, seals each secret at most once more: either sealed value opens."""
+    with transaction(session):
+        rows = session.execute(select(WebhookSubscription.id, WebhookSubscription.secret)
+                               .where(WebhookSubscription.secret.startswith(_PLAIN_PREFIX))).all()
+        for subscription_id, plain in rows:
+            session.execute(update(WebhookSubscription)
+                            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.secret == plain)
+                            .values(secret=sealing.seal(services.keystore, SEALING_PURPOSE, subscription_id, plain)))
+        return len(rows)
 
 
 def _own(session: Session, principal: Principal, subscription_id: uuid.UUID) -> WebhookSubscription:

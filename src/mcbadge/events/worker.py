@@ -49,8 +49,10 @@ from ..db.models import (
     utcnow,
 )
 from ..db.session import transaction
+from ..sealing import Unsealable
 from ..services import Services
 from . import delivery
+from .service import seal_plaintext_secrets, signing_secret
 from .outbox import EventType, credential_data, educator_of, emit, ordering_key_of
 
 __all__ = ["Claimed", "OutboxWorker", "backoff"]
@@ -71,7 +73,9 @@ class Claimed:
     created_at: datetime
     data: dict[str, Any]
     url: str | None
+    subscription_id: uuid.UUID | None
     secret: str | None
+    """As stored: sealed (opened only to sign, outside the claim's transaction)."""
     recipient: str | None
     message: dict[str, Any] | None
 
@@ -115,6 +119,10 @@ class OutboxWorker:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_expiry_check = 0.0
+        try:
+            await loop.run_in_executor(self._pool, self.seal_plaintext_secrets)
+        except Exception:  # noqa: BLE001 - the secrets stay usable in plain text; delivery goes on
+            log.exception("outbox worker: could not seal the webhook secrets kept in plain text")
         while not self._stopping.is_set():
             try:
                 if time.monotonic() >= next_expiry_check:
@@ -165,8 +173,15 @@ class OutboxWorker:
                     subscription = session.get_one(WebhookSubscription, row.subscription_id)
                     url, secret = subscription.url, subscription.secret
                 claimed.append(Claimed(row.id, row.channel, event.id, event.type, event.created_at, dict(event.data),
-                                       url, secret, row.recipient, dict(row.message) if row.message else None))
+                                       url, row.subscription_id, secret, row.recipient,
+                                       dict(row.message) if row.message else None))
             return claimed
+
+    def seal_plaintext_secrets(self) -> None:
+        with self.services.sessions() as session:
+            sealed = seal_plaintext_secrets(session, self.services)
+        if sealed:
+            log.info("outbox worker: sealed %d webhook secret(s) an older version kept in plain text", sealed)
 
     def attempt(self, claimed: Claimed) -> None:
         """Send one claimed delivery and record how it went (in the worker's threads)."""
@@ -185,10 +200,14 @@ class OutboxWorker:
 
     def _send(self, claimed: Claimed) -> delivery.Outcome:
         if claimed.channel == "webhook":
-            assert claimed.url is not None and claimed.secret is not None
+            assert claimed.url is not None and claimed.secret is not None and claimed.subscription_id is not None
+            try:
+                secret = signing_secret(self.services, claimed.subscription_id, claimed.secret)
+            except Unsealable:
+                return delivery.Outcome(False, error="the subscription's signing secret cannot be read (was the key "
+                                                     "passphrase changed?): create the subscription again")
             body = delivery.webhook_body(str(claimed.event_id), claimed.type, claimed.created_at, claimed.data)
-            return delivery.send_webhook(self.services.outbound, claimed.url, claimed.secret, str(claimed.event_id),
-                                         body)
+            return delivery.send_webhook(self.services.outbound, claimed.url, secret, str(claimed.event_id), body)
         assert claimed.recipient is not None and claimed.message is not None
         return delivery.send_email(self.settings, to=claimed.recipient, subject=str(claimed.message["subject"]),
                                    text=str(claimed.message["text"]),

@@ -11,8 +11,8 @@ stores it; its refusal (a revoked credential, a token without the scope) comes b
 host's own reason.
 
 Every request to the other host goes through the guarded client (``outbound``): https only in production,
-public addresses only, bounded in size and time. The client secret and the tokens are kept sealed (AES-GCM under
-``Keystore.sealing_key``, derived from the passphrase that guards the signing keys), bound to their row.
+public addresses only, bounded in size and time. The client secret and the tokens are kept sealed (``sealing``:
+AES-GCM under a key derived from the passphrase that guards the signing keys), bound to their row.
 """
 
 from __future__ import annotations
@@ -29,11 +29,10 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlencode
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import sealing
 from ..credentials.service import CredentialNotFound
 from ..db.models import Credential, Issuer, Role
 from ..db.ob_push_models import ObConnection
@@ -194,24 +193,17 @@ def connect(session: Session, services: Services, principal: Principal, host: st
 
 
 def _seal(services: Services, connection_id: uuid.UUID, secret: str) -> str:
-    """``secret`` sealed with AES-256-GCM under the keystore's sealing key, bound to its connection (a sealed
-    token copied onto another row does not open there)."""
-    nonce = secrets.token_bytes(12)
-    sealed = AESGCM(services.keystore.sealing_key(SEALING_PURPOSE)).encrypt(nonce, secret.encode(),
-                                                                            connection_id.bytes)
-    return base64.b64encode(nonce + sealed).decode()
+    return sealing.seal(services.keystore, SEALING_PURPOSE, connection_id, secret)
 
 
 def _unseal(services: Services, connection_id: uuid.UUID, sealed: str | None) -> str | None:
     if sealed is None:
         return None
-    raw = base64.b64decode(sealed)
     try:
-        opened = AESGCM(services.keystore.sealing_key(SEALING_PURPOSE)).decrypt(raw[:12], raw[12:], connection_id.bytes)
-    except InvalidTag:
+        return sealing.unseal(services.keystore, SEALING_PURPOSE, connection_id, sealed)
+    except sealing.Unsealable:
         raise NotConnected("this connection's tokens cannot be read (the key passphrase changed?): connect "
                            "again") from None
-    return opened.decode()
 
 
 def _basic(services: Services, connection: ObConnection) -> dict[str, str]:
