@@ -280,7 +280,7 @@ class Keystore:
         _write_new_file(directory / f"key-{number}.pub", public.encode("ascii") + b"\n")
         with self._lock:
             self._cache[(issuer_slug, number)] = private
-        log.info("created signing key key-%d for issuer %s (%s)", number, issuer_slug, public)
+        log.info("created signing key key-%d for issuer %s (public key %s…)", number, issuer_slug, public[:16])
         return number
 
     def _private(self, issuer_slug: str, number: int) -> Ed25519PrivateKey:

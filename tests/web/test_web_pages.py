@@ -299,6 +299,13 @@ def test_page_input_errors_over_plain_http(server: LiveServer, api: httpx.Client
         assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
+def test_the_sites_address_leads_to_the_verification_page(api: httpx.Client) -> None:
+    home = api.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/verify"
+    followed = api.get("/", follow_redirects=True)
+    assert followed.status_code == 200 and "<form" in followed.text and str(followed.url).endswith("/verify")
+
+
 # -- the public badge page --------------------------------------------------------------------------------------
 
 

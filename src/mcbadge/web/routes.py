@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
@@ -97,6 +97,13 @@ def _size_text(size: int) -> str:
         if size >= factor:
             return f"{size / factor:.3g} {unit}"
     return f"{size} bytes"
+
+
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+def home(request: Request) -> RedirectResponse:
+    """The site's own address leads to what a visitor comes for, checking a badge (integrators read ``/docs``),
+    rather than a 404 for the first address anyone types."""
+    return RedirectResponse(f"{request.scope.get('root_path', '')}/verify", status_code=303)
 
 
 @router.get("/verify", response_class=HTMLResponse, tags=["pages"],
