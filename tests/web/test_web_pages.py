@@ -92,6 +92,7 @@ def test_pasted_json_is_verified_and_its_content_shown(server: LiveServer, api: 
     content = page.locator(".content")
     assert "Checking for Understanding" in content.inner_text()
     assert "Test District Schools" in content.inner_text()
+    assert page.locator("#unverified-note").count() == 0
     criteria = page.locator(".criterion")
     assert criteria.count() == 3
     assert "Achieved Exemplary" in criteria.nth(0).inner_text() and "required Proficient" in criteria.nth(0).inner_text()
@@ -240,6 +241,8 @@ def test_tampered_credential_fails_with_the_reason(server: LiveServer, api: http
     assert outcome == "failed" and "Signature" in text and "Failed" in text
     assert "signature" in text.lower() or "proof" in text.lower()
     assert "Signature" in page.locator(".summary").inner_text()
+    # What it says is still shown (the employer sees what was claimed), marked as claims, not facts.
+    assert "not as facts" in page.locator("#unverified-note").inner_text()
     screenshot(page, "verify-report-tampered")
 
 
