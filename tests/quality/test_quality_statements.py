@@ -153,6 +153,29 @@ def test_a_statement_is_signed_verifies_in_the_node_reference_and_shows_next_to_
     assert "withheld (fewer than 13" in q.verify(client, credential)["quality"]["text"]
     assert [r["code"] for r in _recognition(client, credential)["reasons"]] == ["scoring_agreement_unknown"]
 
+    # Withdrawn (its figures were wrong, say): its revocation bit is set, so it no longer verifies anywhere, and
+    # the statement before it is shown again; withdrawing it again changes nothing.
+    assert again["document"]["credentialStatus"]["statusPurpose"] == "revocation"
+    assert client.post(f"{STATEMENTS}/{again['id']}/withdraw", headers=tenant.headers(Role.ASSESSOR)).status_code == 403
+    assert client.post(f"{STATEMENTS}/{uuid.uuid4()}/withdraw", headers=tenant.headers()).status_code == 404
+    withdrawn = client.post(f"{STATEMENTS}/{again['id']}/withdraw", headers=tenant.headers())
+    assert withdrawn.status_code == 200 and withdrawn.json()["withdrawn_at"] is not None, withdrawn.text
+    assert client.post(f"{STATEMENTS}/{again['id']}/withdraw", headers=tenant.headers()).json() == withdrawn.json()
+    checked = client.post("/credentials/verify", json={"verifiableCredential": again["document"]}).json()
+    assert checked["verified"] is False and any("revoked" in str(p) for p in checked["problemDetails"]), checked
+    assert client.post("/credentials/verify", json={"verifiableCredential": document}).json()["verified"] is True
+    latest = client.get(f"/issuers/{slug}/quality-statements", params={"microcredential": mc["key"]})
+    assert latest.json() == document
+    shown = q.verify(client, credential)["quality"]
+    assert shown["statement"] == statement["url"] and f"κ = {kappa}" in shown["text"]
+    # With every statement withdrawn, only what the credential itself proves is said.
+    assert client.post(f"{STATEMENTS}/{statement['id']}/withdraw", headers=tenant.headers()).status_code == 200
+    assert q.verify(client, credential)["quality"] == {
+        "qualifiedAssessor": True, "statement": None, "agreement": None, "weightedKappa": None, "periodStart": None,
+        "periodEnd": None, "text": "Scored by a qualified assessor."}
+    listed = {s["id"]: s["withdrawn_at"] for s in client.get(STATEMENTS, headers=tenant.headers()).json()}
+    assert listed[statement["id"]] is not None and listed[again["id"]] is not None
+
 
 @pytest.mark.parametrize("body, code", [
     ({"microcredential_key": "no-such-key"}, "unknown-microcredential"),

@@ -373,7 +373,8 @@ class AssessorQualification(Base):
 
 class QualityStatement(Base):
     """A signed statement of an issuer's scoring figures for one micro-credential key over a period
-    (``vc.quality``): the credential as issued. Re-issued periodically; the newest for a key is the one shown."""
+    (``vc.quality``): the credential as issued. Re-issued periodically; the newest for a key that was not
+    withdrawn is the one shown."""
 
     __tablename__ = "quality_statements"
     __table_args__ = (Index("ix_quality_statements_issuer_key", "issuer_id", "microcredential_key", "issued_at"),)
@@ -387,6 +388,10 @@ class QualityStatement(Base):
     document: Mapped[dict[str, Any]] = mapped_column(ExactJson)
     issued_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revocation_entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("status_entries.id"), unique=True)
+    """Its entry in the issuer's revocation list (the credential's ``credentialStatus``); None for a statement
+    published before statements carried one (migration 0017): it cannot be withdrawn, only superseded."""
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
 
 
 class MicroCredential(Base):

@@ -7,8 +7,9 @@ Two parts, each only when it holds:
   qualifications it cites verify and were valid at the assessment, ``vc.verify``);
 * the agreement: the newest quality statement of the credential's micro-credential (its Achievement id made
   into the micro-credential across versions, ``vc.qualification.microcredential_key_url``) that its issuer
-  published on this service, verified as anyone would verify it (``vc.quality.verify_statement``: the issuer's
-  signature, and that it is about this micro-credential and signed by the credential's issuer). Statements of
+  published on this service and did not withdraw, verified as anyone would verify it (``vc.quality
+  .verify_statement``: the issuer's signature, its status, and that it is about this micro-credential and signed
+  by the credential's issuer). Statements of
   micro-credentials of other services are not fetched: none is shown for them.
 
 The statement row is read in its own short read transaction and verified after it (verifying may re-sign one
@@ -93,7 +94,7 @@ def newest_statement(services: Services, credential: Mapping[str, Any], *, now: 
     checked = verify_statement(
         document, resolver=services.resolver, now=now or datetime.now(timezone.utc), microcredential=own[0],
         expected_issuer=issuer_id(credential) or "", canonicalizer=services.contexts.canonicalizer_for(document),
-        document_cache=services.document_cache)
+        document_cache=services.document_cache, status_fetcher=services.status_fetcher)
     return checked if checked.verified else None
 
 

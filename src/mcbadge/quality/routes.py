@@ -96,6 +96,15 @@ def list_statements(session: SessionDep, services: ServicesDep, admin: Admin, ke
     return service.statements_of(session, services, admin, key)
 
 
+@router.post("/statements/{statement_id}/withdraw", response_model=StatementRead,
+             responses=responses(Forbidden, service.StatementNotFound, service.StatementNotWithdrawable))
+def withdraw_statement(statement_id: uuid.UUID, session: SessionDep, services: ServicesDep, admin: Admin
+                       ) -> StatementRead:
+    """Withdraw a quality statement whose figures were wrong (admins): its bit in the issuer's revocation list
+    is set, so it no longer verifies anywhere, and the newest statement not withdrawn is shown in its place."""
+    return service.withdraw_statement(session, services, admin, statement_id)
+
+
 _CACHE = {"Cache-Control": "public, max-age=300"}
 
 

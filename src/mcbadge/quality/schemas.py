@@ -63,4 +63,6 @@ class StatementRead(BaseModel):
     period_start: date
     period_end: date
     issued_at: datetime
+    withdrawn_at: datetime | None = Field(description="When the issuer withdrew it (it then no longer verifies), "
+                                                      "or null.")
     document: dict[str, Any]

@@ -7,6 +7,9 @@
   quarter), as a signed ``ScoringQualityStatement`` (``vc.quality``), stored; the newest per key is shown
   beside that micro-credential's credentials (``quality.labels``). Only figures from cells at or above the
   minimum enter it.
+* :func:`withdraw_statement` (admins): a statement whose figures were wrong is withdrawn: its bit in the
+  issuer's revocation list is set (the statement carries that entry), so it no longer verifies anywhere, and
+  the newest one not withdrawn is shown again.
 * :func:`statement_document`, :func:`latest_statement`: served publicly.
 
 Which submissions are read: submitted ones (``submitted_at`` set) submitted before the period ends and not
@@ -31,16 +34,20 @@ from ..db.models import (
     MicroCredential,
     Person,
     QualityStatement,
+    StatusEntry,
+    StatusList,
+    StatusPurpose,
     Submission,
     SubmissionStatus,
     utcnow,
 )
 from ..db.session import read, transaction
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..features import audit
 from ..identity import issuer_did
 from ..principal import Principal
 from ..services import Services
+from ..status import service as status
 from ..vc import quality as statements
 from ..vc.data_integrity import sign_credential
 from ..vc.errors import CredentialError
@@ -50,6 +57,7 @@ from .schemas import MicroCredentialQuality, QualityReport, StatementPublish, St
 __all__ = [
     "InvalidPeriod",
     "StatementNotFound",
+    "StatementNotWithdrawable",
     "UnknownMicroCredential",
     "key_url",
     "last_full_quarter",
@@ -60,7 +68,14 @@ __all__ = [
     "statement_document",
     "statement_url",
     "statements_of",
+    "withdraw_statement",
 ]
+
+
+class StatementNotWithdrawable(Conflict):
+    """The statement was published without a status entry (before statements carried one)."""
+
+    code = "quality-statement-not-withdrawable"
 
 
 class InvalidPeriod(Invalid):
@@ -195,7 +210,7 @@ def _statement_figures(found: figures.MicroCredentialFigures, *, subject: str, n
 def _statement_read(row: QualityStatement, base: str, slug: str) -> StatementRead:
     return StatementRead(id=row.id, url=statement_url(base, slug, row.id), microcredential_key=row.microcredential_key,
                          period_start=row.period_start.date(), period_end=(row.period_end - timedelta(days=1)).date(),
-                         issued_at=row.issued_at, document=row.document)
+                         issued_at=row.issued_at, withdrawn_at=row.withdrawn_at, document=row.document)
 
 
 def publish_statement(session: Session, services: Services, principal: Principal, body: StatementPublish,
@@ -221,6 +236,9 @@ def publish_statement(session: Session, services: Services, principal: Principal
                         None) or _empty(body.microcredential_key, issuer.quality_sla_days, issuer.quality_min_cell)
         did = issuer_did(base, issuer.slug)
         statement_id = uuid.uuid4()
+        entry = status.reserve_entry(session, issuer.id, StatusPurpose.REVOCATION)
+        status_entry = status.entry_for(base, issuer.slug, session.get_one(StatusList, entry.status_list_id),
+                                        entry.status_index)
         content = _statement_figures(
             computed, subject=key_url(base, issuer.slug, body.microcredential_key),
             name=found.titles[body.microcredential_key], start=start, end=end,
@@ -228,7 +246,8 @@ def publish_statement(session: Session, services: Services, principal: Principal
             sla_days=issuer.quality_sla_days)
         try:
             document = statements.statement_credential(id=statement_url(base, issuer.slug, statement_id), issuer=did,
-                                                       issuer_name=issuer.name, figures=content, valid_from=moment)
+                                                       issuer_name=issuer.name, figures=content, valid_from=moment,
+                                                       credential_status=status_entry)
             signed = sign_credential(document, services.keystore.load_or_create(issuer.slug, did), created=moment)
         except CredentialError as exc:
             raise Invalid(f"the statement cannot be signed: {exc}") from None
@@ -236,11 +255,35 @@ def publish_statement(session: Session, services: Services, principal: Principal
         # one shown, also when two are published within a second.
         row = QualityStatement(id=statement_id, issuer_id=issuer.id, microcredential_key=body.microcredential_key,
                                period_start=period.start, period_end=period.end, document=signed,
-                               issued_by=principal.person_id, issued_at=utcnow())
+                               issued_by=principal.person_id, issued_at=utcnow(), revocation_entry_id=entry.id)
         session.add(row)
         session.flush()
         audit(session, issuer_id=issuer.id, actor_id=principal.person_id, action="quality_statement.published",
               target=f"quality_statement:{row.id}", key=body.microcredential_key, period=f"{start}/{end}")
+        return _statement_read(row, base, issuer.slug)
+
+
+def withdraw_statement(session: Session, services: Services, principal: Principal, statement_id: uuid.UUID
+                       ) -> StatementRead:
+    """Withdraw one of the caller's issuer's statements (admins): its revocation bit is set, so it no longer
+    verifies anywhere, and the newest statement not withdrawn is shown in its place. Withdrawing it again
+    changes nothing. A statement published before statements carried a status entry cannot be withdrawn."""
+    base = services.public_base_url
+    with transaction(session):
+        issuer = session.get_one(Issuer, principal.issuer_id)
+        row = session.get(QualityStatement, statement_id)
+        if row is None or row.issuer_id != issuer.id:
+            raise StatementNotFound(f"no quality statement {statement_id} of this issuer")
+        if row.revocation_entry_id is None:
+            raise StatementNotWithdrawable("this statement was published without a status entry, so it cannot be "
+                                           "withdrawn: publish a new one, which is then shown in its place")
+        if row.withdrawn_at is None:
+            entry = session.get_one(StatusEntry, row.revocation_entry_id)
+            status.set_bit(session, issuer=issuer, list_id=entry.status_list_id, index=entry.status_index,
+                           value=True, keystore=services.keystore, public_base_url=base)
+            row.withdrawn_at = utcnow()
+            audit(session, issuer_id=issuer.id, actor_id=principal.person_id, action="quality_statement.withdrawn",
+                  target=f"quality_statement:{row.id}", key=row.microcredential_key)
         return _statement_read(row, base, issuer.slug)
 
 
@@ -266,10 +309,11 @@ def statement_document(session: Session, slug: str, statement_id: uuid.UUID) -> 
 
 
 def latest_row(session: Session, slug: str, key: str) -> QualityStatement | None:
-    """The newest statement of ``slug``'s micro-credential ``key`` (in the caller's transaction)."""
+    """The newest statement of ``slug``'s micro-credential ``key`` not withdrawn (in the caller's transaction)."""
     return session.scalars(
         select(QualityStatement).join(Issuer, Issuer.id == QualityStatement.issuer_id)
-        .where(Issuer.slug == slug, QualityStatement.microcredential_key == key)
+        .where(Issuer.slug == slug, QualityStatement.microcredential_key == key,
+               QualityStatement.withdrawn_at.is_(None))
         .order_by(QualityStatement.issued_at.desc(), QualityStatement.period_end.desc()).limit(1)).first()
 
 

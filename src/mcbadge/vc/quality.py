@@ -124,9 +124,10 @@ def _criterion(figures: CriterionFigures) -> dict[str, Any]:
 
 
 def statement_credential(*, id: str, issuer: str, issuer_name: str | None, figures: StatementFigures,
-                         valid_from: datetime) -> dict[str, Any]:
-    """An UNSIGNED quality statement; sign it with ``data_integrity.sign_credential``. Raises
-    ``StatementError`` for a malformed member."""
+                         valid_from: datetime, credential_status: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """An UNSIGNED quality statement; sign it with ``data_integrity.sign_credential``. ``credential_status``:
+    its entry in the issuer's revocation list, so that the issuer can withdraw it. Raises ``StatementError`` for
+    a malformed member."""
     if not is_url(id) or not is_url(issuer) or not is_url(figures.microcredential):
         raise StatementError("the statement's id, its issuer and the micro-credential must be URLs")
     if figures.period_end < figures.period_start:
@@ -170,6 +171,8 @@ def statement_credential(*, id: str, issuer: str, issuer_name: str | None, figur
         "validFrom": format_datetime(valid_from),
         "credentialSubject": subject,
     }
+    if credential_status is not None:
+        credential["credentialStatus"] = dict(credential_status)
     check_members(credential)
     return credential
 
