@@ -133,6 +133,18 @@ def test_micro_credentials_count_across_districts_and_states(tmp_path: Path, dat
         b_achievement = b_document["credentialSubject"]["achievement"]
         assert at_b.get(b1["revocation"]["list"]).headers["cache-control"] == "public, max-age=0"
 
+        # B publishes a scoring quality statement of its micro-credential: the verifier here fetches it from
+        # beside B's DID, checks it, and shows it next to B's credential; once B withdraws it, it is gone.
+        b_key = b_achievement["id"].rsplit("/", 2)[-2]
+        b_statement = at_b.post("/api/v1/quality/statements", json={"microcredential_key": b_key},
+                                headers=provider.headers())
+        assert b_statement.status_code == 201, b_statement.text
+        label = _verify(here, b_document)["quality"]
+        assert label["statement"] == b_statement.json()["url"] and "scoring agreement" in label["text"], label
+        assert at_b.post(f"/api/v1/quality/statements/{b_statement.json()['id']}/withdraw",
+                         headers=provider.headers()).status_code == 200
+        assert _verify(here, b_document)["quality"] is None
+
         # State S recognises all three for Mathematics (B's by DID, achievement id and definition digest:
         # it is not a tenant here); state T recognises none itself but accepts S's registry.
         def local(key: str) -> dict[str, Any]:

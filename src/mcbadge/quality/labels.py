@@ -7,10 +7,14 @@ Two parts, each only when it holds:
   qualifications it cites verify and were valid at the assessment, ``vc.verify``);
 * the agreement: the newest quality statement of the credential's micro-credential (its Achievement id made
   into the micro-credential across versions, ``vc.qualification.microcredential_key_url``) that its issuer
-  published on this service and did not withdraw, verified as anyone would verify it (``vc.quality
-  .verify_statement``: the issuer's signature, its status, and that it is about this micro-credential and signed
-  by the credential's issuer). Statements of
-  micro-credentials of other services are not fetched: none is shown for them.
+  published and did not withdraw, verified as anyone would verify it (``vc.quality.verify_statement``: the
+  issuer's signature, its status, and that it is about this micro-credential and signed by the credential's
+  issuer). Issued here, it is read from the database. Issued by another mcbadge deployment (a teacher who
+  moved brings a credential of another district), it is fetched through the guarded outbound client from
+  beside the issuer's DID document, ``<DID path>/quality-statements?microcredential=<key>`` (mcbadge's own
+  convention, as for recognition registries; asked only when the Achievement id lies under that same path, so
+  nothing is asked of issuers that follow another convention): a state that requires a minimum scoring
+  agreement can then judge credentials from every mcbadge deployment, not only this one's.
 
 The statement row is read in its own short read transaction and verified after it (verifying may re-sign one
 of this service's status lists, which must not happen inside a transaction; see ``vetting.labels``).
@@ -18,6 +22,7 @@ of this service's status lists, which must not happen inside a transaction; see 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,7 +30,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..db.session import read
+from ..outbound import OutboundError
 from ..services import Services
+from ..vc.dids import did_web_to_url
+from ..vc.errors import DidResolutionError
 from ..vc.json_values import as_list, issuer_id
 from ..vc.qualification import microcredential_key_url
 from ..vc.quality import StatementVerification, agreement_phrase, verify_statement
@@ -33,6 +41,8 @@ from ..vc.verify import Outcome, VerificationReport
 from .service import latest_row
 
 __all__ = ["QualityLabel", "newest_statement", "quality_label", "statement_kappa"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,20 +89,54 @@ def _own_key(services: Services, credential: Mapping[str, Any]) -> tuple[str, st
     return key_url, slug, unquote(key)
 
 
+def _published_elsewhere(services: Services, credential: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """(key URL, the statement document another mcbadge deployment serves) for a credential of a micro-credential
+    of that deployment's issuer; None when the credential is not one, or no statement could be read."""
+    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
+    achievement = subjects[0].get("achievement") if subjects else None
+    achievement_id = achievement.get("id") if isinstance(achievement, Mapping) else None
+    key_url = microcredential_key_url(achievement_id) if isinstance(achievement_id, str) else None
+    issuer = issuer_id(credential)
+    if key_url is None or not isinstance(issuer, str) or not issuer.startswith("did:web:"):
+        return None
+    try:
+        issuer_path = did_web_to_url(issuer).removesuffix("/did.json")
+    except DidResolutionError:
+        return None
+    key = key_url.removeprefix(issuer_path + "/microcredentials/")
+    if key == key_url or not key or "/" in key:
+        return None  # not mcbadge's layout under this issuer: nothing to ask for
+    url = f"{issuer_path}/quality-statements?microcredential={key}"  # the key is already URL-encoded in the id
+    try:
+        return key_url, services.outbound.fetch_json(url, max_bytes=STATEMENT_MAX_BYTES)
+    except OutboundError as exc:  # none published (404), or the host is down: no label, never a failure
+        log.info("no quality statement from %s: %s", url, exc)
+        return None
+
+
+STATEMENT_MAX_BYTES = 256 * 1024
+"""Largest quality statement read from another deployment (one is a few kilobytes)."""
+
+
 def newest_statement(services: Services, credential: Mapping[str, Any], *, now: datetime | None = None
                      ) -> StatementVerification | None:
-    """The newest quality statement of ``credential``'s micro-credential published on this service, if it
-    verifies (signed by the credential's issuer, about that micro-credential); None otherwise."""
+    """The newest quality statement of ``credential``'s micro-credential that its issuer published (here or on
+    another mcbadge deployment) and did not withdraw, if it verifies (signed by the credential's issuer, about
+    that micro-credential, not revoked); None otherwise."""
     own = _own_key(services, credential)
-    if own is None:
+    if own is not None:
+        with services.sessions() as session, read(session):
+            row = latest_row(session, own[1], own[2])
+            document = dict(row.document) if row is not None else None
+        key_url = own[0]
+    elif (elsewhere := _published_elsewhere(services, credential)) is not None:
+        key_url, document = elsewhere
+    else:
         return None
-    with services.sessions() as session, read(session):
-        row = latest_row(session, own[1], own[2])
-        document = dict(row.document) if row is not None else None
-    if document is None:
+    if not isinstance(document, Mapping):
         return None
     checked = verify_statement(
-        document, resolver=services.resolver, now=now or datetime.now(timezone.utc), microcredential=own[0],
+        document, resolver=services.resolver, now=now or datetime.now(timezone.utc), microcredential=key_url,
         expected_issuer=issuer_id(credential) or "", canonicalizer=services.contexts.canonicalizer_for(document),
         document_cache=services.document_cache, status_fetcher=services.status_fetcher)
     return checked if checked.verified else None
