@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .canon import Canonicalizer, default_canonicalizer
@@ -48,9 +48,16 @@ VERIFIED_SUITES: Mapping[str, str] = {CRYPTOSUITE: "Ed25519", ECDSA_RDFC_2019: "
 type it signs with."""
 _PROOF_OPTION_KEYS = ("type", "cryptosuite", "created", "expires", "verificationMethod", "proofPurpose",
                       "challenge", "domain", "nonce", "previousProof", "id")
+# XML Schema 1.1 dateTimeStamp (the lexical space VC 2.0 requires of validFrom, validUntil and a proof's dates):
+# a year of four digits or more (no leading zero beyond four), a time zone no further than 14:00 from UTC, and
+# 24:00:00 as the end of a day.
 _XSD_DATETIME = re.compile(
-    r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+    r"^(?P<year>-?(?:[1-9]\d{3,}|0\d{3}))-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"T(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)"
+    r"(?P<zone>Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))$",
+    re.ASCII,  # digits are 0-9, not any script's
 )
+_END_OF_DAY = re.compile(r"^24:00:00(\.0+)?$")
 
 
 def format_datetime(value: datetime) -> str:
@@ -61,14 +68,38 @@ def format_datetime(value: datetime) -> str:
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """Parse an XML Schema dateTime with a timezone; None when it is not one."""
-    if not isinstance(value, str) or not _XSD_DATETIME.match(value):
+    """Parse an XML Schema dateTimeStamp (a dateTime with a time zone); None when it is not one.
+
+    Python's datetime holds the years 1 to 9999; the lexical space has more: a later year is read as the latest
+    instant Python can hold, and a year 0 or before as the earliest. Both keep their order with any date a
+    verifier compares them with (its own clock, the other end of a validity period)."""
+    match = _XSD_DATETIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    year, zone = int(match["year"]), match["zone"]
+    if not (1 <= year <= 9999):
+        # Still a date only if its month and day are (checked in a leap year, which allows every day of the year).
+        try:
+            datetime(2000, int(match["month"]), int(match["day"]))
+        except ValueError:
+            return None
+        return (datetime.max if year > 9999 else datetime.min).replace(tzinfo=timezone.utc)
+    end_of_day = _END_OF_DAY.match(match["time"]) is not None
+    time_part = "00:00:00" if end_of_day else match["time"]
+    try:
+        parsed = datetime.fromisoformat(f"{match['year']}-{match['month']}-{match['day']}T{time_part}"
+                                        f"{'+00:00' if zone == 'Z' else zone}")
+    except ValueError:  # hours beyond 23, a 31 November, ...
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
+        if end_of_day:  # 24:00:00 is the first instant of the next day
+            parsed += timedelta(days=1)
+        # Every caller may convert it to UTC (to compare, to show, to store): 9999-12-31T23:00:00-14:00 is in
+        # year 10000 there, so it is read as the latest instant, as that year is.
+        parsed.astimezone(timezone.utc)
+    except OverflowError:
+        return (datetime.max if year > 1 else datetime.min).replace(tzinfo=timezone.utc)
+    return parsed
 
 
 def _hash_data(document: Mapping[str, Any], proof_config: Mapping[str, Any], canon: Canonicalizer,
@@ -233,7 +264,9 @@ def verify_proofs(
     if raw is None:
         return []
     proofs = raw if isinstance(raw, list) else [raw]
-    by_id = {p.get("id"): p for p in proofs if isinstance(p, Mapping) and p.get("id")}
+    # A proof's id is a URL (a string); any other value names no proof a previousProof could point at (and a
+    # list or an object could not even be looked up).
+    by_id = {p["id"]: p for p in proofs if isinstance(p, Mapping) and isinstance(p.get("id"), str) and p["id"]}
     return [
         _verify_one(document, proof, by_id, resolve_key, now, expected_purpose, expected_challenge,
                     expected_domain, canon, signature_cache,
@@ -245,7 +278,7 @@ def verify_proofs(
 def _verify_one(
     document: Mapping[str, Any],
     proof: Any,
-    proofs_by_id: Mapping[Any, Mapping[str, Any]],  # keyed by each proof's id, whatever JSON it is
+    proofs_by_id: Mapping[str, Mapping[str, Any]],  # keyed by each proof's id (a string)
     resolve_key: KeyResolver,
     now: datetime,
     expected_purpose: str,

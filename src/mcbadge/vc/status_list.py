@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .data_integrity import parse_datetime
 from .errors import StatusListError
 
 #: The minimum list length of the Recommendation (131,072 entries = 16 KB), chosen there so that
@@ -386,14 +387,13 @@ def _types(value: Any) -> list[Any]:
 
 
 def _parse_datetime(value: Any, name: str) -> datetime:
+    # The one reading of a credential's dates (XML Schema dateTimeStamp), as for the credential itself.
     if not isinstance(value, str):
         raise StatusListError(f"status list credential {name} must be a date-time string")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise StatusListError(f"status list credential {name} {value!r} is not a valid date-time") from None
-    if parsed.tzinfo is None:
-        raise StatusListError(f"status list credential {name} {value!r} has no time zone")
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise StatusListError(f"status list credential {name} {value!r} is not a valid date-time (an XML Schema "
+                              "dateTimeStamp, with its time zone)")
     return parsed
 
 

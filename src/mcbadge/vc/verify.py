@@ -100,7 +100,7 @@ from .errors import (
     DidResolutionError,
     JwtKeyError,
 )
-from .json_values import as_list, issuer_id
+from .json_values import as_list, issuer_id, strict_loads
 from .keys import PublicKey
 from .qualification import (
     QUALIFICATION_ACHIEVEMENT_TYPE,
@@ -216,8 +216,27 @@ ENDORSEMENT_TYPE = "EndorsementCredential"
 
 
 
+MAX_DOCUMENT_DEPTH = 100
+"""How deep a credential's JSON may nest: far beyond any credential's (an Open Badge nests about ten levels; the
+service refuses requests beyond 32, ``mcbadge.limits``), and far below where reading it (canonicalization, the
+schema) would exhaust Python's recursion limit."""
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether a JSON value nests more than ``limit`` arrays and objects deep (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, Mapping) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (Mapping, list)))
+    return False
+
+
 def _parse(value: Any) -> tuple[Mapping[str, Any] | None, str | None, str]:
-    """Returns (credential, jwt, format). Exactly one of credential/jwt is set, else both None."""
+    """Returns (credential, jwt, format). Exactly one of credential/jwt is set, else both None (and the format
+    says why when it can: "enveloped", "too_deep", or "unknown: <why the text is not JSON>")."""
     if isinstance(value, (bytes, bytearray)):
         try:
             value = value.decode("utf-8")
@@ -228,9 +247,15 @@ def _parse(value: Any) -> tuple[Mapping[str, Any] | None, str | None, str]:
         if _JWT_RE.match(text):
             return None, text, "jwt"
         try:
-            value = json.loads(text)
-        except ValueError:
-            return None, None, "unknown"
+            # Strict: a member named twice would be read as the last one here and as the first elsewhere, and
+            # "verified" would then hold for a document another verifier reads otherwise.
+            value = strict_loads(text)
+        except RecursionError:
+            return None, None, "unknown: the text nests too deep to be read"
+        except ValueError as exc:  # DuplicateMember and NaN are ValueErrors too
+            return None, None, f"unknown: the text is not JSON a verifier can read ({exc})"
+    if isinstance(value, Mapping) and _deeper_than(value, MAX_DOCUMENT_DEPTH):
+        return None, None, "too_deep"
     if isinstance(value, Mapping):
         if "EnvelopedVerifiableCredential" in as_list(value.get("type")):
             ident = value.get("id")
@@ -631,22 +656,28 @@ class _Verifier:
         unchecked: list[str] = []
         ages: list[float] = []
         for entry in entries:
-            if not isinstance(entry, Mapping) or entry.get("type") != status_list.ENTRY_TYPE:
+            # JSON-LD reads a one-element array as the single value: ["BitstringStatusListEntry"] is that entry.
+            if not isinstance(entry, Mapping) or status_list.ENTRY_TYPE not in as_list(entry.get("type")):
                 kind = entry.get("type") if isinstance(entry, Mapping) else type(entry).__name__
                 unchecked.append(f"status entry of type {kind!r} is not supported")
                 continue
             url = entry.get("statusListCredential")
             purpose = entry.get("statusPurpose")
+            if not isinstance(url, str) or not url:
+                # Nothing to fetch: the issuer signed an entry no verifier can follow (the Recommendation: a URL).
+                self.add("status", Outcome.FAILED,
+                         f"the {purpose} status entry is invalid: its statusListCredential {url!r} is not a URL")
+                return
             if self.status_fetcher is None:
                 unchecked.append(f"{purpose} status could not be checked: no status fetcher configured")
                 continue
-            fetched = self.consulted.status_lists.get(str(url))
+            fetched = self.consulted.status_lists.get(url)
             if fetched is None:
                 try:
-                    fetched = self.status_fetcher(str(url))
+                    fetched = self.status_fetcher(url)
                 except Exception as exc:  # noqa: BLE001 - any fetch failure means "could not be checked"
                     fetched = exc
-                self.consulted.status_lists[str(url)] = fetched
+                self.consulted.status_lists[url] = fetched
             if isinstance(fetched, Exception):
                 unchecked.append(f"{purpose} status could not be checked: {fetched}")
                 continue
@@ -659,7 +690,7 @@ class _Verifier:
                     ages.append(float(age))
                 else:
                     age = None
-            trust_key = (str(url), issuer)
+            trust_key = (url, issuer)
             if trust_key not in self.consulted.list_problems:
                 self.consulted.list_problems[trust_key] = self._verify_status_list(list_credential, issuer)
             problem = self.consulted.list_problems[trust_key]
@@ -1163,9 +1194,15 @@ def _run(v: _Verifier, credential: Any, *, check_schema: bool = True) -> Verific
               f"not a conforming EnvelopedVerifiableCredential: its @context must start with {CREDENTIALS_V2} and "
               "its id must be a data: URL holding a compact VC-JWT")
         return VerificationReport(tuple(v.checks), None, fmt)
+    if doc is None and token is None and fmt == "too_deep":
+        v.add("parse", Outcome.FAILED, f"the credential nests deeper than {MAX_DOCUMENT_DEPTH} levels, which no "
+                                       "credential does; it was not read")
+        return VerificationReport(tuple(v.checks), None, "json")
     if doc is None and token is None:
+        fmt, _, why = fmt.partition(": ")
         v.add("parse", Outcome.FAILED,
-              "not a credential: expected a JSON object, a compact VC-JWT, or an EnvelopedVerifiableCredential")
+              "not a credential: expected a JSON object, a compact VC-JWT, or an EnvelopedVerifiableCredential"
+              + (f"; {why}" if why else ""))
         return VerificationReport(tuple(v.checks), None, fmt)
 
     jwt_result: jwt.JwtVerification | None = None
@@ -1185,6 +1222,10 @@ def _run(v: _Verifier, credential: Any, *, check_schema: bool = True) -> Verific
                 v.add("parse", Outcome.FAILED, f"not a readable VC-JWT: {exc}")
                 return VerificationReport(tuple(v.checks), None, fmt)
     assert doc is not None
+    if token is not None and _deeper_than(doc, MAX_DOCUMENT_DEPTH):  # a JSON document was bounded in _parse
+        v.add("parse", Outcome.FAILED, f"the credential nests deeper than {MAX_DOCUMENT_DEPTH} levels, which no "
+                                       "credential does; it was not read")
+        return VerificationReport(tuple(v.checks), None, fmt)
     if not isinstance(doc.get("type"), (list, str)) or "VerifiableCredential" not in as_list(doc.get("type")):
         v.add("parse", Outcome.FAILED, "the document is not a VerifiableCredential (its type says otherwise)")
         return VerificationReport(tuple(v.checks), doc, fmt)
