@@ -484,7 +484,7 @@ def test_check_status_accepts_explicit_status_size_1() -> None:
     [
         (lambda c: c.update(type=["VerifiableCredential"]), "BitstringStatusListCredential"),
         (lambda c: c.update({"@context": ["https://www.w3.org/2018/credentials/v1"]}), "VC 2.0"),
-        (lambda c: c.update(credentialSubject=[c["credentialSubject"]]), "single JSON object"),
+        (lambda c: c.update(credentialSubject=[c["credentialSubject"], c["credentialSubject"]]), "single JSON object"),
         (lambda c: c["credentialSubject"].update(type="StatusList2021"), "'BitstringStatusList'"),
         (lambda c: c["credentialSubject"].update(encodedList=None), "encodedList must be a string"),
         (lambda c: c["credentialSubject"].update(encodedList="uAAAA"), "GZIP"),
@@ -497,6 +497,14 @@ def test_check_status_malformed_list_credential(mutate, message: str) -> None:
     mutate(cred)
     with pytest.raises(StatusListError, match=message):
         check_status(entry(42), cred, now=NOW)
+
+
+def test_check_status_reads_a_one_element_subject_array_as_the_subject() -> None:
+    # JSON-LD: a single value and a one-element array are the same statement.
+    cred = make_list_credential(make_list(42))
+    cred["credentialSubject"] = [cred["credentialSubject"]]
+    assert check_status(entry(42), cred, now=NOW).set
+    assert not check_status(entry(41), cred, now=NOW).set
 
 
 def test_check_status_rejects_short_list_unless_allowed() -> None:

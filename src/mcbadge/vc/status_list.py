@@ -487,7 +487,10 @@ def check_status(
         raise StatusListError(
             f"status list credential expired at {valid_until}; fetch a fresh one"
         )
-    subject = list_credential.get("credentialSubject")
+    # JSON-LD reads a one-element array as its single value: [subject] is that subject. More than one would
+    # leave it open which list is meant.
+    subjects = list_credential.get("credentialSubject")
+    subject = subjects[0] if isinstance(subjects, list) and len(subjects) == 1 else subjects
     if not isinstance(subject, dict):
         raise StatusListError("status list credential credentialSubject must be a single JSON object")
     if LIST_SUBJECT_TYPE not in _types(subject.get("type")):
