@@ -1,9 +1,16 @@
 // A wallet, for tests: redeems an OpenID4VCI credential offer with the OpenWallet Foundation's
-// @openid4vc/openid4vci client (pinned in package.json), the pre-authorized code flow with a transaction code.
+// @openid4vc/openid4vci client (pinned in package.json), the pre-authorized code flow with a transaction code,
+// or the authorization code flow (PKCE) in two steps, the earner's approval in between.
 //
 // Usage: node wallet.mjs < request.json, where the request is
 //   {"offer": "openid-credential-offer://?credential_offer=...", "txCode": "123456",
 //    "configurationId": "OpenBadgeCredential_ldp_vc", "keyForm": "did" | "jwk"}
+// or, for the authorization code flow, first
+//   {"offer": ..., "clientId": "...", "redirectUri": "..."} -> {"ok": true, "authorizationRequestUrl": ...,
+//                                                               "codeVerifier": ...}
+// then, with the code the redirect brought back,
+//   {"offer": ..., "clientId": ..., "redirectUri": ..., "authorizationCode": ..., "codeVerifier": ...,
+//    "configurationId": ..., "keyForm": ...} -> as the pre-authorized code flow's answer
 // or a list of them (redeemed one after the other, each with a fresh key: one Node start for several wallets).
 // It prints one JSON line: {"ok": true, "holder": "did:key:...", "credentials": [...], "tokenResponse": {...}}
 // or {"ok": false, "stage": "...", "error": "...", "status": 400, "body": {...}} for a refusal (a list of
@@ -16,7 +23,7 @@ import {createHash, generateKeyPairSync, randomBytes, sign as edSign} from 'node
 import {readFileSync} from 'node:fs';
 
 import * as base58btc from 'base58-universal';
-import {clientAuthenticationAnonymous, setGlobalConfig} from '@openid4vc/oauth2';
+import {clientAuthenticationAnonymous, clientAuthenticationNone, setGlobalConfig} from '@openid4vc/oauth2';
 import {Openid4vciClient} from '@openid4vc/openid4vci';
 
 // Libraries must not write to stdout: it carries the answer.
@@ -35,7 +42,7 @@ function walletKey() {
   return {did, didUrl: `${did}#${did.slice('did:key:'.length)}`, jwk, privateKey};
 }
 
-function callbacks(key) {
+function callbacks(key, clientId) {
   return {
     fetch,
     hash: (data, alg) => {
@@ -45,7 +52,9 @@ function callbacks(key) {
       return new Uint8Array(createHash('sha256').update(data).digest());
     },
     generateRandom: (n) => new Uint8Array(randomBytes(n)),
-    clientAuthentication: clientAuthenticationAnonymous(),
+    // A public client: the pre-authorized code needs no client; an authorization code is redeemed with the
+    // client_id it was issued to (RFC 6749 §4.1.3).
+    clientAuthentication: clientId ? clientAuthenticationNone({clientId}) : clientAuthenticationAnonymous(),
     signJwt: async (signer, {header, payload}) => {
       const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
       const signature = edSign(null, Buffer.from(input), key.privateKey);
@@ -68,15 +77,25 @@ async function refusal(stage, error) {
 
 async function redeem(request) {
   const key = walletKey();
-  const client = new Openid4vciClient({callbacks: callbacks(key)});
+  const client = new Openid4vciClient({callbacks: callbacks(key, request.clientId)});
   let stage = 'offer';
   try {
     const credentialOffer = await client.resolveCredentialOffer(request.offer);
     stage = 'metadata';
     const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    if(request.clientId && !request.authorizationCode) {
+      stage = 'authorize';
+      const {authorizationRequestUrl, pkce} = await client.createAuthorizationRequestUrlFromOffer({
+        credentialOffer, issuerMetadata, clientId: request.clientId, redirectUri: request.redirectUri});
+      return {ok: true, authorizationRequestUrl, codeVerifier: pkce?.codeVerifier};
+    }
     stage = 'token';
-    const {accessTokenResponse} = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
-      credentialOffer, issuerMetadata, txCode: request.txCode});
+    const {accessTokenResponse} = request.authorizationCode ?
+      await client.retrieveAuthorizationCodeAccessTokenFromOffer({
+        credentialOffer, issuerMetadata, authorizationCode: request.authorizationCode,
+        pkceCodeVerifier: request.codeVerifier, redirectUri: request.redirectUri}) :
+      await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+        credentialOffer, issuerMetadata, txCode: request.txCode});
     stage = 'nonce';
     const {c_nonce: nonce} = await client.requestNonce({issuerMetadata});
     stage = 'proof';

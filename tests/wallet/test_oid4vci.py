@@ -7,6 +7,7 @@ Expired, replayed and guessed offers, a revoked credential, and bad key proofs a
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
@@ -33,6 +34,7 @@ from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.keys import Ed25519KeyPair
 from mcbadge.wallet.service import MAX_TX_CODE_FAILURES, PRE_AUTHORIZED_GRANT
 from tests.assertions import assert_problem, verify_live
+from tests.browser import screenshot
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
 from tests.live_server import LiveServer
@@ -253,3 +255,159 @@ def test_metadata_and_offers_by_role(client: httpx.Client, server: LiveServer, t
         assert_problem(client.post(f"/api/v1/credentials/{award.id}/wallet-offers", headers=tenant.headers(role)),
                        403, "forbidden")
     assert client.post(f"/api/v1/credentials/{award.id}/wallet-offers").status_code == 401
+
+
+# -- the authorization code flow (wallet.authorization) ----------------------------------------------------------
+
+WALLET_CLIENT = "mcbadge-test-wallet"
+# A loopback redirect (RFC 8252 §7.3): never contacted, the test reads the Location the earner's browser would follow.
+WALLET_REDIRECT = "http://127.0.0.1:9/wallet/callback?from=offer"
+
+
+def authorization_params(offer: dict[str, Any], verifier: str, **overrides: str) -> dict[str, str]:
+    """A wallet's authorization request for ``offer``, built by hand (PKCE S256 of ``verifier``)."""
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    issuer_state = offer["credential_offer"]["grants"]["authorization_code"]["issuer_state"]
+    return {"response_type": "code", "client_id": WALLET_CLIENT, "redirect_uri": WALLET_REDIRECT, "state": "xyz",
+            "code_challenge": challenge, "code_challenge_method": "S256", "issuer_state": issuer_state, **overrides}
+
+
+def approved_code(client: httpx.Client, tenant: Tenant, params: dict[str, str]) -> str:
+    approved = client.post("/oauth/authorize", data={**params, "decision": "approve",
+                                                     "api_key": tenant.keys[Role.EDUCATOR]})
+    assert approved.status_code == 303, approved.text
+    location = approved.headers["location"]
+    assert location.startswith(params["redirect_uri"].split("?")[0])
+    answer = parse_qs(urlsplit(location).query)
+    assert answer["state"] == [params["state"]] and answer["from"] == ["offer"]
+    return answer["code"][0]
+
+
+def code_token(client: httpx.Client, code: str, verifier: str) -> httpx.Response:
+    return client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+                                             "client_id": WALLET_CLIENT, "redirect_uri": WALLET_REDIRECT})
+
+
+def test_authorization_code_flow_with_the_earners_approval(server: LiveServer, client: httpx.Client, tenant: Tenant,
+                                                           node_reference, browser) -> None:  # noqa: F811
+    award = award_one(server, tenant)
+    offer = make_offer(client, tenant, award.id)
+    # The npm wallet takes the offer's authorization_code grant: its authorization request (PKCE, issuer_state).
+    [started] = run_wallets({"offer": offer["offer_link"], "clientId": WALLET_CLIENT, "redirectUri": WALLET_REDIRECT})
+    assert started["ok"] is True, started
+    url = started["authorizationRequestUrl"]
+    assert url.startswith(f"{server.base_url}/oauth/authorize?")
+    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert params["issuer_state"] == offer["credential_offer"]["grants"]["authorization_code"]["issuer_state"]
+    assert params["code_challenge_method"] == "S256" and params["client_id"] == WALLET_CLIENT
+
+    # The earner's browser: the page names the credential, the wallet and where it goes back to.
+    context = browser.new_context(viewport={"width": 900, "height": 800}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        assert page.goto(url).status == 200
+        text = page.locator("main").inner_text()
+        assert "Checking for Understanding" in text and WALLET_CLIENT in text
+        assert page.locator("#redirect-host").inner_text() == "127.0.0.1:9"
+        screenshot(page, "wallet-authorization-consent")
+    finally:
+        context.close()
+
+    # A key that is not valid, or someone else's: the page says so, and nothing goes to the wallet.
+    wrong = client.post("/oauth/authorize", data={**params, "decision": "approve", "api_key": "mcb_nope_nope"})
+    assert wrong.status_code == 400 and "That API key is not valid" in wrong.text
+    other = client.post("/oauth/authorize", data={**params, "decision": "approve", "api_key": tenant.keys[Role.ADMIN]})
+    assert other.status_code == 400 and "only the educator who made this offer" in other.text
+    assert "location" not in wrong.headers and "location" not in other.headers
+
+    approved = client.post("/oauth/authorize", data={**params, "decision": "approve",
+                                                     "api_key": tenant.keys[Role.EDUCATOR]})
+    assert approved.status_code == 303, approved.text
+    answer = parse_qs(urlsplit(approved.headers["location"]).query)
+    assert answer["iss"] == [server.base_url] and answer["code"][0].startswith("mcbwc_")
+
+    # The wallet redeems the code with its verifier and receives the credential bound to its key.
+    [received] = run_wallets({"offer": offer["offer_link"], "clientId": WALLET_CLIENT, "redirectUri": WALLET_REDIRECT,
+                              "authorizationCode": answer["code"][0], "codeVerifier": started["codeVerifier"],
+                              "configurationId": LDP, "keyForm": "did"})
+    assert received["ok"] is True, received
+    [credential] = received["credentials"]
+    assert credential["credentialSubject"]["id"] == received["holder"] and credential["id"] == award.document["id"]
+    did = issuer_did(server.base_url, tenant.issuer.slug)
+    documents = {did: did_document(server.keystore, server.base_url, tenant.issuer.slug)}
+    assert node_reference.verify(credential, documents) == {"verified": True, "errors": []}
+    assert verify_live(server, credential).verified
+
+    # Used: the code again is refused, and so is the offer (by either grant).
+    assert oauth_error(code_token(client, answer["code"][0], started["codeVerifier"]), 400, "invalid_grant") == \
+        "the authorization code was already used"
+    assert client.get(url.removeprefix(server.base_url)).status_code == 400
+    assert oauth_error(token_request(client, offer), 400, "invalid_grant").startswith("the pre-authorized code was")
+
+
+def test_authorization_code_refusals(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
+    award = award_one(server, tenant)
+    offer = make_offer(client, tenant, award.id)
+    verifier = "v" * 43
+    good = authorization_params(offer, verifier)
+
+    # Requests no code may follow: shown on the page (400), never redirected to an address registered nowhere.
+    for overrides, words in [
+        ({"code_challenge": ""}, "PKCE is required"),
+        ({"code_challenge_method": "plain"}, "PKCE is required"),
+        ({"response_type": "token"}, "response_type must be code"),
+        ({"client_id": ""}, "client_id is required"),
+        ({"redirect_uri": ""}, "redirect_uri is required"),
+        ({"redirect_uri": "javascript:alert(1)"}, "may not use the javascript: scheme"),
+        ({"redirect_uri": "http://wallet.example/cb"}, "must be https"),
+        ({"redirect_uri": "https://wallet.example/cb#frag"}, "without a fragment"),
+        ({"issuer_state": "not-an-offer"}, "names no offer"),
+    ]:
+        refused = client.get("/oauth/authorize", params={**good, **overrides})
+        assert refused.status_code == 400 and words in html.unescape(refused.text), (overrides, refused.text)
+        assert "location" not in refused.headers
+        assert client.post("/oauth/authorize", data={**good, **overrides, "decision": "deny"}).status_code == 400
+
+    # Denied: back to the wallet with access_denied; the offer stays usable.
+    denied = client.post("/oauth/authorize", data={**good, "decision": "deny"})
+    assert denied.status_code == 303
+    assert parse_qs(urlsplit(denied.headers["location"]).query)["error"] == ["access_denied"]
+
+    # An app's own scheme is a redirect target too (RFC 8252 §7.1).
+    app_scheme = authorization_params(offer, verifier, redirect_uri="org.example.wallet:/callback")
+    page = client.get("/oauth/authorize", params=app_scheme)
+    assert page.status_code == 200 and "org.example.wallet" in page.text
+
+    code = approved_code(client, tenant, good)
+    assert client.get("/oauth/authorize", params=good).status_code == 400  # approved once: not again
+    for overrides, description in [
+        ({"code_verifier": "w" * 43}, "the code_verifier does not match the code_challenge"),
+        ({"client_id": "another-wallet"}, "the code was issued to another client_id"),
+        ({"redirect_uri": "http://127.0.0.1:9/elsewhere"}, "redirect_uri is not the one the code was issued for"),
+        ({"code": "mcbwc_unknown"}, "the authorization code is not known"),
+    ]:
+        form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier, "client_id": WALLET_CLIENT,
+                "redirect_uri": WALLET_REDIRECT}
+        refused = client.post("/oauth/token", data={**form, **overrides})
+        assert oauth_error(refused, 400, "invalid_grant") == description
+    oauth_error(code_token(client, code, "short"), 400, "invalid_request")
+    token = code_token(client, code, verifier)
+    assert token.status_code == 200 and token.json()["access_token"].startswith("mcbwt_"), token.text
+
+    # A code presented twice also ends the access token it gave (RFC 6749 §4.1.2).
+    access = token.json()["access_token"]
+    request = {"credential_configuration_id": LDP, "proofs": {"jwt": ["x.y.z"]}}
+    assert client.post("/oid4vci/credential", json=request,
+                       headers={"Authorization": f"Bearer {access}"}).json()["error"] == "invalid_proof"
+    oauth_error(code_token(client, code, verifier), 400, "invalid_grant")
+    oauth_error(client.post("/oid4vci/credential", json=request, headers={"Authorization": f"Bearer {access}"}),
+                401, "invalid_token")
+
+    # Expired: a code not redeemed in time is refused.
+    late = make_offer(client, tenant, award.id)
+    late_params = authorization_params(late, verifier)
+    late_code = approved_code(client, tenant, late_params)
+    with server.app.state.services.sessions.begin() as session:
+        session.execute(update(WalletOffer).where(WalletOffer.id == uuid.UUID(late["id"]))
+                        .values(authorization_code_expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    assert "expired" in oauth_error(code_token(client, late_code, verifier), 400, "invalid_grant")

@@ -1,12 +1,14 @@
 """Tables of wallet delivery by OpenID for Verifiable Credential Issuance (``mcbadge.wallet``).
 
     Credential ── WalletOffer (an offer the earner made for one credential: pre-authorized code, transaction
-                  code, expiry; redeemed once for an access token, which delivers the credential to a wallet)
+                  code, issuer state, expiry; redeemed once for an access token, by the pre-authorized code or
+                  by the code the earner's approval of a wallet's authorization request gave; the access token
+                  delivers the credential to a wallet)
     WalletNonce (a ``c_nonce`` handed out by the nonce endpoint; one use, short-lived)
 
-Secrets are kept as SHA-256 hex digests, never in clear: the pre-authorized code and the access token (256
-random bits each), the transaction code (a digest salted with the offer's code: six digits alone would be a
-lookup table), the nonce. Same ``Base`` as ``mcbadge.db.models``: one metadata, one set of migrations.
+Secrets are kept as SHA-256 hex digests, never in clear: the pre-authorized code, the issuer state, the
+authorization code and the access token (256 random bits each), the transaction code (a digest salted with the
+offer's code: six digits alone would be a lookup table), the nonce. Same ``Base`` as ``mcbadge.db.models``: one metadata, one set of migrations.
 """
 
 from __future__ import annotations
@@ -49,6 +51,16 @@ class WalletOffer(Base):
     """When a wallet last received the credential with this offer's access token."""
     holder: Mapped[str | None] = mapped_column(String(300))
     """The holder's DID (the ``did:key`` of the key its proof was signed with) the credential was bound to."""
+    # The authorization code flow (the offer's other grant): the earner approves one wallet's request for it.
+    issuer_state_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """SHA-256 (hex) of the offer's ``issuer_state`` (None for an offer made before the flow existed)."""
+    authorization_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """SHA-256 (hex) of the authorization code the earner's approval gave the wallet."""
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    """The wallet's PKCE challenge (S256): only the wallet that asked can redeem the code."""
+    client_id: Mapped[str | None] = mapped_column(String(300))
+    redirect_uri: Mapped[str | None] = mapped_column(String(2000))
+    authorization_code_expires_at: Mapped[datetime | None] = mapped_column()
 
 
 class WalletNonce(Base):

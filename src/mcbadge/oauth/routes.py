@@ -6,7 +6,8 @@
 ``GET /oauth/authorize``                               the consent page: the educator signs in with an API key
 ``POST /oauth/authorize``                              approve (302 with a code) or deny (302 access_denied)
 ``POST /oauth/token``                                  authorization_code (PKCE S256), refresh_token, client_credentials;
-                                                       OpenID4VCI's pre-authorized code (``wallet.routes``)
+                                                       OpenID4VCI's pre-authorized code and a wallet's code
+                                                       (``wallet.routes``)
 ``POST /oauth/revoke``                                 token revocation (RFC 7009)
 ``POST/GET /api/v1/oauth-clients``, ``DELETE …/{id}``  client-credentials clients (issuer admins)
 =====================================================  ==========================================================
@@ -37,7 +38,8 @@ from ..db.session import transaction
 from ..errors import Forbidden, Invalid, Unauthenticated
 from ..principal import Principal, authenticate
 from ..services import Services
-from ..wallet.routes import pre_authorized_token
+from ..wallet.authorization import is_wallet_code, is_wallet_request
+from ..wallet.routes import authorization_code_token, pre_authorized_token, wallet_consent, wallet_decision
 from ..wallet.service import PRE_AUTHORIZED_GRANT
 from . import clients
 from .registration import register
@@ -173,9 +175,13 @@ async def token(request: Request, services: ServicesDep) -> Response:
     """The token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE verifier), refresh_token
     (rotating), client_credentials, and a wallet's pre-authorized code (OpenID4VCI 1.0 §6)."""
     form = await _form(request)
-    if dict(form).get("grant_type") == PRE_AUTHORIZED_GRANT:
+    fields = dict(form)
+    if fields.get("grant_type") == PRE_AUTHORIZED_GRANT:
         # Not an Authlib grant: its token opens the credential endpoint only, and it has no client.
-        return await pre_authorized_token(services, dict(form))
+        return await pre_authorized_token(services, fields)
+    if fields.get("grant_type") == "authorization_code" and is_wallet_code(fields.get("code")):
+        # A code the earner's approval gave a wallet (wallet.authorization): the same token as above.
+        return await authorization_code_token(services, fields)
     try:
         req = oauth_request("POST", _uri(services, request), request.headers, [], form)
     except OAuth2Error as error:
@@ -234,7 +240,10 @@ def _authorize_failure(services: Services, server: McbadgeAuthorizationServer, r
 @router.get("/oauth/authorize", response_class=HTMLResponse, responses=_CONSENT_PAGE)
 async def authorize_page(request: Request, services: ServicesDep) -> Response:
     """The consent page. The educator signs in with their API key (mcbadge has no passwords) and approves
-    the scopes the client asked for. PKCE with ``code_challenge_method=S256`` is required."""
+    the scopes the client asked for. PKCE with ``code_challenge_method=S256`` is required. A wallet's request
+    for a credential offer (it names the offer's ``issuer_state``) gets the earner's page of ``wallet.routes``."""
+    if is_wallet_request(dict(request.query_params)):
+        return await wallet_consent(services, dict(request.query_params))
     try:
         req = oauth_request("GET", _uri(services, request), request.headers, list(request.query_params.multi_items()), [])
     except OAuth2Error as error:
@@ -256,6 +265,8 @@ async def authorize(request: Request, services: ServicesDep) -> Response:
     client with a code; ``decision=deny`` redirects with ``error=access_denied``."""
     form = await _form(request)
     fields = dict(form)
+    if is_wallet_request(fields):
+        return await wallet_decision(services, fields)
     params = [(k, v) for k, v in form if k in AUTHORIZE_PARAMS]  # the API key never reaches Authlib
     try:
         req = oauth_request("POST", _uri(services, request), request.headers, [], params)

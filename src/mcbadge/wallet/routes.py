@@ -1,10 +1,14 @@
-"""Wallet delivery over HTTP (OpenID for Verifiable Credential Issuance 1.0, pre-authorized code flow).
+"""Wallet delivery over HTTP (OpenID for Verifiable Credential Issuance 1.0: pre-authorized code and authorization
+code flows).
 
 =============================================  ==================================================================
 ``GET /.well-known/openid-credential-issuer``  credential issuer metadata (the OAuth server metadata is
                                                ``oauth.routes``', with the pre-authorized code grant)
-``POST /oauth/token``                          the pre-authorized code grant: ``oauth.routes`` hands it to
-                                               :func:`pre_authorized_token`
+``POST /oauth/token``                          the pre-authorized code grant and a wallet's authorization code:
+                                               ``oauth.routes`` hands them to :func:`pre_authorized_token`,
+                                               :func:`authorization_code_token`
+``GET/POST /oauth/authorize``                  a wallet's request (it names an ``issuer_state``): the earner's
+                                               consent page, :func:`wallet_consent`, :func:`wallet_decision`
 ``POST /oid4vci/nonce``                        a ``c_nonce`` for a key proof
 ``POST /oid4vci/credential``                   the credential, bound to the proof's key (Bearer access token)
 ``POST /api/v1/credentials/{id}/wallet-offers``  an educator's offer of their credential (JSON)
@@ -37,11 +41,11 @@ from ..db.models import Role
 from ..errors import DomainError, Forbidden, Unauthenticated
 from ..principal import Principal
 from ..services import Services
-from . import service
+from . import authorization, service
 from .schemas import OfferRead
 from .service import NotDeliverable, WalletProtocolError
 
-__all__ = ["pre_authorized_token", "router"]
+__all__ = ["authorization_code_token", "pre_authorized_token", "router", "wallet_consent", "wallet_decision"]
 
 router = APIRouter(tags=["wallet"])
 
@@ -85,6 +89,80 @@ async def pre_authorized_token(services: Services, form: Mapping[str, str]) -> R
     try:
         body = await run_in_threadpool(
             _in_session, services, lambda session: service.redeem_pre_authorized_code(session, services, form))
+    except WalletProtocolError as error:
+        return protocol_error(error)
+    return JSONResponse(body, headers={**_NO_STORE, "Pragma": "no-cache"})
+
+
+# -- the authorization code flow (wallet.authorization); /oauth/authorize and /oauth/token dispatch here ----------
+
+# The consent page of a wallet's request: nothing but this service's own stylesheet; the form posts here only.
+_CONSENT_HEADERS = {
+    **_NO_STORE,
+    "X-Frame-Options": "DENY",  # no clickjacking of the approve button
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "
+                                "frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _consent_page(services: Services, status: int = 200, **context: Any) -> HTMLResponse:
+    html = _templates.get_template("wallet_consent.html").render(root=services.settings.public_base_url, **context)
+    return HTMLResponse(html, status_code=status, headers=_CONSENT_HEADERS)
+
+
+def _request_refused(services: Services, error: WalletProtocolError) -> HTMLResponse:
+    # Before the earner has chosen, nothing goes to the redirect URI (it is registered nowhere): the page says it.
+    return _consent_page(services, 400, error_title="This wallet's request cannot be used",
+                         error_detail=f"{error.error}: {error.detail}")
+
+
+async def wallet_consent(services: Services, params: Mapping[str, str]) -> Response:
+    """``GET /oauth/authorize`` for a wallet's request (it names an offer's ``issuer_state``): the consent page."""
+    try:
+        request = await run_in_threadpool(
+            _in_session, services, lambda session: authorization.authorization_request(session, params))
+    except WalletProtocolError as error:
+        return _request_refused(services, error)
+    return _consent_page(services, request=request)
+
+
+async def wallet_decision(services: Services, fields: Mapping[str, str]) -> Response:
+    """``POST /oauth/authorize`` for a wallet's request: approve (with the earner's API key) or deny, then back
+    to the wallet (303)."""
+    params = {k: v for k, v in fields.items() if k in authorization.PARAMS}  # the API key never goes further
+    try:
+        if fields.get("decision") != "approve":
+            location = await run_in_threadpool(
+                _in_session, services, lambda session: authorization.deny(session, services, params))
+        else:
+            location = await run_in_threadpool(_in_session, services, lambda session: authorization.approve(
+                session, services, params, fields.get("api_key", "")))
+    except Unauthenticated:
+        return await _consent_again(services, params, "That API key is not valid. Paste the whole key, starting "
+                                                      "with mcb_.")
+    except authorization.AccessDenied as error:
+        return await _consent_again(services, params, error.detail)
+    except WalletProtocolError as error:
+        return _request_refused(services, error)
+    return Response(status_code=303, headers={**_NO_STORE, "Location": location})
+
+
+async def _consent_again(services: Services, params: Mapping[str, str], error: str) -> Response:
+    try:
+        request = await run_in_threadpool(
+            _in_session, services, lambda session: authorization.authorization_request(session, params))
+    except WalletProtocolError as refused:
+        return _request_refused(services, refused)
+    return _consent_page(services, 400, request=request, error=error)
+
+
+async def authorization_code_token(services: Services, form: Mapping[str, str]) -> Response:
+    """The token endpoint's answer to a wallet's authorization code (``oauth.routes.token`` dispatches here)."""
+    try:
+        body = await run_in_threadpool(
+            _in_session, services, lambda session: authorization.redeem_authorization_code(session, form))
     except WalletProtocolError as error:
         return protocol_error(error)
     return JSONResponse(body, headers={**_NO_STORE, "Pragma": "no-cache"})

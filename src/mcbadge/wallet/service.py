@@ -1,4 +1,5 @@
-"""Wallet delivery by OpenID for Verifiable Credential Issuance 1.0, pre-authorized code flow.
+"""Wallet delivery by OpenID for Verifiable Credential Issuance 1.0: the pre-authorized code flow here, the
+authorization code flow in ``wallet.authorization`` (an offer carries both grants; the wallet picks one).
 
 The earner of a credential makes an offer (:func:`create_offer`): a credential offer naming this service as
 the credential issuer, a pre-authorized code (256 random bits) and a six-digit transaction code shown to the
@@ -53,6 +54,7 @@ from ..vc.jwt import encode_vc_jwt
 from ..vc.key_proof import PROOF_ALGORITHMS, KeyProofError, verify_key_proof
 
 __all__ = [
+    "AUTHORIZATION_CODE_GRANT",
     "CONFIGURATIONS",
     "MAX_TX_CODE_FAILURES",
     "OFFER_SCHEME",
@@ -62,10 +64,13 @@ __all__ = [
     "deliver",
     "issuer_metadata",
     "new_nonce",
+    "redeem",
     "redeem_pre_authorized_code",
+    "token_response",
 ]
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+AUTHORIZATION_CODE_GRANT = "authorization_code"
 OFFER_SCHEME = "openid-credential-offer://"
 OFFER_TTL = timedelta(minutes=10)
 """How long an offer can be redeemed: long enough to open a wallet app and scan, short enough that a QR code
@@ -142,11 +147,11 @@ class NotDeliverable(Conflict):
 # -- helpers -----------------------------------------------------------------------------------------
 
 
-def _digest(*parts: str) -> str:
+def digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -215,8 +220,9 @@ def _deliverable(credential: Credential) -> str | None:
 
 def create_offer(session: Session, services: Services, principal: Principal, credential_id: uuid.UUID) -> Offer:
     """A new offer of one of the caller's own credentials (educators: their own; others' are "not found")."""
-    now = _now()
+    now = now_utc()
     code = secrets.token_urlsafe(32)
+    issuer_state = secrets.token_urlsafe(32)
     tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH))
     with transaction(session):
         credential = session.scalars(select(Credential).where(
@@ -228,9 +234,9 @@ def create_offer(session: Session, services: Services, principal: Principal, cre
         if reason is not None:
             raise (CredentialRevoked if credential.revoked_at else NotDeliverable)(
                 f"{reason}: it cannot be offered to a wallet")
-        offer = WalletOffer(credential_id=credential.id, educator_id=principal.person_id, code_hash=_digest(code),
-                            tx_code_hash=_digest(code, tx_code), tx_code_failures=0, created_at=now,
-                            expires_at=now + OFFER_TTL)
+        offer = WalletOffer(credential_id=credential.id, educator_id=principal.person_id, code_hash=digest(code),
+                            tx_code_hash=digest(code, tx_code), tx_code_failures=0, created_at=now,
+                            expires_at=now + OFFER_TTL, issuer_state_hash=digest(issuer_state))
         session.add(offer)
         session.flush()
         audit(session, issuer_id=principal.issuer_id, actor_id=principal.person_id, action="credential.wallet_offer",
@@ -238,11 +244,15 @@ def create_offer(session: Session, services: Services, principal: Principal, cre
     credential_offer = {
         "credential_issuer": services.public_base_url,
         "credential_configuration_ids": list(CONFIGURATIONS),
-        "grants": {PRE_AUTHORIZED_GRANT: {
-            "pre-authorized_code": code,
-            "tx_code": {"input_mode": "numeric", "length": TX_CODE_LENGTH,
-                        "description": "The code shown beside the QR code on your credential's page"},
-        }},
+        "grants": {
+            PRE_AUTHORIZED_GRANT: {
+                "pre-authorized_code": code,
+                "tx_code": {"input_mode": "numeric", "length": TX_CODE_LENGTH,
+                            "description": "The code shown beside the QR code on your credential's page"},
+            },
+            # Or the wallet sends the earner to this service to approve it (wallet.authorization).
+            AUTHORIZATION_CODE_GRANT: {"issuer_state": issuer_state},
+        },
     }
     # By value: nothing to fetch, and the QR code stays small enough (a few hundred characters).
     link = OFFER_SCHEME + "?credential_offer=" + quote(json.dumps(credential_offer, separators=(",", ":")), safe="")
@@ -271,11 +281,11 @@ def redeem_pre_authorized_code(session: Session, services: Services, form: Mappi
     code, tx_code = form.get("pre-authorized_code"), form.get("tx_code")
     if not code:
         raise WalletProtocolError("pre-authorized_code is required")
-    now = _now()
+    now = now_utc()
     refusal: WalletProtocolError | None = None
-    token = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ""
     with transaction(session):
-        offer = session.scalars(select(WalletOffer).where(WalletOffer.code_hash == _digest(code))
+        offer = session.scalars(select(WalletOffer).where(WalletOffer.code_hash == digest(code))
                                 .with_for_update()).first()
         if offer is None:
             refusal = InvalidGrant("the pre-authorized code is not known")
@@ -285,17 +295,28 @@ def redeem_pre_authorized_code(session: Session, services: Services, form: Mappi
             refusal = InvalidGrant("the pre-authorized code was already used: an offer is redeemed once")
         elif offer.expires_at <= now:
             refusal = InvalidGrant("the offer has expired: make a new one on the credential's page")
-        elif not tx_code or not secrets.compare_digest(offer.tx_code_hash, _digest(code, tx_code)):
+        elif not tx_code or not secrets.compare_digest(offer.tx_code_hash, digest(code, tx_code)):
             offer.tx_code_failures += 1
             if offer.tx_code_failures >= MAX_TX_CODE_FAILURES:
                 offer.redeemed_at = now  # spent: guessing stops here
             refusal = InvalidGrant("the transaction code is wrong" if tx_code else "the transaction code (tx_code) is required")
         else:
-            offer.redeemed_at = now
-            offer.access_token_hash = _digest(token)
-            offer.access_expires_at = now + ACCESS_TOKEN_TTL
+            token = redeem(offer, now)
     if refusal is not None:
         raise refusal
+    return token_response(token)
+
+
+def redeem(offer: WalletOffer, now: datetime) -> str:
+    """Spend ``offer`` (by either of its grants) for a new access token to the credential endpoint."""
+    token = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    offer.redeemed_at = now
+    offer.access_token_hash = digest(token)
+    offer.access_expires_at = now + ACCESS_TOKEN_TTL
+    return token
+
+
+def token_response(token: str) -> dict[str, Any]:
     return {"access_token": token, "token_type": "Bearer", "expires_in": int(ACCESS_TOKEN_TTL.total_seconds())}
 
 
@@ -306,10 +327,10 @@ def new_nonce(session: Session) -> str:
     """A fresh ``c_nonce`` (OID4VCI 1.0 §7), stored until used or expired; expired ones are swept here, so the
     table holds at most what ``NONCE_TTL`` of requests made."""
     nonce = secrets.token_urlsafe(32)
-    now = _now()
+    now = now_utc()
     with transaction(session):
         session.execute(delete(WalletNonce).where(WalletNonce.expires_at <= now))
-        session.add(WalletNonce(nonce_hash=_digest(nonce), expires_at=now + NONCE_TTL))
+        session.add(WalletNonce(nonce_hash=digest(nonce), expires_at=now + NONCE_TTL))
     return nonce
 
 
@@ -344,7 +365,7 @@ def _bound(document: Mapping[str, Any], holder: str) -> dict[str, Any]:
 
 def deliver(session: Session, services: Services, access_token: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
     """The credential response (OID4VCI 1.0 §8.3): the offered credential bound to the proof's key."""
-    now = _now()
+    now = now_utc()
     if not access_token:
         raise InvalidToken("an access token (Authorization: Bearer) is required")
     configuration = body.get("credential_configuration_id")
@@ -355,7 +376,7 @@ def deliver(session: Session, services: Services, access_token: str | None, body
                                    f"offered: {', '.join(CONFIGURATIONS)}")
     proof_jwt = _single_proof(body)
     with transaction(session):
-        offer = session.scalars(select(WalletOffer).where(WalletOffer.access_token_hash == _digest(access_token))
+        offer = session.scalars(select(WalletOffer).where(WalletOffer.access_token_hash == digest(access_token))
                                 .with_for_update()).first()
         if offer is None or offer.access_expires_at is None or offer.access_expires_at <= now:
             raise InvalidToken("the access token is not valid (unknown or expired)")
@@ -364,7 +385,7 @@ def deliver(session: Session, services: Services, access_token: str | None, body
         except KeyProofError as exc:
             raise InvalidProof(str(exc)) from None
         used = session.execute(delete(WalletNonce).where(
-            WalletNonce.nonce_hash == _digest(proof.nonce), WalletNonce.expires_at > now))
+            WalletNonce.nonce_hash == digest(proof.nonce), WalletNonce.expires_at > now))
         if used.rowcount != 1:  # type: ignore[attr-defined]
             raise InvalidNonce("the proof's nonce is not one this issuer handed out, or it was used or expired")
         credential = session.get(Credential, offer.credential_id)

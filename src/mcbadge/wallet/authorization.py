@@ -1,0 +1,258 @@
+"""Wallet delivery by the OpenID4VCI 1.0 authorization code flow (§5): the earner approves the wallet here.
+
+An offer (``wallet.service.create_offer``) carries an ``authorization_code`` grant with an ``issuer_state``
+beside its pre-authorized code. A wallet that takes that grant sends the earner's browser to ``/oauth/authorize``
+with the ``issuer_state``, its ``client_id``, its ``redirect_uri`` and a PKCE challenge (S256, required). The
+earner sees which credential goes to which wallet (:func:`authorization_request`), signs in with their API key
+(mcbadge has no passwords) and approves (:func:`approve`) or denies (:func:`deny`); the browser goes back to the
+wallet with a one-time code (and ``state``, and ``iss`` as RFC 9207 says). The wallet redeems the code at
+``/oauth/token`` with its PKCE verifier (:func:`redeem_authorization_code`) for the same access token the
+pre-authorized code gives: the credential endpoint, once, for this offer's credential.
+
+Why not the OAuth server of the OB 3.0 API (``mcbadge.oauth``, Authlib): wallets are not registered clients
+there (a wallet app is public: no secret, and OB 3.0's registration profile is not what wallets send), and what
+they ask for is one offer's credential, not an API scope. The client here is identified by the ``issuer_state``,
+which only the earner's own offer holds; the redirect URI cannot be checked against a registration, so nothing is
+ever redirected to it before the earner has signed in and chosen, the consent page names its host, and the code
+is bound to it, to the client id and to the PKCE challenge. An error before that choice is shown on the page.
+
+Errors are OAuth-style (``WalletProtocolError``): on the page before a decision, at the token endpoint after.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import Credential, Role
+from ..db.session import read, transaction
+from ..db.wallet_models import WalletOffer
+from ..errors import Unauthenticated
+from ..features import audit
+from ..principal import authenticate
+from ..services import Services
+from ..vc.json_values import as_list
+from .service import InvalidGrant, WalletProtocolError, digest, now_utc, redeem, token_response
+
+__all__ = [
+    "AUTHORIZATION_CODE_PREFIX",
+    "WalletAuthorization",
+    "approve",
+    "authorization_request",
+    "deny",
+    "is_wallet_code",
+    "redeem_authorization_code",
+]
+
+AUTHORIZATION_CODE_PREFIX = "mcbwc_"
+"""Wallet authorization codes read ``mcbwc_<random>``: the token endpoint tells them from the OB 3.0 API's."""
+CODE_TTL = timedelta(minutes=5)
+"""How long the wallet has to redeem the code once the earner approved (it does so at once when it works)."""
+PARAMS = ("response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method",
+          "issuer_state", "scope", "authorization_details", "resource")
+"""The authorization request's parameters, carried through the consent form as hidden fields."""
+_CODE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.1
+_CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")  # base64url of a SHA-256 digest, unpadded
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*$")
+# Schemes a browser would run or read locally rather than hand to an app or a web server.
+_NEVER_REDIRECT = {"javascript", "data", "file", "vbscript", "about", "blob", "filesystem", "view-source", "ws",
+                   "wss", "ftp"}
+
+
+class InvalidClient(WalletProtocolError):
+    error = "invalid_client"
+    status = 401
+
+
+class AccessDenied(WalletProtocolError):
+    error = "access_denied"
+    status = 403
+
+
+@dataclass(frozen=True)
+class WalletAuthorization:
+    """A wallet's authorization request for one offer, as the consent page shows it."""
+
+    params: Mapping[str, str]
+    """The request's parameters (:data:`PARAMS`), for the form to carry."""
+    client_id: str
+    redirect_uri: str
+    redirect_host: str
+    credential_name: str
+    expires_at: datetime
+
+
+def is_wallet_request(params: Mapping[str, str]) -> bool:
+    """Whether an authorization request is a wallet's for an offer (it names the offer's ``issuer_state``)."""
+    return bool(params.get("issuer_state"))
+
+
+def is_wallet_code(code: str | None) -> bool:
+    return bool(code) and str(code).startswith(AUTHORIZATION_CODE_PREFIX)
+
+
+def _redirect_target(uri: str) -> str:
+    """The redirect URI's host (or scheme, for an app's own scheme) as the consent page names it; raises for a URI
+    no code may be sent to. RFC 8252: https; http only to the device's loopback interface; an app's private-use
+    scheme. Never a fragment (RFC 6749 §3.1.2)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise WalletProtocolError("redirect_uri is not a URI") from None
+    scheme = parts.scheme.lower()
+    if not _SCHEME.match(scheme) or parts.fragment or "#" in uri or len(uri) > 2000:
+        raise WalletProtocolError("redirect_uri must be an absolute URI without a fragment")
+    if scheme in _NEVER_REDIRECT:
+        raise WalletProtocolError(f"redirect_uri may not use the {scheme}: scheme")
+    if scheme in ("http", "https"):
+        host = parts.hostname or ""
+        if not host:
+            raise WalletProtocolError("redirect_uri has no host")
+        if scheme == "http":
+            try:
+                loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise WalletProtocolError("redirect_uri must be https (http only to this device's loopback "
+                                          "interface, RFC 8252 §7.3)")
+        return parts.netloc
+    return f"the app that opens {scheme}: links"
+
+
+def _credential_name(credential: Credential) -> str:
+    document = credential.document or {}
+    subjects = [s for s in as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    achievement = subjects[0].get("achievement") if subjects else None
+    name = achievement.get("name") if isinstance(achievement, Mapping) else None
+    return name if isinstance(name, str) and name else "your credential"
+
+
+def _open_offer(session: Session, params: Mapping[str, str], now: datetime, *, lock: bool = False) -> WalletOffer:
+    query = select(WalletOffer).where(WalletOffer.issuer_state_hash == digest(params["issuer_state"]))
+    offer = session.scalars(query.with_for_update() if lock else query).first()
+    if offer is None:
+        raise InvalidGrant("the issuer_state names no offer of this service")
+    if offer.redeemed_at is not None or offer.authorization_code_hash is not None:
+        raise InvalidGrant("this offer was already used: make a new one on the credential's page")
+    if offer.expires_at <= now:
+        raise InvalidGrant("the offer has expired: make a new one on the credential's page")
+    return offer
+
+
+def _checked(params: Mapping[str, str]) -> tuple[str, str]:
+    """(client id, redirect host) of a well-formed request; WalletProtocolError otherwise."""
+    if params.get("response_type") != "code":
+        raise WalletProtocolError("response_type must be code")
+    client_id = params.get("client_id", "")
+    if not client_id or len(client_id) > 300:
+        raise InvalidClient("client_id is required (at most 300 characters)")
+    redirect_uri = params.get("redirect_uri", "")
+    if not redirect_uri:
+        raise WalletProtocolError("redirect_uri is required: no wallet is registered here to default to")
+    host = _redirect_target(redirect_uri)
+    if params.get("code_challenge_method") != "S256" or not _CODE_CHALLENGE.match(params.get("code_challenge", "")):
+        raise WalletProtocolError("PKCE is required: code_challenge (S256 of the verifier) with "
+                                  "code_challenge_method=S256")
+    return client_id, host
+
+
+def authorization_request(session: Session, params: Mapping[str, str]) -> WalletAuthorization:
+    """The consent page's view of a wallet's request; WalletProtocolError (shown on the page) when it is not one
+    this service can ask the earner about."""
+    client_id, host = _checked(params)
+    with read(session):
+        offer = _open_offer(session, params, now_utc())
+        credential = session.get_one(Credential, offer.credential_id)
+        return WalletAuthorization(params={k: params[k] for k in PARAMS if params.get(k)}, client_id=client_id,
+                                   redirect_uri=params["redirect_uri"], redirect_host=host,
+                                   credential_name=_credential_name(credential), expires_at=offer.expires_at)
+
+
+def _back_to_wallet(services: Services, params: Mapping[str, str], answer: dict[str, str]) -> str:
+    """The redirect URI with the answer (and the request's ``state``, and ``iss``: RFC 9207) in its query."""
+    parts = urlsplit(params["redirect_uri"])
+    if params.get("state"):
+        answer["state"] = params["state"]
+    answer["iss"] = services.public_base_url
+    query = "&".join(q for q in (parts.query, urlencode(answer)) if q)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def approve(session: Session, services: Services, params: Mapping[str, str], api_key: str) -> str:
+    """The earner approved: the URL to send their browser to, with a one-time code. ``Unauthenticated`` for a
+    key that is not valid, ``AccessDenied`` for someone else's key; WalletProtocolError as
+    :func:`authorization_request`."""
+    client_id, _ = _checked(params)
+    now = now_utc()
+    code = AUTHORIZATION_CODE_PREFIX + secrets.token_urlsafe(32)
+    with transaction(session):
+        principal = authenticate(session, api_key.strip())
+        offer = _open_offer(session, params, now, lock=True)
+        if principal.role is not Role.EDUCATOR or principal.person_id != offer.educator_id:
+            raise AccessDenied("only the educator who made this offer can approve it: sign in with your own key")
+        offer.authorization_code_hash = digest(code)
+        offer.code_challenge = params["code_challenge"]
+        offer.client_id = client_id
+        offer.redirect_uri = params["redirect_uri"]
+        offer.authorization_code_expires_at = min(now + CODE_TTL, offer.expires_at)
+        credential = session.get_one(Credential, offer.credential_id)
+        audit(session, issuer_id=credential.issuer_id, actor_id=principal.person_id,
+              action="credential.wallet_authorized", target=f"credential:{credential.id}", offer=str(offer.id),
+              client_id=client_id, redirect_host=urlsplit(params["redirect_uri"]).netloc)
+    return _back_to_wallet(services, params, {"code": code})
+
+
+def deny(session: Session, services: Services, params: Mapping[str, str]) -> str:
+    """The earner said no: back to the wallet with ``access_denied`` (the offer stays usable until it expires).
+    Only for a request of an open offer: otherwise this would send anyone's browser anywhere (an open redirect)."""
+    _checked(params)
+    with read(session):
+        _open_offer(session, params, now_utc())
+    return _back_to_wallet(services, params, {"error": "access_denied",
+                                              "error_description": "the earner did not approve"})
+
+
+def redeem_authorization_code(session: Session, form: Mapping[str, str]) -> dict[str, Any]:
+    """The token response for a wallet's authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6), or
+    :class:`InvalidGrant`: the same client id and redirect URI as the request, the PKCE verifier of its challenge,
+    once, before it expires. A code presented twice also ends the access token it gave (RFC 6749 §4.1.2)."""
+    code, verifier = form.get("code", ""), form.get("code_verifier", "")
+    if not verifier:
+        raise WalletProtocolError("code_verifier is required (PKCE)")
+    if not _CODE_VERIFIER.match(verifier):
+        raise WalletProtocolError("code_verifier is not a PKCE verifier (43 to 128 unreserved characters)")
+    now = now_utc()
+    refusal: WalletProtocolError | None = None
+    token = ""
+    with transaction(session):
+        offer = session.scalars(select(WalletOffer).where(WalletOffer.authorization_code_hash == digest(code))
+                                .with_for_update()).first()
+        if offer is None:
+            refusal = InvalidGrant("the authorization code is not known")
+        elif offer.redeemed_at is not None:
+            offer.access_expires_at = min(offer.access_expires_at or now, now)  # replayed: whoever has it, stop
+            refusal = InvalidGrant("the authorization code was already used")
+        elif offer.authorization_code_expires_at is None or offer.authorization_code_expires_at <= now:
+            refusal = InvalidGrant("the authorization code has expired: ask the earner again")
+        elif form.get("client_id") != offer.client_id:
+            refusal = InvalidGrant("the code was issued to another client_id")
+        elif form.get("redirect_uri") != offer.redirect_uri:
+            refusal = InvalidGrant("redirect_uri is not the one the code was issued for")
+        elif not secrets.compare_digest(create_s256_code_challenge(verifier), offer.code_challenge or ""):
+            refusal = InvalidGrant("the code_verifier does not match the code_challenge")
+        else:
+            token = redeem(offer, now)
+    if refusal is not None:
+        raise refusal
+    return token_response(token)
