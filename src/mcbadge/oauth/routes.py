@@ -150,6 +150,8 @@ _REGISTRATION: dict[str, Any] = {"requestBody": {"required": True, "content": {"
                    "token_endpoint_auth_method": _TEXT}}}}}}
 _CONSENT_PAGE: dict[int | str, dict[str, Any]] = {200: {"description": "The consent page", "content": {"text/html": {}}},
                  302: {"description": "Back to the client's redirect URI, with a code or an error"},
+                 303: {"description": "A wallet's request (issuer_state): back to the wallet's redirect URI, with a "
+                                       "code or access_denied"},
                  400: {"description": "The request is not valid: said on the page (no redirect URI to trust)",
                        "content": {"text/html": {}}}}
 
