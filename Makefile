@@ -27,8 +27,9 @@ run: deps-python
 	$(VENV)/bin/mcbadge serve --demo
 
 # The type checker (configuration in pyproject.toml: strict for vc/, every function body elsewhere) runs beside
-# the tests, not before them: it keeps one core busy for ~25 s from cold, time the tests' own waits (browsers,
-# servers, subprocesses) leave free; its output is printed when the tests end, and either failing fails the run.
+# the tests, not before them, at the lowest priority (nice 19): it needs ~25 s of one core from cold, which it
+# takes from the time the tests' own waits (browsers, servers, subprocesses) leave free rather than from the
+# tests; its output is printed when the tests end, and either failing fails the run.
 # pytest exits 5 when it collects no test; make fails on any non-zero exit, so an empty run fails too.
 # worksteal: each worker starts on a contiguous share of the tests (so a module's browser or server is
 # set up about once per worker) and takes over half of another's remaining share when it runs out.
@@ -39,7 +40,7 @@ test: deps-python deps-node
 	@# Bytecode written once: where PYTHONDONTWRITEBYTECODE is set (CI's machines), every pytest worker and every
 	@# command a test starts would otherwise compile mcbadge again (~0.4 s each).
 	@$(PY) -m compileall -q src tests >/dev/null
-	@mkdir -p var; $(PY) -m mypy >var/mypy.out 2>&1 & typing=$$!; \
+	@mkdir -p var; nice -n 19 $(PY) -m mypy >var/mypy.out 2>&1 & typing=$$!; \
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS); tests=$$?; \
 	wait $$typing; typed=$$?; echo "mypy:"; cat var/mypy.out; \
 	[ $$typed -eq 0 ] && [ $$tests -eq 0 ]

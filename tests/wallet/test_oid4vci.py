@@ -37,7 +37,7 @@ from tests.assertions import assert_problem, verify_live
 from tests.browser import screenshot
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
 from tests.node_reference import INTEROP_DIR, node_reference  # noqa: F401 - the session fixture
 
 LDP, JWT = "OpenBadgeCredential_ldp_vc", "OpenBadgeCredential_jwt_vc_json"
@@ -288,6 +288,7 @@ def code_token(client: httpx.Client, code: str, verifier: str) -> httpx.Response
                                              "client_id": WALLET_CLIENT, "redirect_uri": WALLET_REDIRECT})
 
 
+@SQLITE_ONLY  # the npm wallet and the browser are above the database; the refusals below run on both
 def test_authorization_code_flow_with_the_earners_approval(server: LiveServer, client: httpx.Client, tenant: Tenant,
                                                            node_reference, browser) -> None:  # noqa: F811
     award = award_one(server, tenant)
