@@ -17,7 +17,7 @@ from mcbadge.vc.keys import Ed25519KeyPair
 from tests.assertions import assert_problem
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
 from tests.node_reference import node_reference  # noqa: F401 - the session fixture
 
 
@@ -27,6 +27,7 @@ def verify_clr(client: httpx.Client, clr: Any) -> dict[str, Any]:
     return response.json()
 
 
+@SQLITE_ONLY  # checked by the Node reference: above the database (making a CLR runs on both below)
 def test_clr_signed_and_verified_here_and_in_node(server: LiveServer, client: httpx.Client, tenant: Tenant,
                                                   node_reference) -> None:  # noqa: F811
     first, second = award_one(server, tenant), award_one(server, tenant)

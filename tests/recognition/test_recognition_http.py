@@ -120,6 +120,7 @@ def test_a_state_recognises_a_district_micro_credential_until_it_withdraws_its_r
     assert "did not verify" in after["messages"][0]
 
 
+@SQLITE_ONLY  # checked by the Node reference: above the database (publishing runs on both below)
 def test_a_published_registry_verifies_in_the_node_reference(server, client, tenant, node_reference):  # noqa: F811
     """The registry this service signs for a state agency (its context pinned on both sides) verifies in
     Digital Bazaar's vc: the signature covers every recognition term, none dropped as undefined."""

@@ -22,7 +22,7 @@ from tests.factories.recognition import (
     registry_entry,
     serving_trusting,
 )
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
 
 
 @pytest.fixture
@@ -98,6 +98,7 @@ def test_verify_takes_an_area(server, client, recognised):
     assert anywhere["recognised"] is True
 
 
+@SQLITE_ONLY  # the OpenAPI document does not depend on the database
 def test_the_options_are_in_the_openapi_document(client):
     document = client.get("/openapi.json").json()
     schemas = document["components"]["schemas"]

@@ -108,6 +108,7 @@ def offer_from_page(client: httpx.Client, tenant: Tenant, credential_id: Any) ->
             "credential_offer": json.loads(parse_qs(urlsplit(text).query)["credential_offer"][0])}
 
 
+@SQLITE_ONLY  # the npm wallet and the Node reference are above the database; redemption runs on both below
 def test_wallet_round_trip(server: LiveServer, client: httpx.Client, tenant: Tenant, node_reference) -> None:  # noqa: F811
     award = award_one(server, tenant)
     offer = offer_from_page(client, tenant, award.id)
