@@ -423,7 +423,14 @@ def test_fetch_json_refuses_what_is_not_json() -> None:
     def missing(handler: BaseHTTPRequestHandler) -> None:
         send(handler, 404, b"{}")
 
-    with LocalServer({"/html": html, "/broken": broken, "/did": did_json, "/404": missing}) as server:
+    def twice(handler: BaseHTTPRequestHandler) -> None:  # one reader takes the first key, another the last
+        send(handler, 200, b'{"id": "did:web:x", "id": "did:web:y"}', content_type="application/did+json")
+
+    def nan(handler: BaseHTTPRequestHandler) -> None:
+        send(handler, 200, b'{"ttl": NaN}', content_type="application/json")
+
+    with LocalServer({"/html": html, "/broken": broken, "/did": did_json, "/404": missing, "/twice": twice,
+                      "/nan": nan}) as server:
         client = OutboundClient(FetchPolicy.for_tests())
         with pytest.raises(FetchFailed, match="expected JSON, got text/html"):
             client.fetch_json(server.url("/html"))
@@ -432,6 +439,10 @@ def test_fetch_json_refuses_what_is_not_json() -> None:
         with pytest.raises(FetchFailed, match="HTTP 404 from 127.0.0.1"):
             client.fetch_json(server.url("/404"))
         assert client.fetch_json(server.url("/did")) == {"id": "did:web:x"}
+        with pytest.raises(FetchFailed, match="'id'"):
+            client.fetch_json(server.url("/twice"))
+        with pytest.raises(FetchFailed, match="not valid JSON"):
+            client.fetch_json(server.url("/nan"))
 
 
 # --------------------------------------------------------------------------------------------------

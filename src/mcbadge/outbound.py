@@ -65,7 +65,6 @@ Errors
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import socket
 import ssl
@@ -81,6 +80,8 @@ from typing import Any
 
 import certifi
 import httpx
+
+from .vc.json_values import DuplicateMember, strict_loads
 
 __all__ = [
     "FetchFailed",
@@ -761,7 +762,11 @@ def check_json_content_type(headers: httpx.Headers) -> None:
 
 
 def _parse_json(content: bytes, url: str) -> Any:
+    # Strictly, as requests' bodies are read: a member named twice (Python keeps the last, other parsers the first)
+    # would make a fetched DID document or status list mean one thing here and another elsewhere.
     try:
-        return json.loads(content.decode("utf-8"))
+        return strict_loads(content.decode("utf-8"))
+    except DuplicateMember as exc:
+        raise FetchFailed(f"the response is not JSON a verifier can read: {exc}") from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise FetchFailed("the response is not valid JSON") from None
