@@ -8,7 +8,9 @@
   from caches on the way), revalidates with ``If-None-Match`` (a 304 renews the copy it has), and the
   status list credential's own ``ttl`` (milliseconds, Bitstring Status List v1.0): the smaller of the
   two freshness limits wins. Each call returns a :class:`StatusListFetch` with the credential and how
-  old the information is, so the report can say "status checked N seconds ago".
+  old the information is, so the report can say "status checked N seconds ago". The same cache serves
+  the other credentials issuers publish for verifiers (recognition registries, quality statements:
+  ``Services.published_documents``), which have no ``ttl`` of their own.
 """
 
 from __future__ import annotations

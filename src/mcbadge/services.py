@@ -104,9 +104,14 @@ class Services:
     """This service's own status lists as its verifier reads them (behind ``status_fetcher``)."""
     contexts: ContextPolicy
     """Which JSON-LD contexts a document may use: the pinned ones, plus ``MCBADGE_EXTRA_CONTEXTS``."""
+    published_documents: StatusListFetcher
+    """Documents issuers publish beside their DID documents for verifiers (state agencies' recognition
+    registries, quality statements), fetched through ``outbound`` with the status lists' HTTP cache
+    (``Cache-Control: max-age``, ``ETag``): verifications do not ask another host again for what they still hold
+    fresh (mcbadge serves both with ``max-age=300``; without such a header, every use revalidates)."""
     registries: RegistrySource
     """State agencies' current recognition registries: this service's own from the database, others via
-    did:web through ``outbound`` (``recognition.source``)."""
+    did:web through ``published_documents`` (``recognition.source``)."""
     metrics: Metrics
     """What ``GET /metrics`` reports: requests, awards, verifications, outbound fetches, imports (``mcbadge.metrics``)."""
 
@@ -124,12 +129,14 @@ def build_services(settings: Settings, keystore: Keystore, sessions: sessionmake
     # This service's own lists come from its database: no request to itself.
     own_lists = OwnStatusLists(sessions, sessions.kw["bind"], keystore, base)
     status_fetcher = StatusListFetcher(outbound, local=own_lists, own_base_url=base)
+    published = StatusListFetcher(outbound)
     return Services(settings=settings, keystore=keystore, sessions=sessions, blob_dir=settings.blob_dir,
                     outbound=outbound, resolver=resolver, status_fetcher=status_fetcher,
                     status_list_cache=LRUCache(maxsize=1024), own_status_lists=own_lists,
                     document_cache=LockedLRU(DOCUMENT_CACHE_SIZE),
                     contexts=context_policy(parse_names(settings.extra_contexts)),
-                    registries=RegistrySource(sessions, outbound, base), metrics=metrics)
+                    published_documents=published, registries=RegistrySource(sessions, published, base),
+                    metrics=metrics)
 
 
 def readiness(services: Services) -> dict[str, str]:

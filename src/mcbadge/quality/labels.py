@@ -107,15 +107,12 @@ def _published_elsewhere(services: Services, credential: Mapping[str, Any]) -> t
     if key == key_url or not key or "/" in key:
         return None  # not mcbadge's layout under this issuer: nothing to ask for
     url = f"{issuer_path}/quality-statements?microcredential={key}"  # the key is already URL-encoded in the id
-    try:
-        return key_url, services.outbound.fetch_json(url, max_bytes=STATEMENT_MAX_BYTES)
+    try:  # with the HTTP cache of what issuers publish (a statement is served with max-age=300)
+        return key_url, services.published_documents(url).credential
     except OutboundError as exc:  # none published (404), or the host is down: no label, never a failure
         log.info("no quality statement from %s: %s", url, exc)
         return None
 
-
-STATEMENT_MAX_BYTES = 256 * 1024
-"""Largest quality statement read from another deployment (one is a few kilobytes)."""
 
 
 def newest_statement(services: Services, credential: Mapping[str, Any], *, now: datetime | None = None

@@ -3,7 +3,8 @@
 An agency that is a tenant here (``did:web`` under this service's ``/issuers/``) is read from the database:
 no request to itself. Any other agency is reached through ``did:web``: its registry is published beside its
 DID document, at ``<the DID's URL path>/recognition-registry`` (mcbadge's own convention, the route this
-service serves for its tenants), and fetched through the guarded outbound client. The document is returned
+service serves for its tenants), and fetched through the guarded outbound client, with the HTTP cache of
+``Services.published_documents`` (``resolution.StatusListFetcher``). The document is returned
 as found; ``vc.recognition.verify_registry`` decides whether it counts (signature, status, issuer).
 """
 
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session
 from ..db.models import Issuer, RecognitionRegistry
 from ..db.session import read
 from ..identity import issuer_did
-from ..outbound import OutboundClient, OutboundError
+from ..outbound import OutboundError
+from ..resolution import StatusListFetcher
 from ..vc.dids import did_web_to_url
 from ..vc.errors import DidResolutionError
 
@@ -49,9 +51,9 @@ def latest_registry(session: Session, slug: str) -> RecognitionRegistry | None:
 class RegistrySource:
     """``source(agency_did)``: the agency's current registry document, or None when it has none to give."""
 
-    def __init__(self, sessions: Callable[[], Session], outbound: OutboundClient, public_base_url: str) -> None:
+    def __init__(self, sessions: Callable[[], Session], published: StatusListFetcher, public_base_url: str) -> None:
         self._sessions = sessions
-        self._outbound = outbound
+        self._published = published
         self._own_prefix = issuer_did(public_base_url, "x")[:-1]  # did:web:<host>:issuers:
 
     def __call__(self, agency_did: str) -> dict[str, Any] | None:
@@ -61,7 +63,7 @@ class RegistrySource:
                 found = latest_registry(session, slug)
                 return dict(found.document) if found is not None else None
         try:
-            document = self._outbound.fetch_json(registry_url_of(agency_did))
+            document = self._published(registry_url_of(agency_did)).credential
         except (OutboundError, DidResolutionError) as exc:
             _log.info("no recognition registry from %s: %s", agency_did, exc)
             return None
