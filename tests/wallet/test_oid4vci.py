@@ -38,6 +38,7 @@ from tests.browser import screenshot
 from tests.factories.credentials import award_one
 from tests.factories.tenants import Tenant
 from tests.live_server import SQLITE_ONLY, LiveServer
+from tests.local_servers import LocalServer, send
 from tests.node_reference import INTEROP_DIR, node_reference  # noqa: F401 - the session fixture
 
 LDP, JWT = "OpenBadgeCredential_ldp_vc", "OpenBadgeCredential_jwt_vc_json"
@@ -262,7 +263,7 @@ def test_metadata_and_offers_by_role(client: httpx.Client, server: LiveServer, t
 
 WALLET_CLIENT = "mcbadge-test-wallet"
 # A loopback redirect (RFC 8252 §7.3): never contacted, the test reads the Location the earner's browser would follow.
-WALLET_REDIRECT = "http://127.0.0.1:9/wallet/callback?from=offer"
+WALLET_REDIRECT = "http://127.0.0.1:49151/wallet/callback?from=offer"
 
 
 def authorization_params(offer: dict[str, Any], verifier: str, **overrides: str) -> dict[str, str]:
@@ -284,67 +285,77 @@ def approved_code(client: httpx.Client, tenant: Tenant, params: dict[str, str]) 
     return answer["code"][0]
 
 
-def code_token(client: httpx.Client, code: str, verifier: str) -> httpx.Response:
+def code_token(client: httpx.Client, code: str, verifier: str, redirect_uri: str = WALLET_REDIRECT) -> httpx.Response:
     return client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-                                             "client_id": WALLET_CLIENT, "redirect_uri": WALLET_REDIRECT})
+                                             "client_id": WALLET_CLIENT, "redirect_uri": redirect_uri})
 
 
 @SQLITE_ONLY  # the npm wallet and the browser are above the database; the refusals below run on both
 def test_authorization_code_flow_with_the_earners_approval(server: LiveServer, client: httpx.Client, tenant: Tenant,
                                                            node_reference, browser) -> None:  # noqa: F811
-    award = award_one(server, tenant)
-    offer = make_offer(client, tenant, award.id)
-    # The npm wallet takes the offer's authorization_code grant: its authorization request (PKCE, issuer_state).
-    [started] = run_wallets({"offer": offer["offer_link"], "clientId": WALLET_CLIENT, "redirectUri": WALLET_REDIRECT})
-    assert started["ok"] is True, started
-    url = started["authorizationRequestUrl"]
-    assert url.startswith(f"{server.base_url}/oauth/authorize?")
-    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    assert params["issuer_state"] == offer["credential_offer"]["grants"]["authorization_code"]["issuer_state"]
-    assert params["code_challenge_method"] == "S256" and params["client_id"] == WALLET_CLIENT
+    # The wallet app's address on this device: a real server on loopback, as the app that catches the redirect.
+    with LocalServer({"/wallet/callback": lambda h: send(h, 200, b"back in the wallet", content_type="text/plain")}
+                     ) as wallet_app:
+        redirect = f"http://127.0.0.1:{wallet_app.port}/wallet/callback?from=offer"
+        award = award_one(server, tenant)
+        offer = make_offer(client, tenant, award.id)
+        # The npm wallet takes the offer's authorization_code grant: its authorization request (PKCE, issuer_state).
+        [started] = run_wallets({"offer": offer["offer_link"], "clientId": WALLET_CLIENT, "redirectUri": redirect})
+        assert started["ok"] is True, started
+        url = started["authorizationRequestUrl"]
+        assert url.startswith(f"{server.base_url}/oauth/authorize?")
+        params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        assert params["issuer_state"] == offer["credential_offer"]["grants"]["authorization_code"]["issuer_state"]
+        assert params["code_challenge_method"] == "S256" and params["client_id"] == WALLET_CLIENT
 
-    # The earner's browser: the page names the credential, the wallet and where it goes back to.
-    context = browser.new_context(viewport={"width": 900, "height": 800}, java_script_enabled=False)
-    try:
-        page = context.new_page()
-        assert page.goto(url).status == 200
-        text = page.locator("main").inner_text()
-        assert "Checking for Understanding" in text and WALLET_CLIENT in text
-        assert page.locator("#redirect-host").inner_text() == "127.0.0.1:9"
-        screenshot(page, "wallet-authorization-consent")
-    finally:
-        context.close()
+        # A key that is not valid, or someone else's: the page says so, and nothing goes to the wallet.
+        wrong = client.post("/oauth/authorize", data={**params, "decision": "approve", "api_key": "mcb_nope_nope"})
+        assert wrong.status_code == 400 and "That API key is not valid" in wrong.text
+        other = client.post("/oauth/authorize",
+                            data={**params, "decision": "approve", "api_key": tenant.keys[Role.ADMIN]})
+        assert other.status_code == 400 and "only the educator who made this offer" in other.text
+        assert "location" not in wrong.headers and "location" not in other.headers
 
-    # A key that is not valid, or someone else's: the page says so, and nothing goes to the wallet.
-    wrong = client.post("/oauth/authorize", data={**params, "decision": "approve", "api_key": "mcb_nope_nope"})
-    assert wrong.status_code == 400 and "That API key is not valid" in wrong.text
-    other = client.post("/oauth/authorize", data={**params, "decision": "approve", "api_key": tenant.keys[Role.ADMIN]})
-    assert other.status_code == 400 and "only the educator who made this offer" in other.text
-    assert "location" not in wrong.headers and "location" not in other.headers
+        # The earner's browser: the page names the credential, the wallet and where it goes back to; the earner
+        # signs in and approves, and the browser goes back to the wallet (the wallet app's server above
+        # answers) with the code: the page's policy lets its form lead there and nowhere else.
+        context = browser.new_context(viewport={"width": 900, "height": 800}, java_script_enabled=False)
+        try:
+            page = context.new_page()
+            assert page.goto(url).status == 200
+            text = page.locator("main").inner_text()
+            assert "Checking for Understanding" in text and WALLET_CLIENT in text
+            assert page.locator("#redirect-host").inner_text() == f"127.0.0.1:{wallet_app.port}"
+            screenshot(page, "wallet-authorization-consent")
+            page.get_by_label("Your mcbadge API key").fill(tenant.keys[Role.EDUCATOR])
+            with page.expect_navigation(url=re.compile(rf"^http://127\.0\.0\.1:{wallet_app.port}/wallet/callback")):
+                page.get_by_role("button", name="Sign in and send").click()
+            back = page.url
+        finally:
+            context.close()
+        answer = parse_qs(urlsplit(back).query)
+        assert answer["iss"] == [server.base_url] and answer["code"][0].startswith("mcbwc_")
+        assert answer.get("state") == ([params["state"]] if "state" in params else None)  # the npm client sends none
+        assert answer["from"] == ["offer"]
+        # Approved for that wallet: the offer's other grant no longer takes the credential from under it.
+        assert "approved a wallet's request" in oauth_error(token_request(client, offer), 400, "invalid_grant")
 
-    approved = client.post("/oauth/authorize", data={**params, "decision": "approve",
-                                                     "api_key": tenant.keys[Role.EDUCATOR]})
-    assert approved.status_code == 303, approved.text
-    answer = parse_qs(urlsplit(approved.headers["location"]).query)
-    assert answer["iss"] == [server.base_url] and answer["code"][0].startswith("mcbwc_")
+        # The wallet redeems the code with its verifier and receives the credential bound to its key.
+        [received] = run_wallets({"offer": offer["offer_link"], "clientId": WALLET_CLIENT, "redirectUri": redirect,
+                                  "authorizationCode": answer["code"][0], "codeVerifier": started["codeVerifier"],
+                                  "configurationId": LDP, "keyForm": "did"})
+        assert received["ok"] is True, received
+        [credential] = received["credentials"]
+        assert credential["credentialSubject"]["id"] == received["holder"] and credential["id"] == award.document["id"]
+        did = issuer_did(server.base_url, tenant.issuer.slug)
+        documents = {did: did_document(server.keystore, server.base_url, tenant.issuer.slug)}
+        assert node_reference.verify(credential, documents) == {"verified": True, "errors": []}
+        assert verify_live(server, credential).verified
 
-    # The wallet redeems the code with its verifier and receives the credential bound to its key.
-    [received] = run_wallets({"offer": offer["offer_link"], "clientId": WALLET_CLIENT, "redirectUri": WALLET_REDIRECT,
-                              "authorizationCode": answer["code"][0], "codeVerifier": started["codeVerifier"],
-                              "configurationId": LDP, "keyForm": "did"})
-    assert received["ok"] is True, received
-    [credential] = received["credentials"]
-    assert credential["credentialSubject"]["id"] == received["holder"] and credential["id"] == award.document["id"]
-    did = issuer_did(server.base_url, tenant.issuer.slug)
-    documents = {did: did_document(server.keystore, server.base_url, tenant.issuer.slug)}
-    assert node_reference.verify(credential, documents) == {"verified": True, "errors": []}
-    assert verify_live(server, credential).verified
-
-    # Used: the code again is refused, and so is the offer (by either grant).
-    assert oauth_error(code_token(client, answer["code"][0], started["codeVerifier"]), 400, "invalid_grant") == \
-        "the authorization code was already used"
-    assert client.get(url.removeprefix(server.base_url)).status_code == 400
-    assert oauth_error(token_request(client, offer), 400, "invalid_grant").startswith("the pre-authorized code was")
+        # Used: the code again is refused, and so is the offer (by either grant).
+        replayed = code_token(client, answer["code"][0], started["codeVerifier"], redirect)
+        assert oauth_error(replayed, 400, "invalid_grant") == "the authorization code was already used"
+        assert client.get(url.removeprefix(server.base_url)).status_code == 400
 
 
 def test_authorization_code_refusals(server: LiveServer, client: httpx.Client, tenant: Tenant) -> None:
@@ -363,6 +374,11 @@ def test_authorization_code_refusals(server: LiveServer, client: httpx.Client, t
         ({"redirect_uri": "javascript:alert(1)"}, "may not use the javascript: scheme"),
         ({"redirect_uri": "http://wallet.example/cb"}, "must be https"),
         ({"redirect_uri": "https://wallet.example/cb#frag"}, "without a fragment"),
+        ({"redirect_uri": "https://trusted-wallet.example@evil.example/cb"}, "user information"),
+        ({"redirect_uri": "https://evil.example\\@good.example/cb"}, "without spaces or backslashes"),
+        ({"redirect_uri": "https://wallet.example/\u20ac"}, "printable ASCII"),
+        ({"redirect_uri": "http://localhost:9/cb"}, "must be https"),
+        ({"redirect_uri": "intent:/cb"}, "reverse domain name"),
         ({"issuer_state": "not-an-offer"}, "names no offer"),
     ]:
         refused = client.get("/oauth/authorize", params={**good, **overrides})
@@ -370,8 +386,19 @@ def test_authorization_code_refusals(server: LiveServer, client: httpx.Client, t
         assert "location" not in refused.headers
         assert client.post("/oauth/authorize", data={**good, **overrides, "decision": "deny"}).status_code == 400
 
+    # Only this service's own page decides: another site's form (CSRF), a decision that is neither approve nor
+    # deny, a parameter given twice are refused on the page, and nothing is redirected anywhere.
+    for headers, data in [({"Sec-Fetch-Site": "cross-site"}, {**good, "decision": "deny"}),
+                          ({"Origin": "https://evil.example"}, {**good, "decision": "deny"}),
+                          ({}, {**good, "decision": "maybe"}),
+                          ({}, {**good})]:
+        refused = client.post("/oauth/authorize", data=data, headers=headers)
+        assert refused.status_code == 400 and "location" not in refused.headers, refused.text
+    twice = client.get("/oauth/authorize", params=[*good.items(), ("redirect_uri", "https://evil.example/cb")])
+    assert twice.status_code == 400 and "given more than once" in twice.text
+
     # Denied: back to the wallet with access_denied; the offer stays usable.
-    denied = client.post("/oauth/authorize", data={**good, "decision": "deny"})
+    denied = client.post("/oauth/authorize", data={**good, "decision": "deny"}, headers={"Sec-Fetch-Site": "same-origin"})
     assert denied.status_code == 303
     assert parse_qs(urlsplit(denied.headers["location"]).query)["error"] == ["access_denied"]
 
@@ -379,13 +406,14 @@ def test_authorization_code_refusals(server: LiveServer, client: httpx.Client, t
     app_scheme = authorization_params(offer, verifier, redirect_uri="org.example.wallet:/callback")
     page = client.get("/oauth/authorize", params=app_scheme)
     assert page.status_code == 200 and "org.example.wallet" in page.text
+    assert "form-action 'self' org.example.wallet:;" in page.headers["content-security-policy"]
 
     code = approved_code(client, tenant, good)
     assert client.get("/oauth/authorize", params=good).status_code == 400  # approved once: not again
     for overrides, description in [
         ({"code_verifier": "w" * 43}, "the code_verifier does not match the code_challenge"),
         ({"client_id": "another-wallet"}, "the code was issued to another client_id"),
-        ({"redirect_uri": "http://127.0.0.1:9/elsewhere"}, "redirect_uri is not the one the code was issued for"),
+        ({"redirect_uri": "http://127.0.0.1:49151/elsewhere"}, "redirect_uri is not the one the code was issued for"),
         ({"code": "mcbwc_unknown"}, "the authorization code is not known"),
     ]:
         form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier, "client_id": WALLET_CLIENT,

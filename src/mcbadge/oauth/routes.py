@@ -245,7 +245,7 @@ async def authorize_page(request: Request, services: ServicesDep) -> Response:
     the scopes the client asked for. PKCE with ``code_challenge_method=S256`` is required. A wallet's request
     for a credential offer (it names the offer's ``issuer_state``) gets the earner's page of ``wallet.routes``."""
     if is_wallet_request(dict(request.query_params)):
-        return await wallet_consent(services, dict(request.query_params))
+        return await wallet_consent(services, list(request.query_params.multi_items()))
     try:
         req = oauth_request("GET", _uri(services, request), request.headers, list(request.query_params.multi_items()), [])
     except OAuth2Error as error:
@@ -268,7 +268,7 @@ async def authorize(request: Request, services: ServicesDep) -> Response:
     form = await _form(request)
     fields = dict(form)
     if is_wallet_request(fields):
-        return await wallet_decision(services, fields)
+        return await wallet_decision(services, form, request.headers)
     params = [(k, v) for k, v in form if k in AUTHORIZE_PARAMS]  # the API key never reaches Authlib
     try:
         req = oauth_request("POST", _uri(services, request), request.headers, [], params)

@@ -37,21 +37,29 @@ from sqlalchemy.orm import Session
 from ..db.models import Credential, Role
 from ..db.session import read, transaction
 from ..db.wallet_models import WalletOffer
-from ..errors import Unauthenticated
 from ..features import audit
 from ..principal import authenticate
 from ..services import Services
 from ..vc.json_values import as_list
-from .service import InvalidGrant, WalletProtocolError, digest, now_utc, redeem, token_response
+from .service import (
+    InvalidGrant,
+    WalletProtocolError,
+    digest,
+    now_utc,
+    redeem,
+    token_response,
+)
 
 __all__ = [
     "AUTHORIZATION_CODE_PREFIX",
+    "RedirectTarget",
     "WalletAuthorization",
     "approve",
     "authorization_request",
     "deny",
     "is_wallet_code",
     "redeem_authorization_code",
+    "redirect_target",
 ]
 
 AUTHORIZATION_CODE_PREFIX = "mcbwc_"
@@ -87,7 +95,7 @@ class WalletAuthorization:
     """The request's parameters (:data:`PARAMS`), for the form to carry."""
     client_id: str
     redirect_uri: str
-    redirect_host: str
+    redirect: RedirectTarget
     credential_name: str
     expires_at: datetime
 
@@ -101,33 +109,57 @@ def is_wallet_code(code: str | None) -> bool:
     return bool(code) and str(code).startswith(AUTHORIZATION_CODE_PREFIX)
 
 
-def _redirect_target(uri: str) -> str:
-    """The redirect URI's host (or scheme, for an app's own scheme) as the consent page names it; raises for a URI
-    no code may be sent to. RFC 8252: https; http only to the device's loopback interface; an app's private-use
-    scheme. Never a fragment (RFC 6749 §3.1.2)."""
+@dataclass(frozen=True)
+class RedirectTarget:
+    """Where the earner's browser goes back to, as the consent page names it and its policy allows it."""
+
+    shown: str
+    """The host (and port) people read, or the app's scheme."""
+    form_action: str
+    """The origin (or ``scheme:``) the consent page's Content-Security-Policy lets its form lead to."""
+
+
+def redirect_target(uri: str) -> RedirectTarget:
+    """The redirect URI's target; WalletProtocolError for a URI no code may be sent to. RFC 8252: https; http only
+    to the device's loopback interface by its IP literal (§7.3, §8.3); an app's own reverse-domain scheme (§7.1).
+    Never a fragment (RFC 6749 §3.1.2), user information (``trusted@evil.example`` reads as the one and goes to
+    the other, RFC 9700 §4.1), a backslash (which browsers read as a slash), or anything but printable ASCII
+    (RFC 3986: a URI is ASCII; the Location header must be)."""
+    if len(uri) > 2000 or not uri.isascii() or not uri.isprintable() or " " in uri or "\\" in uri:
+        raise WalletProtocolError("redirect_uri must be a URI of printable ASCII characters, without spaces or "
+                                  "backslashes, at most 2000 characters")
     try:
         parts = urlsplit(uri)
+        port = parts.port
     except ValueError:
         raise WalletProtocolError("redirect_uri is not a URI") from None
     scheme = parts.scheme.lower()
-    if not _SCHEME.match(scheme) or parts.fragment or "#" in uri or len(uri) > 2000:
+    if not _SCHEME.match(scheme) or parts.fragment or "#" in uri:
         raise WalletProtocolError("redirect_uri must be an absolute URI without a fragment")
     if scheme in _NEVER_REDIRECT:
         raise WalletProtocolError(f"redirect_uri may not use the {scheme}: scheme")
+    if "@" in parts.netloc:
+        raise WalletProtocolError("redirect_uri may not carry user information (name@host)")
     if scheme in ("http", "https"):
         host = parts.hostname or ""
         if not host:
             raise WalletProtocolError("redirect_uri has no host")
         if scheme == "http":
             try:
-                loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+                loopback = ipaddress.ip_address(host).is_loopback
             except ValueError:
                 loopback = False
             if not loopback:
                 raise WalletProtocolError("redirect_uri must be https (http only to this device's loopback "
-                                          "interface, RFC 8252 §7.3)")
-        return parts.netloc
-    return f"the app that opens {scheme}: links"
+                                          "interface by its address, 127.0.0.1 or [::1]: RFC 8252 §7.3)")
+        shown = f"[{host}]" if ":" in host else host
+        shown += f":{port}" if port is not None else ""
+        # CSP host sources cannot name an IPv6 address: the scheme alone then (the address rules above still hold).
+        return RedirectTarget(shown, f"{scheme}:" if ":" in host else f"{scheme}://{shown}")
+    if "." not in scheme:
+        raise WalletProtocolError("an app's redirect_uri scheme must be a reverse domain name it controls, such as "
+                                  "org.example.wallet (RFC 8252 §7.1)")
+    return RedirectTarget(f"the app that opens {scheme}: links", f"{scheme}:")
 
 
 def _credential_name(credential: Credential) -> str:
@@ -150,8 +182,8 @@ def _open_offer(session: Session, params: Mapping[str, str], now: datetime, *, l
     return offer
 
 
-def _checked(params: Mapping[str, str]) -> tuple[str, str]:
-    """(client id, redirect host) of a well-formed request; WalletProtocolError otherwise."""
+def _checked(params: Mapping[str, str]) -> tuple[str, RedirectTarget]:
+    """(client id, redirect target) of a well-formed request; WalletProtocolError otherwise."""
     if params.get("response_type") != "code":
         raise WalletProtocolError("response_type must be code")
     client_id = params.get("client_id", "")
@@ -160,22 +192,22 @@ def _checked(params: Mapping[str, str]) -> tuple[str, str]:
     redirect_uri = params.get("redirect_uri", "")
     if not redirect_uri:
         raise WalletProtocolError("redirect_uri is required: no wallet is registered here to default to")
-    host = _redirect_target(redirect_uri)
+    target = redirect_target(redirect_uri)
     if params.get("code_challenge_method") != "S256" or not _CODE_CHALLENGE.match(params.get("code_challenge", "")):
         raise WalletProtocolError("PKCE is required: code_challenge (S256 of the verifier) with "
                                   "code_challenge_method=S256")
-    return client_id, host
+    return client_id, target
 
 
 def authorization_request(session: Session, params: Mapping[str, str]) -> WalletAuthorization:
     """The consent page's view of a wallet's request; WalletProtocolError (shown on the page) when it is not one
     this service can ask the earner about."""
-    client_id, host = _checked(params)
+    client_id, target = _checked(params)
     with read(session):
         offer = _open_offer(session, params, now_utc())
         credential = session.get_one(Credential, offer.credential_id)
         return WalletAuthorization(params={k: params[k] for k in PARAMS if params.get(k)}, client_id=client_id,
-                                   redirect_uri=params["redirect_uri"], redirect_host=host,
+                                   redirect_uri=params["redirect_uri"], redirect=target,
                                    credential_name=_credential_name(credential), expires_at=offer.expires_at)
 
 
@@ -193,7 +225,7 @@ def approve(session: Session, services: Services, params: Mapping[str, str], api
     """The earner approved: the URL to send their browser to, with a one-time code. ``Unauthenticated`` for a
     key that is not valid, ``AccessDenied`` for someone else's key; WalletProtocolError as
     :func:`authorization_request`."""
-    client_id, _ = _checked(params)
+    client_id, target = _checked(params)
     now = now_utc()
     code = AUTHORIZATION_CODE_PREFIX + secrets.token_urlsafe(32)
     with transaction(session):
@@ -209,7 +241,7 @@ def approve(session: Session, services: Services, params: Mapping[str, str], api
         credential = session.get_one(Credential, offer.credential_id)
         audit(session, issuer_id=credential.issuer_id, actor_id=principal.person_id,
               action="credential.wallet_authorized", target=f"credential:{credential.id}", offer=str(offer.id),
-              client_id=client_id, redirect_host=urlsplit(params["redirect_uri"]).netloc)
+              client_id=client_id, redirect=target.shown)
     return _back_to_wallet(services, params, {"code": code})
 
 
@@ -241,7 +273,9 @@ def redeem_authorization_code(session: Session, form: Mapping[str, str]) -> dict
         if offer is None:
             refusal = InvalidGrant("the authorization code is not known")
         elif offer.redeemed_at is not None:
-            offer.access_expires_at = min(offer.access_expires_at or now, now)  # replayed: whoever has it, stop
+            # Replayed. Once a code was issued the pre-authorized grant is refused (wallet.service), so the token
+            # this offer gave came from this code: whoever holds it now, it stops (RFC 6749 §4.1.2).
+            offer.access_expires_at = min(offer.access_expires_at or now, now)
             refusal = InvalidGrant("the authorization code was already used")
         elif offer.authorization_code_expires_at is None or offer.authorization_code_expires_at <= now:
             refusal = InvalidGrant("the authorization code has expired: ask the earner again")

@@ -22,9 +22,10 @@ wallets read (RFC 6749 §5.2, RFC 6750 §3, OID4VCI §8.3.1.2).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import segno
 from fastapi import APIRouter, Depends, Request, Response
@@ -96,20 +97,25 @@ async def pre_authorized_token(services: Services, form: Mapping[str, str]) -> R
 
 # -- the authorization code flow (wallet.authorization); /oauth/authorize and /oauth/token dispatch here ----------
 
-# The consent page of a wallet's request: nothing but this service's own stylesheet; the form posts here only.
-_CONSENT_HEADERS = {
-    **_NO_STORE,
-    "X-Frame-Options": "DENY",  # no clickjacking of the approve button
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "
-                                "frame-ancestors 'none'"),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+def _consent_headers(form_action: str = "") -> dict[str, str]:
+    """The consent page's headers: nothing but this service's own stylesheet, no framing (no clickjacking of the
+    approve button), and a form that leads here, then (the 303 after it counts as the form's target) to the
+    wallet's redirect URI only."""
+    return {
+        **_NO_STORE,
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": (f"default-src 'none'; style-src 'self'; form-action 'self' {form_action}; "
+                                    "base-uri 'none'; frame-ancestors 'none'").replace("  ", " "),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 def _consent_page(services: Services, status: int = 200, **context: Any) -> HTMLResponse:
     html = _templates.get_template("wallet_consent.html").render(root=services.settings.public_base_url, **context)
-    return HTMLResponse(html, status_code=status, headers=_CONSENT_HEADERS)
+    request = context.get("request")
+    form_action = request.redirect.form_action if isinstance(request, authorization.WalletAuthorization) else ""
+    return HTMLResponse(html, status_code=status, headers=_consent_headers(form_action))
 
 
 def _request_refused(services: Services, error: WalletProtocolError) -> HTMLResponse:
@@ -118,9 +124,34 @@ def _request_refused(services: Services, error: WalletProtocolError) -> HTMLResp
                          error_detail=f"{error.error}: {error.detail}")
 
 
-async def wallet_consent(services: Services, params: Mapping[str, str]) -> Response:
+def _single_valued(items: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The request's parameters; each at most once (RFC 6749 §3.1: a repeated one is an invalid request)."""
+    seen: dict[str, str] = {}
+    for name, value in items:
+        if name in seen and (name in authorization.PARAMS or name in ("decision", "api_key")):
+            raise WalletProtocolError(f"the parameter {name} is given more than once")
+        seen[name] = value
+    return seen
+
+
+def _from_this_site(services: Services, headers: Mapping[str, str]) -> bool:
+    """Whether a form post came from this service's own page, as browsers say (``Sec-Fetch-Site``, else
+    ``Origin``): another site's page must not make an earner's browser approve or deny (CSRF), nor use a denial
+    to send it anywhere. A client that is no browser sends neither header, and has no earner's browser to abuse."""
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    origin = headers.get("origin")
+    if origin is None or origin == "null":  # "null": our own page, under its no-referrer policy, in some browsers
+        return True
+    base = urlsplit(services.public_base_url)
+    return origin == f"{base.scheme}://{base.netloc}"
+
+
+async def wallet_consent(services: Services, items: Sequence[tuple[str, str]]) -> Response:
     """``GET /oauth/authorize`` for a wallet's request (it names an offer's ``issuer_state``): the consent page."""
     try:
+        params = _single_valued(items)
         request = await run_in_threadpool(
             _in_session, services, lambda session: authorization.authorization_request(session, params))
     except WalletProtocolError as error:
@@ -128,12 +159,19 @@ async def wallet_consent(services: Services, params: Mapping[str, str]) -> Respo
     return _consent_page(services, request=request)
 
 
-async def wallet_decision(services: Services, fields: Mapping[str, str]) -> Response:
-    """``POST /oauth/authorize`` for a wallet's request: approve (with the earner's API key) or deny, then back
-    to the wallet (303)."""
-    params = {k: v for k, v in fields.items() if k in authorization.PARAMS}  # the API key never goes further
+async def wallet_decision(services: Services, items: Sequence[tuple[str, str]], headers: Mapping[str, str]
+                          ) -> Response:
+    """``POST /oauth/authorize`` for a wallet's request, from the consent page only: approve (with the earner's
+    API key) or deny, then back to the wallet (303)."""
     try:
-        if fields.get("decision") != "approve":
+        fields = _single_valued(items)
+        if not _from_this_site(services, headers):
+            raise WalletProtocolError("this decision was not sent from this service's own page")
+        decision = fields.get("decision")
+        if decision not in ("approve", "deny"):
+            raise WalletProtocolError("decision must be approve or deny")
+        params = {k: v for k, v in fields.items() if k in authorization.PARAMS}  # the API key goes no further
+        if decision == "deny":
             location = await run_in_threadpool(
                 _in_session, services, lambda session: authorization.deny(session, services, params))
         else:

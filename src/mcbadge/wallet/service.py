@@ -289,6 +289,11 @@ def redeem_pre_authorized_code(session: Session, services: Services, form: Mappi
                                 .with_for_update()).first()
         if offer is None:
             refusal = InvalidGrant("the pre-authorized code is not known")
+        elif offer.authorization_code_hash is not None:
+            # The earner approved a wallet's request for this offer (wallet.authorization): that wallet's code is
+            # what redeems it now, and nothing else may take the credential from under it.
+            refusal = InvalidGrant("the earner approved a wallet's request for this offer: it is redeemed by that "
+                                   "wallet's authorization code")
         elif offer.redeemed_at is not None and offer.tx_code_failures >= MAX_TX_CODE_FAILURES:
             refusal = InvalidGrant("the transaction code was typed wrong too often: make a new offer")
         elif offer.redeemed_at is not None:
