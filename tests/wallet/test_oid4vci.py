@@ -25,9 +25,9 @@ import httpx
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from mcbadge.db.models import Role
+from mcbadge.db.models import AuditEvent, Role
 from mcbadge.db.wallet_models import WalletOffer
 from mcbadge.identity import did_document, issuer_did
 from mcbadge.vc.dids import did_key_from_public
@@ -401,6 +401,9 @@ def test_authorization_code_refusals(server: LiveServer, client: httpx.Client, t
     denied = client.post("/oauth/authorize", data={**good, "decision": "deny"}, headers={"Sec-Fetch-Site": "same-origin"})
     assert denied.status_code == 303
     assert parse_qs(urlsplit(denied.headers["location"]).query)["error"] == ["access_denied"]
+    with server.app.state.services.sessions() as session:  # and the denial is in the issuer's audit trail
+        [denial] = session.scalars(select(AuditEvent).where(AuditEvent.action == "credential.wallet_denied")).all()
+    assert denial.target == f"credential:{award.id}" and denial.detail["client_id"] == WALLET_CLIENT
 
     # An app's own scheme is a redirect target too (RFC 8252 §7.1).
     app_scheme = authorization_params(offer, verifier, redirect_uri="org.example.wallet:/callback")

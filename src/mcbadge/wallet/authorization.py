@@ -248,9 +248,13 @@ def approve(session: Session, services: Services, params: Mapping[str, str], api
 def deny(session: Session, services: Services, params: Mapping[str, str]) -> str:
     """The earner said no: back to the wallet with ``access_denied`` (the offer stays usable until it expires).
     Only for a request of an open offer: otherwise this would send anyone's browser anywhere (an open redirect)."""
-    _checked(params)
-    with read(session):
-        _open_offer(session, params, now_utc())
+    client_id, target = _checked(params)
+    with transaction(session):
+        offer = _open_offer(session, params, now_utc())
+        credential = session.get_one(Credential, offer.credential_id)
+        # Who denied is not known (no key is asked to say no): the record is of the offer's educator's credential.
+        audit(session, issuer_id=credential.issuer_id, actor_id=None, action="credential.wallet_denied",
+              target=f"credential:{credential.id}", offer=str(offer.id), client_id=client_id, redirect=target.shown)
     return _back_to_wallet(services, params, {"error": "access_denied",
                                               "error_description": "the earner did not approve"})
 
