@@ -60,7 +60,7 @@ def test_registration_consent_pkce_token_and_get_credentials(server: LiveServer,
     assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
     form = hidden_fields(page.text) | {"api_key": tenant.keys[Role.EDUCATOR], "decision": "approve"}
     query = redirected(client.post("/oauth/authorize", data=form, follow_redirects=False))
-    assert query["state"] == params["state"]
+    assert query["state"] == params["state"] and query["iss"] == server.base_url  # RFC 9207
 
     response = token_request(client, reg, grant_type="authorization_code", code=query["code"],
                              redirect_uri=REDIRECT, code_verifier=verifier)
@@ -206,6 +206,7 @@ def test_consent_denied_or_bad_key(client: httpx.Client, tenant: Tenant) -> None
     params = authorize_params(reg, OB_CREDENTIAL_READONLY, pkce()[1])
     query = redirected(consent(client, params, "", decision="deny"))
     assert query["error"] == "access_denied" and query["state"] == params["state"] and "code" not in query
+    assert query["iss"].startswith("http")  # the error names its issuer too (RFC 9207)
 
     response = consent(client, params, "mcb_000000000000_not-a-key")
     assert response.status_code == 400 and "location" not in response.headers
@@ -251,6 +252,7 @@ def test_authorization_server_metadata(server: LiveServer, client: httpx.Client)
     assert meta["issuer"] == base and meta["token_endpoint"] == f"{base}/oauth/token"
     assert meta["registration_endpoint"] == f"{base}/oauth/register"
     assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["authorization_response_iss_parameter_supported"] is True
     assert set(OB_SCOPES) <= set(meta["scopes_supported"])
 
 

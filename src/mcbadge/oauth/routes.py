@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -88,6 +88,8 @@ def metadata(base_url: str) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
+        # RFC 9207: every redirect back from the authorization endpoint names this issuer (mix-up defence).
+        "authorization_response_iss_parameter_supported": True,
         "service_documentation": f"{base}/ims/ob/v3p0/discovery",
     }
 
@@ -231,11 +233,23 @@ def _consent(services: Services, server: McbadgeAuthorizationServer, grant: Any,
                  ttl_minutes=max(1, services.settings.oauth_access_token_ttl // 60), error=error)
 
 
+def _with_issuer(services: Services, response: Response) -> Response:
+    """A redirect back to the client with ``iss`` (RFC 9207), beside the code or the error: a client that talks
+    to several authorization servers can tell which one answered (wallet.authorization adds it to its own)."""
+    location = response.headers.get("location")
+    if location is None or response.status_code not in (302, 303):
+        return response
+    parts = urlsplit(location)
+    query = "&".join(q for q in (parts.query, urlencode({"iss": services.public_base_url})) if q)
+    response.headers["location"] = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+    return response
+
+
 def _authorize_failure(services: Services, server: McbadgeAuthorizationServer, req: Any, error: OAuth2Error) -> Response:
     # With a validated redirect URI the client hears of the error there (RFC 6749 §4.1.2.1); without one
     # (unknown client, unregistered redirect URI) the person sees it and is never sent anywhere.
     if error.redirect_uri:
-        return server.handle_error_response(req, error)
+        return _with_issuer(services, server.handle_error_response(req, error))
     return _error_page(services, error)
 
 
@@ -291,7 +305,7 @@ async def authorize(request: Request, services: ServicesDep) -> Response:
             return _authorize_failure(services, server, req, exc)
         if error is not None:
             return _consent(services, server, grant, status=400, error=error)
-        return server.create_authorization_response(req, grant_user=person, grant=grant)
+        return _with_issuer(services, server.create_authorization_response(req, grant_user=person, grant=grant))
 
     return await run_in_threadpool(_run, services, work)
 
