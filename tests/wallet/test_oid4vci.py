@@ -380,6 +380,10 @@ def test_authorization_code_refusals(server: LiveServer, client: httpx.Client, t
         ({"redirect_uri": "http://localhost:9/cb"}, "must be https"),
         ({"redirect_uri": "intent:/cb"}, "reverse domain name"),
         ({"issuer_state": "not-an-offer"}, "names no offer"),
+        ({"authorization_details": "not json"}, "invalid_authorization_details"),
+        ({"authorization_details": json.dumps([{"type": "openid_credential",
+                                                "credential_configuration_id": "mso_mdoc"}])},
+         "invalid_authorization_details"),
     ]:
         refused = client.get("/oauth/authorize", params={**good, **overrides})
         assert refused.status_code == 400 and words in html.unescape(refused.text), (overrides, refused.text)
@@ -435,6 +439,32 @@ def test_authorization_code_refusals(server: LiveServer, client: httpx.Client, t
     oauth_error(code_token(client, code, verifier), 400, "invalid_grant")
     oauth_error(client.post("/oid4vci/credential", json=request, headers={"Authorization": f"Bearer {access}"}),
                 401, "invalid_token")
+
+    # Asked for by authorization_details (OID4VCI §5.1.1): the token response names the credential identifier
+    # granted (§6.2), and the credential request must name it instead of a configuration (§8.2).
+    detailed = make_offer(client, tenant, award.id)
+    details = [{"type": "openid_credential", "credential_configuration_id": LDP}]
+    detailed_code = approved_code(client, tenant, authorization_params(
+        detailed, verifier, authorization_details=json.dumps(details)))
+    granted = code_token(client, detailed_code, verifier)
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["authorization_details"] == [{**details[0], "credential_identifiers": [LDP]}]
+    holder_key = Ed25519KeyPair.generate()
+
+    def ask(body: dict[str, Any]) -> httpx.Response:
+        proof = key_proof(client, server, holder_key, nonce=client.post("/oid4vci/nonce").json()["c_nonce"])
+        return client.post("/oid4vci/credential", json={**body, "proofs": {"jwt": [proof]}},
+                           headers={"Authorization": f"Bearer {granted.json()['access_token']}"})
+
+    assert "name one of them as credential_identifier" in oauth_error(
+        ask({"credential_configuration_id": LDP}), 400, "invalid_credential_request")
+    oauth_error(ask({"credential_identifier": JWT}), 400, "invalid_credential_request")
+    oauth_error(ask({"credential_identifier": LDP, "credential_configuration_id": LDP}), 400,
+                "invalid_credential_request")
+    delivered = ask({"credential_identifier": LDP})
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["credentials"][0]["credential"]["credentialSubject"]["id"] == \
+        did_key_from_public(holder_key.public_key)
 
     # Expired: a code not redeemed in time is refused.
     late = make_offer(client, tenant, award.id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,6 +62,10 @@ class WalletOffer(Base):
     client_id: Mapped[str | None] = mapped_column(String(300))
     redirect_uri: Mapped[str | None] = mapped_column(String(2000))
     authorization_code_expires_at: Mapped[datetime | None] = mapped_column()
+    credential_identifiers: Mapped[list[Any] | None] = mapped_column()
+    """The credential configurations the wallet's ``authorization_details`` asked for (OID4VCI 1.0 §5.1.1), given
+    back as ``credential_identifiers`` in the token response (§6.2) and named in its credential request (§8.2);
+    None when it asked by the offer alone."""
 
 
 class WalletNonce(Base):

@@ -40,8 +40,9 @@ from ..db.wallet_models import WalletOffer
 from ..features import audit
 from ..principal import authenticate
 from ..services import Services
-from ..vc.json_values import as_list
+from ..vc.json_values import as_list, strict_loads
 from .service import (
+    CONFIGURATIONS,
     InvalidGrant,
     WalletProtocolError,
     digest,
@@ -80,6 +81,10 @@ _NEVER_REDIRECT = {"javascript", "data", "file", "vbscript", "about", "blob", "f
 class InvalidClient(WalletProtocolError):
     error = "invalid_client"
     status = 401
+
+
+class InvalidAuthorizationDetails(WalletProtocolError):
+    error = "invalid_authorization_details"  # RFC 9396 §5
 
 
 class AccessDenied(WalletProtocolError):
@@ -182,6 +187,33 @@ def _open_offer(session: Session, params: Mapping[str, str], now: datetime, *, l
     return offer
 
 
+def requested_configurations(params: Mapping[str, str]) -> list[str] | None:
+    """The credential configurations a request's ``authorization_details`` names (OID4VCI 1.0 §5.1.1: objects of
+    type ``openid_credential``, each with a ``credential_configuration_id`` this issuer offers), or None when it
+    has none (the offer alone says what is asked for). WalletProtocolError for details that are not those."""
+    raw = params.get("authorization_details")
+    if not raw:
+        return None
+    try:
+        details = strict_loads(raw) if len(raw) <= 4000 else None
+    except ValueError:
+        details = None
+    if not isinstance(details, list) or not details or len(details) > len(CONFIGURATIONS):
+        raise InvalidAuthorizationDetails("authorization_details must be a JSON array of one or two "
+                                          "openid_credential objects")
+    wanted: list[str] = []
+    for detail in details:
+        configuration = detail.get("credential_configuration_id") if isinstance(detail, dict) else None
+        if not isinstance(detail, dict) or detail.get("type") != "openid_credential" or \
+                not isinstance(configuration, str) or configuration not in CONFIGURATIONS:
+            raise InvalidAuthorizationDetails("each authorization_details entry is {\"type\": \"openid_credential\", "
+                                              "\"credential_configuration_id\": one of "
+                                              f"{', '.join(CONFIGURATIONS)}}}")
+        if configuration not in wanted:
+            wanted.append(configuration)
+    return wanted
+
+
 def _checked(params: Mapping[str, str]) -> tuple[str, RedirectTarget]:
     """(client id, redirect target) of a well-formed request; WalletProtocolError otherwise."""
     if params.get("response_type") != "code":
@@ -196,6 +228,7 @@ def _checked(params: Mapping[str, str]) -> tuple[str, RedirectTarget]:
     if params.get("code_challenge_method") != "S256" or not _CODE_CHALLENGE.match(params.get("code_challenge", "")):
         raise WalletProtocolError("PKCE is required: code_challenge (S256 of the verifier) with "
                                   "code_challenge_method=S256")
+    requested_configurations(params)
     return client_id, target
 
 
@@ -238,6 +271,7 @@ def approve(session: Session, services: Services, params: Mapping[str, str], api
         offer.client_id = client_id
         offer.redirect_uri = params["redirect_uri"]
         offer.authorization_code_expires_at = min(now + CODE_TTL, offer.expires_at)
+        offer.credential_identifiers = requested_configurations(params)
         credential = session.get_one(Credential, offer.credential_id)
         audit(session, issuer_id=credential.issuer_id, actor_id=principal.person_id,
               action="credential.wallet_authorized", target=f"credential:{credential.id}", offer=str(offer.id),
@@ -271,6 +305,7 @@ def redeem_authorization_code(session: Session, form: Mapping[str, str]) -> dict
     now = now_utc()
     refusal: WalletProtocolError | None = None
     token = ""
+    identifiers: list[Any] | None = None
     with transaction(session):
         offer = session.scalars(select(WalletOffer).where(WalletOffer.authorization_code_hash == digest(code))
                                 .with_for_update()).first()
@@ -291,6 +326,13 @@ def redeem_authorization_code(session: Session, form: Mapping[str, str]) -> dict
             refusal = InvalidGrant("the code_verifier does not match the code_challenge")
         else:
             token = redeem(offer, now)
+            identifiers = offer.credential_identifiers
     if refusal is not None:
         raise refusal
-    return token_response(token)
+    answer = token_response(token)
+    if identifiers:
+        # Asked for by authorization_details: each configuration is its own credential identifier (§6.2), which
+        # the credential request then names instead of the configuration (§8.2).
+        answer["authorization_details"] = [{"type": "openid_credential", "credential_configuration_id": c,
+                                            "credential_identifiers": [c]} for c in identifiers]
+    return answer
