@@ -5,13 +5,15 @@ right, so a credential revoked after the CLR was signed is reported (SQLite and 
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
 from mcbadge.db.models import Role
 from mcbadge.identity import did_document, issuer_did
-from mcbadge.vc.clr import CLR_CONTEXT
+from mcbadge.vc.clr import CLR_CONTEXT, clr_document
+from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.keys import Ed25519KeyPair
 from tests.assertions import assert_problem
@@ -98,3 +100,34 @@ def test_who_may_make_a_clr_of_what(server: LiveServer, client: httpx.Client, te
     assert_problem(client.post("/api/v1/clrs/verify", json=award.document), 422, "not-a-clr")
     assert_problem(client.post("/api/v1/clrs", headers=tenant.headers(Role.EDUCATOR), json={"name": "x",
                                                                                          "credential_ids": []}), 422)
+
+
+@SQLITE_ONLY  # what is decided is above the database
+def test_a_clr_in_a_clr_has_its_credentials_checked_too(server: LiveServer, client: httpx.Client,
+                                                         tenant: Tenant) -> None:
+    award = award_one(server, tenant)
+    inner = client.post("/api/v1/clrs", headers=tenant.headers(Role.EDUCATOR), json={
+        "credential_ids": [str(award.id)], "name": "Transcript"}).json()
+    key = Ed25519KeyPair.generate()
+    did = did_key_from_public(key.public_key)
+    # A ClrCredential is a credential, so another issuer's CLR may hold it (as its only one: JSON-LD reads a
+    # single object as an array of one, so the signature covers either form).
+    outer = sign_credential(clr_document(
+        clr_id="urn:uuid:6f1c3a52-0d8e-4f0e-9a57-0c1f6a9e2b10", issuer={"id": did, "type": ["Profile"], "name": "A"},
+        name="Everything", valid_from=datetime(2025, 1, 1, tzinfo=timezone.utc),
+        identifier=inner["credentialSubject"]["identifier"], credentials=[inner]), key.bound(did))
+    single = copy.deepcopy(outer)
+    single["credentialSubject"]["verifiableCredential"] = inner
+    for clr in (outer, single):
+        answer = verify_clr(client, clr)
+        assert answer["verified"] is True and answer["clr"]["verified"] is True
+        [held] = answer["credentials"]
+        assert held["id"] == inner["id"] and [c["id"] for c in held["credentials"]] == [award.document["id"]]
+    # Revoked since: the outer CLR and the inner one still verify, but the credential in the inner one does not.
+    assert client.post(f"/api/v1/credentials/{award.id}/revoke", json={"reason": "not the educator's"},
+                       headers=tenant.headers()).status_code == 200
+    answer = verify_clr(client, outer)
+    assert answer["verified"] is False and answer["clr"]["verified"] is True
+    assert answer["revoked"] == [award.document["id"]]
+    [held] = answer["credentials"]
+    assert held["verified"] is False and held["credentials"][0]["revoked"] is True

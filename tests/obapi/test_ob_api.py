@@ -22,6 +22,7 @@ from mcbadge.oauth.scopes import (
     OB_PROFILE_UPDATE,
     OB_SCOPES,
 )
+from mcbadge.vc.contexts import CREDENTIALS_V2
 from mcbadge.vc.data_integrity import sign_credential
 from mcbadge.vc.dids import did_key_from_public
 from mcbadge.vc.jwt import encode_vc_jwt
@@ -30,7 +31,7 @@ from tests.assertions import assert_imsx
 from tests.factories.credentials import award_one, rich_credential
 from tests.factories.oauth import bearer, educator_tokens, register
 from tests.factories.tenants import Tenant
-from tests.live_server import LiveServer
+from tests.live_server import SQLITE_ONLY, LiveServer
 from tests.reference_data import REPO
 
 SCHEMAS = REPO / "schemas" / "ob-v3p0"
@@ -261,3 +262,14 @@ def test_the_rest_of_the_api_keeps_problem_details(client: httpx.Client) -> None
     response = client.get("/api/v1/credentials")
     assert response.status_code == 401 and response.headers["content-type"].startswith("application/problem+json")
     assert client.get("/no/such/path").headers["content-type"].startswith("application/problem+json")
+
+
+@SQLITE_ONLY  # decided before the database
+def test_upsert_refuses_a_vc_jwt_enveloped_in_json(client: httpx.Client, token: str) -> None:
+    credential, signer = foreign(credential_id="urn:uuid:8f0ad7f4-6a8e-4f43-9a5c-2a1f8f3c00bb")
+    enveloped = {"@context": [CREDENTIALS_V2], "type": "EnvelopedVerifiableCredential",
+                 "id": "data:application/vc+jwt," + encode_vc_jwt(credential, signer)}
+    body = assert_imsx_valid(client.post("/ims/ob/v3p0/credentials", json=enveloped, headers=bearer(token)), 400,
+                             "invalid_data")
+    assert "text/plain" in body["imsx_description"]
+    assert client.get("/ims/ob/v3p0/credentials", headers=bearer(token)).json()["credential"] == []

@@ -134,36 +134,73 @@ def _result(report: VerificationReport) -> dict[str, Any]:
             "warnings": warnings}
 
 
-def verify_clr(services: Services, document: Any, *, now: datetime | None = None) -> dict[str, Any]:
-    """The CLR verified, then each credential in it in its own right. ``verified`` only when all are; the ids
-    of revoked credentials are listed in ``revoked``. Blocking: call it from a worker thread."""
-    if not is_clr(document):
-        raise NotAClr("not a ClrCredential: its type must include ClrCredential")
+MAX_CLR_NESTING = 3
+"""CLRs within CLRs a verification follows (a CLR is a credential, so a CLR may hold another one)."""
+
+
+def _contents(document: Any, at: str, depth: int, budget: list[int]) -> list[tuple[Any, Any]]:
+    """(credential, its own contents when it is a CLR, else None) for each credential ``document`` holds, each
+    held to the limits of one credential; ``budget`` counts down the credentials all levels may hold together."""
     embedded = embedded_credentials(document)
     if not embedded:
         raise NotAClr("the CLR holds no credentials (credentialSubject.verifiableCredential)")
-    if len(embedded) > MAX_CLR_CREDENTIALS:
-        raise TooManyCredentials(f"a CLR holds at most {MAX_CLR_CREDENTIALS} credentials")
-    # Each credential is held to the limits of one credential; the CLR without them to those of one too.
+    budget[0] -= len(embedded)
+    if budget[0] < 0:
+        raise TooManyCredentials(f"a CLR holds at most {MAX_CLR_CREDENTIALS} credentials, those of CLRs in it "
+                                 "included")
+    contents: list[tuple[Any, Any]] = []
     for index, credential in enumerate(embedded):
-        check_credential(credential, at=f"/credentialSubject/verifiableCredential/{index}")
+        where = f"{at}/credentialSubject/verifiableCredential/{index}"
+        if is_clr(credential):
+            if depth >= MAX_CLR_NESTING:
+                raise TooManyCredentials(f"CLRs are nested at most {MAX_CLR_NESTING} deep")
+            contents.append((credential, _contents(credential, where, depth + 1, budget)))
+        else:
+            check_credential(credential, at=where)
+            contents.append((credential, None))
+    # The CLR without them is held to the limits of one credential too.
     envelope = {**document, "credentialSubject": [
         {k: v for k, v in s.items() if k != "verifiableCredential"} if isinstance(s, dict) else s
         for s in as_list(document.get("credentialSubject"))]}
-    check_credential(envelope)
+    check_credential(envelope, at=at)
+    return contents
+
+
+def _verify_contents(services: Services, contents: list[tuple[Any, Any]], now: datetime,
+                     label: str) -> list[dict[str, Any]]:
+    results = []
+    for index, (credential, inner) in enumerate(contents):
+        source = "jwt" if isinstance(credential, str) else "json"
+        name = f"{label}{index + 1}"
+        _, report = verify_given(services, GivenCredential(credential, source, label=f"credential {name}"), now=now)
+        credential_id = report.credential.get("id") if report.credential is not None else None
+        result = {"index": index, "id": credential_id, "revoked": _revoked(report), **_result(report)}
+        if inner is not None:
+            # A CLR in the CLR: the credentials in it are checked in their own right too, else one revoked
+            # since would pass unseen inside a CLR whose own signature holds.
+            result["credentials"] = _verify_contents(services, inner, now, f"{name}.")
+            result["verified"] = result["verified"] and all(r["verified"] for r in result["credentials"])
+        results.append(result)
+    return results
+
+
+def _revoked_ids(results: list[dict[str, Any]]) -> list[Any]:
+    return [i for r in results for i in ([r["id"]] if r["revoked"] else []) + _revoked_ids(r.get("credentials", []))]
+
+
+def verify_clr(services: Services, document: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """The CLR verified, then each credential in it in its own right (those of a CLR in it too, listed in its
+    entry's ``credentials``). ``verified`` only when all are; the ids of revoked credentials, at any depth, are
+    listed in ``revoked``. Blocking: call it from a worker thread."""
+    if not is_clr(document):
+        raise NotAClr("not a ClrCredential: its type must include ClrCredential")
+    contents = _contents(document, "", 1, [MAX_CLR_CREDENTIALS])
     now = now or datetime.now(timezone.utc)
     _, clr_report = verify_given(services, GivenCredential(document, "json", label="the CLR"), now=now)
-    results = []
-    for index, credential in enumerate(embedded):
-        source = "jwt" if isinstance(credential, str) else "json"
-        _, report = verify_given(services, GivenCredential(credential, source, label=f"credential {index + 1}"),
-                                 now=now)
-        credential_id = report.credential.get("id") if report.credential is not None else None
-        results.append({"index": index, "id": credential_id, "revoked": _revoked(report), **_result(report)})
-    revoked = [r["id"] for r in results if r["revoked"]]
+    results = _verify_contents(services, contents, now, "")
     return {
         "verified": clr_report.verified and all(r["verified"] for r in results),
         "clr": _result(clr_report),
         "credentials": results,
-        "revoked": revoked,
+        "revoked": _revoked_ids(results),
     }

@@ -27,6 +27,7 @@ from ..api.deps import ServicesDep, SessionDep
 from ..api.input_checks import json_body
 from ..features import MAX_OFFSET
 from ..limits import check_credential
+from ..vc.json_values import as_list
 from ..oauth.scopes import (
     OB_CREDENTIAL_READONLY,
     OB_CREDENTIAL_UPSERT,
@@ -114,6 +115,10 @@ async def _read_upsert_body(request: Request) -> dict[str, Any] | str:
         value = await json_body(request)  # read and checked once (api.input_checks)
         if not isinstance(value, dict):
             raise ImsxError(400, "invalid_data", "the body must be a JSON object (an AchievementCredential)")
+        if "EnvelopedVerifiableCredential" in as_list(value.get("type")):
+            # Not the spec's JSON body (an AchievementCredential): stored as JSON, it would be kept and served
+            # without its proof (the JWT's payload). The spec's form of a VC-JWT is text/plain.
+            raise ImsxError(400, "invalid_data", "send a VC-JWT as text/plain, not enveloped in JSON")
         check_credential(value)
         return value
     raise ImsxError(400, "invalid_data",
