@@ -273,3 +273,16 @@ def test_upsert_refuses_a_vc_jwt_enveloped_in_json(client: httpx.Client, token: 
                              "invalid_data")
     assert "text/plain" in body["imsx_description"]
     assert client.get("/ims/ob/v3p0/credentials", headers=bearer(token)).json()["credential"] == []
+
+
+@SQLITE_ONLY  # refused before any query
+def test_an_upsert_over_the_size_limit_is_an_imsx_413(server: LiveServer, client: httpx.Client, token: str) -> None:
+    """The body limit is enforced before routing; under /ims/ob/v3p0/ its answer is still an Imsx_StatusInfo."""
+    too_big = b"x" * (server.settings.max_body_bytes + 1)
+    for content_type in ("application/json", "text/plain"):
+        refused = client.post("/ims/ob/v3p0/credentials", content=too_big,
+                              headers={**bearer(token), "Content-Type": content_type})
+        assert "larger than the limit" in assert_imsx_valid(refused, 413, "invalid_data")["imsx_description"]
+    assert client.get("/ims/ob/v3p0/credentials", headers=bearer(token)).json()["credential"] == []
+    elsewhere = client.post("/oauth/register", content=too_big, headers={"Content-Type": "application/json"})
+    assert elsewhere.status_code == 413 and elsewhere.headers["content-type"] == "application/problem+json"

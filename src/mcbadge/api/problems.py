@@ -30,6 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import errors as domain
 from ..errors import PROBLEM_TYPE_BASE
 from ..keystore import KeystoreError
+from ..obapi.discovery import API_PATH as OB_API_PATH
+from ..obapi.errors import imsx_response
 from ..vc.errors import CredentialError
 from .input_checks import is_json
 
@@ -355,8 +357,14 @@ class BodySizeLimit:
                 return
             drained += len(message.get("body", b""))
             more = message.get("more_body", False)
-        await _send(problem_response(413, _title(413), f"the request body is larger than the limit of {limit} bytes",
-                                     domain.BodyTooLarge.problem_type()), scope, receive, send)
+        detail = f"the request body is larger than the limit of {limit} bytes"
+        if str(scope.get("path", "")).startswith(OB_API_PATH + "/"):
+            # The OB 3.0 API answers every error as an Imsx_StatusInfo (obapi.errors), this one too: its enumeration
+            # has no code for a size, and invalid_data is what the body is.
+            await _send(imsx_response(413, "invalid_data", detail), scope, receive, send)
+            return
+        await _send(problem_response(413, _title(413), detail, domain.BodyTooLarge.problem_type()),
+                    scope, receive, send)
 
 
 async def _send(response: JSONResponse, scope: Scope, receive: Receive, send: Send) -> None:
