@@ -116,6 +116,12 @@ MAX_ENDORSEMENTS = 32
 MAX_EVIDENCE = 100
 """Entries of an ``evidence``."""
 
+MAX_PRESENTED_CREDENTIALS = 128
+"""Entries of a ``verifiableCredential`` (a presentation's credentials, a CLR's): each is verified in turn, at a
+cost of milliseconds to seconds (another issuer's keys and lists), so a request holds only so many. Room for a
+designation presented with all ``vc.components.MAX_COMPONENTS`` (100) of its components; a CLR holds at most
+``vc.clr.MAX_CLR_CREDENTIALS`` (100) of its own."""
+
 ON_LOOP_BYTES = 64 * 1024
 """JSON text or an image up to this size is read on the event loop (about a millisecond); larger input is read in
 the thread pool, so that no request holds the loop for long."""
@@ -131,6 +137,7 @@ MEMBER_LIMITS: dict[str, int] = {
     "@context": MAX_CONTEXTS,
     "endorsement": MAX_ENDORSEMENTS,
     "evidence": MAX_EVIDENCE,
+    "verifiableCredential": MAX_PRESENTED_CREDENTIALS,
 }
 """The members of a credential with a limit of their own, wherever they appear in it."""
 

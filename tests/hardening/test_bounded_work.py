@@ -54,6 +54,10 @@ INFLATIONS: dict[str, tuple[Inflate, str]] = {
                                                               for i in range(limits.MAX_ARRAY_ITEMS + 1)]},
                           "array items"),
     "evidence": (lambda d: {**d, "evidence": d["evidence"] * (limits.MAX_EVIDENCE + 1)}, "evidence"),
+    # Credentials held in a document (a presentation's, a CLR's): each would be verified in turn.
+    "held credentials": (lambda d: {**d, "verifiableCredential": [{"id": f"urn:c:{i}"} for i in
+                                                                  range(limits.MAX_PRESENTED_CREDENTIALS + 1)]},
+                         "verifiableCredential"),
     "any array": (lambda d: {**d, "credentialSubject": {**d["credentialSubject"],
                                                        "x": list(range(limits.MAX_ARRAY_ITEMS + 1))}}, "array items"),
     "members": (lambda d: {**d, "credentialSubject": {**d["credentialSubject"],
@@ -101,6 +105,10 @@ def test_every_entry_point_applies_the_limits(server: LiveServer, client: httpx.
     assert_limit(client.post("/credentials/verify", json={"verifiableCredential": inflated}), "proof")
     assert_limit(client.post("/presentations/verify", json={"verifiablePresentation": presentation},
                              headers=tenant.headers()), "proof")
+    crowded = {"type": ["VerifiablePresentation"],
+               "verifiableCredential": [{"id": f"urn:c:{i}"} for i in range(limits.MAX_PRESENTED_CREDENTIALS + 1)]}
+    assert_limit(client.post("/presentations/verify", json={"presentation": crowded}, headers=tenant.headers()),
+                 "verifiableCredential")
     assert_limit(client.post("/api/v1/stacks/external-credentials", json={"credential": inflated},
                              headers=tenant.headers(Role.EDUCATOR)), "proof")
     token = educator_tokens(client, register(client), tenant.keys[Role.EDUCATOR], OB_CREDENTIAL_UPSERT)
