@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -42,6 +42,7 @@ from ..wallet.authorization import is_wallet_code, is_wallet_request
 from ..wallet.routes import authorization_code_token, pre_authorized_token, wallet_consent, wallet_decision
 from ..wallet.service import PRE_AUTHORIZED_GRANT
 from . import clients
+from .redirects import with_query
 from .registration import register
 from .scopes import SCOPES
 from .server import (
@@ -239,9 +240,7 @@ def _with_issuer(services: Services, response: Response) -> Response:
     location = response.headers.get("location")
     if location is None or response.status_code not in (302, 303):
         return response
-    parts = urlsplit(location)
-    query = "&".join(q for q in (parts.query, urlencode({"iss": services.public_base_url})) if q)
-    response.headers["location"] = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+    response.headers["location"] = with_query(location, {"iss": services.public_base_url})
     return response
 
 

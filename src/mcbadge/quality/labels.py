@@ -74,30 +74,30 @@ class QualityLabel:
                 "periodStart": self.period_start, "periodEnd": self.period_end, "text": self.text}
 
 
-def _own_key(services: Services, credential: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """(key URL, issuer slug, micro-credential key) when the credential is of a micro-credential of this service."""
+def _key_url(credential: Mapping[str, Any]) -> str | None:
+    """The micro-credential (every version) the credential's Achievement belongs to, or None."""
     subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
     achievement = subjects[0].get("achievement") if subjects else None
     achievement_id = achievement.get("id") if isinstance(achievement, Mapping) else None
-    key_url = microcredential_key_url(achievement_id) if isinstance(achievement_id, str) else None
+    return microcredential_key_url(achievement_id) if isinstance(achievement_id, str) else None
+
+
+def _own_key(services: Services, key_url: str) -> tuple[str, str] | None:
+    """(issuer slug, micro-credential key) when ``key_url`` is a micro-credential of this service."""
     prefix = services.public_base_url + "/issuers/"
-    if key_url is None or not key_url.startswith(prefix):
+    if not key_url.startswith(prefix):
         return None
     slug, separator, key = key_url[len(prefix):].partition("/microcredentials/")
     if not separator or not slug or "/" in slug or not key or "/" in key:
         return None
-    return key_url, slug, unquote(key)
+    return slug, unquote(key)
 
 
-def _published_elsewhere(services: Services, credential: Mapping[str, Any]) -> tuple[str, Any] | None:
-    """(key URL, the statement document another mcbadge deployment serves) for a credential of a micro-credential
-    of that deployment's issuer; None when the credential is not one, or no statement could be read."""
-    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
-    achievement = subjects[0].get("achievement") if subjects else None
-    achievement_id = achievement.get("id") if isinstance(achievement, Mapping) else None
-    key_url = microcredential_key_url(achievement_id) if isinstance(achievement_id, str) else None
+def _published_elsewhere(services: Services, credential: Mapping[str, Any], key_url: str) -> Any:
+    """The statement document another mcbadge deployment serves for ``key_url``, a micro-credential of the
+    credential's issuer there; None when it is not one, or no statement could be read."""
     issuer = issuer_id(credential)
-    if key_url is None or not isinstance(issuer, str) or not issuer.startswith("did:web:"):
+    if not isinstance(issuer, str) or not issuer.startswith("did:web:"):
         return None
     try:
         issuer_path = did_web_to_url(issuer).removesuffix("/did.json")
@@ -108,11 +108,10 @@ def _published_elsewhere(services: Services, credential: Mapping[str, Any]) -> t
         return None  # not mcbadge's layout under this issuer: nothing to ask for
     url = f"{issuer_path}/quality-statements?microcredential={key}"  # the key is already URL-encoded in the id
     try:  # with the HTTP cache of what issuers publish (a statement is served with max-age=300)
-        return key_url, services.published_documents(url).credential
+        return services.published_documents(url).credential
     except OutboundError as exc:  # none published (404), or the host is down: no label, never a failure
         log.info("no quality statement from %s: %s", url, exc)
         return None
-
 
 
 def newest_statement(services: Services, credential: Mapping[str, Any], *, now: datetime | None = None
@@ -120,16 +119,16 @@ def newest_statement(services: Services, credential: Mapping[str, Any], *, now: 
     """The newest quality statement of ``credential``'s micro-credential that its issuer published (here or on
     another mcbadge deployment) and did not withdraw, if it verifies (signed by the credential's issuer, about
     that micro-credential, not revoked); None otherwise."""
-    own = _own_key(services, credential)
+    key_url = _key_url(credential)
+    if key_url is None:
+        return None
+    own = _own_key(services, key_url)
     if own is not None:
         with services.sessions() as session, read(session):
-            row = latest_row(session, own[1], own[2])
+            row = latest_row(session, *own)
             document = dict(row.document) if row is not None else None
-        key_url = own[0]
-    elif (elsewhere := _published_elsewhere(services, credential)) is not None:
-        key_url, document = elsewhere
     else:
-        return None
+        document = _published_elsewhere(services, credential, key_url)
     if not isinstance(document, Mapping):
         return None
     checked = verify_statement(

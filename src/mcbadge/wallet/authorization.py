@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import select
@@ -38,6 +38,7 @@ from ..db.models import Credential, Role
 from ..db.session import read, transaction
 from ..db.wallet_models import WalletOffer
 from ..features import audit
+from ..oauth.redirects import with_query
 from ..principal import authenticate
 from ..services import Services
 from ..vc.json_values import as_list, strict_loads
@@ -59,6 +60,7 @@ __all__ = [
     "authorization_request",
     "deny",
     "is_wallet_code",
+    "is_wallet_request",
     "redeem_authorization_code",
     "redirect_target",
 ]
@@ -245,13 +247,10 @@ def authorization_request(session: Session, params: Mapping[str, str]) -> Wallet
 
 
 def _back_to_wallet(services: Services, params: Mapping[str, str], answer: dict[str, str]) -> str:
-    """The redirect URI with the answer (and the request's ``state``, and ``iss``: RFC 9207) in its query."""
-    parts = urlsplit(params["redirect_uri"])
-    if params.get("state"):
-        answer["state"] = params["state"]
-    answer["iss"] = services.public_base_url
-    query = "&".join(q for q in (parts.query, urlencode(answer)) if q)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    """The redirect URI with the answer (and the request's ``state``, and ``iss``: RFC 9207) in its query (a
+    redirect URI has no fragment: :func:`redirect_target`)."""
+    state = {"state": params["state"]} if params.get("state") else {}
+    return with_query(params["redirect_uri"], {**answer, **state, "iss": services.public_base_url})
 
 
 def approve(session: Session, services: Services, params: Mapping[str, str], api_key: str) -> str:

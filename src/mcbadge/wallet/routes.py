@@ -148,15 +148,23 @@ def _from_this_site(services: Services, headers: Mapping[str, str]) -> bool:
     return origin == f"{base.scheme}://{base.netloc}"
 
 
+async def _consent(services: Services, params: Mapping[str, str], error: str | None = None) -> Response:
+    """The consent page for ``params`` (400 with ``error`` when a decision on it was refused), or why not."""
+    try:
+        request = await run_in_threadpool(
+            _in_session, services, lambda session: authorization.authorization_request(session, params))
+    except WalletProtocolError as refused:
+        return _request_refused(services, refused)
+    return _consent_page(services, 400 if error else 200, request=request, error=error)
+
+
 async def wallet_consent(services: Services, items: Sequence[tuple[str, str]]) -> Response:
     """``GET /oauth/authorize`` for a wallet's request (it names an offer's ``issuer_state``): the consent page."""
     try:
         params = _single_valued(items)
-        request = await run_in_threadpool(
-            _in_session, services, lambda session: authorization.authorization_request(session, params))
     except WalletProtocolError as error:
         return _request_refused(services, error)
-    return _consent_page(services, request=request)
+    return await _consent(services, params)
 
 
 async def wallet_decision(services: Services, items: Sequence[tuple[str, str]], headers: Mapping[str, str]
@@ -178,22 +186,12 @@ async def wallet_decision(services: Services, items: Sequence[tuple[str, str]], 
             location = await run_in_threadpool(_in_session, services, lambda session: authorization.approve(
                 session, services, params, fields.get("api_key", "")))
     except Unauthenticated:
-        return await _consent_again(services, params, "That API key is not valid. Paste the whole key, starting "
-                                                      "with mcb_.")
+        return await _consent(services, params, "That API key is not valid. Paste the whole key, starting with mcb_.")
     except authorization.AccessDenied as error:
-        return await _consent_again(services, params, error.detail)
+        return await _consent(services, params, error.detail)
     except WalletProtocolError as error:
         return _request_refused(services, error)
     return Response(status_code=303, headers={**_NO_STORE, "Location": location})
-
-
-async def _consent_again(services: Services, params: Mapping[str, str], error: str) -> Response:
-    try:
-        request = await run_in_threadpool(
-            _in_session, services, lambda session: authorization.authorization_request(session, params))
-    except WalletProtocolError as refused:
-        return _request_refused(services, refused)
-    return _consent_page(services, 400, request=request, error=error)
 
 
 async def authorization_code_token(services: Services, form: Mapping[str, str]) -> Response:

@@ -374,14 +374,14 @@ def deliver(session: Session, services: Services, access_token: str | None, body
     if not access_token:
         raise InvalidToken("an access token (Authorization: Bearer) is required")
     # §8.2: a credential_identifier from the token response (authorization_details), or else the configuration.
-    identifier = body.get("credential_identifier")
-    configuration = identifier if "credential_identifier" in body else body.get("credential_configuration_id")
-    if "credential_identifier" in body and "credential_configuration_id" in body:
+    by_identifier = "credential_identifier" in body
+    if by_identifier and "credential_configuration_id" in body:
         raise InvalidCredentialRequest("name credential_identifier or credential_configuration_id, not both")
+    named = "credential_identifier" if by_identifier else "credential_configuration_id"
+    configuration = body.get(named)  # each identifier granted here is its configuration's id
     if not isinstance(configuration, str) or configuration not in CONFIGURATIONS:
-        raise (InvalidCredentialRequest if "credential_identifier" in body else UnknownConfiguration)(
-            f"unknown {'credential_identifier' if 'credential_identifier' in body else 'credential_configuration_id'} "
-            f"{configuration!r}; offered: {', '.join(CONFIGURATIONS)}")
+        raise (InvalidCredentialRequest if by_identifier else UnknownConfiguration)(
+            f"unknown {named} {configuration!r}; offered: {', '.join(CONFIGURATIONS)}")
     proof_jwt = _single_proof(body)
     with transaction(session):
         offer = session.scalars(select(WalletOffer).where(WalletOffer.access_token_hash == digest(access_token))
@@ -389,10 +389,10 @@ def deliver(session: Session, services: Services, access_token: str | None, body
         if offer is None or offer.access_expires_at is None or offer.access_expires_at <= now:
             raise InvalidToken("the access token is not valid (unknown or expired)")
         granted = offer.credential_identifiers
-        if granted and identifier not in granted:
+        if granted and (not by_identifier or configuration not in granted):
             raise InvalidCredentialRequest("this access token was granted for credential_identifiers "
                                            f"{', '.join(map(str, granted))}: name one of them as credential_identifier")
-        if not granted and "credential_identifier" in body:
+        if not granted and by_identifier:
             raise InvalidCredentialRequest("credential_identifier is used only when the token response gave "
                                            "credential_identifiers: name credential_configuration_id")
         try:
